@@ -1,0 +1,1 @@
+"""Action Network ⇄ Salesforce sync: the library behind the ``actionnetwork_salesforce_sync`` DAG."""
