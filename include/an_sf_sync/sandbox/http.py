@@ -185,6 +185,7 @@ def _make_handler(app: App, base_url: str) -> type[BaseHTTPRequestHandler]:
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "an-sf-sync-sandbox"
+        disable_nagle_algorithm = True  # headers and body go out separately; don't stall keep-alive
 
         def _dispatch(self) -> None:
             parts = urlsplit(self.path)
@@ -245,7 +246,8 @@ class SandboxServer:
 
     def start(self) -> SandboxServer:
         """Serve from a background thread (tests, the demo)."""
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
         self._thread.start()
         return self
 
