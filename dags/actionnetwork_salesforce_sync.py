@@ -23,7 +23,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import CronDataIntervalTimetable, ExceptionRetryPolicy, Param, RetryAction, RetryRule, dag, task
+from airflow.sdk import (
+    CronDataIntervalTimetable,
+    ExceptionRetryPolicy,
+    Param,
+    RetryAction,
+    RetryRule,
+    dag,
+    task,
+)
 
 # Credentials that are wrong stay wrong: fail at once instead of retrying for an hour.
 FAIL_FAST_ON_AUTH = ExceptionRetryPolicy(rules=[

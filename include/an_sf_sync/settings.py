@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -30,33 +33,37 @@ def load(path: Path) -> dict[str, list[dict[str, Any]]]:
     return {key: section.get(key) or [] for key in ("connections", "pools", "variables")}
 
 
-def connection_kwargs(entry: dict[str, Any]) -> dict[str, Any]:
-    """Airflow ``Connection`` keyword arguments for one Astro connection entry."""
+def connection_entry(entry: dict[str, Any]) -> tuple[str, dict[str, Any] | str]:
+    """One Astro connection entry as (conn_id, what ``airflow connections import`` takes)."""
     if not entry.get("conn_id") or not (entry.get("conn_type") or entry.get("conn_uri")):
         raise ValueError(f"connection entry needs conn_id and conn_type (or conn_uri): {entry!r}")
     if entry.get("conn_uri"):
-        return {"conn_id": entry["conn_id"], "uri": entry["conn_uri"]}
-    kwargs = {attr: entry[key] for key, attr in _CONN_FIELDS.items() if entry.get(key) not in (None, "")}
-    if isinstance(kwargs.get("extra"), dict):
-        kwargs["extra"] = json.dumps(kwargs["extra"])
-    return {"conn_id": entry["conn_id"], **kwargs}
+        return entry["conn_id"], entry["conn_uri"]
+    fields = {attr: entry[key] for key, attr in _CONN_FIELDS.items() if entry.get(key) not in (None, "")}
+    if isinstance(fields.get("extra"), dict):
+        fields["extra"] = json.dumps(fields["extra"])
+    return entry["conn_id"], fields
 
 
 def apply(settings: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
-    from airflow.models import Connection, Pool, Variable
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        for entry in settings["connections"]:
-            kwargs = connection_kwargs(entry)
-            session.query(Connection).filter(Connection.conn_id == kwargs["conn_id"]).delete()
-            session.add(Connection(**kwargs))
-    for pool in settings["pools"]:
-        Pool.create_or_update_pool(name=pool["pool_name"], slots=int(pool["pool_slot"]),
-                                   description=pool.get("pool_description", ""), include_deferred=False)
-    for var in settings["variables"]:
-        value = var["variable_value"]
-        Variable.set(var["variable_name"], value if isinstance(value, str) else json.dumps(value))
+    """Import through Airflow's own CLI, the supported way to write to its metadata database."""
+    files = {
+        ("connections", "import", "--overwrite"): dict(map(connection_entry, settings["connections"])),
+        ("pools", "import"): {p["pool_name"]: {"slots": int(p["pool_slot"]),
+                                               "description": p.get("pool_description", ""),
+                                               "include_deferred": False} for p in settings["pools"]},
+        ("variables", "import", "--action-on-existing-key", "overwrite"): {
+            v["variable_name"]: v["variable_value"] for v in settings["variables"]},
+    }
+    airflow = Path(sys.executable).parent / "airflow"
+    with tempfile.TemporaryDirectory() as tmp:
+        for (group, *command), content in files.items():
+            if not content:
+                continue
+            path = Path(tmp) / f"{group}.json"
+            path.write_text(json.dumps(content), encoding="utf-8")
+            subprocess.run([str(airflow), group, *command[:1], str(path), *command[1:]], check=True,
+                           stdout=subprocess.DEVNULL)
     return {key: len(items) for key, items in settings.items()}
 
 
