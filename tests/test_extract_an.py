@@ -60,19 +60,19 @@ def test_incremental_window_reads_only_changes_in_it(an_sandbox, client, staging
         person("in-overlap@example.org", T - H - timedelta(minutes=2)),
         person("after-end@example.org", T + timedelta(minutes=1)),
     ]})
-    window = extract_window(interval_start=T - H, interval_end=T, run_after=T, watermark=T - H)
+    window = extract_window(interval_start=T - H, interval_end=T, run_after=T, watermark=T - H, now=T)
     extract_actionnetwork(client, staging, "run-hourly", window)
     assert staged(staging, "an_people", "run-hourly", "email") == [
         "in-overlap@example.org", "in-window@example.org"]
 
     # the DAG was paused since T-4h: the next run reaches back to the watermark
-    paused = extract_window(interval_start=T - H, interval_end=T, run_after=T, watermark=T - 4 * H)
+    paused = extract_window(interval_start=T - H, interval_end=T, run_after=T, watermark=T - 4 * H, now=T)
     extract_actionnetwork(client, staging, "run-after-pause", paused)
     assert staged(staging, "an_people", "run-after-pause", "email") == [
         "before@example.org", "in-overlap@example.org", "in-window@example.org"]
 
     # a backfill of an old hour reads that hour only, however far the watermark is
     backfill = extract_window(interval_start=T - 4 * H, interval_end=T - 3 * H + timedelta(minutes=1),
-                              run_after=T + 5 * H, watermark=T)
+                              run_after=T + 5 * H, watermark=T, now=T + 5 * H)
     extract_actionnetwork(client, staging, "run-backfill", backfill)
     assert staged(staging, "an_people", "run-backfill", "email") == ["before@example.org"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import os
 import subprocess
 import sys
@@ -53,25 +54,16 @@ def _sandbox(*args: str) -> Iterator[str]:
 
 def _change_actionnetwork(base_url: str) -> int:
     """Edit and add people through the real API, as an organizer's day would."""
-    import requests
+    from an_sf_sync.actionnetwork.client import ActionNetworkClient
 
-    session = requests.Session()
-    session.headers.update({"OSDI-API-Token": AN_KEY, "Content-Type": "application/json"})
-    page = session.get(f"{base_url}people", params={"page": 1}, timeout=30).json()["_embedded"]["osdi:people"]
-    changed = 0
-    for person in page[:5]:
-        email = next(e["address"] for e in person["email_addresses"] if e.get("primary"))
-        session.post(f"{base_url}people", json={"person": {
-            "email_addresses": [{"address": email}], "family_name": f"{person.get('family_name') or ''}-Edited",
-        }}, timeout=30).raise_for_status()
-        changed += 1
-    for n in range(3):
-        session.post(f"{base_url}people", json={"person": {
-            "given_name": "Demo", "family_name": f"Newcomer {n}",
-            "email_addresses": [{"address": f"demo.newcomer{n}@example.org"}],
-        }}, timeout=30).raise_for_status()
-        changed += 1
-    return changed
+    with ActionNetworkClient(base_url, AN_KEY) as client:
+        people = [p for p in itertools.islice(client.people(), 50) if p["email"] and "@" in p["email"]][:5]
+        for person in people:
+            client.upsert_person({"email": person["email"], "family_name": f"{person['family_name'] or ''}-Edited"})
+        for n in range(3):
+            client.upsert_person({"given_name": "Demo", "family_name": f"Newcomer {n}",
+                                  "email": f"demo.newcomer{n}@example.org"})
+    return len(people) + 3
 
 
 def _print_run(logical_date: datetime) -> None:

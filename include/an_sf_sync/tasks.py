@@ -7,7 +7,7 @@ through the staging tables.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from an_sf_sync.staging.store import StagingStore
@@ -26,6 +26,7 @@ def _window(context: dict[str, Any], store: StagingStore, source: str) -> Window
         interval_end=context.get("data_interval_end"),
         run_after=dag_run.run_after,
         watermark=None if context["params"].get("full_refresh") else store.watermark(source),
+        now=datetime.now(UTC),
         overlap=overlap,
     )
 

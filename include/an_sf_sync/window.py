@@ -1,7 +1,9 @@
 """Which changes a run reads: its extract window.
 
 A run reads ``[min(data interval start, committed watermark) - overlap, end)`` where ``end`` is the
-data interval's end (or ``run_after`` for a manual run with no logical date). Consequences:
+data interval's end (or ``run_after`` for a manual run with no logical date), but never later than
+the moment the extract starts: a run for an hour that has not finished yet must not commit a
+watermark in the future. Consequences:
 
 - the first run (no watermark yet) is a full extract;
 - a failed, paused or skipped hour loses nothing: the window reaches back to the watermark, which
@@ -32,9 +34,9 @@ class Window:
 
 
 def extract_window(*, interval_start: datetime | None, interval_end: datetime | None,
-                   run_after: datetime, watermark: datetime | None,
+                   run_after: datetime, watermark: datetime | None, now: datetime,
                    overlap: timedelta = timedelta(minutes=5)) -> Window:
-    end = interval_end or run_after
+    end = min(interval_end or run_after, now)
     if watermark is None:
         return Window(None, end)
     start = watermark if interval_start is None else min(interval_start, watermark)

@@ -1,24 +1,5 @@
-"""Action Network: a paced, concurrent REST client, its records, and the Airflow hook (``.hook``).
+"""Action Network: a paced, concurrent REST client (``.client``), its records, errors and the hook.
 
-The hook lives in its own module so that importing the client never imports Airflow.
+Kept empty on purpose: the DAG's retry policy names ``.errors`` at parse time, and that import must
+not pull in requests or Airflow.
 """
-
-from .client import DEFAULT_BASE_URL, PAGE_SIZE, ActionNetworkClient
-from .errors import (
-    ActionNetworkAuthError,
-    ActionNetworkError,
-    ActionNetworkNotFoundError,
-    ActionNetworkRequestError,
-    ActionNetworkUnavailableError,
-)
-
-__all__ = [
-    "DEFAULT_BASE_URL",
-    "PAGE_SIZE",
-    "ActionNetworkAuthError",
-    "ActionNetworkClient",
-    "ActionNetworkError",
-    "ActionNetworkNotFoundError",
-    "ActionNetworkRequestError",
-    "ActionNetworkUnavailableError",
-]

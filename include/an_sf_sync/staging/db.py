@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,11 @@ def project_home() -> Path:
 
 def embedded_conninfo(data_dir: Path | None = None) -> str:
     """Start (or reuse) the embedded Postgres and return its connection string."""
-    import pgserver  # heavy-ish; only when the embedded server is wanted
+    with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on servers; harmless
+        warnings.simplefilter("ignore")
+        import pgserver  # heavy-ish; only when the embedded server is wanted
 
+    logging.getLogger("pgserver").setLevel(logging.WARNING)  # its start-up chatter is not news
     data_dir = data_dir or project_home() / "pgdata"
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(data_dir, cleanup_mode=None)
