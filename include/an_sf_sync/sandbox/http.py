@@ -101,6 +101,7 @@ class Fault:
     path: str = ""  # regex searched in the request path; empty matches every path
     method: str = ""  # empty matches every method
     timeout: float = 0.0  # > 0: sleep this long before answering, to trip client timeouts
+    after: bool = False  # process the request first, then answer with the fault: a lost response
 
     def matches(self, request: Request) -> bool:
         return ((not self.method or self.method.upper() == request.method)
@@ -165,19 +166,25 @@ class App:
             if self.knobs.latency:
                 time.sleep(self.knobs.latency)
             fault = self.knobs.take_fault(request)
-            if fault is not None:
+            if fault is not None and not fault.after:
                 if fault.timeout:
                     time.sleep(fault.timeout)
                 return self.after(request, self.fault_response(request, fault))
             early = self.before(request)
             if early is not None:
                 return self.after(request, early)
+        else:
+            fault = None
         handler, params, path_known = self.router.match(request.method, request.path)
         if handler is None:
             response = self.method_not_allowed(request) if path_known else self.not_found(request)
         else:
             request.params = params
             response = handler(request)
+        if fault is not None:  # the work is done, but the client never hears of it
+            if fault.timeout:
+                time.sleep(fault.timeout)
+            response = self.fault_response(request, fault)
         return self.after(request, response)
 
 

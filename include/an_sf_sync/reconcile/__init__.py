@@ -1,0 +1,95 @@
+"""Reconcile: staged changes + stored sync state -> a plan per step, written to ``staging.plan``.
+
+Each object's decision logic is a pure function (``contacts.reconcile_contacts``...); this module
+does the reading and writing around it. Rerunning reconcile for a run recomputes the plan from the
+current state, so after a partial load it plans only what is still missing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from an_sf_sync import rules, state
+from an_sf_sync.reconcile.contacts import ContactInputs, reconcile_contacts
+from an_sf_sync.staging.store import StagingStore
+
+
+def _text_columns(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    for column in columns:
+        df[column] = [rules.text_value(v) for v in df[column]]
+    return df
+
+
+def _custom(df: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
+    raw = [v if isinstance(v, dict) else json.loads(v) if isinstance(v, str) else {} for v in df.pop("custom_fields")]
+    for an_name, source_name in mapping.items():
+        df[f"cf:{an_name}"] = [rules.text_value(values.get(source_name)) for values in raw]
+    return df
+
+
+def contact_inputs(conn: Any, run_id: str, subscribers: str | None, custom: dict[str, str],
+                   duplicate_rule: str) -> ContactInputs:
+    """Build the contact reconcile's frames for ``run_id`` from staging and sync state."""
+    an = state.frame(conn, "SELECT an_id, email, email_status, given_name AS first_name, family_name AS last_name,"
+                           " street, city, state, postal_code, custom_fields, modified_date AS modified"
+                           " FROM staging.an_people WHERE run_id = %s", (run_id,))
+    an = _custom(_text_columns(an, ["first_name", "last_name", "street", "city", "state", "postal_code"]),
+                 {name: name for name in custom})
+    sf = state.frame(conn, "SELECT c.sf_id, c.is_deleted, c.email, c.first_name, c.last_name,"
+                           " c.mailing_street AS street, c.mailing_city AS city, c.mailing_state AS state,"
+                           " c.mailing_postal_code AS postal_code, c.custom_fields,"
+                           " c.last_modified_date AS modified, c.created_date AS created, false AS member_only"
+                           " FROM staging.sf_contacts c WHERE c.run_id = %s", (run_id,))
+    sf = _custom(_text_columns(sf, ["first_name", "last_name", "street", "city", "state", "postal_code"]), custom)
+    # an activist without a last name is a Contact whose LastName is the email: that is no name
+    same = [isinstance(n, str) and isinstance(e, str) and n.strip().casefold() == e.strip().casefold()
+            for n, e in zip(sf["last_name"], sf["email"], strict=True)]
+    sf.loc[same, "last_name"] = None
+    members = state.frame(conn, "SELECT DISTINCT contact_id FROM staging.sf_campaign_members"
+                                " WHERE run_id = %s AND campaign_id = %s AND contact_id IS NOT NULL",
+                          (run_id, subscribers))
+    changed_members = set(members["contact_id"])
+    extra = sorted(changed_members - set(sf["sf_id"]))
+    if extra:
+        sf = pd.concat([sf, pd.DataFrame({"sf_id": extra, "is_deleted": False, "member_only": True})],
+                       ignore_index=True)
+    sf["member_only"] = sf["member_only"].fillna(False).astype(bool)
+    sf["is_deleted"] = sf["is_deleted"].fillna(False).astype(bool)
+    subscribed = set(state.frame(conn, "SELECT contact_id FROM sync.sf_subscribers WHERE contact_id = ANY(%s)",
+                                 (list(sf["sf_id"]),))["contact_id"])
+    sf["subscribed"] = sf["sf_id"].isin(subscribed)
+    sf["subscription_changed"] = sf["sf_id"].isin(changed_members)
+
+    links = state.frame(conn, "SELECT an_id, sf_id, email_key, state, base FROM sync.contact_links"
+                              " WHERE an_id = ANY(%s) OR sf_id = ANY(%s)", (list(an["an_id"]), list(sf["sf_id"])))
+    keys = [k for k in sf["email"].map(rules.email_key) if k]
+    # activists holding those emails, and the linked ones (their status guards re-subscribing)
+    an_index = state.frame(conn, "SELECT an_id, email_key, email_status FROM sync.an_people"
+                                 " WHERE email_key = ANY(%s) OR an_id = ANY(%s)", (keys, list(links["an_id"])))
+    all_keys = keys + [k for k in an["email"].map(rules.email_key) if k]
+    sf_index = state.frame(conn, "SELECT sf_id, email_key, created_date AS created,"
+                                 " last_modified_date AS modified, is_deleted FROM sync.sf_contacts"
+                                 " WHERE email_key = ANY(%s)", (all_keys,))
+    losers = frozenset(state.frame(conn, "SELECT sf_id FROM sync.duplicates")["sf_id"])
+    return ContactInputs(an=an, sf=sf, links=links, an_index=an_index, sf_index=sf_index, losers=losers,
+                         custom_fields=tuple(custom), duplicate_rule=duplicate_rule)
+
+
+def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str) -> dict[str, int]:
+    """Plan every step of ``run_id``; returns counts of planned operations and rejects."""
+    masters = state.masters(store)
+    custom = state.get_setting(store, "custom_fields", {}) or {}
+    with store.connect() as conn:
+        state.refresh_mirrors(conn, run_id, masters.get("sf_subscribers_campaign"))
+        plan = reconcile_contacts(contact_inputs(conn, run_id, masters.get("sf_subscribers_campaign"),
+                                                 custom, duplicate_rule))
+        planned = state.replace_plan(conn, run_id, "contacts", plan.ops, "contact")
+        conn.execute("DELETE FROM sync.rejects WHERE run_id = %s AND payload->>'step' = 'reconcile'", (run_id,))
+        state.add_rejects(conn, run_id, [{**r, "payload": {"step": "reconcile"}} for r in plan.rejects])
+        state.replace_conflicts(conn, run_id, plan.conflicts)
+        state.add_duplicates(conn, run_id, plan.duplicates)
+    return {"contact_ops": planned, "rejects": len(plan.rejects), "conflicts": len(plan.conflicts),
+            "duplicates": len(plan.duplicates)}

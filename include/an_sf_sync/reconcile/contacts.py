@@ -1,0 +1,313 @@
+"""Reconcile people: both sides' changes plus the stored sync state -> what to write where.
+
+Pure: frames in, a plan out; nothing here reads or writes a database or an API.
+
+Matching: a stored link (Action Network id, Salesforce id) is followed first; unlinked records
+match by email key. Unmatched activists become new Contacts; unmatched Contacts become
+activists only if they are in the Subscribers campaign.
+
+Merging, field by field, against the last synced value (``base``): only one side changed -> it
+wins; both changed to different values -> the later modified record wins and the conflict is
+logged. Our own writes come back as "changed" records whose values equal the base, so they never
+echo. A pair matched for the first time has no base: an empty value takes the other side's,
+otherwise the later modified record wins.
+
+Subscription follows the same rule, except that unsubscribing wins a conflict and an address with
+a spam complaint is never re-subscribed automatically. When a pair is first matched, Action
+Network's status stands: a subscriber is added to the campaign, and an activist who unsubscribed
+stays unsubscribed (and leaves the campaign) even if the Contact was just added to it — logged as a
+conflict.
+Changing a Contact's email in Salesforce stops sync for that pair (reported).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from an_sf_sync import rules
+from an_sf_sync.reconcile.duplicates import pick_winners
+
+FIELDS = list(rules.SF_CONTACT_FIELDS)  # first_name, last_name, email, street, city, state, postal_code
+_MISSING = "\x00"  # stands for None in comparisons
+
+
+@dataclass
+class ContactInputs:
+    an: pd.DataFrame  # changed activists: an_id, email, email_status, <FIELDS>, cf:<name>..., modified
+    sf: pd.DataFrame  # changed contacts: sf_id, is_deleted, member_only, <FIELDS>, cf:..., subscribed,
+    #                   subscription_changed, modified, created
+    links: pd.DataFrame  # links of those records: an_id, sf_id, email_key, state, base (dict)
+    an_index: pd.DataFrame  # activists holding the emails of unlinked contacts: an_id, email_key, email_status
+    sf_index: pd.DataFrame  # contacts holding the emails of unlinked records: sf_id, email_key, created,
+    #                         modified, is_deleted
+    losers: frozenset[str] = frozenset()  # contacts already reported as duplicates
+    custom_fields: tuple[str, ...] = ()  # Action Network custom field names
+    duplicate_rule: str = "oldest"
+
+
+@dataclass
+class ContactPlan:
+    ops: list[dict] = field(default_factory=list)  # plan rows (see staging.plan)
+    rejects: list[dict] = field(default_factory=list)  # source, object, record_id, reason_code, message
+    conflicts: list[dict] = field(default_factory=list)
+    duplicates: pd.DataFrame = field(default_factory=pd.DataFrame)
+    pairs: int = 0
+
+    def add(self, direction: str, action: str, an_id: str | None, sf_id: str | None, payload: dict,
+            pair: int | None = None) -> int:
+        """Append an operation; operations about one pair share its ``pair`` number."""
+        if pair is None:
+            self.pairs += 1
+            pair = self.pairs
+        self.ops.append({"pair_id": pair, "direction": direction, "action": action, "an_id": an_id,
+                         "sf_id": sf_id, "payload": payload})
+        return pair
+
+
+def merge_fields(inputs: ContactInputs) -> list[str]:
+    return FIELDS + [f"cf:{name}" for name in inputs.custom_fields]
+
+
+def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
+    return (a.astype(object).fillna(_MISSING).to_numpy() == b.astype(object).fillna(_MISSING).to_numpy())
+
+
+def _none(values: pd.Series) -> list:
+    return [None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in values]
+
+
+def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
+    plan = ContactPlan()
+    names = merge_fields(inputs)
+    an = inputs.an.drop_duplicates("an_id").copy()
+    sf = inputs.sf.drop_duplicates("sf_id").copy()
+    for flag in ("is_deleted", "member_only", "subscribed", "subscription_changed"):
+        sf[flag] = sf[flag].fillna(False).astype(bool)
+    links = inputs.links.drop_duplicates("an_id")
+    an["email_key"] = an["email"].map(rules.email_key)
+    sf["email_key"] = sf["email"].map(rules.email_key)
+
+    # -- records that cannot cross ------------------------------------------------------------
+    for row in an[an["email_key"].isna()].itertuples():
+        code, message = rules.email_problem(row.email)
+        plan.rejects.append(_reject("actionnetwork", "person", row.an_id, code, f"Activist {row.an_id} {message}"))
+    an = an[an["email_key"].notna()]
+
+    link_by_sf = links.set_index("sf_id")
+    live = sf[~sf["is_deleted"]]
+    linked_sf = live[live["sf_id"].isin(link_by_sf.index)]
+    # Deleted in Salesforce: the pair stops syncing (the activist stays); an undelete resumes it.
+    for row in sf[sf["is_deleted"] & sf["sf_id"].isin(link_by_sf.index)].itertuples():
+        link = link_by_sf.loc[row.sf_id]
+        if link["state"] != "sf_deleted":
+            plan.add("local", "retire", link["an_id"], row.sf_id, {"state": "sf_deleted"})
+            plan.rejects.append(_reject(
+                "salesforce", "contact", row.sf_id, "CONTACT_DELETED_IN_SALESFORCE",
+                f"Contact {row.sf_id} was deleted in Salesforce; activist {link['an_id']} stays in Action "
+                "Network and is no longer synced. Restore the Contact from the Recycle Bin to resume."))
+
+    # Email changed in Salesforce (or made invalid): sync stops for that pair, as Action Network does.
+    changed_email = linked_sf[~linked_sf["member_only"]
+                              & (linked_sf["email_key"].fillna(_MISSING).to_numpy()
+                                 != link_by_sf.loc[linked_sf["sf_id"], "email_key"].to_numpy())]
+    stopped = set(changed_email["sf_id"])
+    for row in changed_email.itertuples():
+        link = link_by_sf.loc[row.sf_id]
+        if link["state"] == "active":
+            plan.add("local", "retire", link["an_id"], row.sf_id, {
+                "state": "stopped", "reason": f"email changed in Salesforce to {row.email!r}"})
+            plan.rejects.append(_reject(
+                "salesforce", "contact", row.sf_id, "EMAIL_CHANGED_IN_SALESFORCE",
+                f"The email of Contact {row.sf_id} was changed in Salesforce (was {link['email_key']!r}, now "
+                f"{row.email!r}); as in Action Network's own sync this stops syncing the Contact. Change it "
+                "back to resume, or change the email in Action Network instead."))
+    deleted = set(sf.loc[sf["is_deleted"], "sf_id"])
+    inactive = set(links.loc[links["state"] != "active", "sf_id"]) | stopped | deleted
+    inactive_an = set(links.loc[links["sf_id"].isin(inactive), "an_id"])
+
+    unlinked_sf = live[~live["sf_id"].isin(link_by_sf.index)]
+    for row in unlinked_sf[unlinked_sf["email_key"].isna() & ~unlinked_sf["member_only"]].itertuples():
+        code, message = rules.email_problem(row.email)
+        plan.rejects.append(_reject("salesforce", "contact", row.sf_id, code, f"Contact {row.sf_id} {message}"))
+
+    # -- duplicates among unlinked contacts ---------------------------------------------------------
+    index = inputs.sf_index
+    pool = pd.concat([unlinked_sf.loc[unlinked_sf["email_key"].notna(), ["sf_id", "email_key", "created", "modified"]],
+                      index.loc[~index["is_deleted"] & ~index["sf_id"].isin(link_by_sf.index),
+                                ["sf_id", "email_key", "created", "modified"]]])
+    pool = pool[~pool["sf_id"].isin(inputs.losers)]
+    holders = links.loc[links["state"] != "sf_deleted", ["sf_id", "email_key"]]
+    plan.duplicates = pick_winners(pool, holders, inputs.duplicate_rule)
+    losers = set(plan.duplicates["sf_id"]) | set(inputs.losers)
+    for row in plan.duplicates.itertuples():
+        if row.sf_id in set(unlinked_sf["sf_id"]) or row.sf_id not in inputs.losers:
+            plan.rejects.append(_reject(
+                "salesforce", "contact", row.sf_id, "DUPLICATE_EMAIL",
+                f"Contact {row.sf_id} shares the email {row.email_key!r} with Contact {row.winner_sf_id}, which "
+                f"is the one synced (rule {row.rule!r}); merge the duplicates in Salesforce to sync this one."))
+    winners = pool[~pool["sf_id"].isin(losers)].drop_duplicates("email_key").set_index("email_key")["sf_id"]
+
+    # -- pairs -------------------------------------------------------------------------------------
+    link_by_an = links.set_index("an_id")
+    an_linked = an[an["an_id"].isin(link_by_an.index)]
+    an_unlinked = an[~an["an_id"].isin(link_by_an.index)]
+    key_holder = links.set_index("email_key")["an_id"]
+    clash = an_unlinked[an_unlinked["email_key"].isin(key_holder.index)]
+    for row in clash.itertuples():
+        plan.rejects.append(_reject(
+            "actionnetwork", "person", row.an_id, "EMAIL_ALREADY_LINKED",
+            f"Activist {row.an_id} has the email {row.email_key!r}, already synced with activist "
+            f"{key_holder[row.email_key]}; Action Network should not hold two activists with one email."))
+    an_unlinked = an_unlinked[~an_unlinked["email_key"].isin(key_holder.index)]
+
+    pairs = []  # (an_id, sf_id, kind)
+    pairs += [(a, link_by_an.loc[a, "sf_id"], "linked") for a in an_linked["an_id"] if a not in inactive_an]
+    pairs += [(link_by_sf.loc[s, "an_id"], s, "linked") for s in linked_sf["sf_id"] if s not in inactive]
+    matched_sf = an_unlinked["email_key"].map(winners)
+    pairs += [(a, s, "new") for a, s in zip(an_unlinked["an_id"], matched_sf, strict=True) if isinstance(s, str)]
+    creates_sf = an_unlinked[matched_sf.isna().to_numpy()]
+    for row in an[an["an_id"].isin(inactive_an)].itertuples():
+        plan.rejects.append(_reject(
+            "actionnetwork", "person", row.an_id, "SYNC_STOPPED",
+            f"Activist {row.an_id} changed, but sync with its Contact {link_by_an.loc[row.an_id, 'sf_id']} is "
+            f"stopped ({link_by_an.loc[row.an_id, 'state']}); the change was not sent to Salesforce."))
+
+    paired_sf = {s for _, s, _ in pairs}
+    open_sf = unlinked_sf[unlinked_sf["email_key"].notna() & ~unlinked_sf["sf_id"].isin(losers)
+                          & ~unlinked_sf["sf_id"].isin(paired_sf)]
+    an_by_key = inputs.an_index.dropna(subset=["email_key"]).drop_duplicates("email_key").set_index("email_key")
+    an_by_key = an_by_key[~an_by_key["an_id"].isin(link_by_an.index)]
+    matched_an = open_sf["email_key"].map(an_by_key["an_id"])
+    pairs += [(a, s, "new") for a, s in zip(matched_an, open_sf["sf_id"], strict=True) if isinstance(a, str)]
+    no_match = open_sf[matched_an.isna().to_numpy()]
+    creates_an = no_match[no_match["subscribed"]]
+    for row in no_match[~no_match["subscribed"]].itertuples():
+        plan.rejects.append(_reject(
+            "salesforce", "contact", row.sf_id, "NOT_IN_SUBSCRIBERS_CAMPAIGN",
+            f"Contact {row.sf_id} was not sent to Action Network: it matches no activist and is not in the "
+            f"{rules.SUBSCRIBERS_CAMPAIGN!r} campaign. Add it to that campaign to add it to your list."))
+
+    status_by_an = pd.concat([inputs.an_index.set_index("an_id")["email_status"],
+                              an.set_index("an_id")["email_status"]])
+    status_by_an = status_by_an[~status_by_an.index.duplicated(keep="last")]
+    _plan_pairs(plan, pd.DataFrame(pairs, columns=["an_id", "sf_id", "kind"]).drop_duplicates(["an_id"]),
+                an, sf, links, status_by_an, names)
+    _plan_creates(plan, creates_sf, creates_an, names)
+    return plan
+
+
+def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd.DataFrame,
+                links: pd.DataFrame, status_by_an: pd.Series, names: list[str]) -> None:
+    if pairs.empty:
+        return
+    pairs = pairs.drop_duplicates(["sf_id"]).reset_index(drop=True)
+    a = an.set_index("an_id").reindex(pairs["an_id"]).reset_index(drop=True)
+    s = sf.set_index("sf_id").reindex(pairs["sf_id"]).reset_index(drop=True)
+    link = links.set_index("an_id").reindex(pairs["an_id"]).reset_index(drop=True)
+    base = pd.DataFrame([b if isinstance(b, dict) else {} for b in link["base"]], columns=[*names, "subscribed"])
+    linked = (pairs["kind"] == "linked").to_numpy()
+    an_known = a["email"].notna().to_numpy()
+    sf_fields_known = (s["email"].notna() & ~s["member_only"].fillna(False).astype(bool)).to_numpy()
+    an_later = (a["modified"].fillna(pd.Timestamp.min.tz_localize("UTC")).to_numpy()
+                >= s["modified"].fillna(pd.Timestamp.min.tz_localize("UTC")).to_numpy())
+
+    target, to_sf, to_an = {}, {}, {}
+    for name in names:
+        an_v = a[name] if name in a else pd.Series([None] * len(pairs))
+        sf_v = s[name] if name in s else pd.Series([None] * len(pairs))
+        b = base[name]
+        an_cur = an_v.where(an_known, b).astype(object)
+        sf_cur = sf_v.where(sf_fields_known, b).astype(object)
+        an_ch, sf_ch = ~_same(an_cur, b), ~_same(sf_cur, b)
+        later = np.where(an_later, an_cur, sf_cur)
+        settled = np.where(_same(an_cur, sf_cur), an_cur, later)
+        merged = np.where(an_ch & ~sf_ch, an_cur, np.where(sf_ch & ~an_ch, sf_cur, np.where(an_ch & sf_ch, settled, b)))
+        # first match: an empty value takes the other side's; otherwise the later record wins
+        first = np.where(~an_known, sf_cur, np.where(~sf_fields_known, an_cur,
+                         np.where(an_cur.isna(), sf_cur, np.where(sf_cur.isna(), an_cur, settled))))
+        t = pd.Series(np.where(linked, merged, first), dtype=object)
+        target[name] = t
+        for i in np.flatnonzero(linked & an_ch & sf_ch & ~_same(an_cur, sf_cur)):
+            plan.conflicts.append({
+                "an_id": pairs.at[i, "an_id"], "sf_id": pairs.at[i, "sf_id"], "field": name,
+                "an_value": rules.text_value(an_cur.iat[i]), "sf_value": rules.text_value(sf_cur.iat[i]),
+                "winner": "actionnetwork" if an_later[i] else "salesforce",
+                "an_modified": a["modified"].iat[i], "sf_modified": s["modified"].iat[i]})
+        sf_known_now = sf_fields_known | linked
+        an_known_now = an_known | linked
+        to_sf[name] = ~_same(t, sf_cur) & (sf_known_now | t.notna().to_numpy())
+        to_an[name] = ~_same(t, an_cur) & (an_known_now | t.notna().to_numpy()) & t.notna().to_numpy()
+
+    # subscription
+    an_sub = pd.Series([rules.is_subscribed(v) for v in status_by_an.reindex(pairs["an_id"])], dtype=bool)
+    sf_sub = s["subscribed"].fillna(False).astype(bool)
+    sf_sub_known = s["subscribed"].notna().to_numpy()
+    base_sub = base["subscribed"].astype(object).fillna(False).astype(bool).to_numpy()
+    an_sub_cur = np.where(an_known | ~linked, an_sub, base_sub)
+    sf_sub_cur = np.where(sf_sub_known, sf_sub, base_sub)
+    an_sch, sf_sch = an_sub_cur != base_sub, sf_sub_cur != base_sub
+    merged_sub = np.where(an_sch & ~sf_sch, an_sub_cur, np.where(sf_sch & ~an_sch, sf_sub_cur,
+                          np.where(an_sch & sf_sch, an_sub_cur & sf_sub_cur, base_sub)))
+    # A pair matched for the first time keeps Action Network's status: a Contact added to the
+    # Subscribers campaign does not override an unsubscribe there (logged as a conflict).
+    added_in_sf = sf_sub_known & sf_sub.to_numpy() & s["subscription_changed"].fillna(False).astype(bool).to_numpy()
+    for i in np.flatnonzero(~linked & added_in_sf & ~an_sub_cur):
+        plan.conflicts.append({
+            "an_id": pairs.at[i, "an_id"], "sf_id": pairs.at[i, "sf_id"], "field": "subscribed",
+            "an_value": "false", "sf_value": "true", "winner": "actionnetwork",
+            "an_modified": a["modified"].iat[i], "sf_modified": s["modified"].iat[i]})
+    sub = np.where(linked, merged_sub, an_sub_cur)
+    spam = np.array([v in rules.SPAM_STATUSES for v in status_by_an.reindex(pairs["an_id"])], dtype=bool)
+    blocked = sub & ~an_sub_cur & spam
+    sub = sub & ~blocked
+
+    for i in range(len(pairs)):
+        an_id, sf_id = pairs.at[i, "an_id"], pairs.at[i, "sf_id"]
+        values = {name: _py(target[name].iat[i]) for name in names}
+        if blocked[i]:
+            plan.rejects.append(_reject(
+                "salesforce", "subscription", sf_id, "SPAM_COMPLAINT",
+                f"Contact {sf_id} is in the {rules.SUBSCRIBERS_CAMPAIGN!r} campaign, but activist {an_id} "
+                "reported Action Network email as spam, so they were not re-subscribed automatically."))
+        sf_changes = {n: values[n] for n in names if to_sf[n][i] and not (n == "postal_code" and values[n] is None)}
+        pair = plan.add("local", "link", an_id, sf_id, {
+            "base": {**values, "subscribed": bool(sub[i])}, "email_key": rules.email_key(values["email"])})
+        if sf_changes:
+            plan.add("to_salesforce", "update", an_id, sf_id, {"fields": sf_changes, "email": values["email"]}, pair)
+        an_changes = {n: values[n] for n in names if to_an[n][i]}
+        if an_changes:
+            plan.add("to_actionnetwork", "update", an_id, sf_id, {"fields": an_changes}, pair)
+        if sub[i] != sf_sub_cur[i]:
+            plan.add("to_salesforce", "subscribe" if sub[i] else "unsubscribe", an_id, sf_id, {}, pair)
+        if sub[i] != an_sub_cur[i]:
+            plan.add("to_actionnetwork", "subscribe" if sub[i] else "unsubscribe", an_id, sf_id,
+                     {"email": values["email"]}, pair)
+
+
+def _plan_creates(plan: ContactPlan, creates_sf: pd.DataFrame, creates_an: pd.DataFrame, names: list[str]) -> None:
+    for row in creates_sf.to_dict("records"):
+        values = {n: _py(row.get(n)) for n in names}
+        subscribed = rules.is_subscribed(row["email_status"])
+        pair = plan.add("local", "link", row["an_id"], None, {
+            "base": {**values, "subscribed": subscribed}, "email_key": row["email_key"]})
+        plan.add("to_salesforce", "create", row["an_id"], None, {"fields": values}, pair)
+        if subscribed:
+            plan.add("to_salesforce", "subscribe", row["an_id"], None, {}, pair)
+    for row in creates_an.to_dict("records"):
+        values = {n: _py(row.get(n)) for n in names}
+        pair = plan.add("local", "link", None, row["sf_id"], {
+            "base": {**values, "subscribed": True}, "email_key": row["email_key"]})
+        plan.add("to_actionnetwork", "create", None, row["sf_id"], {"fields": values}, pair)
+
+
+def _py(value: object) -> object:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value
+
+
+def _reject(source: str, obj: str, record_id: str, code: str, message: str) -> dict:
+    return {"source": source, "object": obj, "record_id": record_id, "reason_code": code, "message": message}

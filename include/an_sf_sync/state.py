@@ -1,0 +1,161 @@
+"""Reading and writing the durable sync state: mirrors, links, masters, settings, the plan, rejects.
+
+Set-based: everything moves as frames through COPY or as parameterised SQL over arrays of ids.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+import psycopg
+from psycopg import sql
+
+from an_sf_sync import rules
+from an_sf_sync.staging.store import StagingStore
+
+
+def frame(conn: psycopg.Connection, query: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+    with conn.cursor() as cur:
+        cur.execute(query, params)
+        columns = [d.name for d in cur.description]
+        return pd.DataFrame(cur.fetchall(), columns=columns)
+
+
+def copy_rows(conn: psycopg.Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    schema, name = table.split(".")
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(schema, name), sql.SQL(", ").join(map(sql.Identifier, columns)))
+    count = 0
+    with conn.cursor() as cur, cur.copy(statement) as cp:
+        for row in rows:
+            cp.write_row(row)
+            count += 1
+    return count
+
+
+# -- settings and master records ---------------------------------------------------------------
+
+def get_setting(store: StagingStore, key: str, default: Any = None) -> Any:
+    with store.connect() as conn:
+        row = conn.execute("SELECT value FROM sync.settings WHERE key = %s", (key,)).fetchone()
+    return row[0] if row else default
+
+
+def put_setting(store: StagingStore, key: str, value: Any) -> None:
+    with store.connect() as conn:
+        conn.execute("INSERT INTO sync.settings (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE"
+                     " SET value = EXCLUDED.value, updated_at = now()", (key, json.dumps(value)))
+
+
+def masters(store: StagingStore) -> dict[str, str]:
+    """kind -> record id of the master records setup ensured."""
+    with store.connect() as conn:
+        return dict(conn.execute("SELECT kind, record_id FROM sync.masters").fetchall())
+
+
+def remember_master(store: StagingStore, kind: str, system: str, record_id: str, name: str) -> None:
+    with store.connect() as conn:
+        conn.execute("INSERT INTO sync.masters (kind, system, record_id, name) VALUES (%s, %s, %s, %s)"
+                     " ON CONFLICT (kind) DO UPDATE SET record_id = EXCLUDED.record_id, name = EXCLUDED.name,"
+                     " recorded_at = now()", (kind, system, record_id, name))
+
+
+# -- mirrors ---------------------------------------------------------------------------------------
+
+def refresh_mirrors(conn: psycopg.Connection, run_id: str, subscribers_campaign: str | None) -> None:
+    """Fold this run's staged records into the identity mirrors (idempotent)."""
+    an = frame(conn, "SELECT an_id, email, email_status, modified_date FROM staging.an_people WHERE run_id = %s",
+               (run_id,))
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS an_mirror_in (an_id text, email_key text, email_status text,"
+                 " modified_date timestamptz) ON COMMIT DROP")
+    copy_rows(conn, "pg_temp.an_mirror_in", ["an_id", "email_key", "email_status", "modified_date"],
+              zip(an["an_id"], an["email"].map(rules.email_key), an["email_status"], an["modified_date"],
+                  strict=True))
+    conn.execute("INSERT INTO sync.an_people SELECT * FROM an_mirror_in ON CONFLICT (an_id) DO UPDATE SET"
+                 " email_key = EXCLUDED.email_key, email_status = EXCLUDED.email_status,"
+                 " modified_date = EXCLUDED.modified_date")
+    sf = frame(conn, "SELECT sf_id, email, is_deleted, created_date, last_modified_date FROM staging.sf_contacts"
+                     " WHERE run_id = %s", (run_id,))
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS sf_mirror_in (sf_id text, email_key text, is_deleted boolean,"
+                 " created_date timestamptz, last_modified_date timestamptz) ON COMMIT DROP")
+    copy_rows(conn, "pg_temp.sf_mirror_in", ["sf_id", "email_key", "is_deleted", "created_date",
+                                             "last_modified_date"],
+              zip(sf["sf_id"], sf["email"].map(rules.email_key), sf["is_deleted"], sf["created_date"],
+                  sf["last_modified_date"], strict=True))
+    conn.execute("INSERT INTO sync.sf_contacts SELECT * FROM sf_mirror_in ON CONFLICT (sf_id) DO UPDATE SET"
+                 " email_key = EXCLUDED.email_key, is_deleted = EXCLUDED.is_deleted,"
+                 " created_date = EXCLUDED.created_date, last_modified_date = EXCLUDED.last_modified_date")
+    if subscribers_campaign:
+        conn.execute("DELETE FROM sync.sf_subscribers s USING staging.sf_campaign_members m"
+                     " WHERE m.run_id = %s AND m.campaign_id = %s AND m.is_deleted AND s.member_id = m.sf_id",
+                     (run_id, subscribers_campaign))
+        conn.execute("INSERT INTO sync.sf_subscribers (contact_id, member_id)"
+                     " SELECT DISTINCT ON (contact_id) contact_id, sf_id FROM staging.sf_campaign_members"
+                     " WHERE run_id = %s AND campaign_id = %s AND NOT is_deleted AND contact_id IS NOT NULL"
+                     " ORDER BY contact_id, system_modstamp DESC"
+                     " ON CONFLICT (contact_id) DO UPDATE SET member_id = EXCLUDED.member_id",
+                     (run_id, subscribers_campaign))
+
+
+# -- plan, rejects, conflicts ---------------------------------------------------------------------
+
+PLAN_COLUMNS = ["run_id", "step", "seq", "pair_id", "object", "direction", "action", "an_id", "sf_id", "payload"]
+
+
+def replace_plan(conn: psycopg.Connection, run_id: str, step: str, ops: Sequence[dict], obj: str) -> int:
+    conn.execute("DELETE FROM staging.plan WHERE run_id = %s AND step = %s", (run_id, step))
+    return copy_rows(conn, "staging.plan", PLAN_COLUMNS, (
+        (run_id, step, seq, op.get("pair_id"), op.get("object", obj), op["direction"], op["action"],
+         op.get("an_id"), op.get("sf_id"), json.dumps(op["payload"], default=str))
+        for seq, op in enumerate(ops, start=1)))
+
+
+def pending_ops(conn: psycopg.Connection, run_id: str, step: str) -> pd.DataFrame:
+    return frame(conn, "SELECT seq, pair_id, object, direction, action, an_id, sf_id, payload, status, result_id"
+                       " FROM staging.plan WHERE run_id = %s AND step = %s ORDER BY seq", (run_id, step))
+
+
+def mark(conn: psycopg.Connection, run_id: str, step: str, outcomes: Iterable[tuple]) -> None:
+    """Record outcomes: (seq, status, result_id, error_code, error) tuples."""
+    with conn.cursor() as cur:
+        cur.executemany("UPDATE staging.plan SET status = %s, result_id = COALESCE(%s, result_id),"
+                        " error_code = %s, error = %s, updated_at = now()"
+                        " WHERE run_id = %s AND step = %s AND seq = %s",
+                        [(status, result, code, error, run_id, step, seq)
+                         for seq, status, result, code, error in outcomes])
+
+
+REJECT_COLUMNS = ["run_id", "source", "object", "record_id", "reason_code", "message", "payload"]
+
+
+def add_rejects(conn: psycopg.Connection, run_id: str, rejects: Iterable[dict]) -> None:
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO sync.rejects (run_id, source, object, record_id, reason_code, message, payload)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (run_id, source, object, record_id, reason_code)"
+            " DO UPDATE SET message = EXCLUDED.message, payload = EXCLUDED.payload",
+            [(run_id, r["source"], r["object"], r["record_id"], r["reason_code"], r["message"],
+              json.dumps(r.get("payload")) if r.get("payload") is not None else None) for r in rejects])
+
+
+def replace_conflicts(conn: psycopg.Connection, run_id: str, conflicts: Sequence[dict]) -> None:
+    conn.execute("DELETE FROM sync.conflicts WHERE run_id = %s", (run_id,))
+    copy_rows(conn, "sync.conflicts", ["run_id", "an_id", "sf_id", "field", "an_value", "sf_value", "winner",
+                                       "an_modified", "sf_modified"],
+              ((run_id, c["an_id"], c["sf_id"], c["field"], c["an_value"], c["sf_value"], c["winner"],
+                _ts(c["an_modified"]), _ts(c["sf_modified"])) for c in conflicts))
+
+
+def add_duplicates(conn: psycopg.Connection, run_id: str, duplicates: pd.DataFrame) -> None:
+    """Record losing contacts (a contact reported once stays reported under its first winner)."""
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO sync.duplicates (sf_id, email_key, winner_sf_id, rule, run_id)"
+                        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (sf_id) DO NOTHING",
+                        [(r.sf_id, r.email_key, r.winner_sf_id, r.rule, run_id) for r in duplicates.itertuples()])
+
+
+def _ts(value: Any) -> Any:
+    return None if value is None or pd.isna(value) else value

@@ -1,0 +1,204 @@
+"""The contact reconcile's rules, on small frames (a pure function: no database, no API)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from an_sf_sync.reconcile.contacts import ContactInputs, reconcile_contacts
+
+T = datetime(2026, 3, 1, 10, tzinfo=UTC)
+FIELDS = ("first_name", "last_name", "email", "street", "city", "state", "postal_code")
+
+
+def an(*people: dict) -> pd.DataFrame:
+    rows = [{"an_id": None, "email": None, "email_status": "subscribed", **{f: None for f in FIELDS},
+             "cf:employer": None, "modified": T, **p} for p in people]
+    return pd.DataFrame(rows, columns=["an_id", "email_status", *FIELDS, "cf:employer", "modified"])
+
+
+def sf(*contacts: dict) -> pd.DataFrame:
+    rows = [{"sf_id": None, "is_deleted": False, "member_only": False, **{f: None for f in FIELDS},
+             "cf:employer": None, "subscribed": True, "subscription_changed": False, "modified": T,
+             "created": T - timedelta(days=30), **c} for c in contacts]
+    return pd.DataFrame(rows, columns=["sf_id", "is_deleted", "member_only", *FIELDS, "cf:employer", "subscribed",
+                                       "subscription_changed", "modified", "created"])
+
+
+def link(an_id: str, sf_id: str, email: str, state: str = "active", **base) -> dict:
+    values = {f: None for f in FIELDS} | {"cf:employer": None, "email": email, "subscribed": True} | base
+    return {"an_id": an_id, "sf_id": sf_id, "email_key": email.lower(), "state": state, "base": values}
+
+
+def run(an_rows=(), sf_rows=(), links=(), an_index=(), sf_index=(), losers=frozenset(), rule="oldest"):
+    return reconcile_contacts(ContactInputs(
+        an=an(*an_rows), sf=sf(*sf_rows),
+        links=pd.DataFrame(list(links), columns=["an_id", "sf_id", "email_key", "state", "base"]),
+        an_index=pd.DataFrame(list(an_index), columns=["an_id", "email_key", "email_status"]),
+        sf_index=pd.DataFrame(list(sf_index), columns=["sf_id", "email_key", "created", "modified", "is_deleted"]),
+        losers=frozenset(losers), custom_fields=("employer",), duplicate_rule=rule))
+
+
+def ops(plan, direction=None, action=None):
+    return [o for o in plan.ops if (direction is None or o["direction"] == direction)
+            and (action is None or o["action"] == action)]
+
+
+def codes(plan):
+    return sorted(r["reason_code"] for r in plan.rejects)
+
+
+def test_new_activist_becomes_a_contact_with_email_as_missing_last_name_and_subscription():
+    plan = run(an_rows=[{"an_id": "a1", "email": " Ada@Example.org ", "first_name": "Ada", "cf:employer": "Union"}])
+    create, = ops(plan, "to_salesforce", "create")
+    assert create["an_id"] == "a1" and create["payload"]["fields"]["first_name"] == "Ada"
+    assert create["payload"]["fields"]["cf:employer"] == "Union"
+    assert ops(plan, "to_salesforce", "subscribe")[0]["pair_id"] == create["pair_id"]
+    link_op, = ops(plan, "local", "link")
+    assert link_op["payload"]["email_key"] == "ada@example.org" and link_op["payload"]["base"]["subscribed"]
+
+
+def test_missing_or_malformed_emails_never_cross_either_way():
+    plan = run(an_rows=[{"an_id": "a1", "email": None}, {"an_id": "a2", "email": "no-at-sign.example.org"}],
+               sf_rows=[{"sf_id": "003A", "email": "a@b", "subscribed": True}])
+    assert plan.ops == []
+    assert codes(plan) == ["MALFORMED_EMAIL", "MALFORMED_EMAIL", "MISSING_EMAIL"]
+
+
+def test_contact_in_subscribers_campaign_becomes_an_activist_others_are_reported():
+    plan = run(sf_rows=[{"sf_id": "003A", "email": "in@example.org", "last_name": "In", "subscribed": True},
+                        {"sf_id": "003B", "email": "out@example.org", "last_name": "Out", "subscribed": False}])
+    create, = ops(plan, "to_actionnetwork", "create")
+    assert create["sf_id"] == "003A" and create["payload"]["fields"]["last_name"] == "In"
+    assert codes(plan) == ["NOT_IN_SUBSCRIBERS_CAMPAIGN"]
+
+
+def test_first_run_match_by_email_fills_empty_fields_and_later_record_wins():
+    plan = run(an_rows=[{"an_id": "a1", "email": "ada@example.org", "first_name": "Ada", "city": "Paris",
+                         "modified": T}],
+               sf_rows=[{"sf_id": "003A", "email": "ADA@example.org", "first_name": "Adelaide", "last_name": "L",
+                         "modified": T - timedelta(hours=1)}],
+               sf_index=[("003A", "ada@example.org", T - timedelta(days=9), T, False)])
+    assert not ops(plan, "to_salesforce", "create") and not ops(plan, "to_actionnetwork", "create")
+    to_sf, = ops(plan, "to_salesforce", "update")
+    assert to_sf["payload"]["fields"]["first_name"] == "Ada"  # AN modified later
+    assert to_sf["payload"]["fields"]["city"] == "Paris"
+    to_an, = ops(plan, "to_actionnetwork", "update")
+    assert to_an["payload"]["fields"] == {"last_name": "L"}  # AN had none
+
+
+def test_one_side_changed_wins_and_our_own_writes_do_not_echo():
+    base = {"first_name": "Ada", "last_name": "Lovelace", "city": "London"}
+    # Salesforce changed the city; Action Network shows our last write (unchanged against base)
+    plan = run(an_rows=[{"an_id": "a1", "email": "ada@example.org", **base}],
+               sf_rows=[{"sf_id": "003A", "email": "ada@example.org", **base, "city": "Leeds"}],
+               links=[link("a1", "003A", "ada@example.org", **base)])
+    to_an, = ops(plan, "to_actionnetwork", "update")
+    assert to_an["payload"]["fields"] == {"city": "Leeds"}
+    assert not ops(plan, "to_salesforce", "update") and not plan.conflicts
+    # the next run sees both records "changed" by our writes, equal to the new base: nothing to do
+    echo = run(an_rows=[{"an_id": "a1", "email": "ada@example.org", **base, "city": "Leeds"}],
+               sf_rows=[{"sf_id": "003A", "email": "ada@example.org", **base, "city": "Leeds"}],
+               links=[link("a1", "003A", "ada@example.org", **{**base, "city": "Leeds"})])
+    assert [o["action"] for o in echo.ops] == ["link"]
+
+
+def test_both_changed_later_wins_and_the_conflict_is_logged():
+    base = {"first_name": "Ada", "city": "London"}
+    plan = run(an_rows=[{"an_id": "a1", "email": "ada@example.org", **base, "city": "Paris", "modified": T}],
+               sf_rows=[{"sf_id": "003A", "email": "ada@example.org", **base, "city": "Rome",
+                         "modified": T + timedelta(minutes=3)}],
+               links=[link("a1", "003A", "ada@example.org", **base)])
+    assert ops(plan, "to_actionnetwork", "update")[0]["payload"]["fields"] == {"city": "Rome"}
+    conflict, = plan.conflicts
+    assert (conflict["field"], conflict["winner"], conflict["an_value"]) == ("city", "salesforce", "Paris")
+
+
+def test_email_changed_in_salesforce_stops_sync_for_that_contact():
+    plan = run(sf_rows=[{"sf_id": "003A", "email": "new@example.org", "first_name": "X"}],
+               links=[link("a1", "003A", "old@example.org")])
+    retire, = ops(plan, "local", "retire")
+    assert retire["payload"]["state"] == "stopped"
+    assert codes(plan) == ["EMAIL_CHANGED_IN_SALESFORCE"]
+    assert not ops(plan, "to_actionnetwork")
+
+
+def test_email_changed_in_action_network_is_sent_to_salesforce():
+    plan = run(an_rows=[{"an_id": "a1", "email": "new@example.org"}], links=[link("a1", "003A", "old@example.org")])
+    update, = ops(plan, "to_salesforce", "update")
+    assert update["payload"]["fields"] == {"email": "new@example.org"}
+    assert ops(plan, "local", "link")[0]["payload"]["email_key"] == "new@example.org"
+
+
+@pytest.mark.parametrize(("an_status", "sf_member", "to_an", "to_sf"), [
+    ("unsubscribed", True, None, "unsubscribe"),     # unsubscribed in Action Network
+    ("subscribed", False, "unsubscribe", None),      # taken out of the Subscribers campaign
+])
+def test_a_subscription_change_on_one_side_reaches_the_other(an_status, sf_member, to_an, to_sf):
+    plan = run(an_rows=[{"an_id": "a1", "email": "ada@example.org", "email_status": an_status}],
+               sf_rows=[{"sf_id": "003A", "email": "ada@example.org", "subscribed": sf_member,
+                         "subscription_changed": True}],
+               links=[link("a1", "003A", "ada@example.org", subscribed=True)])
+    assert [o["action"] for o in ops(plan, "to_actionnetwork")] == ([to_an] if to_an else [])
+    assert [o["action"] for o in ops(plan, "to_salesforce")] == ([to_sf] if to_sf else [])
+
+
+def test_first_match_keeps_an_unsubscribe_even_if_the_contact_was_added_to_the_campaign():
+    plan = run(an_rows=[{"an_id": "a1", "email": "ada@example.org", "email_status": "unsubscribed"}],
+               sf_rows=[{"sf_id": "003A", "email": "ada@example.org", "subscribed": True,
+                         "subscription_changed": True}],
+               sf_index=[("003A", "ada@example.org", T, T, False)])
+    assert [o["action"] for o in ops(plan, "to_salesforce")] == ["unsubscribe"]
+    assert not ops(plan, "to_actionnetwork", "subscribe")
+    assert [(c["field"], c["winner"]) for c in plan.conflicts] == [("subscribed", "actionnetwork")]
+
+
+def test_contact_added_to_the_campaign_subscribes_its_linked_activist():
+    plan = run(sf_rows=[{"sf_id": "003A", "email": "ada@example.org", "subscribed": True, "member_only": True,
+                         "subscription_changed": True}],
+               links=[link("a1", "003A", "ada@example.org", subscribed=False)],
+               an_index=[("a1", "ada@example.org", "unsubscribed")])
+    subscribe, = ops(plan, "to_actionnetwork", "subscribe")
+    assert subscribe["an_id"] == "a1"
+    assert ops(plan, "local", "link")[0]["payload"]["base"]["subscribed"] is True
+
+
+def test_spam_complaint_is_never_resubscribed_automatically():
+    plan = run(sf_rows=[{"sf_id": "003A", "email": "ada@example.org", "subscribed": True, "member_only": True,
+                         "subscription_changed": True}],
+               links=[link("a1", "003A", "ada@example.org", subscribed=False)],
+               an_index=[("a1", "ada@example.org", "spam complaint")])
+    assert not ops(plan, "to_actionnetwork", "subscribe")
+    assert codes(plan) == ["SPAM_COMPLAINT"]
+
+
+@pytest.mark.parametrize(("rule", "winner"), [("oldest", "003OLD"), ("newest", "003NEW")])
+def test_duplicate_emails_pick_one_contact_by_rule_and_report_the_others(rule, winner):
+    plan = run(sf_rows=[{"sf_id": "003OLD", "email": "Dup@example.org", "subscribed": True,
+                         "created": T - timedelta(days=90)},
+                        {"sf_id": "003NEW", "email": "dup@EXAMPLE.org", "subscribed": True,
+                         "created": T - timedelta(days=1)}], rule=rule)
+    create, = ops(plan, "to_actionnetwork", "create")
+    assert create["sf_id"] == winner
+    loser, = plan.duplicates.itertuples()
+    assert loser.winner_sf_id == winner and loser.sf_id != winner
+    assert codes(plan) == ["DUPLICATE_EMAIL"]
+
+
+def test_a_later_duplicate_of_a_linked_contact_loses_to_it():
+    plan = run(sf_rows=[{"sf_id": "003LATE", "email": "ada@example.org", "subscribed": True,
+                         "created": T - timedelta(days=900)}],
+               links=[link("a1", "003A", "ada@example.org")],
+               sf_index=[("003A", "ada@example.org", T, T, False)])
+    assert plan.duplicates.iloc[0]["winner_sf_id"] == "003A"
+    assert not ops(plan, "to_actionnetwork")
+
+
+def test_contact_deleted_in_salesforce_retires_the_link_without_recreating_it():
+    plan = run(an_rows=[{"an_id": "a1", "email": "ada@example.org", "first_name": "New"}],
+               sf_rows=[{"sf_id": "003A", "email": "ada@example.org", "is_deleted": True}],
+               links=[link("a1", "003A", "ada@example.org")])
+    assert [o["action"] for o in plan.ops] == ["retire"]
+    assert codes(plan) == ["CONTACT_DELETED_IN_SALESFORCE", "SYNC_STOPPED"]
