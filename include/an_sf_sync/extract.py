@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from an_sf_sync import rules
 from an_sf_sync.staging.store import StagingStore
 from an_sf_sync.window import Window
 
@@ -111,4 +112,93 @@ def extract_actionnetwork(client: Any, store: StagingStore, run_id: str, window:
     counts["donations"] = _stage(store, "an_donations", run_id, AN_DONATION_COLUMNS,
                                  client.donations(modified_since=since, modified_before=before))
     store.record_extract(run_id, "actionnetwork", window.start, window.end, counts)
+    return counts
+
+
+# Salesforce: (staging column, Salesforce field) per object. Every table has the system fields.
+SF_SYSTEM_FIELDS = (("sf_id", "Id"), ("is_deleted", "IsDeleted"), ("system_modstamp", "SystemModstamp"),
+                    ("created_date", "CreatedDate"), ("last_modified_date", "LastModifiedDate"))
+SF_CONTACT_FIELDS = (*SF_SYSTEM_FIELDS, ("first_name", "FirstName"), ("last_name", "LastName"),
+                     ("email", "Email"), ("mailing_street", "MailingStreet"), ("mailing_city", "MailingCity"),
+                     ("mailing_state", "MailingState"), ("mailing_postal_code", "MailingPostalCode"))
+SF_CAMPAIGN_FIELDS = (*SF_SYSTEM_FIELDS, ("name", "Name"), ("parent_id", "ParentId"), ("type", "Type"),
+                      ("is_active", "IsActive"))
+SF_CAMPAIGN_MEMBER_FIELDS = (*SF_SYSTEM_FIELDS, ("campaign_id", "CampaignId"), ("contact_id", "ContactId"),
+                             ("lead_id", "LeadId"), ("status", "Status"))
+SF_OPPORTUNITY_FIELDS = (*SF_SYSTEM_FIELDS, ("account_id", "AccountId"), ("name", "Name"), ("amount", "Amount"),
+                         ("close_date", "CloseDate"), ("stage_name", "StageName"))
+SF_CONTACT_ROLE_FIELDS = (*SF_SYSTEM_FIELDS, ("opportunity_id", "OpportunityId"), ("contact_id", "ContactId"),
+                          ("role", "Role"), ("is_primary", "IsPrimary"))
+SF_RECURRING_FIELD = rules.RECURRING_FIELD
+SF_LINKED_OBJECTS = ("Contact", "Campaign", "Opportunity")  # carry the Action Network id (Action_Network_ID__c)
+
+SF_CONTACT_COLUMNS = (*(c for c, _ in SF_CONTACT_FIELDS), "custom_fields")
+SF_OPPORTUNITY_COLUMNS = (*(c for c, _ in SF_OPPORTUNITY_FIELDS), "action_network_recurring")
+
+# (counts key, staging table, object, fields), in the order they are read
+SF_OBJECTS = (("contacts", "sf_contacts", "Contact", SF_CONTACT_FIELDS),
+              ("campaigns", "sf_campaigns", "Campaign", SF_CAMPAIGN_FIELDS),
+              ("campaign_members", "sf_campaign_members", "CampaignMember", SF_CAMPAIGN_MEMBER_FIELDS),
+              ("opportunities", "sf_opportunities", "Opportunity", SF_OPPORTUNITY_FIELDS),
+              ("opportunity_contact_roles", "sf_opportunity_contact_roles", "OpportunityContactRole",
+               SF_CONTACT_ROLE_FIELDS))
+
+
+def _sf_rows(chunks: Iterable[list[dict[str, Any]]], fields: Sequence[tuple[str, str]],
+             custom_fields: Sequence[str] | None) -> Iterator[dict[str, Any]]:
+    """Salesforce records as staging rows; ``custom_fields`` (if not None) packed into one dict."""
+    for chunk in chunks:
+        for record in chunk:
+            row = {column: record.get(name) for column, name in fields}
+            if custom_fields is not None:
+                row["custom_fields"] = {name: record.get(name) for name in custom_fields}
+            yield row
+
+
+def _related(window: Window, subscribers_campaign: str | None) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Extra reads for records that did not change themselves but that a change in the window concerns:
+    Contacts whose Subscribers membership changed (to add them to Action Network), and Opportunities
+    whose contact roles changed (a donor added after the Opportunity)."""
+    if window.start is None:  # a full read has them all
+        return {}
+    inside = "SystemModstamp >= {start} AND SystemModstamp < {end}"
+    outside = "(SystemModstamp < {start} OR SystemModstamp >= {end})"
+    params: dict[str, Any] = {"start": window.start, "end": window.end, "campaign": subscribers_campaign}
+    related = {"Opportunity": (f"Id IN (SELECT OpportunityId FROM OpportunityContactRole WHERE {inside})"
+                               f" AND {outside}", params)}
+    if subscribers_campaign:
+        related["Contact"] = (f"Id IN (SELECT ContactId FROM CampaignMember WHERE CampaignId = {{campaign}}"
+                              f" AND {inside}) AND {outside}", params)
+    return related
+
+
+def extract_salesforce(client: Any, store: StagingStore, run_id: str, window: Window,
+                       custom_fields: Sequence[str] = (), subscribers_campaign: str | None = None) -> dict[str, int]:
+    """Stage Contacts, Campaigns, CampaignMembers, Opportunities and OpportunityContactRoles
+    changed in ``window`` (SystemModstamp in ``[start, end)``; the first run reads everything).
+
+    Reads go through ``queryAll``, so records deleted in the window arrive with ``is_deleted``
+    true. ``custom_fields`` are the Contact custom fields the sync maps, and the external id and
+    recurring fields are the ones setup checked exist.
+    """
+    log.info("extracting Salesforce changes in %s for run %s", window.describe(), run_id)
+    related = _related(window, subscribers_campaign)
+    counts = {}
+    for key, table, sobject, fields in SF_OBJECTS:
+        columns: Sequence[str] = [c for c, _ in fields]
+        packed = None
+        if sobject == "Contact":
+            packed, columns = list(custom_fields), SF_CONTACT_COLUMNS
+        elif sobject == "Opportunity":
+            columns, fields = SF_OPPORTUNITY_COLUMNS, (*fields, ("action_network_recurring", SF_RECURRING_FIELD))
+        if sobject in SF_LINKED_OBJECTS:
+            columns, fields = (*columns, "an_id"), (*fields, ("an_id", rules.EXTERNAL_ID_FIELD))
+        selected = [name for _, name in fields] + (packed or [])
+        chunks = [client.read(sobject, selected, window=window, include_deleted=True)]
+        if sobject in related:
+            where, params = related[sobject]
+            chunks.append(client.read(sobject, selected, where=where, params=params))
+        counts[key] = _stage(store, table, run_id, columns,
+                             _sf_rows(itertools.chain.from_iterable(chunks), fields, packed))
+    store.record_extract(run_id, "salesforce", window.start, window.end, counts)
     return counts

@@ -1,0 +1,43 @@
+"""Login through the Airflow connection: TLS verified against the configured CA, clear auth errors."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from an_sf_sync.salesforce.client import SalesforceClient
+from an_sf_sync.salesforce.errors import SalesforceAuthError
+from an_sf_sync.salesforce.hook import CABundleSession
+
+from .support import use_connection
+
+
+def test_connection_logs_in_through_the_hook_with_the_sandbox_ca(sf_sandbox, monkeypatch):
+    # an environment CA bundle (as many hosts set) must not replace the configured one
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", requests.certs.where())
+    client = SalesforceClient.from_connection(use_connection(monkeypatch, sf_sandbox))
+    assert client.sf.session.verify == str(sf_sandbox.ca_file)
+    assert client.count("Contact") == 0
+
+
+def test_without_the_ca_tls_verification_fails(sf_sandbox, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", requests.certs.where())
+    with pytest.raises(requests.exceptions.SSLError):
+        SalesforceClient.from_connection(use_connection(monkeypatch, sf_sandbox, ca_bundle=None))
+
+
+def test_a_session_with_another_ca_fails_too(sf_sandbox):
+    with pytest.raises(requests.exceptions.SSLError):
+        CABundleSession(requests.certs.where()).get(sf_sandbox.url)
+
+
+@pytest.mark.parametrize("change", [{"password": "wrong-password"}, {"security_token": "stale-token"}])
+def test_rejected_login_names_the_connection_and_never_the_secrets(sf_sandbox, monkeypatch, change):
+    conn_id = use_connection(monkeypatch, sf_sandbox, conn_id="salesforce_crm", **change)
+    with pytest.raises(SalesforceAuthError) as raised:
+        SalesforceClient.from_connection(conn_id)
+    message = str(raised.value)
+    assert "'salesforce_crm'" in message and "security_token" in message
+    for secret in (sf_sandbox.password, sf_sandbox.security_token, *change.values()):
+        assert secret not in message
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
