@@ -147,6 +147,17 @@ class ActionNetworkClient:
         yield from self._records("donations", "osdi:donations", records.donation,
                                  modified_since, modified_before)
 
+    def find_donation(self, identifier: str) -> Record | None:
+        """The donation carrying ``identifier`` (e.g. ``salesforce:<Opportunity Id>``), or None.
+
+        How the sync learns whether a donation POST whose answer was lost did land: Action
+        Network does not deduplicate donations, but identifiers are unique and filterable.
+        """
+        quoted = identifier.replace("'", "''")
+        body = self._request("GET", "donations", params={"filter": f"identifier eq '{quoted}'"}) or {}
+        found = (body.get("_embedded") or {}).get("osdi:donations") or []
+        return records.donation(found[0]) if found else None
+
     def custom_fields(self) -> list[str]:
         """Names of the list's custom fields (``/metadata/custom_fields``)."""
         body = self._request("GET", "metadata/custom_fields") or {}
@@ -159,6 +170,18 @@ class ActionNetworkClient:
     def get_action(self, action_type: str, an_id: str) -> Record:
         path, _, _, _ = _action_paths(action_type)
         return records.action(self._request("GET", f"{path}/{quote(an_id)}"), action_type)
+
+    def find_action(self, action_type: str, identifier: str) -> Record | None:
+        """The action carrying a foreign ``identifier`` (e.g. ``salesforce:<Campaign Id>``), or None.
+
+        Identifiers are unique across Action Network, so this finds an action whose creation
+        answer was lost before it is created a second time.
+        """
+        path, rel, _, _ = _action_paths(action_type)
+        quoted = identifier.replace("'", "''")
+        body = self._request("GET", path, params={"filter": f"identifier eq '{quoted}'"}) or {}
+        found = (body.get("_embedded") or {}).get(rel) or []
+        return records.action(found[0], action_type) if found else None
 
     # ---------------------------------------------------------------- writes
 

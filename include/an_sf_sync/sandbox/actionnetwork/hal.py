@@ -112,7 +112,7 @@ def action(api: str, store: Store, a: Action) -> dict[str, Any]:
 
 
 def participation(api: str, r: Participation) -> dict[str, Any]:
-    doc = _base(None, r.id, r.created, r.modified)
+    doc = _base(r.identifiers, r.id, r.created, r.modified)
     if r.fields:
         doc.update(r.fields)
     person_href = f"{api}/people/{r.person_id}"

@@ -132,10 +132,10 @@ class Action:
 class Participation:
     """A submission, signature, attendance, donation, outreach or tagging (``parent_id``: action or tag)."""
 
-    __slots__ = ("id", "kind", "created", "modified", "person_id", "parent_id", "fields")
+    __slots__ = ("id", "kind", "created", "modified", "person_id", "parent_id", "fields", "identifiers")
 
     def __init__(self, id: str, kind: str, created: int, modified: int, person_id: str, parent_id: str,
-                 fields: dict[str, Any] | None = None) -> None:
+                 fields: dict[str, Any] | None = None, identifiers: list[str] | None = None) -> None:
         self.id = id
         self.kind = kind
         self.created = created
@@ -143,6 +143,7 @@ class Participation:
         self.person_id = person_id
         self.parent_id = parent_id
         self.fields = fields  # kind-specific fields as served; often one shared dict
+        self.identifiers = identifiers  # None unless foreign identifiers were given (then all, AN's first)
 
 
 @dataclass(frozen=True)

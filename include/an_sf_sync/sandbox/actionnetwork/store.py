@@ -407,6 +407,7 @@ class Store:
                                                                   "modified_date") and not k.startswith("total_")}
             action = Action(new_id(), kind, at, at, fields, api_created=True, creator_id=creator,
                             campaign_id=campaign_id)
+            action.identifiers = _with_foreign(action.id, body)
             self.actions[action.id] = action
             bisect.insort(self.action_order[kind], action, key=_by_id)
             if campaign_id:
@@ -469,6 +470,7 @@ class Store:
                 raise Invalid(f"Invalid created_date: {created}") from None
             record = Participation(new_id(), kind, created_at, at, person.id, action.id,
                                    _participation_fields(kind, body, action))
+            record.identifiers = _with_foreign(record.id, body)
             self._attach(record, person)
             if not isinstance(body.get("person"), dict):
                 self._retag(person, body.get("add_tags"), None, at)
@@ -477,6 +479,13 @@ class Store:
 
 
 _TAGGING_FIELDS = {"item_type": "osdi:person"}
+
+
+def _with_foreign(id: str, body: dict[str, Any]) -> list[str] | None:
+    """A new record's identifiers: Action Network's own, then any foreign ones the POST carried."""
+    foreign = [i for i in body.get("identifiers") or () if isinstance(i, str) and ":" in i
+               and not i.startswith("action_network:")]
+    return list(dict.fromkeys([f"action_network:{id}", *foreign])) if foreign else None
 
 
 def _check_emails(entries: Any, status_rule: str) -> None:
