@@ -1,22 +1,30 @@
 """
 ### Action Network ⇄ Salesforce sync
 
-Keeps one Action Network group and one Salesforce org in sync, every hour, in both directions.
+Keeps one Action Network group and one Salesforce org in sync, every hour, in both directions:
+activists ⇄ Contacts, email subscription ⇄ the "Action Network Subscribers" campaign, actions ⇄
+Campaigns with their members, donations ⇄ Opportunities on the "Action Network Donations" account.
 
-Each run reads the changes in its window — from the earlier of its data interval's start and the
-last committed watermark (minus a small overlap) to its data interval's end — so a failed, paused or
-skipped hour loses nothing, and a backfill of old hours never moves the watermark back. The first
-run reads everything. Data moves through the Postgres staging tables (connection `an_sf_staging`);
-XCom carries only counts and table names.
+1. **setup** checks the Salesforce fields and the master records on both sides.
+2. **extract_an** / **extract_sf** stage each side's changes in the run's window: from the earlier of
+   the data interval's start and the last committed watermark (minus a small overlap) to the data
+   interval's end. A failed, paused or skipped hour loses nothing; the first run reads everything.
+3. **first_run** branches to **resolve_duplicates** on the very first run, to pick one Salesforce
+   Contact per email address (the others are reported, never synced).
+4. **reconcile** decides, field by field, what to write where, and why anything is skipped.
+5. **load_contacts**, **load_campaigns**, **load_opportunities** apply that plan. Each is safe to
+   rerun on its own: it finishes what is left and duplicates nothing.
+6. **finalize** advances the watermarks and records the run's summary.
+
+Every skipped or failed record is in `sync.rejects` with a reason; the run summary is in
+`sync.runs` and in the *Sync report* view.
 
 **Connections:** `actionnetwork_default` (API key as the password), `salesforce_default`,
-`an_sf_staging` (leave the host empty to use the embedded Postgres).
-
-**Params:** `full_refresh` re-reads everything; `overlap_minutes` widens the window's start.
-
-To rerun one step, clear that task (with its downstream) in the grid: every task replaces what it
-wrote for the run, so a rerun never duplicates.
+`an_sf_staging` (leave the host empty to use the embedded Postgres). **Variables:**
+`an_sf_sync_custom_fields` (JSON list of Action Network custom field names to sync),
+`an_sf_sync_duplicate_rule` (`oldest`, `newest` or `last_modified`).
 """
+
 
 from __future__ import annotations
 
@@ -33,9 +41,13 @@ from airflow.sdk import (
     task,
 )
 
-# Credentials that are wrong stay wrong: fail at once instead of retrying for an hour.
-FAIL_FAST_ON_AUTH = ExceptionRetryPolicy(rules=[
-    RetryRule(exception="an_sf_sync.actionnetwork.errors.ActionNetworkAuthError", action=RetryAction.FAIL),
+# Wrong credentials, a used-up API allowance or a misconfigured org do not heal by retrying:
+# fail at once with the message that says what to fix. Anything else retries with backoff.
+FAIL_FAST = ExceptionRetryPolicy(rules=[
+    RetryRule(exception=["an_sf_sync.actionnetwork.errors.ActionNetworkAuthError",
+                         "an_sf_sync.salesforce.errors.SalesforceAuthError",
+                         "an_sf_sync.salesforce.errors.SalesforceApiLimitError",
+                         "an_sf_sync.errors.SetupError"], action=RetryAction.FAIL),
 ])
 
 
@@ -51,18 +63,27 @@ FAIL_FAST_ON_AUTH = ExceptionRetryPolicy(rules=[
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": timedelta(minutes=15),
         "execution_timeout": timedelta(minutes=50),
-        "retry_policy": FAIL_FAST_ON_AUTH,
+        "retry_policy": FAIL_FAST,
     },
     params={
         "full_refresh": Param(False, type="boolean",
                               description="Ignore the watermarks and re-read everything on both sides."),
         "overlap_minutes": Param(5, type="integer", minimum=0, maximum=1440,
                                  description="Minutes re-read before each window's start, to absorb clock skew."),
+        "dry_run": Param(False, type="boolean",
+                         description="Compute and report the plan without writing to either side."),
     },
     tags=["actionnetwork", "salesforce", "sync"],
     doc_md=__doc__,
 )
 def actionnetwork_salesforce_sync():
+    @task(pool="actionnetwork_api")
+    def setup(**context) -> dict:
+        """Check the Salesforce fields and custom fields; find or create the master records on both sides."""
+        from an_sf_sync import tasks
+
+        return tasks.setup(context)
+
     @task(pool="actionnetwork_api")
     def extract_an(**context) -> dict:
         """Stage the Action Network people, actions, participations and donations changed in the window."""
@@ -71,13 +92,64 @@ def actionnetwork_salesforce_sync():
         return tasks.extract_an(context)
 
     @task
+    def extract_sf(**context) -> dict:
+        """Stage the Salesforce Contacts, Campaigns, members, Opportunities and roles changed in the window."""
+        from an_sf_sync import tasks
+
+        return tasks.extract_sf(context)
+
+    @task.branch
+    def first_run(**context) -> str:
+        """On the very first run, resolve duplicate Salesforce contacts before reconciling."""
+        from an_sf_sync import tasks
+
+        return tasks.first_run(context)
+
+    @task
+    def resolve_duplicates(**context) -> dict:
+        """Pick one Salesforce Contact per email (rule: variable an_sf_sync_duplicate_rule); report the rest."""
+        from an_sf_sync import tasks
+
+        return tasks.resolve_duplicates(context)
+
+    @task(trigger_rule="none_failed_min_one_success")
+    def reconcile(**context) -> dict:
+        """Decide, field by field, what to write on each side, and record why anything is skipped."""
+        from an_sf_sync import tasks
+
+        return tasks.reconcile(context)
+
+    @task(pool="actionnetwork_api")
+    def load_contacts(**context) -> dict:
+        """Write Contacts and activists, subscriptions, and commit the links. Safe to rerun alone."""
+        from an_sf_sync import tasks
+
+        return tasks.load_contacts(context)
+
+    @task(pool="actionnetwork_api")
+    def load_campaigns(**context) -> dict:
+        """Write Campaigns and their members, and actions from Salesforce. Safe to rerun alone."""
+        from an_sf_sync import tasks
+
+        return tasks.load_campaigns(context)
+
+    @task(pool="actionnetwork_api")
+    def load_opportunities(**context) -> dict:
+        """Write Opportunities with their donors, and donations from Salesforce. Safe to rerun alone."""
+        from an_sf_sync import tasks
+
+        return tasks.load_opportunities(context)
+
+    @task
     def finalize(**context) -> dict:
         """Advance the watermarks once every step of the run succeeded, and record the run's summary."""
         from an_sf_sync import tasks
 
         return tasks.finalize(context)
 
-    extract_an() >> finalize()
+    branch, dedupe, merge = first_run(), resolve_duplicates(), reconcile()
+    setup() >> [extract_an(), extract_sf()] >> branch >> [dedupe, merge]
+    dedupe >> merge >> load_contacts() >> load_campaigns() >> load_opportunities() >> finalize()
 
 
 actionnetwork_salesforce_sync()

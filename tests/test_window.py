@@ -39,3 +39,9 @@ def test_manual_run_without_logical_date_uses_run_after():
     run_after = T + timedelta(minutes=17)
     w = extract_window(interval_start=None, interval_end=None, run_after=run_after, watermark=T, now=T + H)
     assert (w.start, w.end) == (T - FIVE, run_after)
+
+
+def test_bounds_are_whole_seconds_like_soql_datetimes():
+    w = extract_window(interval_start=None, interval_end=None, run_after=T + timedelta(seconds=7, microseconds=900),
+                       watermark=T + timedelta(microseconds=5), now=T + H)
+    assert (w.start, w.end) == (T - FIVE, T + timedelta(seconds=7))

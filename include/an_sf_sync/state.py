@@ -18,10 +18,12 @@ from an_sf_sync.staging.store import StagingStore
 
 
 def frame(conn: psycopg.Connection, query: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+    """A query's rows as a frame of Python values: missing values stay None (pandas would make
+    text columns NaN-backed strings), so ``x or y`` and ``isinstance`` checks mean what they say."""
     with conn.cursor() as cur:
         cur.execute(query, params)
         columns = [d.name for d in cur.description]
-        return pd.DataFrame(cur.fetchall(), columns=columns)
+        return pd.DataFrame(cur.fetchall(), columns=columns, dtype=object)
 
 
 def copy_rows(conn: psycopg.Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:

@@ -6,63 +6,200 @@ through the staging tables.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from an_sf_sync import state
 from an_sf_sync.staging.store import StagingStore
 from an_sf_sync.window import Window, extract_window
 
 log = logging.getLogger(__name__)
 
-SOURCES = ("actionnetwork",)
+SOURCES = ("actionnetwork", "salesforce")
+CUSTOM_FIELDS_VARIABLE = "an_sf_sync_custom_fields"
+DUPLICATE_RULE_VARIABLE = "an_sf_sync_duplicate_rule"
+
+
+def _store() -> StagingStore:
+    return StagingStore.from_connection()
+
+
+def _variable(name: str, default: Any) -> Any:
+    from airflow.sdk import Variable
+
+    return Variable.get(name, default=default, deserialize_json=not isinstance(default, str))
+
+
+def _dry_run(context: dict[str, Any]) -> bool:
+    return bool(context["params"].get("dry_run"))
+
+
+def _an() -> Any:
+    from an_sf_sync.actionnetwork.hook import ActionNetworkHook
+
+    return ActionNetworkHook().get_conn()
+
+
+def _sf() -> Any:
+    from an_sf_sync.salesforce.client import SalesforceClient
+
+    return SalesforceClient.from_connection()
 
 
 def _window(context: dict[str, Any], store: StagingStore, source: str) -> Window:
-    dag_run = context["dag_run"]
     overlap = timedelta(minutes=float(context["params"].get("overlap_minutes", 5)))
     return extract_window(
         interval_start=context.get("data_interval_start"),
         interval_end=context.get("data_interval_end"),
-        run_after=dag_run.run_after,
+        run_after=context["dag_run"].run_after,
         watermark=None if context["params"].get("full_refresh") else store.watermark(source),
         now=datetime.now(UTC),
         overlap=overlap,
     )
 
 
+def setup(context: dict[str, Any]) -> dict[str, Any]:
+    from an_sf_sync.setup import check_fields, ensure_masters
+
+    store = _store()
+    sf = _sf()
+    mapping = check_fields(sf.describe, list(_variable(CUSTOM_FIELDS_VARIABLE, [])))
+    state.put_setting(store, "custom_fields", mapping)
+    if _dry_run(context):
+        log.info("dry run: master records are checked by the loads, not created")
+        return {"custom_fields": mapping, "masters": state.masters(store)}
+    return {"custom_fields": mapping, "masters": ensure_masters(store, _an(), sf)}
+
+
 def extract_an(context: dict[str, Any]) -> dict[str, Any]:
-    from an_sf_sync.actionnetwork.hook import ActionNetworkHook
     from an_sf_sync.extract import extract_actionnetwork
 
-    store = StagingStore.from_connection()
+    store = _store()
     window = _window(context, store, "actionnetwork")
-    client = ActionNetworkHook().get_conn()
-    counts = extract_actionnetwork(client, store, context["run_id"], window)
-    return {"source": "actionnetwork", "full": window.full, "counts": counts,
-            "tables": ["staging.an_people", "staging.an_actions", "staging.an_participations",
-                       "staging.an_donations"]}
+    counts = extract_actionnetwork(_an(), store, context["run_id"], window)
+    return {"source": "actionnetwork", "full": window.full, "counts": counts}
+
+
+def extract_sf(context: dict[str, Any]) -> dict[str, Any]:
+    from an_sf_sync.extract import extract_salesforce
+
+    store = _store()
+    window = _window(context, store, "salesforce")
+    custom = state.get_setting(store, "custom_fields", {}) or {}
+    masters = state.masters(store)
+    counts = extract_salesforce(_sf(), store, context["run_id"], window, custom_fields=tuple(custom.values()),
+                                subscribers_campaign=masters.get("sf_subscribers_campaign"))
+    return {"source": "salesforce", "full": window.full, "counts": counts}
+
+
+def first_run(context: dict[str, Any]) -> str:
+    """Branch: the first run (no pair linked yet) resolves duplicate contacts over the whole org."""
+    with _store().connect() as conn:
+        linked = conn.execute("SELECT EXISTS (SELECT 1 FROM sync.contact_links)").fetchone()[0]
+    return "reconcile" if linked else "resolve_duplicates"
+
+
+def resolve_duplicates(context: dict[str, Any]) -> dict[str, Any]:
+    from an_sf_sync.reconcile import resolve_staged_duplicates
+
+    rule = _variable(DUPLICATE_RULE_VARIABLE, "oldest")
+    found = resolve_staged_duplicates(_store(), context["run_id"], rule)
+    log.info("%d Salesforce contacts share an email with another and will not be synced (rule %r); "
+             "see sync.duplicates and the run's rejects", found, rule)
+    return {"duplicates": found, "rule": rule}
+
+
+def reconcile(context: dict[str, Any]) -> dict[str, Any]:
+    from an_sf_sync.reconcile import reconcile_run
+
+    counts = reconcile_run(_store(), context["run_id"], duplicate_rule=_variable(DUPLICATE_RULE_VARIABLE, "oldest"))
+    log.info("plan for run %s: %s", context["run_id"], counts)
+    return counts
+
+
+def _load(context: dict[str, Any], step: str, run: Any) -> dict[str, Any]:
+    store = _store()
+    run_id = context["run_id"]
+    if _dry_run(context):
+        with store.connect() as conn:
+            ops = state.pending_ops(conn, run_id, step)
+        from an_sf_sync.load.outcomes import Outcomes
+
+        counts = Outcomes.counts(ops)
+        log.info("dry run: %s would apply %s", step, counts)
+        return {"dry_run": True, "planned": counts}
+    masters = state.masters(store)
+    counts = run(store, run_id, _an(), _sf(), masters)
+    failed = sum(n for key, n in counts.items() if key.endswith(".failed"))
+    log.info("%s for run %s: %s (%d failed: see sync.rejects)", step, run_id, counts, failed)
+    return {"outcomes": counts}
+
+
+def load_contacts(context: dict[str, Any]) -> dict[str, Any]:
+    from an_sf_sync.load.contacts import load_contacts as load
+
+    custom = state.get_setting(_store(), "custom_fields", {}) or {}
+    return _load(context, "contacts", lambda store, run_id, an, sf, masters: load(
+        store, run_id, an, sf, masters=masters, custom=custom))
+
+
+def load_campaigns(context: dict[str, Any]) -> dict[str, Any]:
+    from an_sf_sync.load.campaigns import load_campaigns as load
+
+    return _load(context, "campaigns", lambda store, run_id, an, sf, masters: load(
+        store, run_id, an, sf, masters=masters))
+
+
+def load_opportunities(context: dict[str, Any]) -> dict[str, Any]:
+    from an_sf_sync.load.opportunities import load_opportunities as load
+
+    return _load(context, "opportunities", lambda store, run_id, an, sf, masters: load(
+        store, run_id, an, sf, masters=masters))
+
+
+def summarize(store: StagingStore, run_id: str) -> dict[str, Any]:
+    """Counts per object, direction and outcome; rejects per reason; conflicts."""
+    with store.connect() as conn:
+        plan = conn.execute("SELECT step, direction, action, status, count(*) FROM staging.plan WHERE run_id = %s"
+                            " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4", (run_id,)).fetchall()
+        rejects = conn.execute("SELECT source, object, reason_code, count(*) FROM sync.rejects WHERE run_id = %s"
+                               " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", (run_id,)).fetchall()
+        conflicts = conn.execute("SELECT count(*) FROM sync.conflicts WHERE run_id = %s", (run_id,)).fetchone()[0]
+        extracts = dict(conn.execute("SELECT source, counts FROM staging.extracts WHERE run_id = %s",
+                                     (run_id,)).fetchall())
+    return {
+        "extracted": extracts,
+        "writes": [{"step": s, "direction": d, "action": a, "status": st, "count": n} for s, d, a, st, n in plan],
+        "rejects": [{"source": s, "object": o, "reason_code": r, "count": n} for s, o, r, n in rejects],
+        "conflicts": conflicts,
+    }
 
 
 def finalize(context: dict[str, Any]) -> dict[str, Any]:
-    """Advance each source's watermark to the end of what this run extracted, and record the run."""
-    import json
-
-    store = StagingStore.from_connection()
-    run_id = context["run_id"]
-    committed, summary = {}, {}
+    """Advance the watermarks once every step succeeded (not on a dry run), and record the run."""
+    store = _store()
+    run_id, dry_run = context["run_id"], _dry_run(context)
+    committed = {}
+    windows = {}
     for source in SOURCES:
         extract = store.extract_of(run_id, source)
         if extract is None:
-            raise RuntimeError(f"run {run_id} has no {source} extract; rerun its extract task first")
-        committed[source] = store.commit_watermark(source, extract["window_end"], run_id).isoformat()
-        summary[source] = extract["counts"]
+            raise RuntimeError(f"run {run_id} has no {source} extract; clear its extract task to rerun it")
+        windows[source] = extract
+        if not dry_run:
+            committed[source] = store.commit_watermark(source, extract["window_end"], run_id).isoformat()
+    summary = {**summarize(store, run_id), "watermarks": committed, "dry_run": dry_run}
+    start = min((w["window_start"] for w in windows.values() if w["window_start"]), default=None)
     with store.connect() as conn:
         conn.execute(
-            "INSERT INTO sync.runs (run_id, status, summary, finished_at) VALUES (%s, 'succeeded', %s, now())"
-            " ON CONFLICT (run_id) DO UPDATE SET status = 'succeeded', summary = EXCLUDED.summary,"
-            " finished_at = now()",
-            (run_id, json.dumps({"extracted": summary, "watermarks": committed})),
-        )
-    log.info("run %s finished; watermarks now %s", run_id, committed)
-    return {"watermarks": committed}
+            "INSERT INTO sync.runs (run_id, window_start, window_end, status, summary, finished_at, dry_run)"
+            " VALUES (%s, %s, %s, 'succeeded', %s, now(), %s) ON CONFLICT (run_id) DO UPDATE SET"
+            " window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end, status = 'succeeded',"
+            " summary = EXCLUDED.summary, finished_at = now(), dry_run = EXCLUDED.dry_run",
+            (run_id, start, max(w["window_end"] for w in windows.values()), json.dumps(summary, default=str),
+             dry_run))
+    log.info("run %s summary: %s", run_id, json.dumps(summary, default=str))
+    return {"watermarks": committed, "dry_run": dry_run, "conflicts": summary["conflicts"],
+            "rejects": sum(r["count"] for r in summary["rejects"])}

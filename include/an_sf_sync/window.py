@@ -11,6 +11,8 @@ watermark in the future. Consequences:
 - a backfill of old hours reads its own (old) window; the watermark never moves back;
 - ``overlap`` re-reads a few minutes before the window to absorb clock skew and late commits; the
   reconcile step makes reading a change twice harmless.
+
+Bounds are whole seconds, the precision of SOQL datetimes, so both sides read the same window.
 """
 
 from __future__ import annotations
@@ -36,8 +38,8 @@ class Window:
 def extract_window(*, interval_start: datetime | None, interval_end: datetime | None,
                    run_after: datetime, watermark: datetime | None, now: datetime,
                    overlap: timedelta = timedelta(minutes=5)) -> Window:
-    end = min(interval_end or run_after, now)
+    end = min(interval_end or run_after, now).replace(microsecond=0)
     if watermark is None:
         return Window(None, end)
     start = watermark if interval_start is None else min(interval_start, watermark)
-    return Window(min(start - overlap, end), end)
+    return Window(min(start - overlap, end).replace(microsecond=0), end)

@@ -29,13 +29,30 @@ def test_schedule_has_a_real_hourly_interval(dag):
 
 def test_tasks_are_documented_and_retry_with_backoff(dag):
     assert dag.doc_md and "Action Network" in dag.doc_md
-    assert {"extract_an", "finalize"} <= set(dag.task_dict)
     for task in dag.tasks:
         assert task.doc_md, f"{task.task_id} has no doc"
         assert task.retries >= 2
         assert task.retry_exponential_backoff == 2.0
-    assert dag.task_dict["extract_an"].pool == "actionnetwork_api"
-    assert dag.task_dict["extract_an"].downstream_task_ids == {"finalize"}
+
+
+def test_pipeline_is_wired_as_designed(dag):
+    downstream = {t.task_id: t.downstream_task_ids for t in dag.tasks}
+    assert downstream == {
+        "setup": {"extract_an", "extract_sf"},
+        "extract_an": {"first_run"},
+        "extract_sf": {"first_run"},
+        "first_run": {"resolve_duplicates", "reconcile"},
+        "resolve_duplicates": {"reconcile"},
+        "reconcile": {"load_contacts"},
+        "load_contacts": {"load_campaigns"},
+        "load_campaigns": {"load_opportunities"},
+        "load_opportunities": {"finalize"},
+        "finalize": set(),
+    }
+    assert dag.task_dict["reconcile"].trigger_rule == "none_failed_min_one_success"
+    # everything that talks to Action Network shares its rate limit through one pool
+    assert {t.task_id for t in dag.tasks if t.pool == "actionnetwork_api"} == {
+        "setup", "extract_an", "load_contacts", "load_campaigns", "load_opportunities"}
 
 
 def test_params_are_described(dag):

@@ -13,7 +13,10 @@ from typing import Any
 import pandas as pd
 
 from an_sf_sync import rules, state
+from an_sf_sync.reconcile.campaigns import plan_campaigns
 from an_sf_sync.reconcile.contacts import ContactInputs, reconcile_contacts
+from an_sf_sync.reconcile.donations import plan_opportunities
+from an_sf_sync.reconcile.duplicates import pick_winners
 from an_sf_sync.staging.store import StagingStore
 
 
@@ -28,6 +31,11 @@ def _custom(df: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
     for an_name, source_name in mapping.items():
         df[f"cf:{an_name}"] = [rules.text_value(values.get(source_name)) for values in raw]
     return df
+
+
+def _texts(values: Any) -> list[str]:
+    """The strings among ``values`` (missing values come back from pandas as None or NaN)."""
+    return [v for v in values if isinstance(v, str)]
 
 
 def contact_inputs(conn: Any, run_id: str, subscribers: str | None, custom: dict[str, str],
@@ -59,17 +67,17 @@ def contact_inputs(conn: Any, run_id: str, subscribers: str | None, custom: dict
     sf["member_only"] = sf["member_only"].fillna(False).astype(bool)
     sf["is_deleted"] = sf["is_deleted"].fillna(False).astype(bool)
     subscribed = set(state.frame(conn, "SELECT contact_id FROM sync.sf_subscribers WHERE contact_id = ANY(%s)",
-                                 (list(sf["sf_id"]),))["contact_id"])
+                                 (_texts(sf["sf_id"]),))["contact_id"])
     sf["subscribed"] = sf["sf_id"].isin(subscribed)
     sf["subscription_changed"] = sf["sf_id"].isin(changed_members)
 
     links = state.frame(conn, "SELECT an_id, sf_id, email_key, state, base FROM sync.contact_links"
-                              " WHERE an_id = ANY(%s) OR sf_id = ANY(%s)", (list(an["an_id"]), list(sf["sf_id"])))
-    keys = [k for k in sf["email"].map(rules.email_key) if k]
+                              " WHERE an_id = ANY(%s) OR sf_id = ANY(%s)", (_texts(an["an_id"]), _texts(sf["sf_id"])))
+    keys = _texts(sf["email"].map(rules.email_key))
     # activists holding those emails, and the linked ones (their status guards re-subscribing)
     an_index = state.frame(conn, "SELECT an_id, email_key, email_status FROM sync.an_people"
-                                 " WHERE email_key = ANY(%s) OR an_id = ANY(%s)", (keys, list(links["an_id"])))
-    all_keys = keys + [k for k in an["email"].map(rules.email_key) if k]
+                                 " WHERE email_key = ANY(%s) OR an_id = ANY(%s)", (keys, _texts(links["an_id"])))
+    all_keys = keys + _texts(an["email"].map(rules.email_key))
     sf_index = state.frame(conn, "SELECT sf_id, email_key, created_date AS created,"
                                  " last_modified_date AS modified, is_deleted FROM sync.sf_contacts"
                                  " WHERE email_key = ANY(%s)", (all_keys,))
@@ -86,10 +94,32 @@ def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str) -> d
         state.refresh_mirrors(conn, run_id, masters.get("sf_subscribers_campaign"))
         plan = reconcile_contacts(contact_inputs(conn, run_id, masters.get("sf_subscribers_campaign"),
                                                  custom, duplicate_rule))
-        planned = state.replace_plan(conn, run_id, "contacts", plan.ops, "contact")
+        campaign_ops, campaign_rejects = plan_campaigns(conn, run_id, masters)
+        opportunity_ops, opportunity_rejects = plan_opportunities(conn, run_id, masters)
+        counts = {"contacts": state.replace_plan(conn, run_id, "contacts", plan.ops, "contact"),
+                  "campaigns": state.replace_plan(conn, run_id, "campaigns", campaign_ops, "campaign"),
+                  "opportunities": state.replace_plan(conn, run_id, "opportunities", opportunity_ops,
+                                                      "opportunity")}
+        rejects = plan.rejects + campaign_rejects + opportunity_rejects
         conn.execute("DELETE FROM sync.rejects WHERE run_id = %s AND payload->>'step' = 'reconcile'", (run_id,))
-        state.add_rejects(conn, run_id, [{**r, "payload": {"step": "reconcile"}} for r in plan.rejects])
+        state.add_rejects(conn, run_id, [{**r, "payload": {"step": "reconcile"}} for r in rejects])
         state.replace_conflicts(conn, run_id, plan.conflicts)
         state.add_duplicates(conn, run_id, plan.duplicates)
-    return {"contact_ops": planned, "rejects": len(plan.rejects), "conflicts": len(plan.conflicts),
-            "duplicates": len(plan.duplicates)}
+    return {**counts, "rejects": len(rejects), "conflicts": len(plan.conflicts), "duplicates": len(plan.duplicates)}
+
+
+def resolve_staged_duplicates(store: StagingStore, run_id: str, rule: str) -> int:
+    """First run: pick one Contact per email across everything extracted; report the others."""
+    with store.connect() as conn:
+        contacts = state.frame(conn, "SELECT sf_id, email, created_date AS created, last_modified_date AS modified"
+                                     " FROM staging.sf_contacts WHERE run_id = %s AND NOT is_deleted", (run_id,))
+        contacts["email_key"] = contacts["email"].map(rules.email_key)
+        linked = state.frame(conn, "SELECT sf_id, email_key FROM sync.contact_links")
+        losers = pick_winners(contacts, linked, rule)
+        state.add_duplicates(conn, run_id, losers)
+        state.add_rejects(conn, run_id, [{
+            "source": "salesforce", "object": "contact", "record_id": r.sf_id, "reason_code": "DUPLICATE_EMAIL",
+            "message": f"Contact {r.sf_id} shares the email {r.email_key!r} with Contact {r.winner_sf_id}, which is "
+                       f"the one synced (rule {r.rule!r}); merge the duplicates in Salesforce to sync this one.",
+            "payload": {"step": "resolve_duplicates"}} for r in losers.itertuples()])
+    return len(losers)

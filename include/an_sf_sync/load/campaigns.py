@@ -1,0 +1,290 @@
+"""Load campaigns: apply the run's campaigns plan to both sides, then commit action and member links.
+
+Runs after ``load_contacts``, so people and Contacts are resolved here, from the links that load
+committed; a taker or member whose person is not synced is rejected with the reason.
+
+Idempotent, so a load killed half-way and rerun duplicates nothing:
+- Campaigns are upserted on ``Action_Network_ID__c``; members are inserted, and "already a
+  member" (``DUPLICATE_VALUE``) counts as done. Its member id is then unknown (NULL in
+  ``sync.member_links``); the (action, person) pair still stops any echo.
+- Action Network deduplicates submissions, signatures and attendances per person and action.
+- Forms are not deduplicated: a row is marked ``attempting`` before its form is created, and every
+  creation first looks for a form carrying the identifier ``salesforce:<Campaign Id>``, so a form
+  whose answer was lost is found instead of made twice.
+Links are committed before a row is marked done, so a rerun finds its work already linked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pandas as pd
+
+from an_sf_sync import rules, state
+from an_sf_sync.actionnetwork.errors import ActionNetworkUnavailableError
+from an_sf_sync.load.outcomes import Outcomes, an_error, sf_error
+from an_sf_sync.reconcile.campaigns import KINDS, STEP
+
+_LINK_ACTION = ("INSERT INTO sync.action_links (an_id, an_type, sf_id, origin, state, linked_run, title)"
+                " VALUES (%s, %s, %s, %s, 'active', %s, %s) ON CONFLICT DO NOTHING")
+_LINK_MEMBER = ("INSERT INTO sync.member_links (an_action_id, an_person_id, sf_member_id, origin, linked_run)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING")
+
+
+def load_campaigns(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[str, str]) -> dict[str, int]:
+    with store.connect() as conn:
+        ops = state.pending_ops(conn, run_id, STEP)
+    todo = ops[ops["status"].isin(["pending", "attempting"])]
+    out = Outcomes(store, run_id, STEP)
+
+    def rows(obj: str, direction: str, *actions: str) -> pd.DataFrame:
+        return todo[(todo["object"] == obj) & (todo["direction"] == direction) & todo["action"].isin(actions)]
+
+    unknown: set[str] = set()
+    if not todo.empty:
+        _set_link_states(store, run_id, rows("action", "local", "retire", "restore"))
+        unknown = _create_forms(store, run_id, an, sf, out, rows("action", "to_actionnetwork", "create"))
+        _create_campaigns(store, run_id, sf, out, rows("campaign", "to_salesforce", "create"))
+        _rename_campaigns(store, sf, out, rows("campaign", "to_salesforce", "update"))
+        _add_members(store, run_id, sf, out, rows("member", "to_salesforce", "create"))
+        _add_takers(store, run_id, an, out, rows("member", "to_actionnetwork", "create"), masters, unknown)
+    if unknown:
+        raise UnknownOutcome(f"{len(unknown)} Action Network form(s) may or may not have been created (the answer was "
+                             "lost); everything else was loaded. Rerun this task: it finds those forms by their "
+                             "Salesforce identifier instead of creating them again, then adds their members.")
+    with store.connect() as conn:
+        return out.counts(state.pending_ops(conn, run_id, STEP))
+
+
+class UnknownOutcome(Exception):
+    """A non-deduplicated write may have happened; its row stays 'attempting' for the rerun to resolve."""
+
+
+def _set_link_states(store: Any, run_id: str, todo: pd.DataFrame) -> None:
+    """Retire the links of Campaigns deleted in Salesforce, or resume restored ones (one transaction)."""
+    if todo.empty:
+        return
+    with store.connect() as conn:
+        for op in todo.itertuples():
+            conn.execute("UPDATE sync.action_links SET state = %s WHERE an_id = %s", (op.payload["state"], op.an_id))
+        state.mark(conn, run_id, STEP, [(seq, "done", None, None, None) for seq in todo["seq"]])
+
+
+def _create_forms(store: Any, run_id: str, an: Any, sf: Any, out: Outcomes, todo: pd.DataFrame) -> set[str]:
+    """Campaigns under the Subscribers campaign -> Action Network forms, linked and stamped on the Campaign.
+
+    Returns the Campaigns whose form creation has an unknown outcome (left 'attempting').
+    """
+    if todo.empty:
+        return set()
+    with store.connect() as conn:
+        linked = dict(conn.execute("SELECT sf_id, an_id FROM sync.action_links WHERE sf_id = ANY(%s)",
+                                   (list(todo["sf_id"]),)).fetchall())
+    for seq in todo.loc[~todo["sf_id"].isin(linked), "seq"]:
+        out.record(seq, "attempting")
+    out.flush()  # committed before any form is created
+
+    def create(op: Any) -> str:
+        if op.sf_id in linked:
+            return linked[op.sf_id]
+        identifier = f"salesforce:{op.sf_id}"
+        found = an.find_action("form", identifier)
+        if found is not None:
+            return found["an_id"]
+        title = op.payload.get("title") or f"Salesforce campaign {op.sf_id}"
+        return an.create_form(title, identifiers=[identifier], description=(
+            f"Created from Salesforce campaign {op.sf_id}: its Contacts that are also in the "
+            f"{rules.SUBSCRIBERS_CAMPAIGN!r} campaign are added here."))["an_id"]
+
+    made, unknown = [], set()
+    for op, form_id, exc in _concurrently(an, todo.itertuples(), create):
+        if exc is None:
+            made.append((op, form_id))
+        elif isinstance(exc, ActionNetworkUnavailableError):
+            unknown.add(op.sf_id)
+        else:
+            out.fail(op, "action", "actionnetwork", *an_error(exc))
+    out.flush()
+    with store.connect() as conn, conn.cursor() as cur:
+        cur.executemany(_LINK_ACTION, [(form_id, "form", op.sf_id, "salesforce", run_id, op.payload.get("title"))
+                                       for op, form_id in made])
+    if not made:
+        return unknown
+    stamped = sf.write("Campaign", [{"Id": op.sf_id, rules.EXTERNAL_ID_FIELD: form_id} for op, form_id in made],
+                       operation="update")
+    for (op, form_id), result in zip(made, stamped, strict=True):
+        if result.success:
+            out.record(op.seq, "done", form_id)
+        else:
+            out.fail(op, "campaign", "salesforce", *sf_error(result))
+    out.flush()
+    return unknown
+
+
+def _create_campaigns(store: Any, run_id: str, sf: Any, out: Outcomes, todo: pd.DataFrame) -> None:
+    """Action Network actions -> Campaigns, upserted on the external id; skip actions linked meanwhile."""
+    if todo.empty:
+        return
+    with store.connect() as conn:
+        linked = {r[0] for r in conn.execute("SELECT an_id FROM sync.action_links WHERE an_id = ANY(%s)",
+                                             (list(todo["an_id"]),))}
+    out.done(todo[todo["an_id"].isin(linked)])  # e.g. the form just made from a Salesforce campaign
+    todo = todo[~todo["an_id"].isin(linked)]
+    if todo.empty:
+        return
+    results = sf.write("Campaign", [
+        {rules.EXTERNAL_ID_FIELD: op.an_id, "Name": op.payload["name"], "IsActive": True,
+         "Description": op.payload["description"]} for op in todo.itertuples()],
+        operation="upsert", external_id_field=rules.EXTERNAL_ID_FIELD)
+    with store.connect() as conn, conn.cursor() as cur:
+        cur.executemany(_LINK_ACTION, [
+            (op.an_id, op.payload["action_type"], result.id, "actionnetwork", run_id, op.payload["name"])
+            for op, result in zip(todo.itertuples(), results, strict=True) if result.success])
+    out.salesforce(todo, results, "campaign", {})
+
+
+def _rename_campaigns(store: Any, sf: Any, out: Outcomes, todo: pd.DataFrame) -> None:
+    """A title changed in Action Network: rename the Campaign and remember the name written."""
+    if todo.empty:
+        return
+    results = sf.write("Campaign", [{"Id": op.sf_id, "Name": op.payload["name"]} for op in todo.itertuples()],
+                       operation="update")
+    with store.connect() as conn, conn.cursor() as cur:
+        cur.executemany("UPDATE sync.action_links SET title = %s WHERE an_id = %s", [
+            (op.payload["name"], op.an_id) for op, result in zip(todo.itertuples(), results, strict=True)
+            if result.success])
+    out.salesforce(todo, results, "campaign", {})
+
+
+def _add_members(store: Any, run_id: str, sf: Any, out: Outcomes, todo: pd.DataFrame) -> None:
+    """Takers of actions -> members of the actions' Campaigns, for activists synced with a Contact."""
+    if todo.empty:
+        return
+    actions = [p["action_id"] for p in todo["payload"]]
+    with store.connect() as conn:
+        campaign = {a: (s, st) for a, s, st in conn.execute(
+            "SELECT an_id, sf_id, state FROM sync.action_links WHERE an_id = ANY(%s)", (actions,))}
+        contact = _active_links(conn, "an_id", "sf_id", list(todo["an_id"]))
+        done = _member_pairs(conn, actions, list(todo["an_id"]))
+    ready, rows = [], []  # index labels of the rows to write, and their members
+    for op in todo.itertuples():
+        action, kind = op.payload["action_id"], KINDS[op.payload["action_type"]]
+        sf_id, link_state = campaign.get(action, (None, None))
+        if (action, op.an_id) in done:
+            out.record(op.seq, "done")
+        elif sf_id is None:
+            out.fail(op, "campaign member", "salesforce", "BLOCKED", f"the Campaign of Action Network {kind} "
+                     f"{action} could not be created (see its own reject); the next run tries again.")
+        elif link_state != "active":
+            out.fail(op, "campaign member", "salesforce", "CAMPAIGN_DELETED_IN_SALESFORCE",
+                     f"activist {op.an_id} took Action Network {kind} {action}, but its Campaign {sf_id} was "
+                     "deleted in Salesforce. Restore the Campaign from the Recycle Bin to resume.")
+        elif op.an_id not in contact:
+            out.fail(op, "campaign member", "salesforce", "PERSON_NOT_SYNCED",
+                     f"activist {op.an_id} took Action Network {kind} {action}, but is not synced with a "
+                     "Salesforce Contact (see the activist's own reject, e.g. a missing or malformed email), "
+                     f"so they were not added to Campaign {sf_id}. Fix the activist to sync them.")
+        else:
+            ready.append(op.Index)
+            rows.append({"CampaignId": sf_id, "ContactId": contact[op.an_id]})
+    out.flush()
+    if not ready:
+        return
+    written = todo.loc[ready]
+    results = sf.write("CampaignMember", rows, operation="insert")
+    added = [(op.payload["action_id"], op.an_id, result.id, "actionnetwork", run_id)
+             for op, result in zip(written.itertuples(), results, strict=True)
+             if result.success or set(result.codes) == {"DUPLICATE_VALUE"}]
+    with store.connect() as conn, conn.cursor() as cur:
+        cur.executemany(_LINK_MEMBER, added)
+    out.salesforce(written, results, "campaign member", {}, done_codes={"DUPLICATE_VALUE"})
+
+
+def _add_takers(store: Any, run_id: str, an: Any, out: Outcomes, todo: pd.DataFrame,
+                masters: dict[str, str], waiting: set[str]) -> None:
+    """Contacts added to a synced Campaign -> takers of its action (submission, signature, attendance).
+
+    Members of a Campaign in ``waiting`` (its form's creation is unresolved) stay pending for the rerun.
+    """
+    if not todo.empty:
+        todo = todo[pd.Series([p["campaign_id"] not in waiting for p in todo["payload"]], index=todo.index)]
+    if todo.empty:
+        return
+    contacts = [p["contact_id"] for p in todo["payload"]]
+    with store.connect() as conn:
+        action = {s: (a, t, st) for s, a, t, st in conn.execute(
+            "SELECT sf_id, an_id, an_type, state FROM sync.action_links WHERE sf_id = ANY(%s)",
+            ([p["campaign_id"] for p in todo["payload"]],))}
+        person = _active_links(conn, "sf_id", "an_id", contacts)
+        subscribed = {r[0] for r in conn.execute("SELECT contact_id FROM sync.sf_subscribers"
+                                                 " WHERE contact_id = ANY(%s)", (contacts,))}
+        done = _member_pairs(conn, [a for a, _, _ in action.values()], list(person.values()))
+    ready = []  # (plan row, action id, action type, person id)
+    for op in todo.itertuples():
+        p = op.payload
+        action_id, action_type, link_state = action.get(p["campaign_id"], (None, None, None))
+        contact = p["contact_id"]
+        if action_id is None:
+            out.fail(op, "participation", "actionnetwork", "BLOCKED", f"the Action Network form of Campaign "
+                     f"{p['campaign_id']} could not be created (see its own reject); the next run tries again.")
+        elif link_state != "active":
+            out.fail(op, "participation", "actionnetwork", "CAMPAIGN_DELETED_IN_SALESFORCE",
+                     f"Campaign {p['campaign_id']} was deleted in Salesforce, so it is no longer synced.")
+        elif contact not in person:
+            out.fail(op, "participation", "actionnetwork", "CONTACT_NOT_SYNCED",
+                     f"Contact {contact} was added to Campaign {p['campaign_id']}, but is not synced with an "
+                     "Action Network activist (see the Contact's own reject), so they were not added to "
+                     f"Action Network {KINDS[action_type]} {action_id}.")
+        elif p["subscribers_only"] and contact not in subscribed:
+            out.fail(op, "participation", "actionnetwork", "NOT_IN_SUBSCRIBERS_CAMPAIGN",
+                     f"Contact {contact} was added to Campaign {p['campaign_id']} but not to the "
+                     f"{rules.SUBSCRIBERS_CAMPAIGN!r} campaign ({masters.get('sf_subscribers_campaign')}). "
+                     "Contacts must be added to both campaigns to show up on your Action Network email list; "
+                     "add it there, then edit this campaign member so the next sync picks it up.")
+        elif (action_id, person[contact]) in done:
+            out.record(op.seq, "done")
+        else:
+            ready.append((op, action_id, action_type, person[contact]))
+    out.flush()
+
+    def take(item: tuple) -> str:
+        _, action_id, action_type, person_id = item
+        return an.record_participation(action_type, action_id, person_id=person_id)["an_id"]
+
+    taken = []
+    for (op, action_id, _, person_id), taker_id, exc in _concurrently(an, ready, take):
+        if exc is None:
+            taken.append((action_id, person_id, op.sf_id, "salesforce", run_id))
+            out.record(op.seq, "done", taker_id)
+        else:
+            out.fail(op, "participation", "actionnetwork", *an_error(exc))
+    with store.connect() as conn, conn.cursor() as cur:
+        cur.executemany(_LINK_MEMBER, taken)
+    out.flush()
+
+
+def _active_links(conn: Any, key: str, value: str, ids: list[str]) -> dict[str, str]:
+    """Synced people: Action Network id -> Contact id, or the reverse."""
+    return dict(conn.execute(f"SELECT {key}, {value} FROM sync.contact_links WHERE state = 'active'"
+                             f" AND {key} = ANY(%s)", (ids,)).fetchall())
+
+
+def _member_pairs(conn: Any, actions: list[str], people: list[str]) -> set[tuple[str, str]]:
+    return {(a, p) for a, p in conn.execute("SELECT an_action_id, an_person_id FROM sync.member_links"
+                                            " WHERE an_action_id = ANY(%s) AND an_person_id = ANY(%s)",
+                                            (actions, people))}
+
+
+def _concurrently(an: Any, items: Iterable[Any], write: Callable[[Any], str]
+                  ) -> Iterator[tuple[Any, str | None, Exception | None]]:
+    """Apply one Action Network write per item, side by side under the client's rate limit."""
+    def attempt(item: Any) -> tuple[Any, str | None, Exception | None]:
+        try:
+            return item, write(item), None
+        except Exception as exc:  # recorded per row; the rest of the batch goes on
+            return item, None, exc
+
+    with ThreadPoolExecutor(max_workers=max(1, getattr(an, "concurrency", 4))) as pool:
+        yield from pool.map(attempt, items)

@@ -1,0 +1,202 @@
+"""Load contacts: apply the run's contact plan to both sides, then commit links and base values.
+
+Every write is idempotent, so a load killed half-way and rerun duplicates nothing: new Contacts are
+upserted on ``Action_Network_ID__c``, activists go through the signup helper (which matches by
+email), campaign membership treats "already a member" as done. A pair's link and base values are
+committed only once all of its writes succeeded; until then the next run sees the difference and
+tries again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pandas as pd
+
+from an_sf_sync import rules, state
+from an_sf_sync.load.outcomes import Outcomes, an_error
+
+log = logging.getLogger(__name__)
+STEP = "contacts"
+
+
+def sf_contact(fields: dict[str, Any], payload: dict[str, Any], custom: dict[str, str],
+               create: bool) -> dict[str, Any]:
+    """Our field names -> Salesforce Contact fields (no ZIP: no postal code; no last name: the email)."""
+    record: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name.startswith("cf:"):
+            record[custom[name[3:]]] = value
+        elif name != "last_name" and not (value is None and (create or name == "postal_code")):
+            record[rules.SF_CONTACT_FIELDS[name]] = value
+    if "last_name" in fields or "email" in fields:
+        last = fields.get("last_name", payload.get("last_name"))
+        record["LastName"] = rules.sf_last_name(last, fields.get("email", payload.get("email")))
+    return record
+
+
+def an_person(fields: dict[str, Any]) -> dict[str, Any]:
+    person = {rules.AN_PERSON_FIELDS[n]: v for n, v in fields.items() if not n.startswith("cf:")}
+    custom = {n[3:]: v for n, v in fields.items() if n.startswith("cf:") and v is not None}
+    if custom:
+        person["custom_fields"] = custom
+    return person
+
+
+def load_contacts(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[str, str],
+                  custom: dict[str, str]) -> dict[str, int]:
+    with store.connect() as conn:
+        ops = state.pending_ops(conn, run_id, STEP)
+    todo = ops[ops["status"].isin(["pending", "attempting"])]
+    out = Outcomes(store, run_id, STEP)
+    if todo.empty:
+        return out.counts(ops)
+    results = dict(zip(ops["seq"], ops["result_id"], strict=True))
+
+    def rows(direction: str, *actions: str) -> pd.DataFrame:
+        return todo[(todo["direction"] == direction) & todo["action"].isin(actions)]
+
+    # 1. Salesforce Contacts: new ones upserted on the external id, known ones updated by Id.
+    creates = rows("to_salesforce", "create")
+    _sf(out, creates, "contact", results, lambda: sf.write("Contact", [
+        {**sf_contact(p["fields"], p, custom, create=True), rules.EXTERNAL_ID_FIELD: a}
+        for p, a in zip(creates["payload"], creates["an_id"], strict=True)],
+        operation="upsert", external_id_field=rules.EXTERNAL_ID_FIELD))
+    updates = rows("to_salesforce", "update")
+    _sf(out, updates, "contact", results, lambda: sf.write("Contact", [
+        {"Id": s, **sf_contact(p["fields"], p, custom, create=False)}
+        for p, s in zip(updates["payload"], updates["sf_id"], strict=True)], operation="update"))
+
+    # 2. Action Network people, one request each, side by side under the client's rate limit.
+    users_form = masters["an_users_form"]
+
+    def create_person(op: Any) -> str:
+        person = an.upsert_person(an_person(op.payload["fields"]), subscription="subscribed")
+        an.record_participation("form", users_form, person_id=person["an_id"])
+        return person["an_id"]
+
+    def update_person(op: Any) -> str:
+        return an.update_person(op.an_id, an_person(op.payload["fields"]))["an_id"]
+
+    _each(out, rows("to_actionnetwork", "create"), create_person, an, "person", results)
+    _each(out, rows("to_actionnetwork", "update"), update_person, an, "person", results)
+
+    # 3. Subscriptions, now that new records have ids.
+    pair_sf = _pair_ids(ops, results, "to_salesforce", "sf_id")
+    pair_an = _pair_ids(ops, results, "to_actionnetwork", "an_id")
+    subscribe = rows("to_salesforce", "subscribe")
+    contact_of = subscribe["pair_id"].map(pair_sf)
+    if contact_of.isna().any():
+        out.blocked(subscribe[contact_of.isna()], "the Contact could not be created")
+    ready = subscribe[contact_of.notna()]
+    _sf(out, ready, "subscription", results, lambda: sf.write("CampaignMember", [
+        {"CampaignId": masters["sf_subscribers_campaign"], "ContactId": c} for c in contact_of.dropna()],
+        operation="insert"), done_codes={"DUPLICATE_VALUE"})
+    unsubscribe = rows("to_salesforce", "unsubscribe")
+    with store.connect() as conn:
+        member_of = dict(conn.execute("SELECT contact_id, member_id FROM sync.sf_subscribers WHERE contact_id = ANY(%s)",
+                                      (list(unsubscribe["sf_id"]),)).fetchall())
+    known = unsubscribe[unsubscribe["sf_id"].isin(member_of)]
+    out.done(unsubscribe[~unsubscribe["sf_id"].isin(member_of)])  # not a member any more
+    _sf(out, known, "subscription", results,
+        lambda: sf.delete("CampaignMember", [member_of[s] for s in known["sf_id"]]),
+        done_codes={"ENTITY_IS_DELETED", "NOT_FOUND", "INVALID_CROSS_REFERENCE_KEY"})
+
+    def subscribe_person(op: Any) -> str:
+        an_id = op.an_id or pair_an[op.pair_id]
+        an.update_person(an_id, {}, subscription="subscribed")
+        an.record_participation("form", users_form, person_id=an_id)
+        return an_id
+
+    _each(out, rows("to_actionnetwork", "subscribe"), subscribe_person, an, "subscription", results)
+    _each(out, rows("to_actionnetwork", "unsubscribe"), lambda op: an.unsubscribe(op.an_id)["an_id"], an,
+          "subscription", results)
+
+    # 4. Links and base values, for pairs whose every write succeeded.
+    with store.connect() as conn:
+        ops = state.pending_ops(conn, run_id, STEP)
+        failed_pairs = set(ops.loc[ops["status"] == "failed", "pair_id"])
+        local = ops[(ops["direction"] == "local") & (ops["status"] != "done")]
+        commit = local[~local["pair_id"].isin(failed_pairs)]
+        pair_sf = _pair_ids(ops, dict(zip(ops["seq"], ops["result_id"], strict=True)), "to_salesforce", "sf_id")
+        pair_an = _pair_ids(ops, dict(zip(ops["seq"], ops["result_id"], strict=True)), "to_actionnetwork", "an_id")
+        _commit_links(conn, run_id, commit, pair_sf, pair_an)
+        _commit_subscribers(conn, ops, masters)
+        state.mark(conn, run_id, STEP, [(seq, "done", None, None, None) for seq in commit["seq"]])
+        state.mark(conn, run_id, STEP, [(seq, "failed", None, "WRITE_FAILED", "a write for this pair failed")
+                                        for seq in local.loc[local["pair_id"].isin(failed_pairs), "seq"]])
+        final = state.pending_ops(conn, run_id, STEP)
+    return out.counts(final)
+
+
+def _sf(out: Outcomes, todo: pd.DataFrame, obj: str, results: dict, write: Callable[[], list],
+        done_codes: tuple | set = ()) -> None:
+    """Run one Salesforce write for the plan rows in ``todo`` (if any) and record each row's outcome."""
+    if not todo.empty:
+        out.salesforce(todo, write(), obj, results, done_codes)
+
+
+def _each(out: Outcomes, todo: pd.DataFrame, write: Callable[[Any], str], an: Any, obj: str,
+          results: dict) -> None:
+    """Apply one Action Network write per plan row, concurrently; record each outcome."""
+    if todo.empty:
+        return
+
+    def attempt(op: Any) -> tuple[Any, str | None, Exception | None]:
+        try:
+            return op, write(op), None
+        except Exception as exc:  # recorded per row; the rest of the batch goes on
+            return op, None, exc
+
+    with ThreadPoolExecutor(max_workers=max(1, getattr(an, "concurrency", 4))) as pool:
+        for op, result_id, exc in pool.map(attempt, todo.itertuples()):
+            if exc is None:
+                results[op.seq] = result_id
+                out.record(op.seq, "done", result_id)
+            else:
+                code, message = an_error(exc)
+                out.fail(op, obj, "actionnetwork", code, message)
+    out.flush()
+
+
+def _pair_ids(ops: pd.DataFrame, results: dict, direction: str, column: str) -> dict[int, str]:
+    """pair -> the record id on one side, known from the plan or from a create's result."""
+    ids: dict[int, str] = {}
+    for op in ops.itertuples():
+        value = getattr(op, column)
+        if isinstance(value, str):
+            ids.setdefault(op.pair_id, value)
+        if op.direction == direction and op.action == "create" and results.get(op.seq):
+            ids[op.pair_id] = results[op.seq]
+    return ids
+
+
+def _commit_links(conn: Any, run_id: str, local: pd.DataFrame, pair_sf: dict, pair_an: dict) -> None:
+    for op in local.itertuples():
+        an_id, sf_id = op.an_id or pair_an.get(op.pair_id), op.sf_id or pair_sf.get(op.pair_id)
+        if op.action == "retire":
+            conn.execute("UPDATE sync.contact_links SET state = %s, stopped_reason = %s, updated_run = %s"
+                         " WHERE an_id = %s", (op.payload["state"], op.payload.get("reason"), run_id, an_id))
+        elif an_id and sf_id:
+            conn.execute(
+                "INSERT INTO sync.contact_links (an_id, sf_id, email_key, state, base, linked_run, updated_run)"
+                " VALUES (%s, %s, %s, 'active', %s, %s, %s) ON CONFLICT (an_id) DO UPDATE SET"
+                " sf_id = EXCLUDED.sf_id, email_key = EXCLUDED.email_key, state = 'active',"
+                " base = EXCLUDED.base, updated_run = EXCLUDED.updated_run, stopped_reason = NULL",
+                (an_id, sf_id, op.payload["email_key"], json.dumps(op.payload["base"]), run_id, run_id))
+
+
+def _commit_subscribers(conn: Any, ops: pd.DataFrame, masters: dict[str, str]) -> None:
+    """Keep the Subscribers mirror in step with the memberships this load added or removed."""
+    pair_sf = _pair_ids(ops, dict(zip(ops["seq"], ops["result_id"], strict=True)), "to_salesforce", "sf_id")
+    for op in ops[(ops["direction"] == "to_salesforce") & (ops["status"] == "done")].itertuples():
+        if op.action == "subscribe" and isinstance(op.result_id, str):
+            conn.execute("INSERT INTO sync.sf_subscribers (contact_id, member_id) VALUES (%s, %s)"
+                         " ON CONFLICT (contact_id) DO UPDATE SET member_id = EXCLUDED.member_id",
+                         (pair_sf.get(op.pair_id), op.result_id))
+        elif op.action == "unsubscribe":
+            conn.execute("DELETE FROM sync.sf_subscribers WHERE contact_id = %s", (op.sf_id,))

@@ -1,0 +1,214 @@
+"""Load donations: apply the run's "opportunities" plan to both sides, and link each pair.
+
+Runs after load_contacts, so donors are resolved to Contacts (and Contacts to activists) from the
+contact links as they are now, including pairs linked earlier in this run.
+
+Idempotent, so a load killed half-way and rerun duplicates nothing:
+
+- Opportunities are upserted on ``Action_Network_ID__c``.
+- Contact Roles: the roles already on the run's Opportunities are read first (one query per 500
+  Opportunities), and only missing (Opportunity, Contact) pairs are inserted.
+- Action Network does not deduplicate donations. Each row is marked ``attempting`` (committed)
+  before its POST, and every donation is first looked up by its ``salesforce:<Opportunity Id>``
+  identifier, so a POST whose answer was lost (or a plan recomputed after one) is found, never
+  sent twice. A POST whose outcome is unknown leaves its row ``attempting`` and fails the task
+  once everything else is done, so that a retry resolves it.
+- Links are committed from the plan rows that are done (so a rerun links what a killed load had
+  not), after the Contact Roles and before the Opportunities are stamped with their donation ids:
+  a synced pair that changes after its link was made is reported as edited, and our own writes
+  must not count as edits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from an_sf_sync import rules, state
+from an_sf_sync.actionnetwork.errors import ActionNetworkUnavailableError
+from an_sf_sync.load.outcomes import Outcomes, an_error
+from an_sf_sync.reconcile.donations import DONOR_ROLE, STEP, pick_donor
+
+log = logging.getLogger(__name__)
+ROLE_QUERY_CHUNK = 500  # Opportunity ids per Contact Role query, well within SOQL's length limit
+
+
+class UnconfirmedDonations(RuntimeError):
+    """Some donation POSTs lost their answer; rerunning the load looks them up and finishes them."""
+
+
+def load_opportunities(store: Any, run_id: str, an: Any, sf: Any, *, masters: Mapping[str, str]) -> dict[str, int]:
+    with store.connect() as conn:
+        ops = state.pending_ops(conn, run_id, STEP)
+    todo = ops[ops["status"].isin(["pending", "attempting"])]
+    out = Outcomes(store, run_id, STEP)
+    results = dict(zip(ops["seq"], ops["result_id"], strict=True))
+
+    def rows(obj: str, direction: str, action: str) -> pd.DataFrame:
+        return todo[(todo["object"] == obj) & (todo["direction"] == direction) & (todo["action"] == action)]
+
+    # 1. Action Network donations -> Opportunities, then their donors' Contact Roles.
+    creates = rows("opportunity", "to_salesforce", "create")
+    if not creates.empty:
+        out.salesforce(creates, sf.write("Opportunity", [
+            {**p["fields"], rules.EXTERNAL_ID_FIELD: a} for p, a in zip(creates["payload"], creates["an_id"], strict=True)],
+            operation="upsert", external_id_field=rules.EXTERNAL_ID_FIELD), "opportunity", results)
+    _contact_roles(store, out, rows("contact_role", "to_salesforce", "create"), _by_pair(ops, results, "opportunity"), sf)
+
+    # 2. Opportunities -> Action Network donations, then the Opportunities stamped with their donation ids.
+    unconfirmed = _donations(store, run_id, out, rows("donation", "to_actionnetwork", "create"), results, an,
+                             masters["an_donations_page"])
+    _commit_links(store, run_id)
+    _stamp(store, out, rows("opportunity", "to_salesforce", "update"), ops, results, sf)
+
+    with store.connect() as conn:
+        final = state.pending_ops(conn, run_id, STEP)
+    if unconfirmed:
+        raise UnconfirmedDonations(
+            f"{unconfirmed} donation(s) sent to Action Network got no answer, so it is not known whether they "
+            "were recorded; rerun this task: it looks them up by identifier before sending anything again")
+    return out.counts(final)
+
+
+def _contact_roles(store: Any, out: Outcomes, todo: pd.DataFrame, opportunity_of: dict[int, str], sf: Any) -> None:
+    """Add each donor as the primary "Donor" Contact Role of its Opportunity, unless already there."""
+    if todo.empty:
+        return
+    people = [p["person_id"] for p in todo["payload"] if p.get("person_id")]
+    with store.connect() as conn:
+        contact_of = dict(conn.execute("SELECT an_id, sf_id FROM sync.contact_links WHERE state = 'active'"
+                                       " AND an_id = ANY(%s)", (people,)).fetchall())
+    wanted = []
+    for op in todo.itertuples():
+        opportunity, person = opportunity_of.get(op.pair_id), op.payload.get("person_id")
+        if opportunity is None:
+            out.record(op.seq, "failed", None, "BLOCKED", "the Opportunity could not be created")
+        elif person not in contact_of:
+            who = f"the donor, activist {person}," if person else "the donation names no activist, so its donor"
+            out.fail(op, "contact role", "salesforce", "DONOR_NOT_SYNCED",
+                     f"{who} is not synced with a Salesforce Contact, so Opportunity {opportunity} was created "
+                     f"without a Contact Role. Add the donor in its Contact Roles by hand (role {DONOR_ROLE!r}); the "
+                     "sync will not add it later, since synced donations are never edited.")
+        else:
+            wanted.append((op, opportunity, contact_of[person]))
+    existing = _existing_roles(sf, {o for _, o, _ in wanted})
+    new = {}
+    for op, opportunity, contact in wanted:
+        found = existing.get((opportunity[:15], contact[:15]))
+        if found:
+            out.record(op.seq, "done", found)
+        else:
+            new[op.seq] = {"OpportunityId": opportunity, "ContactId": contact, "Role": DONOR_ROLE, "IsPrimary": True}
+    out.flush()
+    if new:
+        inserts = todo[todo["seq"].isin(new)]
+        out.salesforce(inserts, sf.write("OpportunityContactRole", [new[s] for s in inserts["seq"]],
+                                         operation="insert"), "contact role", {})
+
+
+def _existing_roles(sf: Any, opportunities: Iterable[str]) -> dict[tuple[str, str], str]:
+    """(Opportunity, Contact) 15-character id pairs -> role id, for roles already on ``opportunities``."""
+    ids = sorted(opportunities)
+    found: dict[tuple[str, str], str] = {}
+    for start in range(0, len(ids), ROLE_QUERY_CHUNK):
+        for chunk in sf.read("OpportunityContactRole", ["Id", "OpportunityId", "ContactId"],
+                             where="OpportunityId IN {ids}", params={"ids": ids[start:start + ROLE_QUERY_CHUNK]}):
+            for role in chunk:
+                if role.get("ContactId"):
+                    found[(role["OpportunityId"][:15], role["ContactId"][:15])] = role["Id"]
+    return found
+
+
+def _donations(store: Any, run_id: str, out: Outcomes, todo: pd.DataFrame, results: dict, an: Any,
+               page_id: str) -> int:
+    """Record each Opportunity's donation in Action Network at most once; returns how many stay unconfirmed."""
+    if todo.empty:
+        return 0
+    contacts = sorted({c for p in todo["payload"] for c in p["contacts"]})
+    with store.connect() as conn:
+        people = dict(conn.execute("SELECT sf_id, an_id FROM sync.contact_links WHERE state = 'active'"
+                                   " AND sf_id = ANY(%s)", (contacts,)).fetchall())
+        subscribed = {r[0] for r in conn.execute("SELECT contact_id FROM sync.sf_subscribers"
+                                                 " WHERE contact_id = ANY(%s)", (contacts,)).fetchall()}
+    ready = []
+    for op in todo.itertuples():
+        person, problem = pick_donor(op.payload["contacts"], people, subscribed)
+        if problem:
+            out.fail(op, "donation", "actionnetwork", *problem)
+        else:
+            ready.append((op, person))
+    out.flush()
+    with store.connect() as conn:  # committed before any POST: a lost answer is then looked up, never resent
+        state.mark(conn, run_id, STEP, [(op.seq, "attempting", None, None, None) for op, _ in ready])
+
+    def send(item: tuple[Any, str]) -> tuple[Any, str | None, Exception | None]:
+        op, person = item
+        identifier = f"salesforce:{op.sf_id}"
+        try:
+            found = an.find_donation(identifier)
+            if found is None:
+                found = an.record_donation(
+                    page_id, op.payload["amount"], person_id=person, recurring_period=op.payload.get("period"),
+                    created_date=datetime.fromisoformat(op.payload["date"]).replace(tzinfo=UTC),
+                    identifiers=[identifier])
+            return op, found["an_id"], None
+        except Exception as exc:  # recorded per row; the rest of the batch goes on
+            return op, None, exc
+
+    unconfirmed = 0
+    with ThreadPoolExecutor(max_workers=max(1, getattr(an, "concurrency", 4))) as pool:
+        for op, donation_id, exc in pool.map(send, ready):
+            if exc is None:
+                results[op.seq] = donation_id
+                out.record(op.seq, "done", donation_id)
+            elif isinstance(exc, ActionNetworkUnavailableError):
+                log.warning("donation for Opportunity %s left unconfirmed: %s", op.sf_id, exc)
+                unconfirmed += 1
+            else:
+                out.fail(op, "donation", "actionnetwork", *an_error(exc))
+    out.flush()
+    return unconfirmed
+
+
+def _stamp(store: Any, out: Outcomes, todo: pd.DataFrame, ops: pd.DataFrame, results: dict, sf: Any) -> None:
+    """Write each new donation's id into its Opportunity's Action_Network_ID__c."""
+    donation_of = _by_pair(ops, results, "donation")
+    with store.connect() as conn:
+        status = dict(conn.execute("SELECT pair_id, status FROM staging.plan WHERE run_id = %s AND step = %s"
+                                   " AND object = 'donation'", (out.run_id, STEP)).fetchall())
+    blocked = todo[todo["pair_id"].map(status).eq("failed")]
+    for seq in blocked["seq"]:
+        out.record(seq, "failed", None, "BLOCKED", "the donation was not recorded in Action Network")
+    out.flush()
+    ready = todo[todo["pair_id"].map(donation_of).notna()]
+    if ready.empty:
+        return
+    out.salesforce(ready, sf.write("Opportunity", [
+        {"Id": s, rules.EXTERNAL_ID_FIELD: donation_of[p]} for s, p in zip(ready["sf_id"], ready["pair_id"], strict=True)],
+        operation="update"), "opportunity", {})
+    with store.connect() as conn:  # the stamp is our own change: synced as of now
+        conn.execute("UPDATE sync.donation_links SET linked_at = now() WHERE sf_id = ANY(%s)", (list(ready["sf_id"]),))
+
+
+def _by_pair(ops: pd.DataFrame, results: dict, obj: str) -> dict[int, str]:
+    """pair -> id of the record a create of ``obj`` made (once it is known)."""
+    creates = ops[(ops["object"] == obj) & (ops["action"] == "create")]
+    return {int(p): results[s] for p, s in zip(creates["pair_id"], creates["seq"], strict=True)
+            if isinstance(results.get(s), str)}
+
+
+def _commit_links(store: Any, run_id: str) -> None:
+    """Link every pair whose create is done."""
+    with store.connect() as conn:
+        conn.execute(
+            "INSERT INTO sync.donation_links (an_id, sf_id, origin, linked_run)"
+            " SELECT CASE WHEN direction = 'to_salesforce' THEN an_id ELSE result_id END,"
+            " CASE WHEN direction = 'to_salesforce' THEN result_id ELSE sf_id END,"
+            " CASE WHEN direction = 'to_salesforce' THEN 'actionnetwork' ELSE 'salesforce' END, %s"
+            " FROM staging.plan WHERE run_id = %s AND step = %s AND action = 'create' AND status = 'done'"
+            " AND object IN ('opportunity', 'donation') ON CONFLICT DO NOTHING", (run_id, run_id, STEP))

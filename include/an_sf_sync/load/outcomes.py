@@ -1,0 +1,110 @@
+"""Recording what each planned write did: plan row status, and a reject a CRM admin can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from an_sf_sync import state
+
+# What an admin can do about common Salesforce errors.
+_SF_ADVICE = {
+    "INVALID_EMAIL_ADDRESS": "Correct the email address in Action Network.",
+    "STRING_TOO_LONG": "Shorten the value in the other system, or lengthen the Salesforce field.",
+    "REQUIRED_FIELD_MISSING": "Fill in the required field, or relax the requirement in Salesforce.",
+    "FIELD_CUSTOM_VALIDATION_EXCEPTION": "A validation rule in Salesforce refused the record; adjust the "
+                                         "record or the rule.",
+    "DUPLICATES_DETECTED": "A Salesforce duplicate rule blocked the record; merge the duplicates or allow "
+                           "the sync's user to save duplicates.",
+    "DUPLICATE_VALUE": "Another record already holds this unique value; merge the records in Salesforce.",
+    "ENTITY_IS_DELETED": "The record was deleted in Salesforce; restore it from the Recycle Bin to resume.",
+    "INSUFFICIENT_ACCESS_OR_READONLY": "Give the sync's Salesforce user edit access to this record.",
+}
+
+
+def sf_error(result: Any) -> tuple[str, str]:
+    errors = result.errors or [{}]
+    code = errors[0].get("statusCode") or "SALESFORCE_ERROR"
+    text = "; ".join(f"{e.get('statusCode')}: {e.get('message')}" for e in errors if e)
+    advice = _SF_ADVICE.get(code, "Check the record in Salesforce; the next run retries it if it changes.")
+    return code, f"Salesforce refused it ({text or 'no detail given'}). {advice}"
+
+
+def an_error(exc: Exception) -> tuple[str, str]:
+    status = getattr(exc, "status", None)
+    code = f"ACTIONNETWORK_{status}" if status else "ACTIONNETWORK_ERROR"
+    return code, f"Action Network refused it ({exc}). Check the activist in Action Network."
+
+
+_WHAT = {
+    ("to_salesforce", "create"): "creating a Salesforce {obj}",
+    ("to_salesforce", "update"): "updating the Salesforce {obj}",
+    ("to_salesforce", "subscribe"): "adding the Contact to the Subscribers campaign",
+    ("to_salesforce", "unsubscribe"): "removing the Contact from the Subscribers campaign",
+    ("to_actionnetwork", "create"): "adding the {obj} to Action Network",
+    ("to_actionnetwork", "update"): "updating the {obj} in Action Network",
+    ("to_actionnetwork", "subscribe"): "subscribing the activist in Action Network",
+    ("to_actionnetwork", "unsubscribe"): "unsubscribing the activist in Action Network",
+}
+
+
+class Outcomes:
+    """Buffers outcomes and rejects of one load step; ``flush`` writes them in one transaction."""
+
+    def __init__(self, store: Any, run_id: str, step: str) -> None:
+        self.store, self.run_id, self.step = store, run_id, step
+        self._marks: list[tuple] = []
+        self._rejects: list[dict] = []
+
+    def record(self, seq: int, status: str, result_id: str | None = None, code: str | None = None,
+               error: str | None = None) -> None:
+        self._marks.append((int(seq), status, result_id, code, error))
+
+    def fail(self, op: Any, obj: str, system: str, code: str, message: str) -> None:
+        what = _WHAT.get((op.direction, op.action), "{obj}").format(obj=obj)
+        source, record = (("actionnetwork", op.an_id) if op.direction == "to_salesforce" and op.an_id
+                          else ("salesforce", op.sf_id) if op.sf_id else ("actionnetwork", op.an_id))
+        self.record(op.seq, "failed", None, code, message)
+        self._rejects.append({"source": source, "object": obj, "record_id": record, "reason_code": code,
+                              "message": f"Failed {what} for {source} record {record}: {message}",
+                              "payload": {"step": self.step, "seq": int(op.seq)}})
+
+    def salesforce(self, todo: pd.DataFrame, results: Sequence[Any], obj: str, ids: dict,
+                   done_codes: Iterable[str] = ()) -> None:
+        done_codes = set(done_codes)
+        for op, result in zip(todo.itertuples(), results, strict=True):
+            if result.success or (result.codes and set(result.codes) <= done_codes):
+                ids[op.seq] = result.id
+                self.record(op.seq, "done", result.id)
+            else:
+                code, message = sf_error(result)
+                self.fail(op, obj, "salesforce", code, message)
+        self.flush()
+
+    def done(self, todo: pd.DataFrame) -> None:
+        for seq in todo["seq"]:
+            self.record(seq, "done")
+        self.flush()
+
+    def blocked(self, todo: pd.DataFrame, why: str) -> None:
+        for op in todo.itertuples():
+            self.fail(op, "subscription", "salesforce", "BLOCKED", f"skipped because {why}.")
+        self.flush()
+
+    def flush(self) -> None:
+        if not (self._marks or self._rejects):
+            return
+        with self.store.connect() as conn:
+            state.mark(conn, self.run_id, self.step, self._marks)
+            state.add_rejects(conn, self.run_id, self._rejects)
+        self._marks, self._rejects = [], []
+
+    @staticmethod
+    def counts(ops: pd.DataFrame) -> dict[str, int]:
+        """'direction.action.status' -> rows, for XCom and the run summary."""
+        if ops.empty:
+            return {}
+        grouped = ops.groupby(["direction", "action", "status"]).size()
+        return {".".join(key): int(n) for key, n in grouped.items()}

@@ -1,0 +1,264 @@
+"""Reconcile donations: Action Network donations <-> Opportunities on the "Action Network Donations" account.
+
+Pure: frames in, a plan out; nothing here reads or writes a database or an API.
+
+To Salesforce: every Action Network donation not yet linked becomes a "Closed Won" Opportunity on
+the Donations account, upserted on ``Action_Network_ID__c``, with the donor as its primary "Donor"
+Contact Role. The donor's Contact is resolved when loading (load_contacts may link them in the
+same run); an activist who is not synced still gets the Opportunity, and a reject explains the
+missing role. Choices where Action Network is silent:
+
+- CloseDate is the donation's ``created_date`` as a UTC date.
+- A refund or return may have ``"0.00"`` (sent as 0) or no amount at all: the Opportunity is still
+  created, without Amount, and its Description says why.
+- An amount in another currency is sent as is (never converted); the Description names the
+  currency. Missing currency means USD, Action Network's default.
+- ``Action_Network_Recurring__c`` holds the period text as Action Network gives it (free text,
+  maybe localized); a recurring donation without a period gets "Recurring".
+- Ticketed event purchases are not on the API, so they never reach this step.
+- Donations on the "Salesforce Donations" page came from Salesforce: linked ones are skipped, and
+  an unlinked one is a write of ours whose link is still being committed, so it is skipped too.
+
+To Action Network: an Opportunity on the Donations account, not linked, without
+``Action_Network_ID__c``, not lost, with an Amount and at least one Contact Role becomes a donation
+on the "Salesforce Donations" page. The plan lists the role contacts (primary first, then role
+"Donor", then oldest); the load takes the first one that is synced and in the Subscribers campaign
+(:func:`pick_donor`), and stamps the Opportunity with the donation id once it is linked. The
+amount goes as is, in the page's currency (Opportunities carry no currency without multi-currency);
+a Closed Lost Opportunity is not a donation.
+
+Once linked, a donation is never edited or removed on either side: later changes are reported,
+not sent (records only re-read because of the window overlap or our own writes are skipped quietly).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+from an_sf_sync import rules, state
+
+STEP = "opportunities"
+DONOR_ROLE = "Donor"  # the Contact Role of a donor
+NAME_MAX = 120  # Opportunity.Name
+RECURRING_MAX = 255  # Action_Network_Recurring__c, a Text(255)
+CLOSED_LOST = "closed lost"
+
+
+@dataclass
+class DonationInputs:
+    donations: pd.DataFrame  # changed AN donations: an_id, fundraising_page_id, person_id, amount, currency,
+    #                          recurring, period, created, modified
+    opportunities: pd.DataFrame  # changed Opportunities: sf_id, is_deleted, account_id, an_id, amount,
+    #                              close_date, stage_name, recurring, modified
+    roles: pd.DataFrame  # their Contact Roles: sf_id, opportunity_id, contact_id, role, is_primary, is_deleted, created
+    links: pd.DataFrame  # donation links of those records: an_id, sf_id, origin, linked_at
+    account_id: str  # the "Action Network Donations" account
+    page_id: str  # the "Salesforce Donations" fundraising page
+    page_titles: Mapping[str, str] = field(default_factory=dict)  # fundraising page id -> title
+
+
+@dataclass
+class DonationPlan:
+    ops: list[dict] = field(default_factory=list)  # plan rows (see staging.plan)
+    rejects: list[dict] = field(default_factory=list)  # source, object, record_id, reason_code, message
+
+    def add(self, pair: int, obj: str, direction: str, action: str, an_id: str | None, sf_id: str | None,
+            payload: dict) -> None:
+        self.ops.append({"pair_id": pair, "object": obj, "direction": direction, "action": action,
+                         "an_id": an_id, "sf_id": sf_id, "payload": payload})
+
+
+def reconcile_donations(inputs: DonationInputs) -> DonationPlan:
+    plan = DonationPlan()
+    links = inputs.links.drop_duplicates("an_id")
+    by_an, by_sf = links.set_index("an_id"), links.set_index("sf_id")
+    pair = 0
+
+    for row in inputs.donations.drop_duplicates("an_id").itertuples():
+        if row.an_id in by_an.index:
+            link = by_an.loc[row.an_id]
+            if link["origin"] == "actionnetwork" and _after(row.modified, link["linked_at"]):
+                plan.rejects.append(_reject(
+                    "actionnetwork", "donation", row.an_id, "DONATION_CHANGED_AFTER_SYNC",
+                    f"Action Network donation {row.an_id} changed after it was synced to Opportunity "
+                    f"{link['sf_id']}; synced donations are never updated, so the Opportunity was left as is. "
+                    "Edit the Opportunity by hand if it must reflect the change."))
+            continue
+        if row.fundraising_page_id == inputs.page_id:
+            continue  # recorded by the sync from an Opportunity: never sent back
+        pair += 1
+        plan.add(pair, "opportunity", "to_salesforce", "create", row.an_id, None,
+                 {"fields": opportunity_fields(row, inputs.account_id, inputs.page_titles)})
+        plan.add(pair, "contact_role", "to_salesforce", "create", row.an_id, None, {"person_id": _py(row.person_id)})
+
+    roles = inputs.roles[~inputs.roles["is_deleted"].fillna(False).astype(bool)]
+    roles = roles.assign(secondary=~roles["is_primary"].fillna(False).astype(bool),
+                         other_role=roles["role"].ne(DONOR_ROLE))
+    roles = roles.sort_values(["secondary", "other_role", "created", "sf_id"], na_position="last")
+    contacts = roles.groupby("opportunity_id", sort=False)["contact_id"].agg(lambda c: list(dict.fromkeys(c)))
+
+    for row in inputs.opportunities.drop_duplicates("sf_id").itertuples():
+        if row.sf_id in by_sf.index:
+            _report_change(plan, row, by_sf.loc[row.sf_id])
+            continue
+        if row.is_deleted or row.account_id != inputs.account_id or _py(row.an_id):
+            continue  # not a donation, or one that came from Action Network
+        problem = _opportunity_problem(row, contacts.get(row.sf_id))
+        if problem:
+            plan.rejects.append(_reject("salesforce", "opportunity", row.sf_id, *problem))
+            continue
+        pair += 1
+        plan.add(pair, "donation", "to_actionnetwork", "create", None, row.sf_id, {
+            "amount": f"{Decimal(str(row.amount)):.2f}", "date": _iso(row.close_date),
+            "period": _text(row.recurring), "contacts": contacts[row.sf_id]})
+        plan.add(pair, "opportunity", "to_salesforce", "update", None, row.sf_id, {})
+    return plan
+
+
+def opportunity_fields(donation: Any, account_id: str, titles: Mapping[str, str]) -> dict[str, Any]:
+    """The Opportunity for an Action Network donation (without the external id, which the load adds)."""
+    when = _day(donation.created) or _day(donation.modified)
+    page = titles.get(donation.fundraising_page_id) or donation.fundraising_page_id or "unknown page"
+    fields: dict[str, Any] = {"AccountId": account_id, "Name": opportunity_name(page, when),
+                              "StageName": "Closed Won", "CloseDate": when}
+    notes = []
+    amount = _py(donation.amount)
+    if amount is None:
+        notes.append("Action Network gave no amount for this donation (typically a refund or return).")
+    else:
+        fields["Amount"] = float(Decimal(str(amount)))
+    currency = (_text(donation.currency) or "USD").upper()
+    if currency != "USD":
+        notes.append(f"The amount is in {currency}, as recorded in Action Network (not converted).")
+    if notes:
+        fields["Description"] = " ".join(notes)
+    if donation.recurring:
+        fields[rules.RECURRING_FIELD] = (_text(donation.period) or "Recurring")[:RECURRING_MAX]
+    return fields
+
+
+def opportunity_name(page: str, day: str | None) -> str:
+    """"Action Network donation — <page> — <date>", the page title shortened to fit Name's 120 characters."""
+    head, tail = "Action Network donation — ", f" — {day}" if day else ""
+    room = NAME_MAX - len(head) - len(tail)
+    page = page if len(page) <= room else page[:room - 1] + "…"
+    return f"{head}{page}{tail}"
+
+
+def pick_donor(contact_ids: Sequence[str], people: Mapping[str, str],
+               subscribed: Container[str]) -> tuple[str | None, tuple[str, str] | None]:
+    """The activist to record an Opportunity's donation for, or (reason code, why not) for an admin.
+
+    ``contact_ids`` are the Opportunity's role contacts in order of preference; ``people`` maps
+    synced Contacts to their activists; ``subscribed`` holds the Subscribers campaign's Contacts.
+    """
+    for contact in contact_ids:
+        if contact in people and contact in subscribed:
+            return people[contact], None
+    names = ", ".join(contact_ids)
+    again = "then save the Opportunity again so the next run sends it."
+    if not any(c in people for c in contact_ids):
+        return None, ("DONOR_NOT_SYNCED",
+                      f"its donor Contact ({names}) is not synced with Action Network. Add the Contact to the "
+                      f"{rules.SUBSCRIBERS_CAMPAIGN!r} campaign (it needs a valid email address), {again}")
+    return None, ("DONOR_NOT_SUBSCRIBED",
+                  f"its donor Contact ({names}) is not in the {rules.SUBSCRIBERS_CAMPAIGN!r} campaign. Add the "
+                  f"Contact to that campaign, {again}")
+
+
+def _opportunity_problem(row: Any, contacts: list[str] | None) -> tuple[str, str] | None:
+    if (_text(row.stage_name) or "").casefold() == CLOSED_LOST:
+        return ("OPPORTUNITY_LOST", f"Opportunity {row.sf_id} is Closed Lost, so it is not a donation and was "
+                "not sent to Action Network; close it as won to send it.")
+    if _py(row.amount) is None:
+        return ("OPPORTUNITY_WITHOUT_AMOUNT", f"Opportunity {row.sf_id} has no Amount, so it was not sent to "
+                "Action Network as a donation; fill in the Amount to send it.")
+    if not contacts:
+        return ("NO_CONTACT_ROLE", f"Opportunity {row.sf_id} on the {rules.DONATIONS_ACCOUNT!r} account has no "
+                "Contact Role, so Action Network cannot tell who gave; add the donor in its Contact Roles "
+                "(and the Contact to the Subscribers campaign) to send it.")
+    return None
+
+
+def _report_change(plan: DonationPlan, row: Any, link: pd.Series) -> None:
+    """A linked Opportunity that changed (or was deleted) after it was synced: reported, never sent."""
+    if not _after(row.modified, link["linked_at"]):
+        return
+    what = "was deleted" if row.is_deleted else "changed"
+    plan.rejects.append(_reject(
+        "salesforce", "opportunity", row.sf_id,
+        "OPPORTUNITY_DELETED_AFTER_SYNC" if row.is_deleted else "OPPORTUNITY_CHANGED_AFTER_SYNC",
+        f"Opportunity {row.sf_id} {what} in Salesforce after it was synced with Action Network donation "
+        f"{link['an_id']}; as in Action Network's own sync, synced donations are never edited or removed, so the "
+        "donation in Action Network stays as it was."))
+
+
+def _after(modified: Any, linked_at: Any) -> bool:
+    return not (pd.isna(modified) or pd.isna(linked_at)) and pd.Timestamp(modified) > pd.Timestamp(linked_at)
+
+
+def _day(value: Any) -> str | None:
+    """A donation's date: the UTC day of its timestamp."""
+    if value is None or pd.isna(value):
+        return None
+    stamp = pd.Timestamp(value)
+    return (stamp.tz_convert("UTC") if stamp.tzinfo else stamp).date().isoformat()
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date | datetime) else str(value)
+
+
+def _text(value: Any) -> str | None:
+    value = _py(value)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _py(value: Any) -> Any:
+    return None if value is None or (not isinstance(value, list | dict | str) and pd.isna(value)) else value
+
+
+def _reject(source: str, obj: str, record_id: str, code: str, message: str) -> dict:
+    return {"source": source, "object": obj, "record_id": record_id, "reason_code": code, "message": message}
+
+
+# -- I/O around the pure function ----------------------------------------------------------------
+
+def opportunity_inputs(conn: Any, run_id: str, masters: Mapping[str, str]) -> DonationInputs:
+    """The donation reconcile's frames for ``run_id``, from staging and sync state.
+
+    Contact Roles come joined to the staged Opportunities: extract stages an Opportunity whose
+    roles changed even when it did not, so a role added later still sends it.
+    """
+    donations = state.frame(conn, "SELECT an_id, fundraising_page_id, person_id, amount, currency, recurring, period,"
+                                  " created_date AS created, modified_date AS modified"
+                                  " FROM staging.an_donations WHERE run_id = %s", (run_id,))
+    opportunities = state.frame(conn, "SELECT sf_id, is_deleted, account_id, an_id, amount, close_date, stage_name,"
+                                      " action_network_recurring AS recurring, last_modified_date AS modified"
+                                      " FROM staging.sf_opportunities WHERE run_id = %s", (run_id,))
+    roles = state.frame(conn, "SELECT r.sf_id, r.opportunity_id, r.contact_id, r.role, r.is_primary, r.is_deleted,"
+                              " r.created_date AS created FROM staging.sf_opportunity_contact_roles r"
+                              " JOIN staging.sf_opportunities o ON o.run_id = r.run_id AND o.sf_id = r.opportunity_id"
+                              " WHERE r.run_id = %s AND r.contact_id IS NOT NULL", (run_id,))
+    links = state.frame(conn, "SELECT an_id, sf_id, origin, linked_at FROM sync.donation_links"
+                              " WHERE an_id = ANY(%s) OR sf_id = ANY(%s)",
+                        (list(donations["an_id"]), list(opportunities["sf_id"])))
+    titles = state.frame(conn, "SELECT DISTINCT ON (an_id) an_id, title FROM staging.an_actions"
+                               " WHERE action_type = 'fundraising_page' AND an_id = ANY(%s) AND title IS NOT NULL"
+                               " ORDER BY an_id, modified_date DESC NULLS LAST",
+                         (list(donations["fundraising_page_id"].dropna().unique()),))
+    return DonationInputs(donations=donations, opportunities=opportunities, roles=roles, links=links,
+                          account_id=masters["sf_donations_account"], page_id=masters["an_donations_page"],
+                          page_titles=dict(zip(titles["an_id"], titles["title"], strict=True)))
+
+
+def plan_opportunities(conn: Any, run_id: str, masters: Mapping[str, str]) -> tuple[list[dict], list[dict]]:
+    """(plan rows, rejects) of the "opportunities" step for ``run_id``."""
+    plan = reconcile_donations(opportunity_inputs(conn, run_id, masters))
+    return plan.ops, plan.rejects

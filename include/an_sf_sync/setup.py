@@ -1,0 +1,156 @@
+"""Setup: make sure both sides hold what the sync needs, and that this pairing is allowed.
+
+- The master records: in Salesforce the "Action Network Subscribers" campaign and the "Action
+  Network Donations" account; in Action Network the "Salesforce Users" form and the "Salesforce
+  Donations" fundraising page. Each is found or created once, then remembered by id, so renaming
+  it in Salesforce does not break the sync. One that was deleted is created again (and reported).
+- The Salesforce fields the sync writes, and the configured custom fields: each must exist on
+  Contact as a Text Area (Long) named like the Action Network field, without spaces.
+- One Salesforce org, one Action Network group: the Subscribers campaign records the id of its
+  group's "Salesforce Users" form; an Action Network key that cannot see that form belongs to
+  another group, and setup refuses to pair it (Action Network warns against exactly this).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from an_sf_sync import rules, state
+from an_sf_sync.errors import SetupError
+
+log = logging.getLogger(__name__)
+
+# Fields the sync itself needs in Salesforce: object -> (field, what it must be, why)
+REQUIRED_FIELDS = [
+    ("Contact", rules.EXTERNAL_ID_FIELD, "external_id", "links each Contact to its activist"),
+    ("Campaign", rules.EXTERNAL_ID_FIELD, "external_id", "links each Campaign to its Action Network action"),
+    ("Opportunity", rules.EXTERNAL_ID_FIELD, "external_id", "links each Opportunity to its donation"),
+    ("Opportunity", rules.RECURRING_FIELD, "text", "holds the period of recurring donations"),
+]
+
+
+def check_fields(describe: Any, custom_fields: list[str]) -> dict[str, str]:
+    """Validate Salesforce fields; return the custom field mapping (Action Network name -> API name)."""
+    problems, mapping = [], {}
+    for sobject, name, kind, why in REQUIRED_FIELDS:
+        found = _field(describe(sobject), name)
+        if found is None:
+            problems.append(f"Salesforce {sobject} has no field {name} ({why}). Create it as a Text(255) field"
+                            + (" marked External ID and Unique" if kind == "external_id" else "") + ".")
+        elif kind == "external_id" and not found.get("externalId"):
+            problems.append(f"Salesforce field {sobject}.{name} must be marked External ID ({why}).")
+    contact = describe("Contact")
+    for an_name in custom_fields:
+        problem = rules.custom_field_problem(an_name)
+        if problem:
+            problems.append(problem[0].upper() + problem[1:] + ".")
+            continue
+        found = _field(contact, f"{an_name}__c")
+        if found is None:
+            problems.append(f"Custom field {an_name!r} is configured, but Salesforce Contact has no field "
+                            f"{an_name}__c. Create a Text Area (Long) field on Contact named {an_name!r} "
+                            f"(API name {an_name}__c), or remove it from the an_sf_sync_custom_fields variable.")
+        elif found.get("type") != "textarea" or int(found.get("length") or 0) <= 255:
+            problems.append(f"Salesforce field Contact.{found['name']} must be a Text Area (Long) to sync custom "
+                            f"field {an_name!r}, but it is a {found.get('type')} of length {found.get('length')}. "
+                            "Change its type in Salesforce Setup.")
+        else:
+            mapping[an_name] = found["name"]
+    if problems:
+        raise SetupError("The sync cannot start until these are fixed:\n- " + "\n- ".join(problems))
+    return mapping
+
+
+def _field(describe: dict[str, Any], name: str) -> dict[str, Any] | None:
+    return next((f for f in describe.get("fields", []) if f["name"].casefold() == name.casefold()), None)
+
+
+def _sf_find(sf: Any, sobject: str, fields: list[str], where: str, **params: Any) -> dict[str, Any] | None:
+    for chunk in sf.read(sobject, fields, where=where, params=params):
+        if chunk:
+            return chunk[0]
+    return None
+
+
+def _an_exists(an: Any, action_type: str, an_id: str) -> bool:
+    from an_sf_sync.actionnetwork.errors import ActionNetworkNotFoundError
+
+    try:
+        an.get_action(action_type, an_id)
+    except ActionNetworkNotFoundError:
+        return False
+    return True
+
+
+def ensure_masters(store: Any, an: Any, sf: Any) -> dict[str, str]:
+    """Find or create the four master records; refuse a second Action Network group."""
+    known = state.masters(store)
+    notes = []
+
+    form_id = known.get("an_users_form")
+    if form_id and not _an_exists(an, "form", form_id):
+        notes.append(f"the Action Network form {rules.USERS_FORM!r} ({form_id}) is gone; it was created again")
+        form_id = None
+
+    campaign = None
+    if known.get("sf_subscribers_campaign"):
+        campaign = _sf_find(sf, "Campaign", ["Id", rules.EXTERNAL_ID_FIELD], "Id = {id}",
+                            id=known["sf_subscribers_campaign"])
+        if campaign is None:
+            notes.append(f"the Salesforce campaign {rules.SUBSCRIBERS_CAMPAIGN!r} was deleted; it was created again")
+    if campaign is None:
+        campaign = _sf_find(sf, "Campaign", ["Id", rules.EXTERNAL_ID_FIELD], "Name = {name} AND ParentId = null",
+                            name=rules.SUBSCRIBERS_CAMPAIGN)
+    paired_form = campaign.get(rules.EXTERNAL_ID_FIELD) if campaign else None
+    if paired_form and paired_form != form_id:
+        if not _an_exists(an, "form", paired_form):
+            raise SetupError(
+                f"This Salesforce org is already synced with another Action Network group: its "
+                f"{rules.SUBSCRIBERS_CAMPAIGN!r} campaign ({campaign['Id']}) belongs to the "
+                f"{rules.USERS_FORM!r} form {paired_form}, which this Action Network API key cannot see. "
+                "Action Network warns never to link more than one list with one Salesforce installation. "
+                "Use the API key of the group this org is paired with, or another Salesforce org.")
+        form_id = paired_form
+    if form_id is None:
+        form_id = an.create_form(rules.USERS_FORM, origin_system="Salesforce",
+                                 description="People added to Action Network from Salesforce.")["an_id"]
+    state.remember_master(store, "an_users_form", "actionnetwork", form_id, rules.USERS_FORM)
+
+    if campaign is None:
+        result = sf.write("Campaign", [{"Name": rules.SUBSCRIBERS_CAMPAIGN, "IsActive": True,
+                                        rules.EXTERNAL_ID_FIELD: form_id}], operation="insert")[0]
+        if not result.success:
+            raise SetupError(f"Could not create the {rules.SUBSCRIBERS_CAMPAIGN!r} campaign: {result.errors}")
+        campaign = {"Id": result.id}
+    elif paired_form != form_id:
+        sf.write("Campaign", [{"Id": campaign["Id"], rules.EXTERNAL_ID_FIELD: form_id}], operation="update")
+    state.remember_master(store, "sf_subscribers_campaign", "salesforce", campaign["Id"], rules.SUBSCRIBERS_CAMPAIGN)
+
+    account_id = known.get("sf_donations_account")
+    if account_id and _sf_find(sf, "Account", ["Id"], "Id = {id}", id=account_id) is None:
+        notes.append(f"the Salesforce account {rules.DONATIONS_ACCOUNT!r} was deleted; it was created again")
+        account_id = None
+    if account_id is None:
+        found = _sf_find(sf, "Account", ["Id"], "Name = {name}", name=rules.DONATIONS_ACCOUNT)
+        account_id = found["Id"] if found else sf.write(
+            "Account", [{"Name": rules.DONATIONS_ACCOUNT}], operation="insert")[0].id
+    state.remember_master(store, "sf_donations_account", "salesforce", account_id, rules.DONATIONS_ACCOUNT)
+
+    page_id = known.get("an_donations_page")
+    if page_id and not _an_exists(an, "fundraising_page", page_id):
+        notes.append(f"the Action Network page {rules.DONATIONS_PAGE!r} ({page_id}) is gone; it was created again")
+        page_id = None
+    if page_id is None:
+        page_id = an.create_fundraising_page(rules.DONATIONS_PAGE, origin_system="Salesforce",
+                                             description="Donations recorded in Salesforce.")["an_id"]
+    state.remember_master(store, "an_donations_page", "actionnetwork", page_id, rules.DONATIONS_PAGE)
+    for note in notes:
+        log.warning("setup: %s", note)
+    return state.masters(store)
+
+
+def run_setup(store: Any, an: Any, sf: Any, custom_fields: list[str]) -> dict[str, Any]:
+    mapping = check_fields(sf.describe, custom_fields)
+    state.put_setting(store, "custom_fields", mapping)
+    return {"masters": ensure_masters(store, an, sf), "custom_fields": mapping}
