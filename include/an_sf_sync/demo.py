@@ -1,8 +1,11 @@
-"""``an-sf-sync demo``: the whole sync, end to end, on the sandboxes, in a few minutes.
+"""``an-sf-sync demo``: the whole two-way sync, end to end, on the sandboxes, in a few minutes.
 
-It prepares the project-local Airflow (database, connections, pool), starts the Action Network
-sandbox with generated data, runs the DAG through Airflow (``airflow dags test``) for a first, full
-run, changes data through the real API, runs the next hour, and prints what each run staged.
+It prepares the project-local Airflow (database, connections, pool, variables), starts both API
+sandboxes with generated data that has every case the sync handles (shared emails, duplicates,
+malformed and missing emails, subscribers, actions, donations), runs the DAG through Airflow
+(``airflow dags test``), changes records on both sides through the real APIs, runs the next sync,
+and prints each run's summary. The demo keeps its data apart (``.an_sf_sync/demo``) and starts
+from scratch each time.
 """
 
 from __future__ import annotations
@@ -10,30 +13,38 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
+import json
 import os
+import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from an_sf_sync import localenv
 
 DAG_ID = "actionnetwork_salesforce_sync"
-AN_KEY = "sandbox-api-key"  # matches airflow_settings.yaml
-AN_PORT = 8701
+# These match airflow_settings.yaml.
+AN_KEY, AN_PORT = "sandbox-api-key", 8701
+SF_PORT, SF_USER, SF_PASSWORD, SF_TOKEN = 8702, "sync@example.org", "sandbox-password", "sandbox-token"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--people", type=int, default=1500, help="Action Network people to generate")
+    parser.add_argument("--people", type=int, default=400, help="Action Network people to generate")
+    parser.add_argument("--contacts", type=int, default=300, help="Salesforce contacts to generate")
     parser.add_argument("--seed", type=int, default=7, help="random seed for the generated data")
+    parser.add_argument("--fast", action="store_true",
+                        help="lift the Action Network sandbox's 4 requests/s limit (the real API has it)")
 
 
 def _airflow(*args: str) -> None:
     cmd = [str(Path(sys.executable).parent / "airflow"), *args]
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
-        sys.stderr.write(result.stdout[-5000:] + result.stderr[-5000:])
+        sys.stderr.write(result.stdout[-8000:] + result.stderr[-8000:])
         raise SystemExit(f"`airflow {' '.join(args)}` failed (exit {result.returncode})")
 
 
@@ -52,55 +63,124 @@ def _sandbox(*args: str) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def _change_actionnetwork(base_url: str) -> int:
-    """Edit and add people through the real API, as an organizer's day would."""
+def _salesforce(ca_file: Path) -> Any:
+    from simple_salesforce import Salesforce
+
+    from an_sf_sync.salesforce.hook import CABundleSession
+
+    return Salesforce(username=SF_USER, password=SF_PASSWORD, security_token=SF_TOKEN,
+                      domain=f"127.0.0.1:{SF_PORT}/services/Soap/u/59.0?x=", session=CABundleSession(str(ca_file)))
+
+
+def _share_people(an_url: str, sf_url: str, ca_file: Path) -> int:
+    """Put some activists' emails on Salesforce contacts too (one in a different case, one twice)."""
+    import requests
+
     from an_sf_sync.actionnetwork.client import ActionNetworkClient
 
-    with ActionNetworkClient(base_url, AN_KEY) as client:
-        people = [p for p in itertools.islice(client.people(), 50) if p["email"] and "@" in p["email"]][:5]
-        for person in people:
-            client.upsert_person({"email": person["email"], "family_name": f"{person['family_name'] or ''}-Edited"})
-        for n in range(3):
-            client.upsert_person({"given_name": "Demo", "family_name": f"Newcomer {n}",
-                                  "email": f"demo.newcomer{n}@example.org"})
-    return len(people) + 3
+    with ActionNetworkClient(an_url, AN_KEY) as an:
+        people = [p for p in itertools.islice(an.people(), 60) if p["email"] and "@" in p["email"]][:20]
+    contacts = [{"FirstName": p["given_name"], "LastName": p["family_name"] or "Unknown",
+                 "Email": p["email"].upper() if i % 5 == 0 else p["email"], "MailingCity": "Springfield"}
+                for i, p in enumerate(people)]
+    contacts.append({"LastName": "Twin", "Email": people[1]["email"]})  # a duplicate of a shared email
+    response = requests.post(f"{sf_url}/__sandbox__/seed", json={"records": {"Contact": contacts}},
+                             verify=str(ca_file), timeout=60)
+    response.raise_for_status()
+    return len(contacts)
 
 
-def _print_run(logical_date: datetime) -> None:
+def _change_both_sides(an_url: str, ca_file: Path) -> list[str]:
+    """An organizer's hour: edits on both sides, through the real APIs."""
+    from an_sf_sync.actionnetwork.client import ActionNetworkClient
+
+    done = []
+    with ActionNetworkClient(an_url, AN_KEY) as an:
+        people = [p for p in itertools.islice(an.people(), 80) if p["email"] and "@" in p["email"]]
+        for person in people[:5]:
+            an.upsert_person({"email": person["email"], "city": "Oakland"})
+        an.unsubscribe(people[5]["an_id"])
+        pages = [a for a in an.actions("fundraising_page") if a["origin_system"] != "Salesforce"]
+        done.append("Action Network: 5 activists moved to Oakland, 1 unsubscribed")
+        an.upsert_person({"given_name": "Nia", "family_name": "Newcomer", "email": "nia.newcomer@example.org"},
+                         subscription="subscribed")
+        done.append("Action Network: a new activist signed up")
+    sf = _salesforce(ca_file)
+    subscribers = sf.query("SELECT Id FROM Campaign WHERE Name = 'Action Network Subscribers'")["records"][0]["Id"]
+    account = sf.query("SELECT Id FROM Account WHERE Name = 'Action Network Donations'")["records"][0]["Id"]
+    contacts = sf.query("SELECT Id, Email FROM Contact WHERE Email != null ORDER BY CreatedDate LIMIT 40")["records"]
+    for contact in contacts[:3]:
+        sf.Contact.update(contact["Id"], {"Title": "Volunteer lead", "MailingCity": "Portland"})
+    newcomer = sf.Contact.create({"FirstName": "Sam", "LastName": "Salesforce", "Email": "sam.sf@example.org"})["id"]
+    sf.CampaignMember.create({"CampaignId": subscribers, "ContactId": newcomer})
+    bank = sf.Campaign.create({"Name": "Phone bank volunteers", "ParentId": subscribers})["id"]
+    sf.CampaignMember.create({"CampaignId": bank, "ContactId": newcomer})
+    gift = sf.Opportunity.create({"Name": "Major gift", "AccountId": account, "StageName": "Closed Won",
+                                  "CloseDate": time.strftime("%Y-%m-%d"), "Amount": 250,
+                                  "Action_Network_Recurring__c": "Yearly"})["id"]
+    sf.OpportunityContactRole.create({"OpportunityId": gift, "ContactId": newcomer, "Role": "Donor",
+                                      "IsPrimary": True})
+    sf.Contact.update(contacts[3]["Id"], {"Email": f"changed.{contacts[3]['Email']}"})
+    done += ["Salesforce: 3 contacts moved to Portland, 1 contact's email changed (stops its sync)",
+             "Salesforce: a new contact added to the Subscribers campaign and to a child 'Phone bank' campaign",
+             "Salesforce: a $250 yearly gift recorded with the new contact as donor"]
+    if pages:
+        done.append(f"Action Network: {len(pages)} fundraising pages left as they were")
+    return done
+
+
+def _print_run(label: str) -> None:
     from an_sf_sync.staging.store import StagingStore
 
-    store = StagingStore.from_connection()
-    with store.connect() as conn:
+    with StagingStore.from_connection().connect() as conn:
         run_id, summary = conn.execute(
             "SELECT run_id, summary FROM sync.runs ORDER BY finished_at DESC LIMIT 1").fetchone()
-        extract = store.extract_of(run_id, "actionnetwork")
-    start = extract["window_start"].isoformat() if extract["window_start"] else "the beginning (full)"
-    print(f"\nrun {run_id} (logical date {logical_date.isoformat()})")
-    print(f"  window: {start} -> {extract['window_end'].isoformat()}")
-    for table, count in extract["counts"].items():
-        print(f"  Action Network {table:<15} {count:>7} staged")
-    print(f"  watermarks now: {summary['watermarks']}")
+    print(f"\n== {label}: run {run_id}")
+    for source, counts in sorted(summary["extracted"].items()):
+        print(f"  read from {source:<14} " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+    print("  writes:")
+    for w in summary["writes"]:
+        if w["direction"] != "local":
+            print(f"    {w['step']:<14} {w['direction']:<17} {w['action']:<12} {w['status']:<8} {w['count']:>6}")
+    print("  skipped or failed, with reasons (sync.rejects):")
+    for r in summary["rejects"]:
+        print(f"    {r['source']:<14} {r['object']:<13} {r['reason_code']:<32} {r['count']:>6}")
+    print(f"  conflicts resolved (sync.conflicts): {summary['conflicts']}")
 
 
 def run(args: argparse.Namespace) -> int:
     root = localenv.project_root()
+    demo_home = root / ".an_sf_sync" / "demo"
+    shutil.rmtree(demo_home, ignore_errors=True)  # the demo's own data only: start from scratch
+    os.environ["AN_SF_SYNC_HOME"] = str(demo_home)
     localenv.apply(root)
+    demo_home.mkdir(parents=True, exist_ok=True)
+    ca_file = demo_home / "sandbox-ca.pem"
     print("preparing the project-local Airflow (.airflow) ...")
     _airflow("db", "migrate")
-    subprocess.run([sys.executable, "-m", "an_sf_sync.cli", "settings", "import",
-                    "--file", str(root / "airflow_settings.yaml")], check=True)
-    this_hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    print(f"starting the Action Network sandbox with {args.people} generated people ...")
-    with _sandbox("actionnetwork", "--port", str(AN_PORT), "--api-key", AN_KEY,
-                  "--seed-people", str(args.people), "--seed", str(args.seed)) as an_url:
-        print(f"  {an_url}")
-        print("first run: a full extract ...")
-        _airflow("dags", "test", DAG_ID, this_hour.isoformat(), "-c", '{"full_refresh": true}')
-        _print_run(this_hour)
-        print(f"\nchanged {_change_actionnetwork(an_url)} people through the Action Network API")
-        next_hour = this_hour + timedelta(hours=1)
-        print("next hour's run: only what changed ...")
-        _airflow("dags", "test", DAG_ID, next_hour.isoformat())
-        _print_run(next_hour)
-    print(f"\nstaging data is in the embedded Postgres under {os.environ['AN_SF_SYNC_HOME']}")
+    subprocess.run([sys.executable, "-m", "an_sf_sync.cli", "settings", "import", "--file",
+                    str(root / "airflow_settings.yaml"), "--ca-bundle", str(ca_file)], check=True)
+    print(f"starting the sandboxes: {args.people} Action Network people, {args.contacts} Salesforce contacts ...")
+    with _sandbox("actionnetwork", "--port", str(AN_PORT), "--api-key", AN_KEY, "--seed-people", str(args.people),
+                  "--seed", str(args.seed), "--rate-limit", "0" if args.fast else "4") as an_url, \
+         _sandbox("salesforce", "--port", str(SF_PORT), "--username", SF_USER, "--password", SF_PASSWORD,
+                  "--security-token", SF_TOKEN, "--ca-file", str(ca_file), "--custom-field",
+                  "Contact.Employer__c=textarea", "--seed-contacts", str(args.contacts), "--seed",
+                  str(args.seed)) as sf_url:
+        print(f"  Action Network API: {an_url}\n  Salesforce API:     {sf_url} (its CA: {ca_file})")
+        print(f"  {_share_people(an_url, sf_url, ca_file)} Salesforce contacts share an activist's email")
+        time.sleep(1)  # windows are whole seconds
+        # Logical dates ahead of now: each window then ends "now" (a window never ends in the future).
+        next_hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        print("first run (reads everything, resolves duplicate contacts) ...")
+        _airflow("dags", "test", DAG_ID, next_hour.isoformat(), "-c", json.dumps({"full_refresh": True}))
+        _print_run("first run")
+        print("\nchanging records on both sides:")
+        for line in _change_both_sides(an_url, ca_file):
+            print(f"  - {line}")
+        time.sleep(1)
+        print("next run (only what changed) ...")
+        _airflow("dags", "test", DAG_ID, (next_hour + timedelta(hours=1)).isoformat())
+        _print_run("second run")
+    print(f"\nEvery record skipped has its reason in sync.rejects (embedded Postgres under {demo_home}).")
     return 0

@@ -23,6 +23,8 @@ _CONN_FIELDS = {"conn_type": "conn_type", "conn_host": "host", "conn_schema": "s
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--file", type=Path, default=Path("airflow_settings.yaml"),
                         help="settings file in the Astro CLI format (default: ./airflow_settings.yaml)")
+    parser.add_argument("--ca-bundle", type=Path,
+                        help="CA file for the Salesforce connections to trust (e.g. the sandbox's own CA)")
 
 
 def load(path: Path) -> dict[str, list[dict[str, Any]]]:
@@ -67,8 +69,17 @@ def apply(settings: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
     return {key: len(items) for key, items in settings.items()}
 
 
+def with_ca_bundle(settings: dict[str, list[dict[str, Any]]], ca_bundle: Path) -> dict[str, list[dict[str, Any]]]:
+    """The settings with every Salesforce connection trusting ``ca_bundle``."""
+    for entry in settings["connections"]:
+        if entry.get("conn_type") == "salesforce":
+            entry["conn_extra"] = {**(entry.get("conn_extra") or {}), "ca_bundle": str(ca_bundle.resolve())}
+    return settings
+
+
 def run(args: argparse.Namespace) -> int:
-    counts = apply(load(args.file))
+    settings = load(args.file)
+    counts = apply(with_ca_bundle(settings, args.ca_bundle) if args.ca_bundle else settings)
     print(f"applied {args.file}: {counts['connections']} connections, {counts['pools']} pools, "
           f"{counts['variables']} variables")
     return 0
