@@ -177,3 +177,38 @@ def test_two_way_sync_end_to_end(dag, an_sandbox, sf_sandbox, staging):
     assert counts == (store.counts(), {name: len(sf_rows(sf_sandbox, name)) for name in
                                        ("Contact", "Campaign", "CampaignMember", "Opportunity",
                                         "OpportunityContactRole")})
+
+
+def test_dry_run_reports_the_plan_and_writes_to_neither_side(dag, an_sandbox, sf_sandbox, staging):
+    seed(an_sandbox, sf_sandbox)
+    before = an_sandbox.app.store.counts(), sf_sandbox.app.store.counts()
+    time.sleep(1)
+    run = dag.test(logical_date=None, run_conf={"dry_run": True})
+    assert run.state == DagRunState.SUCCESS, states(run)
+    assert (an_sandbox.app.store.counts(), sf_sandbox.app.store.counts()) == before
+    with staging.connect() as conn:
+        planned = dict(query(conn, "SELECT action, count(*) FROM staging.plan WHERE run_id = %s"
+                                   " AND step = 'contacts' AND direction = 'to_salesforce' GROUP BY 1", run.run_id))
+        summary, dry = query(conn, "SELECT summary, dry_run FROM sync.runs WHERE run_id = %s", run.run_id)[0]
+    assert planned["create"] == 4  # Ada, Solo, Nils, Una: the activists with no Contact yet
+    assert dry and summary["dry_run"] and summary["watermarks"] == {}
+    assert staging.watermark("actionnetwork") is None and staging.watermark("salesforce") is None
+
+
+def test_a_backfill_over_hours_already_synced_changes_nothing(dag, an_sandbox, sf_sandbox, staging):
+    from datetime import UTC, datetime, timedelta
+
+    seed(an_sandbox, sf_sandbox)
+    time.sleep(1)
+    assert dag.test(logical_date=None, run_conf={"dry_run": False}).state == DagRunState.SUCCESS
+    watermarks = staging.watermark("actionnetwork"), staging.watermark("salesforce")
+    counts = an_sandbox.app.store.counts(), sf_sandbox.app.store.counts()
+    old_hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+    backfill = dag.test(logical_date=old_hour, run_conf={"dry_run": False})
+    assert backfill.state == DagRunState.SUCCESS, states(backfill)
+    assert staging.extract_of(backfill.run_id, "actionnetwork")["window_end"] == old_hour
+    with staging.connect() as conn:
+        assert query(conn, "SELECT count(*) FROM staging.plan WHERE run_id = %s AND direction <> 'local'",
+                     backfill.run_id) == [(0,)]
+    assert (an_sandbox.app.store.counts(), sf_sandbox.app.store.counts()) == counts
+    assert (staging.watermark("actionnetwork"), staging.watermark("salesforce")) == watermarks

@@ -58,8 +58,8 @@ class DonationInputs:
     #                              close_date, stage_name, recurring, modified
     roles: pd.DataFrame  # their Contact Roles: sf_id, opportunity_id, contact_id, role, is_primary, is_deleted, created
     links: pd.DataFrame  # donation links of those records: an_id, sf_id, origin, linked_at
-    account_id: str  # the "Action Network Donations" account
-    page_id: str  # the "Salesforce Donations" fundraising page
+    account_id: str | None  # the "Action Network Donations" account (None before the first setup: a dry run)
+    page_id: str | None  # the "Salesforce Donations" fundraising page
     page_titles: Mapping[str, str] = field(default_factory=dict)  # fundraising page id -> title
 
 
@@ -254,7 +254,7 @@ def opportunity_inputs(conn: Any, run_id: str, masters: Mapping[str, str]) -> Do
                                " ORDER BY an_id, modified_date DESC NULLS LAST",
                          (list(donations["fundraising_page_id"].dropna().unique()),))
     return DonationInputs(donations=donations, opportunities=opportunities, roles=roles, links=links,
-                          account_id=masters["sf_donations_account"], page_id=masters["an_donations_page"],
+                          account_id=masters.get("sf_donations_account"), page_id=masters.get("an_donations_page"),
                           page_titles=dict(zip(titles["an_id"], titles["title"], strict=True)))
 
 

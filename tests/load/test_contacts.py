@@ -1,0 +1,110 @@
+"""Loading the contacts plan over both emulators and a real Postgres, including a load killed half-way."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from simple_salesforce import Salesforce
+
+from an_sf_sync import state
+from an_sf_sync.actionnetwork.client import ActionNetworkClient
+from an_sf_sync.extract import extract_actionnetwork, extract_salesforce
+from an_sf_sync.load.contacts import load_contacts
+from an_sf_sync.reconcile import reconcile_run
+from an_sf_sync.salesforce.client import SalesforceClient
+from an_sf_sync.salesforce.hook import CABundleSession
+from an_sf_sync.setup import ensure_masters
+from an_sf_sync.window import Window
+
+RUN = "manual__load-contacts"
+LOAD = """
+import json, sys
+from simple_salesforce import Salesforce
+from an_sf_sync import state
+from an_sf_sync.actionnetwork.client import ActionNetworkClient
+from an_sf_sync.load.contacts import load_contacts
+from an_sf_sync.salesforce.client import SalesforceClient
+from an_sf_sync.salesforce.hook import CABundleSession
+from an_sf_sync.staging.store import StagingStore
+c = json.loads(sys.argv[1])
+store = StagingStore(c["conninfo"])
+sf = SalesforceClient(Salesforce(username=c["user"], password=c["password"], security_token=c["token"],
+                                 domain=c["domain"], session=CABundleSession(c["ca"])))
+an = ActionNetworkClient(c["an_url"], c["an_key"])
+load_contacts(store, c["run"], an, sf, masters=state.masters(store), custom={})
+"""
+
+
+def sf_client(sf_sandbox: Any) -> SalesforceClient:
+    return SalesforceClient(Salesforce(username=sf_sandbox.username, password=sf_sandbox.password,
+                                       security_token=sf_sandbox.security_token, domain=sf_sandbox.domain,
+                                       session=CABundleSession(str(sf_sandbox.ca_file))))
+
+
+@pytest.fixture
+def planned(staging, an_sandbox, sf_sandbox) -> dict[str, Any]:
+    """30 new activists and 12 new Contacts in the Subscribers campaign, extracted and reconciled."""
+    an_sandbox.app.rate_limit = 4.0  # the real limit: writes to Action Network take seconds
+    an = ActionNetworkClient(an_sandbox.url, an_sandbox.api_key)
+    sf = sf_client(sf_sandbox)
+    masters = ensure_masters(staging, an, sf)
+    an_sandbox.app.store.load_records({"people": [
+        {"given_name": "Act", "family_name": f"Ivist {i}", "email_addresses": [{"address": f"act{i}@example.org"}]}
+        for i in range(30)]})
+    store = sf_sandbox.app.store
+    for i in range(12):
+        contact = store.create("Contact", {"LastName": f"Sf {i}", "Email": f"sf{i}@example.org"})["Id"]
+        store.create("CampaignMember", {"CampaignId": masters["sf_subscribers_campaign"], "ContactId": contact})
+    time.sleep(1)  # windows are whole seconds
+    window = Window(None, datetime.now(UTC).replace(microsecond=0))
+    extract_actionnetwork(an, staging, RUN, window)
+    extract_salesforce(sf, staging, RUN, window, subscribers_campaign=masters["sf_subscribers_campaign"])
+    reconcile_run(staging, RUN, duplicate_rule="oldest")
+    return {"an": an, "sf": sf, "masters": masters}
+
+
+def statuses(staging) -> Counter:
+    with staging.connect() as conn:
+        return Counter(dict(conn.execute("SELECT status, count(*) FROM staging.plan WHERE run_id = %s"
+                                         " AND step = 'contacts' GROUP BY 1", (RUN,)).fetchall()))
+
+
+def test_a_load_killed_half_way_and_rerun_duplicates_nothing(planned, staging, an_sandbox, sf_sandbox):
+    config = {"conninfo": staging.conninfo, "user": sf_sandbox.username, "password": sf_sandbox.password,
+              "token": sf_sandbox.security_token, "domain": sf_sandbox.domain, "ca": str(sf_sandbox.ca_file),
+              "an_url": an_sandbox.url, "an_key": an_sandbox.api_key, "run": RUN}
+    worker = subprocess.Popen([sys.executable, "-c", LOAD, json.dumps(config)])
+    time.sleep(4)  # the Salesforce writes are done; the Action Network ones are under way at 4 per second
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    halfway = statuses(staging)
+    assert halfway["pending"] > 0 and halfway["done"] > 0, halfway
+
+    load_contacts(staging, RUN, planned["an"], planned["sf"], masters=planned["masters"], custom={})
+    assert statuses(staging) == Counter({"done": sum(halfway.values())})
+
+    contacts = sf_sandbox.app.store.rows("Contact")
+    assert len(contacts) == 42
+    assert Counter(c.get("Email") for c in contacts).most_common(1)[0][1] == 1
+    members = [(m["CampaignId"], m["ContactId"]) for m in sf_sandbox.app.store.rows("CampaignMember")]
+    assert len(members) == len(set(members)) == 42
+    people = list(planned["an"].people())
+    assert len(people) == 42 and len({p["email"] for p in people}) == 42
+    takers = list(planned["an"].participations("form", planned["masters"]["an_users_form"]))
+    assert len(takers) == len({t["person_id"] for t in takers}) == 12  # the "Salesforce Users" action
+    with staging.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM sync.contact_links WHERE state = 'active'").fetchone()[0] == 42
+
+    # rerunning the finished load writes nothing
+    before = an_sandbox.app.stats.total, sf_sandbox.app.api_calls
+    load_contacts(staging, RUN, planned["an"], planned["sf"], masters=planned["masters"], custom={})
+    assert (an_sandbox.app.stats.total, sf_sandbox.app.api_calls) == before
+    assert state.masters(staging) == planned["masters"]
