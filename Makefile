@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench constraints clean
+.PHONY: setup demo airflow test lint browser bench constraints clean
 
 setup: $(STAMP)
 
@@ -22,14 +22,24 @@ $(STAMP): pyproject.toml requirements.txt requirements-dev.txt constraints.txt
 demo: setup
 	$(BIN)/an-sf-sync demo
 
+airflow: setup
+	$(BIN)/an-sf-sync airflow
+
+# Debian's headless Chromium and its driver, for the browser test (tests/e2e/test_browser.py).
+# Installed when missing and we may (CI runs as root); without them that one test is skipped.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver; } || \
+	  echo "chromium could not be installed: the browser test will be skipped"
+
 lint: setup
 	$(BIN)/ruff check .
 
-test: lint
+test: lint browser
 	$(BIN)/pytest
 
 bench: setup
-	$(BIN)/python benchmarks/run_all.py
+	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 constraints: setup
 	{ echo "# Every package of a working install, pinned (pip freeze). Regenerate with 'make constraints'."; \

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from an_sf_sync import rules
+from an_sf_sync.progress import Progress
 from an_sf_sync.staging.store import StagingStore
 from an_sf_sync.window import Window
 
@@ -62,23 +62,9 @@ def _rows(frames: Iterable[pd.DataFrame]) -> Iterator[Iterable[tuple]]:
         yield frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
 
 
-class _Progress:
-    """Logs records done, rate and (when a total is known) time left, at most every ``every`` s."""
-
-    def __init__(self, what: str, every: float = 30.0) -> None:
-        self.what, self.every = what, every
-        self.started = self.last = time.monotonic()
-
-    def __call__(self, done: int) -> None:
-        now = time.monotonic()
-        if now - self.last >= self.every:
-            self.last = now
-            log.info("%s: %d records so far (%.0f/s)", self.what, done, done / max(now - self.started, 1e-9))
-
-
 def _stage(store: StagingStore, table: str, run_id: str, columns: Sequence[str],
            records: Iterable[dict[str, Any]]) -> int:
-    count = store.replace_run_rows(table, run_id, columns, _rows(_frames(records, columns, _Progress(table))))
+    count = store.replace_run_rows(table, run_id, columns, _rows(_frames(records, columns, Progress(f"staging.{table}"))))
     log.info("staged %d rows in staging.%s for run %s", count, table, run_id)
     return count
 

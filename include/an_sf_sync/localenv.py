@@ -14,7 +14,7 @@ from pathlib import Path
 
 
 def defaults(root: Path) -> dict[str, str]:
-    home = root / ".airflow"
+    home = Path(os.environ.get("AIRFLOW_HOME") or root / ".airflow")
     return {
         "AIRFLOW_HOME": str(home),
         "AN_SF_SYNC_HOME": str(root / ".an_sf_sync"),

@@ -16,8 +16,6 @@ Links are committed before a row is marked done, so a rerun finds its work alrea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pandas as pd
@@ -25,6 +23,7 @@ import pandas as pd
 from an_sf_sync import rules, state
 from an_sf_sync.actionnetwork.errors import ActionNetworkUnavailableError
 from an_sf_sync.load.outcomes import Outcomes, an_error, sf_error
+from an_sf_sync.load.writes import each_write
 from an_sf_sync.reconcile.campaigns import KINDS, STEP
 
 _LINK_ACTION = ("INSERT INTO sync.action_links (an_id, an_type, sf_id, origin, state, linked_run, title)"
@@ -99,7 +98,7 @@ def _create_forms(store: Any, run_id: str, an: Any, sf: Any, out: Outcomes, todo
             f"{rules.SUBSCRIBERS_CAMPAIGN!r} campaign are added here."))["an_id"]
 
     made, unknown = [], set()
-    for op, form_id, exc in _concurrently(an, todo.itertuples(), create):
+    for op, form_id, exc in each_write(an, list(todo.itertuples()), create, "Action Network forms"):
         if exc is None:
             made.append((op, form_id))
         elif isinstance(exc, ActionNetworkUnavailableError):
@@ -254,7 +253,8 @@ def _add_takers(store: Any, run_id: str, an: Any, out: Outcomes, todo: pd.DataFr
         return an.record_participation(action_type, action_id, person_id=person_id)["an_id"]
 
     taken = []
-    for (op, action_id, _, person_id), taker_id, exc in _concurrently(an, ready, take):
+    for (op, action_id, _, person_id), taker_id, exc in each_write(an, list(ready), take,
+                                                                          "Action Network participations"):
         if exc is None:
             taken.append((action_id, person_id, op.sf_id, "salesforce", run_id))
             out.record(op.seq, "done", taker_id)
@@ -275,16 +275,3 @@ def _member_pairs(conn: Any, actions: list[str], people: list[str]) -> set[tuple
     return {(a, p) for a, p in conn.execute("SELECT an_action_id, an_person_id FROM sync.member_links"
                                             " WHERE an_action_id = ANY(%s) AND an_person_id = ANY(%s)",
                                             (actions, people))}
-
-
-def _concurrently(an: Any, items: Iterable[Any], write: Callable[[Any], str]
-                  ) -> Iterator[tuple[Any, str | None, Exception | None]]:
-    """Apply one Action Network write per item, side by side under the client's rate limit."""
-    def attempt(item: Any) -> tuple[Any, str | None, Exception | None]:
-        try:
-            return item, write(item), None
-        except Exception as exc:  # recorded per row; the rest of the batch goes on
-            return item, None, exc
-
-    with ThreadPoolExecutor(max_workers=max(1, getattr(an, "concurrency", 4))) as pool:
-        yield from pool.map(attempt, items)

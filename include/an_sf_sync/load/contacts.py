@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pandas as pd
 
 from an_sf_sync import rules, state
 from an_sf_sync.load.outcomes import Outcomes, an_error
+from an_sf_sync.load.writes import each_write
 
 log = logging.getLogger(__name__)
 STEP = "contacts"
@@ -142,24 +142,14 @@ def _sf(out: Outcomes, todo: pd.DataFrame, obj: str, results: dict, write: Calla
 
 def _each(out: Outcomes, todo: pd.DataFrame, write: Callable[[Any], str], an: Any, obj: str,
           results: dict) -> None:
-    """Apply one Action Network write per plan row, concurrently; record each outcome."""
-    if todo.empty:
-        return
-
-    def attempt(op: Any) -> tuple[Any, str | None, Exception | None]:
-        try:
-            return op, write(op), None
-        except Exception as exc:  # recorded per row; the rest of the batch goes on
-            return op, None, exc
-
-    with ThreadPoolExecutor(max_workers=max(1, getattr(an, "concurrency", 4))) as pool:
-        for op, result_id, exc in pool.map(attempt, todo.itertuples()):
-            if exc is None:
-                results[op.seq] = result_id
-                out.record(op.seq, "done", result_id)
-            else:
-                code, message = an_error(exc)
-                out.fail(op, obj, "actionnetwork", code, message)
+    """Apply one Action Network write per plan row; record each outcome."""
+    for op, result_id, exc in each_write(an, list(todo.itertuples()), write, f"Action Network {obj} writes"):
+        if exc is None:
+            results[op.seq] = result_id
+            out.record(op.seq, "done", result_id)
+        else:
+            code, message = an_error(exc)
+            out.fail(op, obj, "actionnetwork", code, message)
     out.flush()
 
 

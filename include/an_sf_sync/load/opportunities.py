@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +31,7 @@ import pandas as pd
 from an_sf_sync import rules, state
 from an_sf_sync.actionnetwork.errors import ActionNetworkUnavailableError
 from an_sf_sync.load.outcomes import Outcomes, an_error
+from an_sf_sync.load.writes import each_write
 from an_sf_sync.reconcile.donations import DONOR_ROLE, STEP, pick_donor
 
 log = logging.getLogger(__name__)
@@ -146,31 +146,27 @@ def _donations(store: Any, run_id: str, out: Outcomes, todo: pd.DataFrame, resul
     with store.connect() as conn:  # committed before any POST: a lost answer is then looked up, never resent
         state.mark(conn, run_id, STEP, [(op.seq, "attempting", None, None, None) for op, _ in ready])
 
-    def send(item: tuple[Any, str]) -> tuple[Any, str | None, Exception | None]:
+    def send(item: tuple[Any, str]) -> str:
         op, person = item
         identifier = f"salesforce:{op.sf_id}"
-        try:
-            found = an.find_donation(identifier)
-            if found is None:
-                found = an.record_donation(
-                    page_id, op.payload["amount"], person_id=person, recurring_period=op.payload.get("period"),
-                    created_date=datetime.fromisoformat(op.payload["date"]).replace(tzinfo=UTC),
-                    identifiers=[identifier])
-            return op, found["an_id"], None
-        except Exception as exc:  # recorded per row; the rest of the batch goes on
-            return op, None, exc
+        found = an.find_donation(identifier)
+        if found is None:
+            found = an.record_donation(
+                page_id, op.payload["amount"], person_id=person, recurring_period=op.payload.get("period"),
+                created_date=datetime.fromisoformat(op.payload["date"]).replace(tzinfo=UTC),
+                identifiers=[identifier])
+        return found["an_id"]
 
     unconfirmed = 0
-    with ThreadPoolExecutor(max_workers=max(1, getattr(an, "concurrency", 4))) as pool:
-        for op, donation_id, exc in pool.map(send, ready):
-            if exc is None:
-                results[op.seq] = donation_id
-                out.record(op.seq, "done", donation_id)
-            elif isinstance(exc, ActionNetworkUnavailableError):
-                log.warning("donation for Opportunity %s left unconfirmed: %s", op.sf_id, exc)
-                unconfirmed += 1
-            else:
-                out.fail(op, "donation", "actionnetwork", *an_error(exc))
+    for (op, _), donation_id, exc in each_write(an, ready, send, "Action Network donations"):
+        if exc is None:
+            results[op.seq] = donation_id
+            out.record(op.seq, "done", donation_id)
+        elif isinstance(exc, ActionNetworkUnavailableError):
+            log.warning("donation for Opportunity %s left unconfirmed: %s", op.sf_id, exc)
+            unconfirmed += 1
+        else:
+            out.fail(op, "donation", "actionnetwork", *an_error(exc))
     out.flush()
     return unconfirmed
 
