@@ -16,7 +16,7 @@ from an_sf_sync import rules, state
 from an_sf_sync.reconcile.campaigns import plan_campaigns
 from an_sf_sync.reconcile.contacts import ContactInputs, reconcile_contacts
 from an_sf_sync.reconcile.donations import plan_opportunities
-from an_sf_sync.reconcile.duplicates import pick_winners
+from an_sf_sync.reconcile.duplicates import pick_winners, reject
 from an_sf_sync.staging.store import StagingStore
 
 
@@ -117,9 +117,6 @@ def resolve_staged_duplicates(store: StagingStore, run_id: str, rule: str) -> in
         linked = state.frame(conn, "SELECT sf_id, email_key FROM sync.contact_links")
         losers = pick_winners(contacts, linked, rule)
         state.add_duplicates(conn, run_id, losers)
-        state.add_rejects(conn, run_id, [{
-            "source": "salesforce", "object": "contact", "record_id": r.sf_id, "reason_code": "DUPLICATE_EMAIL",
-            "message": f"Contact {r.sf_id} shares the email {r.email_key!r} with Contact {r.winner_sf_id}, which is "
-                       f"the one synced (rule {r.rule!r}); merge the duplicates in Salesforce to sync this one.",
-            "payload": {"step": "resolve_duplicates"}} for r in losers.itertuples()])
+        state.add_rejects(conn, run_id, [{**reject(r), "payload": {"step": "resolve_duplicates"}}
+                                         for r in losers.itertuples()])
     return len(losers)

@@ -29,6 +29,7 @@ import pandas as pd
 
 from an_sf_sync import rules
 from an_sf_sync.reconcile.duplicates import pick_winners
+from an_sf_sync.reconcile.duplicates import reject as duplicate_reject
 
 FIELDS = list(rules.SF_CONTACT_FIELDS)  # first_name, last_name, email, street, city, state, postal_code
 _MISSING = "\x00"  # stands for None in comparisons
@@ -142,12 +143,7 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
     holders = links.loc[links["state"] != "sf_deleted", ["sf_id", "email_key"]]
     plan.duplicates = pick_winners(pool, holders, inputs.duplicate_rule)
     losers = set(plan.duplicates["sf_id"]) | set(inputs.losers)
-    for row in plan.duplicates.itertuples():
-        if row.sf_id in set(unlinked_sf["sf_id"]) or row.sf_id not in inputs.losers:
-            plan.rejects.append(_reject(
-                "salesforce", "contact", row.sf_id, "DUPLICATE_EMAIL",
-                f"Contact {row.sf_id} shares the email {row.email_key!r} with Contact {row.winner_sf_id}, which "
-                f"is the one synced (rule {row.rule!r}); merge the duplicates in Salesforce to sync this one."))
+    plan.rejects += [duplicate_reject(row) for row in plan.duplicates.itertuples()]  # new losers only
     winners = pool[~pool["sf_id"].isin(losers)].drop_duplicates("email_key").set_index("email_key")["sf_id"]
 
     # -- pairs -------------------------------------------------------------------------------------

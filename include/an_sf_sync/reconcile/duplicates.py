@@ -13,6 +13,8 @@ The others are reported and never synced. Choose the rule with the Airflow varia
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 RULES = {
@@ -44,3 +46,11 @@ def pick_winners(candidates: pd.DataFrame, linked: pd.DataFrame, rule: str = DEF
     losers = pool.assign(winner_sf_id=pool["email_key"].map(winner))
     losers = losers[losers["sf_id"] != losers["winner_sf_id"]]
     return losers.assign(rule=rule)[columns].reset_index(drop=True)
+
+
+def reject(loser: Any) -> dict[str, Any]:
+    """The report of one losing contact (a row of :func:`pick_winners`)."""
+    return {"source": "salesforce", "object": "contact", "record_id": loser.sf_id, "reason_code": "DUPLICATE_EMAIL",
+            "message": f"Contact {loser.sf_id} shares the email {loser.email_key!r} with Contact "
+                       f"{loser.winner_sf_id}, which is the one synced (rule {loser.rule!r}); merge the duplicates "
+                       "in Salesforce to sync this one."}

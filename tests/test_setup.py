@@ -1,0 +1,77 @@
+"""setup: field checks with messages an admin can act on, master records by id, one org per group."""
+
+from __future__ import annotations
+
+import pytest
+from simple_salesforce import Salesforce
+
+from an_sf_sync import state
+from an_sf_sync.actionnetwork.client import ActionNetworkClient
+from an_sf_sync.errors import SetupError
+from an_sf_sync.salesforce.client import SalesforceClient
+from an_sf_sync.salesforce.hook import CABundleSession
+from an_sf_sync.sandbox.actionnetwork.server import ActionNetworkApp
+from an_sf_sync.setup import check_fields, ensure_masters
+from tests.fixtures.actionnetwork import serve
+
+
+@pytest.fixture
+def sf(sf_sandbox) -> SalesforceClient:
+    return SalesforceClient(Salesforce(username=sf_sandbox.username, password=sf_sandbox.password,
+                                       security_token=sf_sandbox.security_token, domain=sf_sandbox.domain,
+                                       session=CABundleSession(str(sf_sandbox.ca_file))))
+
+
+@pytest.fixture
+def an(an_sandbox) -> ActionNetworkClient:
+    return ActionNetworkClient(an_sandbox.url, an_sandbox.api_key, requests_per_second=200)
+
+
+def test_configured_custom_fields_map_to_text_area_long_fields(sf):
+    assert check_fields(sf.describe, ["employer"]) == {"employer": "Employer__c"}
+
+
+def test_every_field_problem_is_listed_with_what_to_do(sf, sf_sandbox):
+    sf_sandbox.app.store.set_custom_fields({"Contact": {"Title_Short__c": "text"},
+                                            "Opportunity": {"Action_Network_Recurring__c": None}})
+    with pytest.raises(SetupError) as error:
+        check_fields(sf.describe, ["Join Date", "volunteer_skills", "Title_Short"])
+    message = str(error.value)
+    assert "'Join Date' has a space in its name" in message and "'Join_Date'" in message
+    assert "Contact has no field volunteer_skills__c. Create a Text Area (Long) field" in message
+    assert "Contact.Title_Short__c must be a Text Area (Long)" in message
+    assert "Opportunity has no field Action_Network_Recurring__c" in message
+
+
+def test_masters_are_created_once_then_followed_by_id_even_when_renamed(staging, an, sf, sf_sandbox):
+    first = ensure_masters(staging, an, sf)
+    assert set(first) == {"sf_subscribers_campaign", "sf_donations_account", "an_users_form", "an_donations_page"}
+    campaign = sf_sandbox.app.store.get("Campaign", first["sf_subscribers_campaign"])
+    assert campaign["Action_Network_ID__c"] == first["an_users_form"]  # the pairing is recorded in Salesforce
+    sf_sandbox.app.store.update("Campaign", first["sf_subscribers_campaign"], {"Name": "AN subscribers (renamed)"})
+    sf_sandbox.app.store.update("Account", first["sf_donations_account"], {"Name": "Donations via AN"})
+    assert ensure_masters(staging, an, sf) == first
+    assert sum(1 for c in sf_sandbox.app.store.rows("Campaign") if c.get("ParentId") is None) == 1
+    assert len(sf_sandbox.app.store.rows("Account")) == 1
+
+
+def test_a_deleted_master_is_created_again(staging, an, sf, sf_sandbox):
+    first = ensure_masters(staging, an, sf)
+    sf_sandbox.app.store.delete("Account", first["sf_donations_account"])
+    again = ensure_masters(staging, an, sf)
+    assert again["sf_donations_account"] != first["sf_donations_account"]
+    assert {k: v for k, v in again.items() if k != "sf_donations_account"} == {
+        k: v for k, v in first.items() if k != "sf_donations_account"}
+
+
+def test_a_second_action_network_group_is_refused(staging, staging_conninfo, an, sf):
+    ensure_masters(staging, an, sf)
+    other_group = ActionNetworkApp(api_key="other-group-key", rate_limit=0)
+    for sandbox in serve(other_group):
+        other = ActionNetworkClient(sandbox.url, sandbox.api_key, requests_per_second=200)
+        fresh_state = type(staging)(staging_conninfo)  # even with the local state lost
+        with fresh_state.connect() as conn:
+            conn.execute("DELETE FROM sync.masters")
+        with pytest.raises(SetupError, match="already synced with another Action Network group"):
+            ensure_masters(fresh_state, other, sf)
+        assert state.masters(fresh_state) == {}
