@@ -11,7 +11,7 @@ from an_sf_sync.errors import SetupError
 from an_sf_sync.salesforce.client import SalesforceClient
 from an_sf_sync.salesforce.hook import CABundleSession
 from an_sf_sync.sandbox.actionnetwork.server import ActionNetworkApp
-from an_sf_sync.setup import check_fields, ensure_masters
+from an_sf_sync.setup import check_fields, ensure_masters, run_setup
 from tests.fixtures.actionnetwork import serve
 
 
@@ -75,3 +75,15 @@ def test_a_second_action_network_group_is_refused(staging, staging_conninfo, an,
         with pytest.raises(SetupError, match="already synced with another Action Network group"):
             ensure_masters(fresh_state, other, sf)
         assert state.masters(fresh_state) == {}
+
+
+def test_the_org_is_checked_once_a_day_unless_forced_or_reconfigured(staging, an, sf, an_sandbox, sf_sandbox):
+    first = run_setup(staging, lambda: an, lambda: sf, ["employer"])
+    calls = sf_sandbox.app.api_calls, an_sandbox.app.stats.total
+    assert run_setup(staging, lambda: an, lambda: sf, ["employer"]) == first
+    assert (sf_sandbox.app.api_calls, an_sandbox.app.stats.total) == calls  # the hourly run spends nothing here
+    run_setup(staging, lambda: an, lambda: sf, ["employer"], force=True)
+    assert sf_sandbox.app.api_calls > calls[0]
+    calls = sf_sandbox.app.api_calls
+    assert run_setup(staging, lambda: an, lambda: sf, [])["custom_fields"] == {}  # reconfigured: checked again
+    assert sf_sandbox.app.api_calls > calls

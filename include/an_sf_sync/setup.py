@@ -14,12 +14,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from an_sf_sync import rules, state
 from an_sf_sync.errors import SetupError
 
 log = logging.getLogger(__name__)
+
+CHECK_EVERY = timedelta(hours=24)
+MASTER_KINDS = ("sf_subscribers_campaign", "sf_donations_account", "an_users_form", "an_donations_page")
 
 # Fields the sync itself needs in Salesforce: object -> (field, what it must be, why)
 REQUIRED_FIELDS = [
@@ -150,7 +155,26 @@ def ensure_masters(store: Any, an: Any, sf: Any) -> dict[str, str]:
     return state.masters(store)
 
 
-def run_setup(store: Any, an: Any, sf: Any, custom_fields: list[str]) -> dict[str, Any]:
-    mapping = check_fields(sf.describe, custom_fields)
+def run_setup(store: Any, an: Callable[[], Any], sf: Callable[[], Any], custom_fields: list[str], *,
+              force: bool = False, dry_run: bool = False) -> dict[str, Any]:
+    """Check the org and the master records, fully once a day (or when the custom-field list changes,
+    or when ``force``d); in between, trust what the last check found and spend no API call on it. A
+    master deleted in between shows up as failed writes, and the next check creates it again.
+
+    ``an`` and ``sf`` build the clients, only when a check is due. A dry run checks, creates nothing.
+    """
+    now, checked = datetime.now(UTC), state.get_setting(store, "setup_checked") or {}
+    recent = (checked.get("custom_fields") == custom_fields and len(state.masters(store)) == len(MASTER_KINDS)
+              and now - datetime.fromisoformat(checked["at"]) < CHECK_EVERY)
+    if recent and not force and not dry_run:
+        log.info("setup last checked at %s; the next full check is due within %s", checked["at"], CHECK_EVERY)
+        return {"custom_fields": state.get_setting(store, "custom_fields", {}), "masters": state.masters(store)}
+    salesforce = sf()
+    mapping = check_fields(salesforce.describe, custom_fields)
     state.put_setting(store, "custom_fields", mapping)
-    return {"masters": ensure_masters(store, an, sf), "custom_fields": mapping}
+    if dry_run:
+        log.info("dry run: master records are checked by the loads, not created")
+        return {"custom_fields": mapping, "masters": state.masters(store)}
+    masters = ensure_masters(store, an(), salesforce)
+    state.put_setting(store, "setup_checked", {"at": now.isoformat(), "custom_fields": custom_fields})
+    return {"custom_fields": mapping, "masters": masters}

@@ -109,25 +109,34 @@ PLAN_COLUMNS = ["run_id", "step", "seq", "pair_id", "object", "direction", "acti
 
 def replace_plan(conn: psycopg.Connection, run_id: str, step: str, ops: Sequence[dict], obj: str) -> int:
     conn.execute("DELETE FROM staging.plan WHERE run_id = %s AND step = %s", (run_id, step))
-    return copy_rows(conn, "staging.plan", PLAN_COLUMNS, (
+    count = copy_rows(conn, "staging.plan", PLAN_COLUMNS, (
         (run_id, step, seq, op.get("pair_id"), op.get("object", obj), op["direction"], op["action"],
          op.get("an_id"), op.get("sf_id"), json.dumps(op["payload"], default=str))
         for seq, op in enumerate(ops, start=1)))
+    conn.execute("ANALYZE staging.plan")  # fresh statistics, so the loads' updates use the primary key
+    return count
 
 
-def pending_ops(conn: psycopg.Connection, run_id: str, step: str) -> pd.DataFrame:
-    return frame(conn, "SELECT seq, pair_id, object, direction, action, an_id, sf_id, payload, status, result_id"
-                       " FROM staging.plan WHERE run_id = %s AND step = %s ORDER BY seq", (run_id, step))
+def pending_ops(conn: psycopg.Connection, run_id: str, step: str, *, payloads: bool = True) -> pd.DataFrame:
+    """The step's plan rows; without ``payloads`` only the ids and outcomes (a fraction of the memory)."""
+    payload = "payload" if payloads else "NULL AS payload"
+    return frame(conn, f"SELECT seq, pair_id, object, direction, action, an_id, sf_id, {payload}, status,"
+                       " result_id FROM staging.plan WHERE run_id = %s AND step = %s ORDER BY seq", (run_id, step))
 
 
 def mark(conn: psycopg.Connection, run_id: str, step: str, outcomes: Iterable[tuple]) -> None:
-    """Record outcomes: (seq, status, result_id, error_code, error) tuples."""
-    with conn.cursor() as cur:
-        cur.executemany("UPDATE staging.plan SET status = %s, result_id = COALESCE(%s, result_id),"
-                        " error_code = %s, error = %s, updated_at = now()"
-                        " WHERE run_id = %s AND step = %s AND seq = %s",
-                        [(status, result, code, error, run_id, step, seq)
-                         for seq, status, result, code, error in outcomes])
+    """Record outcomes: (seq, status, result_id, error_code, error) tuples, in one statement."""
+    latest = {int(row[0]): row for row in outcomes}  # a row recorded twice keeps its last outcome
+    if not latest:
+        return
+    seqs, statuses, results, codes, errors = (list(column) for column in zip(*latest.values(), strict=True))
+    conn.execute(
+        "UPDATE staging.plan p SET status = o.status, result_id = COALESCE(o.result_id, p.result_id),"
+        " error_code = o.error_code, error = o.error, updated_at = now()"
+        " FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[])"
+        "  AS o (seq, status, result_id, error_code, error)"
+        " WHERE p.run_id = %s AND p.step = %s AND p.seq = o.seq",
+        (seqs, statuses, results, codes, errors, run_id, step))
 
 
 REJECT_COLUMNS = ["run_id", "source", "object", "record_id", "reason_code", "message", "payload"]

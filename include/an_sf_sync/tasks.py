@@ -61,16 +61,10 @@ def _window(context: dict[str, Any], store: StagingStore, source: str) -> Window
 
 
 def setup(context: dict[str, Any]) -> dict[str, Any]:
-    from an_sf_sync.setup import check_fields, ensure_masters
+    from an_sf_sync.setup import run_setup
 
-    store = _store()
-    sf = _sf()
-    mapping = check_fields(sf.describe, list(_variable(CUSTOM_FIELDS_VARIABLE, [])))
-    state.put_setting(store, "custom_fields", mapping)
-    if _dry_run(context):
-        log.info("dry run: master records are checked by the loads, not created")
-        return {"custom_fields": mapping, "masters": state.masters(store)}
-    return {"custom_fields": mapping, "masters": ensure_masters(store, _an(), sf)}
+    return run_setup(_store(), _an, _sf, list(_variable(CUSTOM_FIELDS_VARIABLE, [])),
+                     force=bool(context["params"].get("full_refresh")), dry_run=_dry_run(context))
 
 
 def extract_an(context: dict[str, Any]) -> dict[str, Any]:
@@ -124,7 +118,7 @@ def _load(context: dict[str, Any], step: str, run: Any) -> dict[str, Any]:
     run_id = context["run_id"]
     if _dry_run(context):
         with store.connect() as conn:
-            ops = state.pending_ops(conn, run_id, step)
+            ops = state.pending_ops(conn, run_id, step, payloads=False)
         from an_sf_sync.load.outcomes import Outcomes
 
         counts = Outcomes.counts(ops)

@@ -168,8 +168,10 @@ def test_two_way_sync_end_to_end(dag, an_sandbox, sf_sandbox, staging):
                                ("Contact", "Campaign", "CampaignMember", "Opportunity", "OpportunityContactRole")})
 
     # -- nothing new: nothing is written (our own writes do not echo back) ----------------------------
+    calls = sf_sandbox.app.api_calls
     third = dag.test(logical_date=None, run_conf={"dry_run": False})
     assert third.state == DagRunState.SUCCESS, states(third)
+    assert sf_sandbox.app.api_calls - calls <= 8  # the extract's reads; setup checks the org once a day
     with staging.connect() as conn:
         writes = query(conn, "SELECT step, direction, action, count(*) FROM staging.plan WHERE run_id = %s"
                              " AND direction <> 'local' GROUP BY 1, 2, 3", third.run_id)

@@ -194,7 +194,7 @@ def test_a_load_killed_half_way_and_rerun_duplicates_nothing(world: World) -> No
         world.load()
     with world.store.connect() as conn:
         status, = conn.execute("SELECT status FROM staging.plan WHERE run_id = %s AND step = %s"
-                               " AND object = 'donation'", (RUN, STEP)).fetchone()
+                               " AND object = 'donation' AND sf_id = %s", (RUN, STEP, world.ids["oA"])).fetchone()
     assert status == "attempting"
     counts = world.load()
 

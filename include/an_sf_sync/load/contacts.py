@@ -116,20 +116,25 @@ def load_contacts(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[st
     _each(out, rows("to_actionnetwork", "unsubscribe"), lambda op: an.unsubscribe(op.an_id)["an_id"], an,
           "subscription", results)
 
-    # 4. Links and base values, for pairs whose every write succeeded.
+    # 4. Links and base values, for pairs whose every write succeeded. The writes' payloads are no
+    # longer needed: only ids and outcomes are read back (and the links' own payloads).
+    ops = todo = None  # free the writes' payloads
     with store.connect() as conn:
-        ops = state.pending_ops(conn, run_id, STEP)
+        ops = state.pending_ops(conn, run_id, STEP, payloads=False)
         failed_pairs = set(ops.loc[ops["status"] == "failed", "pair_id"])
         local = ops[(ops["direction"] == "local") & (ops["status"] != "done")]
         commit = local[~local["pair_id"].isin(failed_pairs)]
-        pair_sf = _pair_ids(ops, dict(zip(ops["seq"], ops["result_id"], strict=True)), "to_salesforce", "sf_id")
-        pair_an = _pair_ids(ops, dict(zip(ops["seq"], ops["result_id"], strict=True)), "to_actionnetwork", "an_id")
-        _commit_links(conn, run_id, commit, pair_sf, pair_an)
-        _commit_subscribers(conn, ops, masters)
+        payloads = dict(conn.execute("SELECT seq, payload FROM staging.plan WHERE run_id = %s AND step = %s"
+                                     " AND direction = 'local' AND status <> 'done'", (run_id, STEP)).fetchall())
+        outcomes = dict(zip(ops["seq"], ops["result_id"], strict=True))
+        pair_sf = _pair_ids(ops, outcomes, "to_salesforce", "sf_id")
+        pair_an = _pair_ids(ops, outcomes, "to_actionnetwork", "an_id")
+        _commit_links(conn, run_id, commit, payloads, pair_sf, pair_an)
+        _commit_subscribers(conn, ops, pair_sf)
         state.mark(conn, run_id, STEP, [(seq, "done", None, None, None) for seq in commit["seq"]])
         state.mark(conn, run_id, STEP, [(seq, "failed", None, "WRITE_FAILED", "a write for this pair failed")
                                         for seq in local.loc[local["pair_id"].isin(failed_pairs), "seq"]])
-        final = state.pending_ops(conn, run_id, STEP)
+        final = state.pending_ops(conn, run_id, STEP, payloads=False)
     return out.counts(final)
 
 
@@ -165,28 +170,32 @@ def _pair_ids(ops: pd.DataFrame, results: dict, direction: str, column: str) -> 
     return ids
 
 
-def _commit_links(conn: Any, run_id: str, local: pd.DataFrame, pair_sf: dict, pair_an: dict) -> None:
+def _commit_links(conn: Any, run_id: str, local: pd.DataFrame, payloads: dict[int, dict], pair_sf: dict,
+                  pair_an: dict) -> None:
+    retire, link = [], []
     for op in local.itertuples():
-        an_id, sf_id = op.an_id or pair_an.get(op.pair_id), op.sf_id or pair_sf.get(op.pair_id)
+        an_id, sf_id, payload = op.an_id or pair_an.get(op.pair_id), op.sf_id or pair_sf.get(op.pair_id), payloads[op.seq]
         if op.action == "retire":
-            conn.execute("UPDATE sync.contact_links SET state = %s, stopped_reason = %s, updated_run = %s"
-                         " WHERE an_id = %s", (op.payload["state"], op.payload.get("reason"), run_id, an_id))
+            retire.append((payload["state"], payload.get("reason"), run_id, an_id))
         elif an_id and sf_id:
-            conn.execute(
-                "INSERT INTO sync.contact_links (an_id, sf_id, email_key, state, base, linked_run, updated_run)"
-                " VALUES (%s, %s, %s, 'active', %s, %s, %s) ON CONFLICT (an_id) DO UPDATE SET"
-                " sf_id = EXCLUDED.sf_id, email_key = EXCLUDED.email_key, state = 'active',"
-                " base = EXCLUDED.base, updated_run = EXCLUDED.updated_run, stopped_reason = NULL",
-                (an_id, sf_id, op.payload["email_key"], json.dumps(op.payload["base"]), run_id, run_id))
+            link.append((an_id, sf_id, payload["email_key"], json.dumps(payload["base"]), run_id, run_id))
+    with conn.cursor() as cur:
+        cur.executemany("UPDATE sync.contact_links SET state = %s, stopped_reason = %s, updated_run = %s"
+                        " WHERE an_id = %s", retire)
+        cur.executemany(
+            "INSERT INTO sync.contact_links (an_id, sf_id, email_key, state, base, linked_run, updated_run)"
+            " VALUES (%s, %s, %s, 'active', %s, %s, %s) ON CONFLICT (an_id) DO UPDATE SET"
+            " sf_id = EXCLUDED.sf_id, email_key = EXCLUDED.email_key, state = 'active',"
+            " base = EXCLUDED.base, updated_run = EXCLUDED.updated_run, stopped_reason = NULL", link)
 
 
-def _commit_subscribers(conn: Any, ops: pd.DataFrame, masters: dict[str, str]) -> None:
+def _commit_subscribers(conn: Any, ops: pd.DataFrame, pair_sf: dict) -> None:
     """Keep the Subscribers mirror in step with the memberships this load added or removed."""
-    pair_sf = _pair_ids(ops, dict(zip(ops["seq"], ops["result_id"], strict=True)), "to_salesforce", "sf_id")
-    for op in ops[(ops["direction"] == "to_salesforce") & (ops["status"] == "done")].itertuples():
-        if op.action == "subscribe" and isinstance(op.result_id, str):
-            conn.execute("INSERT INTO sync.sf_subscribers (contact_id, member_id) VALUES (%s, %s)"
-                         " ON CONFLICT (contact_id) DO UPDATE SET member_id = EXCLUDED.member_id",
-                         (pair_sf.get(op.pair_id), op.result_id))
-        elif op.action == "unsubscribe":
-            conn.execute("DELETE FROM sync.sf_subscribers WHERE contact_id = %s", (op.sf_id,))
+    done = ops[(ops["direction"] == "to_salesforce") & (ops["status"] == "done")]
+    added = [(pair_sf.get(op.pair_id), op.result_id) for op in done.itertuples()
+             if op.action == "subscribe" and isinstance(op.result_id, str)]
+    removed = [(op.sf_id,) for op in done.itertuples() if op.action == "unsubscribe"]
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO sync.sf_subscribers (contact_id, member_id) VALUES (%s, %s)"
+                        " ON CONFLICT (contact_id) DO UPDATE SET member_id = EXCLUDED.member_id", added)
+        cur.executemany("DELETE FROM sync.sf_subscribers WHERE contact_id = %s", removed)

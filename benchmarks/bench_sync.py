@@ -1,0 +1,424 @@
+"""Benchmark: the full two-way sync, a first run then an hourly run with 1% churn, against the targets.
+
+Both emulators run in this process (their memory is not measured); every stage of the sync runs in
+its own subprocess, calling the task bodies' functions with the real clients and an embedded
+Postgres, and reports its own wall time and peak RSS (``VmHWM``)::
+
+    .venv/bin/python benchmarks/bench_sync.py                  # 100k people, 100k contacts
+    .venv/bin/python benchmarks/bench_sync.py --quick          # 5k / 5k, about a minute
+    .venv/bin/python benchmarks/bench_sync.py --quick --profile first:load_contacts  # cProfile one stage
+
+Data: Action Network people from its generator; Salesforce contacts from its generator with 1%
+duplicate emails, half of them given the email of an activist (so half overlap). The Action
+Network rate limit and latency are off (requests are counted, not paced).
+
+The hourly run starts from a synced state: after the first run's loads the watermarks are set to
+the moment they finished (so the first run's own writes are not re-read), then 1% of the linked
+activists and 1% of the linked Contacts are edited in the emulators' stores, and the run reads the
+window ``[watermark, now)`` (no overlap, so the window holds exactly the churn).
+
+Targets: first run's non-API work (staging in the extracts + reconcile) < 30 s, every task < 1 GB
+peak RSS; hourly run's Action Network requests <= 1.1 x (pages needed to read the changes + one per
+write), Salesforce API calls <= 15.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+AN_KEY = "bench-key"
+SF_LOGIN = ("bench@example.org", "bench-password", "bench-token")
+STAGE_TIMEOUT = 600  # seconds, per stage subprocess
+GB = 1024 * 1024  # ru_maxrss is in KiB on Linux
+
+
+# -- stages: each runs in its own subprocess ---------------------------------------------------------
+
+def _clients(cfg: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """(staging store, Action Network client, Salesforce client) for a stage, built the real way."""
+    from simple_salesforce import Salesforce
+
+    from an_sf_sync.actionnetwork.client import ActionNetworkClient
+    from an_sf_sync.salesforce.client import SalesforceClient
+    from an_sf_sync.salesforce.hook import CABundleSession
+    from an_sf_sync.staging.store import StagingStore
+
+    username, password, token = SF_LOGIN
+    sf = Salesforce(username=username, password=password, security_token=token, session=CABundleSession(cfg["ca"]),
+                    domain=f"{cfg['sf_host']}/services/Soap/u/59.0?x=")
+    an = ActionNetworkClient(cfg["an_url"], AN_KEY, requests_per_second=1e6)  # the emulator's limit is off
+    return StagingStore(cfg["staging"]), an, SalesforceClient(sf)
+
+
+class _StagingClock:
+    """Splits the time extracts spend inside ``replace_run_rows`` into waiting on the API client
+    (HTTP, parsing) and the rest (frames, row conversion, COPY): the staging work."""
+
+    def __init__(self) -> None:
+        self.total = self.waiting = 0.0
+
+    def install(self) -> None:
+        from an_sf_sync import extract
+        from an_sf_sync.staging.store import StagingStore
+
+        frames, replace = extract._frames, StagingStore.replace_run_rows
+        clock = self
+
+        def timed_frames(records: Iterable[dict[str, Any]], *args: Any, **kwargs: Any) -> Iterator[Any]:
+            return frames(clock._waited(records), *args, **kwargs)
+
+        def timed_replace(store: StagingStore, *args: Any, **kwargs: Any) -> int:
+            started = time.perf_counter()
+            try:
+                return replace(store, *args, **kwargs)
+            finally:
+                clock.total += time.perf_counter() - started
+
+        extract._frames = timed_frames
+        StagingStore.replace_run_rows = timed_replace
+
+    def _waited(self, records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        it = iter(records)
+        while True:
+            started = time.perf_counter()
+            try:
+                record = next(it)
+            except StopIteration:
+                self.waiting += time.perf_counter() - started
+                return
+            self.waiting += time.perf_counter() - started
+            yield record
+
+
+def _stage(name: str, cfg: dict[str, Any]) -> dict[str, Any]:
+    """Run one stage; returns its figures (the caller adds wall time and peak memory)."""
+    from an_sf_sync import state
+    from an_sf_sync.window import Window
+
+    store, an, sf = _clients(cfg)
+    store.connect().close()  # migrations are not the stage's work
+    run_id = cfg["run_id"]
+    window = Window(datetime.fromisoformat(cfg["start"]) if cfg.get("start") else None,
+                    datetime.fromisoformat(cfg["end"]))
+    out: dict[str, Any] = {}
+    clock = _StagingClock()
+    started = time.perf_counter()
+    if name == "setup":
+        from an_sf_sync.setup import run_setup
+
+        out["masters"] = run_setup(store, lambda: an, lambda: sf, [])["masters"]
+    elif name == "extract_an":
+        from an_sf_sync.extract import extract_actionnetwork
+
+        clock.install()
+        out["counts"] = extract_actionnetwork(an, store, run_id, window)
+    elif name == "extract_sf":
+        from an_sf_sync.extract import extract_salesforce
+
+        clock.install()
+        masters = state.masters(store)
+        out["counts"] = extract_salesforce(sf, store, run_id, window,
+                                           subscribers_campaign=masters.get("sf_subscribers_campaign"))
+    elif name == "resolve_duplicates":
+        from an_sf_sync.reconcile import resolve_staged_duplicates
+
+        out["duplicates"] = resolve_staged_duplicates(store, run_id, "oldest")
+    elif name == "reconcile":
+        from an_sf_sync.reconcile import reconcile_run
+
+        out["counts"] = reconcile_run(store, run_id, duplicate_rule="oldest")
+    elif name.startswith("load_"):
+        import importlib
+
+        step = name.removeprefix("load_")
+        load = getattr(importlib.import_module(f"an_sf_sync.load.{step}"), name)
+        kwargs = {"custom": {}} if step == "contacts" else {}
+        out["outcomes"] = load(store, run_id, an, sf, masters=state.masters(store), **kwargs)
+    else:
+        raise SystemExit(f"unknown stage {name!r}")
+    out["seconds"] = time.perf_counter() - started
+    if clock.total:
+        out["staging_seconds"] = clock.total - clock.waiting
+    out["an_requests"], out["sf_calls"] = an.requests_made, sf.calls_made
+    an.close()
+    return out
+
+
+def _peak_kib() -> int:
+    """This process's peak RSS in KiB. ``VmHWM`` restarts at exec; ``ru_maxrss`` would carry over the
+    parent's peak from before the fork (this process's parent holds both emulators)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+
+
+def _stage_main(name: str, config: str, profile: bool) -> None:
+    cfg = json.loads(Path(config).read_text())
+    baseline = _peak_kib()
+    if profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        out = profiler.runcall(_stage, name, cfg)
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(30)
+    else:
+        out = _stage(name, cfg)
+    out["baseline_kib"] = baseline
+    out["peak_kib"] = _peak_kib()
+    print("RESULT " + json.dumps(out, default=str), flush=True)
+
+
+# -- the orchestrating process: emulators, data, churn, figures ----------------------------------------
+
+class Bench:
+    def __init__(self, people: int, contacts: int, workdir: Path, staging: str, profile: tuple[str, ...] = ()) -> None:
+        self.people, self.contacts, self.workdir, self.staging = people, contacts, workdir, staging
+        self.profile = profile  # "phase:stage" names to run under cProfile
+        self.results: dict[str, dict[str, dict[str, Any]]] = {}
+
+    # emulators and data
+    def start(self) -> None:
+        from an_sf_sync.sandbox.actionnetwork.generator import generate as an_generate
+        from an_sf_sync.sandbox.actionnetwork.server import ActionNetworkApp
+        from an_sf_sync.sandbox.http import SandboxServer
+        from an_sf_sync.sandbox.salesforce.server import SalesforceApp
+        from an_sf_sync.sandbox.salesforce.tls import make_ca_and_server_context
+
+        started = time.monotonic()
+        self.an_app = ActionNetworkApp(api_key=AN_KEY, rate_limit=0)
+        self.an_app.store.load(an_generate(people=self.people, seed=1))
+        self.sf_app = SalesforceApp(*SF_LOGIN, daily_api_limit=10**9)
+        self.sf_app.store.load(self._sf_data())
+        ca = self.workdir / "ca.pem"
+        self.an_server = SandboxServer(self.an_app).start()
+        self.sf_server = SandboxServer(self.sf_app, ssl_context=make_ca_and_server_context(ca)).start()
+        self.cfg = {"an_url": f"{self.an_server.url}/api/v2/", "sf_host": self.sf_server.url.removeprefix("https://"),
+                    "ca": str(ca), "staging": self.staging}
+        print(f"emulators ready in {time.monotonic() - started:.0f} s: Action Network {self.an_app.store.counts()}",
+              flush=True)
+        print(f"  Salesforce {self.sf_app.store.counts()}", flush=True)
+
+    def _sf_data(self) -> dict[str, Iterator[dict[str, Any]]]:
+        """The Salesforce generator's org, 1% duplicate emails, the first half's emails taken from activists."""
+        from an_sf_sync.sandbox.salesforce.generator import generate as sf_generate
+
+        emails = [p.primary_email() for p in self.an_app.store.people_order[: self.contacts // 2]]
+        data = sf_generate(contacts=self.contacts, seed=1, duplicate_email_share=0.01)
+        taken: dict[str, str] = {}  # the generator's email (lower case) -> the activist's
+
+        def contacts(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+            for n, row in enumerate(rows):
+                email = row["Email"]
+                if email and email == email.lower() and n < len(emails) and emails[n]:
+                    taken[email] = row["Email"] = emails[n].address
+                elif email and email.lower() in taken:  # a duplicate (another case) of a taken email
+                    row["Email"] = taken[email.lower()].upper()
+                yield row
+
+        data["Contact"] = contacts(data["Contact"])
+        return data
+
+    def stop(self) -> None:
+        self.an_server.stop()
+        self.sf_server.stop()
+
+    # stages
+    def run(self, phase: str, name: str, run_id: str, start: datetime | None, end: datetime) -> dict[str, Any]:
+        config = self.workdir / "stage.json"
+        config.write_text(json.dumps({**self.cfg, "run_id": run_id, "end": end.isoformat(),
+                                      "start": start.isoformat() if start else None}))
+        an_before, sf_before = self.an_app.stats.total, self.sf_app.api_calls
+        writes_before = self.an_writes()
+        began = time.monotonic()
+        profiled = f"{phase}:{name}" in self.profile
+        proc = subprocess.run([sys.executable, __file__, "--stage", name, "--config", str(config),
+                               *(["--profile", "yes"] if profiled else [])],
+                              capture_output=True, text=True, timeout=STAGE_TIMEOUT)
+        wall = time.monotonic() - began
+        lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+        if proc.returncode or not lines:
+            raise RuntimeError(f"stage {name} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+        out = json.loads(lines[-1].removeprefix("RESULT "))
+        if profiled:
+            print(f"-- profile of {phase} {name} --\n{proc.stderr[-12000:]}", flush=True)
+        out.update(wall=wall, an_served=self.an_app.stats.total - an_before,
+                   an_writes=self.an_writes() - writes_before, sf_served=self.sf_app.api_calls - sf_before)
+        self.results.setdefault(phase, {})[name] = out
+        extra = {k: out[k] for k in ("counts", "duplicates", "outcomes") if k in out}
+        print(f"  {name:<20} {out['seconds']:7.1f} s  peak {out['peak_kib'] / 1024:6.0f} MiB  "
+              f"AN {out['an_served']:>6} req  SF {out['sf_served']:>4} calls  {extra}", flush=True)
+        return out
+
+    def an_writes(self) -> int:
+        return sum(self.an_app.stats.count(method=m) for m in ("POST", "PUT", "DELETE"))
+
+    def sync(self, phase: str, run_id: str, start: datetime | None, end: datetime, first: bool) -> None:
+        print(f"{phase} run {run_id}: window [{start or 'beginning'}, {end})", flush=True)
+        stages = ["setup", "extract_an", "extract_sf", *(["resolve_duplicates"] if first else []), "reconcile",
+                  "load_contacts", "load_campaigns", "load_opportunities"]
+        for name in stages:
+            self.run(phase, name, run_id, start, end)
+
+    def sql(self, statement: str, *params: Any) -> list[tuple]:
+        import psycopg
+
+        with psycopg.connect(self.staging) as conn:
+            cur = conn.execute(statement, params)
+            return cur.fetchall() if cur.description else []
+
+    # churn
+    def churn(self, share: float, seed: int = 7) -> tuple[list[str], list[str]]:
+        """Edit ``share`` of the linked activists and (other) linked Contacts in the stores; return their ids."""
+        links = self.sql("SELECT an_id, sf_id FROM sync.contact_links WHERE state = 'active' ORDER BY an_id")
+        rng = random.Random(seed)
+        picked = rng.sample(links, min(len(links), 2 * max(1, round(share * self.people))))
+        half = len(picked) // 2
+        an_ids, sf_ids = [a for a, _ in picked[:half]], [s for _, s in picked[half:]]
+        for i, an_id in enumerate(an_ids):
+            self.an_app.store.update_person(an_id, {"given_name": f"Edited{i}"})
+        for i, sf_id in enumerate(sf_ids):
+            self.sf_app.store.update("Contact", sf_id, {"MailingCity": f"Churnville {i}"})
+        return an_ids, sf_ids
+
+    def an_minimum(self, start: datetime, end: datetime) -> tuple[int, int]:
+        """(pages needed to read what changed in the window: ceil(n/25) per changed collection,
+        requests the extract's design cannot avoid: one per collection it reads even if empty)."""
+        lo, hi = start.timestamp(), end.timestamp()
+        store = self.an_app.store
+        changed = [sum(lo <= p.modified < hi for p in store.people_order),
+                   sum(lo <= d.modified < hi for d in store.donation_order)]
+        collections = 2  # people, donations
+        for kind, actions in store.action_order.items():
+            collections += max(1, math.ceil(len(actions) / 25))  # actions are read in full
+            if kind in ("forms", "petitions", "events", "advocacy_campaigns"):
+                for action in actions:
+                    collections += 1
+                    changed.append(sum(lo <= r.modified < hi for r in store.children.get(action.id, ())))
+        pages = sum(math.ceil(n / 25) for n in changed)
+        return pages, collections + sum(max(0, math.ceil(n / 25) - 1) for n in changed)
+
+
+def _commit_watermarks(conninfo: str, until: datetime, run_id: str) -> None:
+    from an_sf_sync.staging.store import StagingStore
+
+    store = StagingStore(conninfo)
+    for source in ("actionnetwork", "salesforce"):
+        store.commit_watermark(source, until, run_id)
+
+
+def _second() -> datetime:
+    """Now, after the current second has ended (windows and Action Network dates are whole seconds)."""
+    time.sleep(1.05 - time.time() % 1)
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSES TARGET"
+
+
+def _per_stage(stages: dict[str, dict[str, Any]], key: str, spec: str = "") -> str:
+    return ", ".join(f"{name} {format(out[key], spec)}" for name, out in stages.items())
+
+
+def report(bench: Bench, hourly_window: tuple[datetime, datetime], churned: tuple[int, int]) -> None:
+    first, hourly = bench.results["first"], bench.results["hourly"]
+    staging = {n: first[n]["staging_seconds"] for n in ("extract_an", "extract_sf")}
+    reconcile = first["resolve_duplicates"]["seconds"] + first["reconcile"]["seconds"]
+    non_api = sum(staging.values()) + reconcile
+    print(f"\n== first sync: {bench.people:,} activists, {bench.contacts:,} contacts ==")
+    for name in ("extract_an", "extract_sf"):
+        print(f"{name:<20} total {first[name]['seconds']:6.1f} s, of which staging (frames + COPY) "
+              f"{staging[name]:5.1f} s")
+    print(f"reconcile            {reconcile:6.1f} s (resolve_duplicates {first['resolve_duplicates']['seconds']:.1f} s"
+          f" + reconcile_run {first['reconcile']['seconds']:.1f} s)")
+    print(f"non-API work         {non_api:6.1f} s   target < 30 s: {_verdict(non_api < 30)}")
+    for name in ("load_contacts", "load_campaigns", "load_opportunities"):
+        out = first[name]
+        print(f"{name:<20} {out['seconds']:6.1f} s  ({out['an_served']} AN requests, {out['sf_served']} SF calls)")
+    failed = bench.sql("SELECT step, error_code, count(*) FROM staging.plan WHERE run_id = 'bench-first'"
+                       " AND status = 'failed' GROUP BY 1, 2 ORDER BY 3 DESC")
+    print(f"failed writes        {', '.join(f'{s} {c}: {n}' for s, c, n in failed) or 'none'}")
+    print("peak RSS per task (target < 1 GB; 'at start' is the bare interpreter, before imports):")
+    for phase, stages in (("first", first), ("hourly", hourly)):
+        for name, out in stages.items():
+            peak = out["peak_kib"]
+            print(f"  {phase:<6} {name:<20} {peak / 1024:6.0f} MiB (at start {out['baseline_kib'] / 1024:4.0f} MiB)"
+                  f"  {_verdict(peak < GB)}")
+
+    start, end = hourly_window
+    pages, floor = bench.an_minimum(start, end)
+    an_total = sum(out["an_served"] for out in hourly.values())
+    an_writes = sum(out["an_writes"] for out in hourly.values())
+    minimum = pages + an_writes
+    sf_total = sum(out["sf_served"] for out in hourly.values())
+    print(f"\n== hourly run: {churned[0]:,} activists and {churned[1]:,} Contacts edited ==")
+    print(f"wall time            {sum(o['seconds'] for o in hourly.values()):6.1f} s "
+          f"({_per_stage(hourly, 'seconds', '.1f')})")
+    print(f"AN requests          {an_total} = {an_total - an_writes} reads + {an_writes} writes; minimum {minimum} "
+          f"({pages} pages of changes + {an_writes} writes) -> {an_total / max(minimum, 1):.2f}x, target <= 1.1x: "
+          f"{_verdict(an_total <= 1.1 * minimum)}")
+    print(f"                     the extract reads {floor} collections/pages even when nothing changed "
+          f"(every action list and every action's takers); per stage: "
+          f"{_per_stage(hourly, 'an_served')}")
+    print(f"SF API calls         {sf_total}, target <= 15: {_verdict(sf_total <= 15)}  (per stage: "
+          f"{_per_stage(hourly, 'sf_served')})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--quick", action="store_true", help="5k people, 5k contacts")
+    parser.add_argument("--churn", type=float, default=0.01, help="share of each side edited before the hourly run")
+    parser.add_argument("--profile", action="append", default=[], metavar="PHASE:STAGE",
+                        help="run a stage under cProfile, e.g. first:load_contacts (repeatable)")
+    parser.add_argument("--stage", help=argparse.SUPPRESS)
+    parser.add_argument("--config", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.stage:
+        _stage_main(args.stage, args.config, bool(args.profile))
+        return
+    if args.quick:
+        args.people, args.contacts = 5_000, 5_000
+
+    import pgserver
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    pg = pgserver.get_server(workdir / "pgdata", cleanup_mode="delete")
+    bench = Bench(args.people, args.contacts, workdir, pg.get_uri(), tuple(args.profile))
+    began = time.monotonic()
+    try:
+        bench.start()
+        first_end = _second()
+        bench.sync("first", "bench-first", None, first_end, first=True)
+        synced = _second()  # the first run's own writes are behind the watermark
+        _commit_watermarks(bench.staging, synced, "bench-first")
+        an_ids, sf_ids = bench.churn(args.churn)
+        hourly_end = _second()
+        bench.sync("hourly", "bench-hourly", synced, hourly_end, first=False)
+        report(bench, (synced, hourly_end), (len(an_ids), len(sf_ids)))
+    finally:
+        bench.stop()
+        pg.cleanup()
+    print(f"\nbenchmark finished in {time.monotonic() - began:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="bench-sync-airflow-"))
+    main()
