@@ -18,6 +18,8 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("demo",): ("an_sf_sync.demo", "Run the sync end to end on the sandboxes and print what landed"),
     ("env",): ("an_sf_sync.localenv",
                "Print the project-local Airflow environment as shell exports (eval it to use the airflow CLI)"),
+    ("airflow",): ("an_sf_sync.airflow_local",
+                   "Run Airflow (UI, API, scheduler) on this machine with the sandboxes; Ctrl-C stops it"),
     ("settings", "import"): ("an_sf_sync.settings",
                              "Apply airflow_settings.yaml (connections, pools, variables) to Airflow"),
 }

@@ -1,0 +1,140 @@
+"""One real Airflow for the end-to-end tests: ``an-sf-sync airflow`` as a subprocess.
+
+It runs on free ports with a temporary AIRFLOW_HOME and AN_SF_SYNC_HOME, its staging in a fresh
+database of the test Postgres, and is stopped at the end with SIGINT, as Ctrl-C would, which must
+stop every process it started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import requests
+
+from tests.e2e.airflow_api import AirflowAPI, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 240
+STOP_TIMEOUT = 60
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class Sandbox:
+    """A sandbox's control path (``/__sandbox__``), which the sync never touches."""
+
+    url: str
+    verify: str | bool = True
+
+    def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = requests.request(method, f"{self.url}/__sandbox__/{path}", json=body, verify=self.verify,
+                                    timeout=30)
+        assert response.ok, f"{method} {path}: {response.status_code} {response.text[:500]}"
+        return response.json()
+
+
+@dataclass
+class LocalAirflow:
+    base_url: str
+    api: AirflowAPI
+    actionnetwork: Sandbox
+    salesforce: Sandbox
+    airflow_home: Path
+    staging_conninfo: str
+    password: str
+
+
+def _staging_connection(conninfo: str) -> str:
+    """The ``an_sf_staging`` connection, as an AIRFLOW_CONN_ JSON, for a libpq conninfo."""
+    params = psycopg.conninfo.conninfo_to_dict(conninfo)
+    return json.dumps({"conn_type": "postgres", "host": params["host"], "port": params.get("port"),
+                       "schema": params["dbname"], "login": params.get("user"),
+                       "password": params.get("password") or None})
+
+
+@pytest.fixture(scope="session")
+def e2e_staging(postgres_server: str) -> Iterator[str]:
+    name = f"an_sf_e2e_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield psycopg.conninfo.make_conninfo(postgres_server, dbname=name)
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def local_airflow(tmp_path_factory: pytest.TempPathFactory, e2e_staging: str) -> Iterator[LocalAirflow]:
+    tmp = tmp_path_factory.mktemp("local-airflow")
+    ports = {"api": free_port(), "an": free_port(), "sf": free_port()}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "AN_SF_SYNC"))}
+    env.update(AIRFLOW_HOME=str(tmp / "airflow"), AN_SF_SYNC_HOME=str(tmp / "home"),
+               AIRFLOW_CONN_AN_SF_STAGING=_staging_connection(e2e_staging), PYTHONUNBUFFERED="1")
+    output = tmp / "an-sf-sync-airflow.log"
+    with output.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "an_sf_sync.cli", "airflow", "--port", str(ports["api"]),
+             "--an-port", str(ports["an"]), "--sf-port", str(ports["sf"]), "--people", "40", "--contacts", "40"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def explain() -> str:
+        text = output.read_text(errors="replace")
+        logs = tmp / "airflow" / "logs" / "local"
+        for log in sorted(logs.glob("*.log")) if logs.exists() else []:
+            text += f"\n--- {log.name} (last 30 lines)\n" + "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+        return text
+
+    try:
+        wait_for(lambda: proc.poll() is not None or "Airflow is running at" in output.read_text(errors="replace"),
+                 START_TIMEOUT, "`an-sf-sync airflow` to start", explain)
+        assert proc.poll() is None, f"`an-sf-sync airflow` exited {proc.returncode}\n{explain()}"
+        password = json.loads((tmp / "airflow" / "passwords.json").read_text())["admin"]
+        base_url = f"http://127.0.0.1:{ports['api']}"
+        home = tmp / "home"
+        yield LocalAirflow(base_url, AirflowAPI(base_url, "admin", password),
+                           Sandbox(f"http://127.0.0.1:{ports['an']}"),
+                           Sandbox(f"https://127.0.0.1:{ports['sf']}", str(home / "sandbox-salesforce-ca.pem")),
+                           tmp / "airflow", e2e_staging, password)
+    finally:
+        proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        try:
+            code = proc.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise AssertionError(f"`an-sf-sync airflow` did not stop within {STOP_TIMEOUT} s\n{explain()}") from None
+    assert code == 0, f"`an-sf-sync airflow` exited {code} on Ctrl-C\n{explain()}"
+    still = [name for name, port in ports.items() if listening(port)]
+    assert not still, f"still listening after Ctrl-C: {still}"
+
+
+@pytest.fixture(scope="session")
+def airflow(local_airflow: LocalAirflow) -> LocalAirflow:
+    """The DAG unpaused, and the first (scheduled, full) run that unpausing starts, finished."""
+    api = local_airflow.api
+    dag = api.call("PATCH", api.dag(), json={"is_paused": False})
+    assert dag["is_paused"] is False
+    wait_for(lambda: any(r["run_type"] == "scheduled" for r in api.runs()), 60,
+             "the scheduler to start the latest hour's run")
+    api.wait_idle()
+    return local_airflow

@@ -1,0 +1,41 @@
+"""``an-sf-sync airflow``'s settings: the sandbox connections follow the ports the sandboxes got.
+
+The command itself (processes, Ctrl-C) is exercised end to end by tests/e2e.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from an_sf_sync import airflow_local, settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_sandbox_connections_point_at_the_started_sandboxes():
+    declared = settings.load(ROOT / "airflow_settings.yaml")
+    moved = airflow_local.sandbox_settings(declared, "http://127.0.0.1:9001/api/v2/", "https://127.0.0.1:9002",
+                                           Path("/tmp/ca.pem"))
+    conns = {c["conn_id"]: c for c in moved["connections"]}
+    assert conns["actionnetwork_default"]["conn_host"] == "http://127.0.0.1:9001/api/v2/"
+    extra = conns["salesforce_default"]["conn_extra"]
+    assert extra["domain"] == "127.0.0.1:9002/services/Soap/u/59.0?x="
+    assert extra["ca_bundle"] == "/tmp/ca.pem" and extra["security_token"] == "sandbox-token"
+    assert conns["an_sf_staging"] == next(c for c in declared["connections"] if c["conn_id"] == "an_sf_staging")
+    assert "ca_bundle" not in next(c for c in declared["connections"]
+                                   if c["conn_id"] == "salesforce_default")["conn_extra"]  # input untouched
+    assert moved["pools"] == declared["pools"]
+
+
+def test_the_served_airflow_follows_the_port_and_the_given_home(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    # configure() sets this process's environment: give it a copy, restored after the test
+    monkeypatch.setattr("os.environ", {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")})
+    os.environ["AIRFLOW_HOME"] = str(tmp_path)
+    env = airflow_local.configure(ROOT, 18123)
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:18123/execution/"
+    assert env["AIRFLOW__API__BASE_URL"] == "http://127.0.0.1:18123"
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == f"sqlite:///{tmp_path / 'airflow.db'}"
+    assert airflow_local.admin_password() == "admin"
+    assert (tmp_path / "passwords.json").read_text().strip() == '{"admin": "admin"}'
