@@ -117,9 +117,14 @@ def replace_plan(conn: psycopg.Connection, run_id: str, step: str, ops: Sequence
     return count
 
 
-def pending_ops(conn: psycopg.Connection, run_id: str, step: str, *, payloads: bool = True) -> pd.DataFrame:
-    """The step's plan rows; without ``payloads`` only the ids and outcomes (a fraction of the memory)."""
-    payload = "payload" if payloads else "NULL AS payload"
+_PAYLOADS = {"all": "payload", "writes": "CASE WHEN direction = 'local' THEN NULL ELSE payload END AS payload",
+             "none": "NULL AS payload"}
+
+
+def pending_ops(conn: psycopg.Connection, run_id: str, step: str, *, payloads: str = "all") -> pd.DataFrame:
+    """The step's plan rows, with the payloads of ``all`` rows, of the ``writes`` only (not the local
+    bookkeeping rows), or ``none`` (ids and outcomes only: a fraction of the memory)."""
+    payload = _PAYLOADS[payloads]
     return frame(conn, f"SELECT seq, pair_id, object, direction, action, an_id, sf_id, {payload}, status,"
                        " result_id FROM staging.plan WHERE run_id = %s AND step = %s ORDER BY seq", (run_id, step))
 

@@ -118,7 +118,7 @@ def _load(context: dict[str, Any], step: str, run: Any) -> dict[str, Any]:
     run_id = context["run_id"]
     if _dry_run(context):
         with store.connect() as conn:
-            ops = state.pending_ops(conn, run_id, step, payloads=False)
+            ops = state.pending_ops(conn, run_id, step, payloads="none")
         from an_sf_sync.load.outcomes import Outcomes
 
         counts = Outcomes.counts(ops)

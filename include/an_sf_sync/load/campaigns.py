@@ -54,7 +54,7 @@ def load_campaigns(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[s
                              "lost); everything else was loaded. Rerun this task: it finds those forms by their "
                              "Salesforce identifier instead of creating them again, then adds their members.")
     with store.connect() as conn:
-        return out.counts(state.pending_ops(conn, run_id, STEP, payloads=False))
+        return out.counts(state.pending_ops(conn, run_id, STEP, payloads="none"))
 
 
 class UnknownOutcome(Exception):

@@ -49,8 +49,8 @@ def an_person(fields: dict[str, Any]) -> dict[str, Any]:
 
 def load_contacts(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[str, str],
                   custom: dict[str, str]) -> dict[str, int]:
-    with store.connect() as conn:
-        ops = state.pending_ops(conn, run_id, STEP)
+    with store.connect() as conn:  # the links' payloads are read at the end, when they are committed
+        ops = state.pending_ops(conn, run_id, STEP, payloads="writes")
     todo = ops[ops["status"].isin(["pending", "attempting"])]
     out = Outcomes(store, run_id, STEP)
     if todo.empty:
@@ -120,7 +120,7 @@ def load_contacts(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[st
     # longer needed: only ids and outcomes are read back (and the links' own payloads).
     ops = todo = None  # free the writes' payloads
     with store.connect() as conn:
-        ops = state.pending_ops(conn, run_id, STEP, payloads=False)
+        ops = state.pending_ops(conn, run_id, STEP, payloads="none")
         failed_pairs = set(ops.loc[ops["status"] == "failed", "pair_id"])
         local = ops[(ops["direction"] == "local") & (ops["status"] != "done")]
         commit = local[~local["pair_id"].isin(failed_pairs)]
@@ -134,7 +134,7 @@ def load_contacts(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[st
         state.mark(conn, run_id, STEP, [(seq, "done", None, None, None) for seq in commit["seq"]])
         state.mark(conn, run_id, STEP, [(seq, "failed", None, "WRITE_FAILED", "a write for this pair failed")
                                         for seq in local.loc[local["pair_id"].isin(failed_pairs), "seq"]])
-        final = state.pending_ops(conn, run_id, STEP, payloads=False)
+        final = state.pending_ops(conn, run_id, STEP, payloads="none")
     return out.counts(final)
 
 

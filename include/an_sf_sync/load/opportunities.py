@@ -67,7 +67,7 @@ def load_opportunities(store: Any, run_id: str, an: Any, sf: Any, *, masters: Ma
     _stamp(store, out, rows("opportunity", "to_salesforce", "update"), ops, results, sf)
 
     with store.connect() as conn:
-        final = state.pending_ops(conn, run_id, STEP, payloads=False)
+        final = state.pending_ops(conn, run_id, STEP, payloads="none")
     if unconfirmed:
         raise UnconfirmedDonations(
             f"{unconfirmed} donation(s) sent to Action Network got no answer, so it is not known whether they "
