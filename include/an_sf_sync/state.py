@@ -121,12 +121,17 @@ _PAYLOADS = {"all": "payload", "writes": "CASE WHEN direction = 'local' THEN NUL
              "none": "NULL AS payload"}
 
 
-def pending_ops(conn: psycopg.Connection, run_id: str, step: str, *, payloads: str = "all") -> pd.DataFrame:
+def pending_ops(conn: psycopg.Connection, run_id: str, step: str, *, payloads: str = "all",
+                pairs: tuple[int, int] | None = None) -> pd.DataFrame:
     """The step's plan rows, with the payloads of ``all`` rows, of the ``writes`` only (not the local
-    bookkeeping rows), or ``none`` (ids and outcomes only: a fraction of the memory)."""
+    bookkeeping rows), or ``none`` (ids and outcomes only: a fraction of the memory); ``pairs`` is a
+    ``[first, end)`` range of pair ids, to work through a large plan in chunks."""
     payload = _PAYLOADS[payloads]
+    low, high = pairs or (None, None)
     return frame(conn, f"SELECT seq, pair_id, object, direction, action, an_id, sf_id, {payload}, status,"
-                       " result_id FROM staging.plan WHERE run_id = %s AND step = %s ORDER BY seq", (run_id, step))
+                       " result_id FROM staging.plan WHERE run_id = %s AND step = %s"
+                       " AND (%s::bigint IS NULL OR pair_id >= %s) AND (%s::bigint IS NULL OR pair_id < %s)"
+                       " ORDER BY seq", (run_id, step, low, low, high, high))
 
 
 def mark(conn: psycopg.Connection, run_id: str, step: str, outcomes: Iterable[tuple]) -> None:

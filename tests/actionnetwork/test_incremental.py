@@ -28,7 +28,9 @@ def test_people_window_is_half_open_and_filtered_server_side(make_client, seeded
     assert len(found) == len({p["an_id"] for p in found})
     newer = sum(1 for d in dates if d >= since)  # what the server sends back
     assert newer < len(dates)
-    assert client.requests_made == newer // PAGE_SIZE + 1  # no over-fetch below ten pages
+    pages = newer // PAGE_SIZE + 1  # the last of them is short or empty: the end
+    # at most one page fetched ahead per ten known to be needed (how far ahead depends on timing)
+    assert pages <= client.requests_made <= pages + pages // 10
 
 
 def test_small_hourly_increment_costs_the_minimum(make_client, seeded) -> None:

@@ -108,3 +108,16 @@ def test_a_load_killed_half_way_and_rerun_duplicates_nothing(planned, staging, a
     load_contacts(staging, RUN, planned["an"], planned["sf"], masters=planned["masters"], custom={})
     assert (an_sandbox.app.stats.total, sf_sandbox.app.api_calls) == before
     assert state.masters(staging) == planned["masters"]
+
+
+def test_a_large_plan_is_loaded_in_chunks_of_pairs(planned, staging, sf_sandbox, monkeypatch):
+    import an_sf_sync.load.contacts as module
+
+    monkeypatch.setattr(module, "PAIRS_PER_CHUNK", 7)  # 42 pairs: six chunks
+    counts = load_contacts(staging, RUN, planned["an"], planned["sf"], masters=planned["masters"], custom={})
+    assert not any(key.endswith((".pending", ".failed", ".attempting")) for key in counts), counts
+    assert counts["local.link.done"] == 42
+    with staging.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM sync.contact_links WHERE state = 'active'").fetchone()[0] == 42
+    members = [(m["CampaignId"], m["ContactId"]) for m in sf_sandbox.app.store.rows("CampaignMember")]
+    assert len(members) == len(set(members)) == 42

@@ -22,6 +22,7 @@ from an_sf_sync.load.writes import each_write
 
 log = logging.getLogger(__name__)
 STEP = "contacts"
+PAIRS_PER_CHUNK = 20_000  # a chunk's plan rows and payloads are what the load holds in memory
 
 
 def sf_contact(fields: dict[str, Any], payload: dict[str, Any], custom: dict[str, str],
@@ -49,12 +50,25 @@ def an_person(fields: dict[str, Any]) -> dict[str, Any]:
 
 def load_contacts(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[str, str],
                   custom: dict[str, str]) -> dict[str, int]:
+    """Apply the plan in chunks of pairs, so memory stays bounded however large the first sync."""
+    with store.connect() as conn:
+        first, last = conn.execute("SELECT min(pair_id), max(pair_id) FROM staging.plan WHERE run_id = %s"
+                                   " AND step = %s AND status IN ('pending', 'attempting')", (run_id, STEP)).fetchone()
+    if first is not None:
+        for start in range(first, last + 1, PAIRS_PER_CHUNK):
+            _load_chunk(store, run_id, an, sf, masters, custom, (start, start + PAIRS_PER_CHUNK))
+    with store.connect() as conn:
+        return Outcomes.counts(state.pending_ops(conn, run_id, STEP, payloads="none"))
+
+
+def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, str], custom: dict[str, str],
+                pairs: tuple[int, int]) -> None:
     with store.connect() as conn:  # the links' payloads are read at the end, when they are committed
-        ops = state.pending_ops(conn, run_id, STEP, payloads="writes")
+        ops = state.pending_ops(conn, run_id, STEP, payloads="writes", pairs=pairs)
     todo = ops[ops["status"].isin(["pending", "attempting"])]
-    out = Outcomes(store, run_id, STEP)
     if todo.empty:
-        return out.counts(ops)
+        return
+    out = Outcomes(store, run_id, STEP)
     results = dict(zip(ops["seq"], ops["result_id"], strict=True))
 
     def rows(direction: str, *actions: str) -> pd.DataFrame:
@@ -120,12 +134,13 @@ def load_contacts(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[st
     # longer needed: only ids and outcomes are read back (and the links' own payloads).
     ops = todo = None  # free the writes' payloads
     with store.connect() as conn:
-        ops = state.pending_ops(conn, run_id, STEP, payloads="none")
+        ops = state.pending_ops(conn, run_id, STEP, payloads="none", pairs=pairs)
         failed_pairs = set(ops.loc[ops["status"] == "failed", "pair_id"])
         local = ops[(ops["direction"] == "local") & (ops["status"] != "done")]
         commit = local[~local["pair_id"].isin(failed_pairs)]
         payloads = dict(conn.execute("SELECT seq, payload FROM staging.plan WHERE run_id = %s AND step = %s"
-                                     " AND direction = 'local' AND status <> 'done'", (run_id, STEP)).fetchall())
+                                     " AND direction = 'local' AND status <> 'done' AND pair_id >= %s"
+                                     " AND pair_id < %s", (run_id, STEP, *pairs)).fetchall())
         outcomes = dict(zip(ops["seq"], ops["result_id"], strict=True))
         pair_sf = _pair_ids(ops, outcomes, "to_salesforce", "sf_id")
         pair_an = _pair_ids(ops, outcomes, "to_actionnetwork", "an_id")
@@ -134,8 +149,6 @@ def load_contacts(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[st
         state.mark(conn, run_id, STEP, [(seq, "done", None, None, None) for seq in commit["seq"]])
         state.mark(conn, run_id, STEP, [(seq, "failed", None, "WRITE_FAILED", "a write for this pair failed")
                                         for seq in local.loc[local["pair_id"].isin(failed_pairs), "seq"]])
-        final = state.pending_ops(conn, run_id, STEP, payloads="none")
-    return out.counts(final)
 
 
 def _sf(out: Outcomes, todo: pd.DataFrame, obj: str, results: dict, write: Callable[[], list],
