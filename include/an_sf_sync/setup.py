@@ -78,6 +78,15 @@ def _sf_find(sf: Any, sobject: str, fields: list[str], where: str, **params: Any
     return None
 
 
+def _sf_create(sf: Any, sobject: str, record: dict[str, Any]) -> str:
+    result = sf.write(sobject, [record], operation="insert")[0]
+    if not result.success:
+        raise SetupError(f"Could not create the Salesforce {sobject} {record['Name']!r}: "
+                         + "; ".join(f"{e.get('statusCode')}: {e.get('message')}" for e in result.errors)
+                         + ". Give the sync's Salesforce user permission to create it, or create it yourself.")
+    return result.id
+
+
 def _an_exists(an: Any, action_type: str, an_id: str) -> bool:
     from an_sf_sync.actionnetwork.errors import ActionNetworkNotFoundError
 
@@ -123,11 +132,8 @@ def ensure_masters(store: Any, an: Any, sf: Any) -> dict[str, str]:
     state.remember_master(store, "an_users_form", "actionnetwork", form_id, rules.USERS_FORM)
 
     if campaign is None:
-        result = sf.write("Campaign", [{"Name": rules.SUBSCRIBERS_CAMPAIGN, "IsActive": True,
-                                        rules.EXTERNAL_ID_FIELD: form_id}], operation="insert")[0]
-        if not result.success:
-            raise SetupError(f"Could not create the {rules.SUBSCRIBERS_CAMPAIGN!r} campaign: {result.errors}")
-        campaign = {"Id": result.id}
+        campaign = {"Id": _sf_create(sf, "Campaign", {"Name": rules.SUBSCRIBERS_CAMPAIGN, "IsActive": True,
+                                                       rules.EXTERNAL_ID_FIELD: form_id})}
     elif paired_form != form_id:
         sf.write("Campaign", [{"Id": campaign["Id"], rules.EXTERNAL_ID_FIELD: form_id}], operation="update")
     state.remember_master(store, "sf_subscribers_campaign", "salesforce", campaign["Id"], rules.SUBSCRIBERS_CAMPAIGN)
@@ -138,8 +144,7 @@ def ensure_masters(store: Any, an: Any, sf: Any) -> dict[str, str]:
         account_id = None
     if account_id is None:
         found = _sf_find(sf, "Account", ["Id"], "Name = {name}", name=rules.DONATIONS_ACCOUNT)
-        account_id = found["Id"] if found else sf.write(
-            "Account", [{"Name": rules.DONATIONS_ACCOUNT}], operation="insert")[0].id
+        account_id = found["Id"] if found else _sf_create(sf, "Account", {"Name": rules.DONATIONS_ACCOUNT})
     state.remember_master(store, "sf_donations_account", "salesforce", account_id, rules.DONATIONS_ACCOUNT)
 
     page_id = known.get("an_donations_page")
