@@ -97,15 +97,27 @@ def _an_exists(an: Any, action_type: str, an_id: str) -> bool:
     return True
 
 
+def _an_master(an: Any, known: dict[str, str], kind: str, action_type: str, title: str,
+               notes: list[str]) -> str | None:
+    """The remembered Action Network master's id while it still exists; None (and a note) once gone."""
+    an_id = known.get(kind)
+    if an_id and not _an_exists(an, action_type, an_id):
+        notes.append(f"the Action Network {action_type.replace('_', ' ')} {title!r} ({an_id}) is gone; "
+                     "it was created again")
+        return None
+    return an_id
+
+
+def _an_create(an: Any, action_type: str, title: str, description: str) -> str:
+    return an.create_action(action_type, title, origin_system="Salesforce", description=description)["an_id"]
+
+
 def ensure_masters(store: Any, an: Any, sf: Any) -> dict[str, str]:
     """Find or create the four master records; refuse a second Action Network group."""
     known = state.masters(store)
     notes = []
 
-    form_id = known.get("an_users_form")
-    if form_id and not _an_exists(an, "form", form_id):
-        notes.append(f"the Action Network form {rules.USERS_FORM!r} ({form_id}) is gone; it was created again")
-        form_id = None
+    form_id = _an_master(an, known, "an_users_form", "form", rules.USERS_FORM, notes)
 
     campaign = None
     if known.get("sf_subscribers_campaign"):
@@ -127,8 +139,7 @@ def ensure_masters(store: Any, an: Any, sf: Any) -> dict[str, str]:
                 "Use the API key of the group this org is paired with, or another Salesforce org.")
         form_id = paired_form
     if form_id is None:
-        form_id = an.create_form(rules.USERS_FORM, origin_system="Salesforce",
-                                 description="People added to Action Network from Salesforce.")["an_id"]
+        form_id = _an_create(an, "form", rules.USERS_FORM, "People added to Action Network from Salesforce.")
     state.remember_master(store, "an_users_form", "actionnetwork", form_id, rules.USERS_FORM)
 
     if campaign is None:
@@ -147,13 +158,8 @@ def ensure_masters(store: Any, an: Any, sf: Any) -> dict[str, str]:
         account_id = found["Id"] if found else _sf_create(sf, "Account", {"Name": rules.DONATIONS_ACCOUNT})
     state.remember_master(store, "sf_donations_account", "salesforce", account_id, rules.DONATIONS_ACCOUNT)
 
-    page_id = known.get("an_donations_page")
-    if page_id and not _an_exists(an, "fundraising_page", page_id):
-        notes.append(f"the Action Network page {rules.DONATIONS_PAGE!r} ({page_id}) is gone; it was created again")
-        page_id = None
-    if page_id is None:
-        page_id = an.create_fundraising_page(rules.DONATIONS_PAGE, origin_system="Salesforce",
-                                             description="Donations recorded in Salesforce.")["an_id"]
+    page_id = (_an_master(an, known, "an_donations_page", "fundraising_page", rules.DONATIONS_PAGE, notes)
+               or _an_create(an, "fundraising_page", rules.DONATIONS_PAGE, "Donations recorded in Salesforce."))
     state.remember_master(store, "an_donations_page", "actionnetwork", page_id, rules.DONATIONS_PAGE)
     for note in notes:
         log.warning("setup: %s", note)

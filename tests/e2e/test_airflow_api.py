@@ -39,12 +39,6 @@ def hours_ago(n: int) -> str:
     return (THIS_HOUR - timedelta(hours=n)).isoformat()
 
 
-def counts(airflow: LocalAirflow) -> dict[str, dict[str, int]]:
-    """What each sandbox holds, from its control path."""
-    return {"actionnetwork": airflow.actionnetwork.control("GET", "stats")["records"],
-            "salesforce": airflow.salesforce.control("GET", "state")["counts"]}
-
-
 def duplicates(airflow: LocalAirflow) -> dict[str, list[str]]:
     """Salesforce records that share what the sync matches on: a Contact email, an Action Network id."""
     found: dict[str, list[str]] = {}
@@ -65,18 +59,6 @@ def add_people(airflow: LocalAirflow, n: int) -> None:
             json={"person": {"given_name": "Rerun", "family_name": f"Check {i}",
                              "email_addresses": [{"address": f"e2e.rerun.{i}@example.org"}]}})
         assert response.ok, response.text
-
-
-def test_the_dag_is_listed_documented_and_scheduled_once_unpaused(airflow: LocalAirflow):
-    api = airflow.api
-    assert api.get("/api/v2/importErrors")["total_entries"] == 0
-    details = api.get(api.dag("/details"))
-    assert "Action Network ⇄ Salesforce sync" in details["doc_md"]
-    assert details["is_paused"] is False and details["max_active_runs"] == 1
-    scheduled = [r for r in api.runs() if r["run_type"] == "scheduled"]
-    assert len(scheduled) == 1 and scheduled[0]["state"] == "success", api.describe(scheduled[0]["dag_run_id"])
-    health = api.get("/api/v2/monitor/health")
-    assert {part["status"] for part in health.values()} == {"healthy"}
 
 
 def an_records(airflow: LocalAirflow, collection: str) -> list[dict[str, Any]]:
@@ -110,6 +92,18 @@ def add_salesforce_donor(airflow: LocalAirflow, name: str = "donor") -> str:
                                   "CloseDate": THIS_HOUR.date().isoformat(), "Amount": 75})["id"]
     sf.OpportunityContactRole.create({"OpportunityId": gift, "ContactId": contact, "IsPrimary": True})
     return gift
+
+
+def test_the_dag_is_listed_documented_and_scheduled_once_unpaused(airflow: LocalAirflow):
+    api = airflow.api
+    assert api.get("/api/v2/importErrors")["total_entries"] == 0
+    details = api.get(api.dag("/details"))
+    assert "Action Network ⇄ Salesforce sync" in details["doc_md"]
+    assert details["is_paused"] is False and details["max_active_runs"] == 1
+    scheduled = [r for r in api.runs() if r["run_type"] == "scheduled"]
+    assert len(scheduled) == 1 and scheduled[0]["state"] == "success", api.describe(scheduled[0]["dag_run_id"])
+    health = api.get("/api/v2/monitor/health")
+    assert {part["status"] for part in health.values()} == {"healthy"}
 
 
 def test_a_triggered_run_succeeds(airflow: LocalAirflow):

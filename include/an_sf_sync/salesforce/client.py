@@ -147,9 +147,6 @@ class SalesforceClient:
         """Lower-cased field name -> describe type (``string``, ``boolean``, ``currency`` …)."""
         return {f["name"].lower(): f["type"] for f in self.describe(sobject)["fields"]}
 
-    def has_field(self, sobject: str, name: str) -> bool:
-        return name.lower() in self.field_types(sobject)
-
     # -- reads -----------------------------------------------------------------------------------
 
     def count(self, sobject: str, *, window: Window | None = None, include_deleted: bool = False,

@@ -97,9 +97,3 @@ class StagingStore:
                 (source, until, run_id),
             ).fetchone()
         return row[0]
-
-    def count(self, table: str, run_id: str) -> int:
-        with self.connect() as conn:
-            query = sql.SQL("SELECT count(*) FROM {} WHERE run_id = %s").format(
-                sql.Identifier("staging", table))
-            return conn.execute(query, (run_id,)).fetchone()[0]
