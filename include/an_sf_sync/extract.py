@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from an_sf_sync import rules
+from an_sf_sync import rules, text
 from an_sf_sync.progress import Progress
 from an_sf_sync.staging.store import StagingStore
 from an_sf_sync.window import Window
@@ -43,7 +43,8 @@ AN_PARTICIPATION_TYPES = ("form", "petition", "event", "advocacy_campaign")
 
 def _frames(records: Iterable[dict[str, Any]], columns: Sequence[str],
             progress: Callable[[int], None] | None = None) -> Iterator[pd.DataFrame]:
-    """Chunk records into frames with exactly ``columns``; dict columns become JSON text."""
+    """Chunk records into frames with exactly ``columns``; dict columns become JSON text, and text
+    Postgres cannot store (NUL, control characters, lone surrogates) is cleaned, never fatal."""
     it = iter(records)
     done = 0
     while chunk := list(itertools.islice(it, CHUNK_ROWS)):
@@ -51,6 +52,10 @@ def _frames(records: Iterable[dict[str, Any]], columns: Sequence[str],
         if "custom_fields" in frame:
             frame["custom_fields"] = [None if v is None else json.dumps(v, ensure_ascii=False)
                                       for v in frame["custom_fields"]]
+        if cleaned := text.clean_frame(frame, json_columns=("custom_fields",)):
+            log.warning("removed characters no database can store (NUL and other control characters, broken"
+                        " Unicode) from %d records; they sync without them: %s", len(cleaned),
+                        ", ".join(str(v) for v in frame[columns[0]].iloc[cleaned[:20]]))
         done += len(frame)
         if progress:
             progress(done)

@@ -27,15 +27,19 @@ PAIRS_PER_CHUNK = 20_000  # a chunk's plan rows and payloads are what the load h
 
 def sf_contact(fields: dict[str, Any], payload: dict[str, Any], custom: dict[str, str],
                create: bool) -> dict[str, Any]:
-    """Our field names -> Salesforce Contact fields (no ZIP: no postal code; no last name: the email)."""
+    """Our field names -> Salesforce Contact fields (no ZIP: no postal code; no last name: the email).
+
+    ``payload`` carries the pair's merged ``email`` and ``last_name``: an email change rewrites the
+    LastName only while the activist has no last name (the fallback follows the email).
+    """
     record: dict[str, Any] = {}
     for name, value in fields.items():
         if name.startswith("cf:"):
             record[custom[name[3:]]] = value
         elif name != "last_name" and not (value is None and (create or name == "postal_code")):
             record[rules.SF_CONTACT_FIELDS[name]] = value
-    if "last_name" in fields or "email" in fields:
-        last = fields.get("last_name", payload.get("last_name"))
+    last = fields["last_name"] if "last_name" in fields else payload.get("last_name")
+    if "last_name" in fields or ("email" in fields and not last):
         record["LastName"] = rules.sf_last_name(last, fields.get("email", payload.get("email")))
     return record
 

@@ -52,10 +52,6 @@ def contact_inputs(conn: Any, run_id: str, subscribers: str | None, custom: dict
                            " c.last_modified_date AS modified, c.created_date AS created, false AS member_only"
                            " FROM staging.sf_contacts c WHERE c.run_id = %s", (run_id,))
     sf = _custom(_text_columns(sf, ["first_name", "last_name", "street", "city", "state", "postal_code"]), custom)
-    # an activist without a last name is a Contact whose LastName is the email: that is no name
-    same = [isinstance(n, str) and isinstance(e, str) and n.strip().casefold() == e.strip().casefold()
-            for n, e in zip(sf["last_name"], sf["email"], strict=True)]
-    sf.loc[same, "last_name"] = None
     members = state.frame(conn, "SELECT DISTINCT contact_id FROM staging.sf_campaign_members"
                                 " WHERE run_id = %s AND campaign_id = %s AND contact_id IS NOT NULL",
                           (run_id, subscribers))

@@ -76,8 +76,19 @@ def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
     return (a.astype(object).fillna(_MISSING).to_numpy() == b.astype(object).fillna(_MISSING).to_numpy())
 
 
-def _none(values: pd.Series) -> list:
-    return [None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in values]
+def _email_text(values: pd.Series) -> pd.Series:
+    return values.map(lambda v: v.strip().casefold() if isinstance(v, str) else v)
+
+
+def _same_email(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Emails are the same when they differ only in letter case or surrounding spaces."""
+    return _same(_email_text(a), _email_text(b))
+
+
+def _is_email_of(names: pd.Series, emails: pd.Series) -> np.ndarray:
+    """Where a name is (case aside) the email next to it: the fallback LastName, not a name."""
+    return np.array([isinstance(n, str) and isinstance(e, str) and n.strip().casefold() == e.strip().casefold()
+                     for n, e in zip(names, emails, strict=True)], dtype=bool)
 
 
 def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
@@ -90,6 +101,9 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
     links = inputs.links.drop_duplicates("an_id")
     an["email_key"] = an["email"].map(rules.email_key)
     sf["email_key"] = sf["email"].map(rules.email_key)
+    # an activist without a last name is a Contact whose LastName is the email: that is no name
+    sf["name_is_email"] = _is_email_of(sf["last_name"], sf["email"])
+    sf.loc[sf["name_is_email"], "last_name"] = None
 
     # -- records that cannot cross ------------------------------------------------------------
     for row in an[an["email_key"].isna()].itertuples():
@@ -111,9 +125,15 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
                 "Network and is no longer synced. Restore the Contact from the Recycle Bin to resume."))
 
     # Email changed in Salesforce (or made invalid): sync stops for that pair, as Action Network does.
+    # A Contact whose new email is the one its activist now has was written by us (a load stopped
+    # before it committed the link) or changed alike on both sides: that is no reason to stop.
+    activist_key = pd.concat([inputs.an_index.set_index("an_id")["email_key"], an.set_index("an_id")["email_key"]])
+    activist_key = activist_key[~activist_key.index.duplicated(keep="last")]
+    sf_key = linked_sf["email_key"].fillna(_MISSING).to_numpy()
+    linked_an = link_by_sf.loc[linked_sf["sf_id"], "an_id"]
     changed_email = linked_sf[~linked_sf["member_only"]
-                              & (linked_sf["email_key"].fillna(_MISSING).to_numpy()
-                                 != link_by_sf.loc[linked_sf["sf_id"], "email_key"].to_numpy())]
+                              & (sf_key != link_by_sf.loc[linked_sf["sf_id"], "email_key"].to_numpy())
+                              & (sf_key != linked_an.map(activist_key).astype(object).fillna(_MISSING).to_numpy())]
     stopped = set(changed_email["sf_id"])
     for row in changed_email.itertuples():
         link = link_by_sf.loc[row.sf_id]
@@ -210,6 +230,14 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
     an_later = (a["modified"].fillna(pd.Timestamp.min.tz_localize("UTC")).to_numpy()
                 >= s["modified"].fillna(pd.Timestamp.min.tz_localize("UTC")).to_numpy())
 
+    # A LastName holding an email of the pair while the activist has a family name was written by
+    # an older release on an email change: it is repaired, never taken for a cleared name.
+    damaged = linked & sf_fields_known & (
+        s["name_is_email"].fillna(False).astype(bool).to_numpy()
+        | _is_email_of(s["last_name"], a["email"]) | _is_email_of(s["last_name"], base["email"]))
+    damaged &= (a["last_name"].where(an_known, base["last_name"]).notna()).to_numpy()
+    s.loc[damaged, "last_name"] = None
+
     target, to_sf, to_an = {}, {}, {}
     for name in names:
         an_v = a[name] if name in a else pd.Series([None] * len(pairs))
@@ -217,16 +245,20 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
         b = base[name]
         an_cur = an_v.where(an_known, b).astype(object)
         sf_cur = sf_v.where(sf_fields_known, b).astype(object)
-        an_ch, sf_ch = ~_same(an_cur, b), ~_same(sf_cur, b)
+        sf_held = sf_cur  # what Salesforce holds, against which a write is decided
+        if name == "last_name":
+            sf_cur = sf_cur.where(~damaged, b)
+        same = _same_email if name == "email" else _same
+        an_ch, sf_ch = ~same(an_cur, b), ~same(sf_cur, b)
         later = np.where(an_later, an_cur, sf_cur)
-        settled = np.where(_same(an_cur, sf_cur), an_cur, later)
+        settled = np.where(same(an_cur, sf_cur), an_cur, later)
         merged = np.where(an_ch & ~sf_ch, an_cur, np.where(sf_ch & ~an_ch, sf_cur, np.where(an_ch & sf_ch, settled, b)))
         # first match: an empty value takes the other side's; otherwise the later record wins
         first = np.where(~an_known, sf_cur, np.where(~sf_fields_known, an_cur,
                          np.where(an_cur.isna(), sf_cur, np.where(sf_cur.isna(), an_cur, settled))))
         t = pd.Series(np.where(linked, merged, first), dtype=object)
         target[name] = t
-        for i in np.flatnonzero(linked & an_ch & sf_ch & ~_same(an_cur, sf_cur)):
+        for i in np.flatnonzero(linked & an_ch & sf_ch & ~same(an_cur, sf_cur)):
             plan.conflicts.append({
                 "an_id": pairs.at[i, "an_id"], "sf_id": pairs.at[i, "sf_id"], "field": name,
                 "an_value": rules.text_value(an_cur.iat[i]), "sf_value": rules.text_value(sf_cur.iat[i]),
@@ -234,8 +266,8 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
                 "an_modified": a["modified"].iat[i], "sf_modified": s["modified"].iat[i]})
         sf_known_now = sf_fields_known | linked
         an_known_now = an_known | linked
-        to_sf[name] = ~_same(t, sf_cur) & (sf_known_now | t.notna().to_numpy())
-        to_an[name] = ~_same(t, an_cur) & (an_known_now | t.notna().to_numpy()) & t.notna().to_numpy()
+        to_sf[name] = ~same(t, sf_held) & (sf_known_now | t.notna().to_numpy())
+        to_an[name] = ~same(t, an_cur) & (an_known_now | t.notna().to_numpy()) & t.notna().to_numpy()
 
     # subscription
     an_sub = pd.Series([rules.is_subscribed(v) for v in status_by_an.reindex(pairs["an_id"])], dtype=bool)
@@ -263,6 +295,11 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
     for i in range(len(pairs)):
         an_id, sf_id = pairs.at[i, "an_id"], pairs.at[i, "sf_id"]
         values = {name: _py(target[name].iat[i]) for name in names}
+        if damaged[i] and to_sf["last_name"][i]:
+            plan.rejects.append(_reject(
+                "salesforce", "contact", sf_id, "LAST_NAME_REPAIRED",
+                f"Contact {sf_id} had an email address as its LastName although activist {an_id} has a last "
+                f"name; it was set back to {values['last_name']!r}. Nothing to do."))
         if blocked[i]:
             plan.rejects.append(_reject(
                 "salesforce", "subscription", sf_id, "SPAM_COMPLAINT",
@@ -272,7 +309,8 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
         pair = plan.add("local", "link", an_id, sf_id, {
             "base": {**values, "subscribed": bool(sub[i])}, "email_key": rules.email_key(values["email"])})
         if sf_changes:
-            plan.add("to_salesforce", "update", an_id, sf_id, {"fields": sf_changes, "email": values["email"]}, pair)
+            plan.add("to_salesforce", "update", an_id, sf_id, {
+                "fields": sf_changes, "email": values["email"], "last_name": values["last_name"]}, pair)
         an_changes = {n: values[n] for n in names if to_an[n][i]}
         if an_changes:
             plan.add("to_actionnetwork", "update", an_id, sf_id, {"fields": an_changes}, pair)

@@ -1,0 +1,154 @@
+"""Real org data over several hourly runs: email changes, letter case, damaged last names, bad
+characters, and a load stopped between its two sides' writes.
+
+Each scenario drives the DAG (``dag.test``) against both sandboxes, changing records only through
+the public APIs, with the default overlap and with none (runs an hour apart do not re-read earlier
+changes).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+from airflow.utils.state import DagRunState
+
+from an_sf_sync.sandbox.http import Fault
+from tests.dags.conftest import states
+
+pytestmark = pytest.mark.slow
+
+ADA, SOLO, BOB = "p-ada", "p-solo", "p-bob"
+
+
+def person(an_id: str, email: str, given: str, family: str | None = None) -> dict:
+    return {"id": an_id, "given_name": given, "family_name": family,
+            "email_addresses": [{"address": email, "primary": True, "status": "subscribed"}]}
+
+
+class Org:
+    """Both sandboxes as a CRM admin sees them: the public APIs, and a run of the sync an hour later."""
+
+    def __init__(self, dag, an_sandbox, sf_sandbox, staging, overlap: int) -> None:
+        self.dag, self.staging, self.overlap = dag, staging, overlap
+        self.an_url = an_sandbox.url
+        self.an = requests.Session()
+        self.an.headers.update(an_sandbox.headers)
+        self.sf = sf_sandbox.client()
+        self.an_sandbox, self.sf_sandbox = an_sandbox, sf_sandbox
+
+    def run(self, expect: DagRunState = DagRunState.SUCCESS):
+        time.sleep(1)  # windows are whole seconds: the edits' second ends before the run starts
+        run = self.dag.test(logical_date=None, run_conf={"overlap_minutes": self.overlap})
+        assert run.state == expect, states(run)
+        return run
+
+    def activist(self, an_id: str) -> dict:
+        return self.an.get(f"{self.an_url}people/{an_id}").json()
+
+    def put(self, an_id: str, body: dict) -> None:
+        self.an.put(f"{self.an_url}people/{an_id}", json=body).raise_for_status()
+
+    def contact(self, sf_id: str) -> dict:
+        return self.sf.Contact.get(sf_id)
+
+    def link(self, an_id: str) -> tuple[str, str]:
+        with self.staging.connect() as conn:
+            return conn.execute("SELECT sf_id, state FROM sync.contact_links WHERE an_id = %s", (an_id,)).fetchone()
+
+    def rejects(self, run) -> set[tuple[str, str]]:
+        with self.staging.connect() as conn:
+            return set(conn.execute("SELECT record_id, reason_code FROM sync.rejects WHERE run_id = %s",
+                                    (run.run_id,)).fetchall())
+
+    def writes(self, run) -> list[tuple]:
+        with self.staging.connect() as conn:
+            return conn.execute("SELECT step, direction, action, an_id, payload FROM staging.plan"
+                                " WHERE run_id = %s AND direction <> 'local' ORDER BY seq", (run.run_id,)).fetchall()
+
+
+@pytest.fixture(params=[5, 0], ids=["overlap5", "overlap0"])
+def org(request, dag, an_sandbox, sf_sandbox, staging) -> Org:
+    an_sandbox.app.store.load_records({"people": [
+        person(ADA, "ada@example.org", "Ada", "Lovelace"), person(SOLO, "solo@example.org", "Solo"),
+        person(BOB, "bob@example.org", "Bob", "Builder")]})
+    return Org(dag, an_sandbox, sf_sandbox, staging, request.param)
+
+
+def test_email_changes_and_letter_case_never_touch_a_real_last_name(org):
+    org.run()
+    ada, solo = org.link(ADA)[0], org.link(SOLO)[0]
+    assert org.contact(ada)["LastName"] == "Lovelace" and org.contact(solo)["LastName"] == "solo@example.org"
+
+    # letter case only, in Salesforce: no change, nothing written either way, no stop
+    org.sf.Contact.update(ada, {"Email": "ADA@Example.ORG"})
+    run = org.run()
+    assert org.writes(run) == [] and org.link(ADA) == (ada, "active")
+    assert org.contact(ada)["LastName"] == "Lovelace"
+    assert org.activist(ADA)["email_addresses"][0]["address"] == "ada@example.org"
+
+    # a new primary address in Action Network: the Contact's email follows, its LastName stays
+    org.put(ADA, {"email_addresses": [{"address": "ada.l@example.org", "primary": True}]})
+    org.put(SOLO, {"email_addresses": [{"address": "solo.new@example.org", "primary": True}]})
+    org.run()
+    assert (org.contact(ada)["Email"], org.contact(ada)["LastName"]) == ("ada.l@example.org", "Lovelace")
+    # ... while an activist without a last name keeps the email as LastName, the new one
+    assert org.contact(solo)["LastName"] == "solo.new@example.org"
+    assert org.link(ADA) == (ada, "active") and org.link(SOLO) == (solo, "active")
+
+    # a later run reads our own writes back: nothing echoes, nothing changes
+    run = org.run()
+    assert org.writes(run) == []
+    assert org.activist(ADA)["family_name"] == "Lovelace" and org.activist(SOLO).get("family_name") is None
+    assert org.contact(ada)["LastName"] == "Lovelace"
+
+
+def test_a_last_name_replaced_by_the_email_is_repaired_and_reported(org):
+    org.run()
+    ada = org.link(ADA)[0]
+    org.sf.Contact.update(ada, {"LastName": "ada@example.org"})  # as an older release wrote it
+    run = org.run()
+    assert org.contact(ada)["LastName"] == "Lovelace"
+    assert org.activist(ADA)["family_name"] == "Lovelace"
+    assert (ada, "LAST_NAME_REPAIRED") in org.rejects(run)
+    assert org.writes(org.run()) == []
+
+
+def test_values_no_database_can_store_are_cleaned_not_fatal(org):
+    org.an.post(f"{org.an_url}people", json={"person": {
+        "given_name": "Nu\u0000ll", "family_name": "Byte\u0001",
+        "email_addresses": [{"address": "nul@example.org"}], "custom_fields": {"employer": "Acme\u0000 Inc"}}},
+    ).raise_for_status()
+    org.run()
+    subscribers = org.staging.connect().execute(
+        "SELECT record_id FROM sync.masters WHERE kind = 'sf_subscribers_campaign'").fetchone()[0]
+    contact = org.sf.Contact.create({"FirstName": "Sal\u0000ly", "LastName": "Stray\u0007", "Email": "sally@example.org"})
+    org.sf.CampaignMember.create({"CampaignId": subscribers, "ContactId": contact["id"]})
+    org.run()
+    created, = org.sf.query("SELECT FirstName, LastName, Employer__c FROM Contact"
+                            " WHERE Email = 'nul@example.org'")["records"]
+    assert (created["FirstName"], created["LastName"], created["Employer__c"]) == ("Null", "Byte", "Acme Inc")
+    sally, = org.an.get(f"{org.an_url}people", params={"filter": "email_address eq 'sally@example.org'"}
+                        ).json()["_embedded"]["osdi:people"]
+    assert (sally["given_name"], sally["family_name"]) == ("Sally", "Stray")
+    assert org.writes(org.run()) == []
+
+
+def test_a_load_stopped_after_writing_salesforce_does_not_stop_the_pair(org):
+    org.run()
+    ada, bob = org.link(ADA)[0], org.link(BOB)[0]
+    org.put(ADA, {"email_addresses": [{"address": "ada.new@example.org", "primary": True}]})
+    org.sf.Contact.update(bob, {"MailingCity": "Leeds"})
+    # Salesforce gets Ada's new email; then Action Network refuses the key while Bob is updated
+    org.an_sandbox.app.knobs.add_fault(Fault(status=403, body='{"error": "API Key invalid or not present"}',
+                                             path=f"/people/{BOB}$", method="PUT"))
+    failed = org.run(expect=DagRunState.FAILED)
+    assert states(failed)["load_contacts"] == "failed"
+    assert org.contact(ada)["Email"] == "ada.new@example.org"  # written, but the link was not committed
+
+    run = org.run()
+    assert org.link(ADA) == (ada, "active") and org.link(BOB) == (bob, "active")
+    assert not {code for _, code in org.rejects(run)} & {"EMAIL_CHANGED_IN_SALESFORCE", "SYNC_STOPPED"}
+    assert org.activist(BOB)["postal_addresses"][0]["locality"] == "Leeds"
+    assert org.writes(org.run()) == []
