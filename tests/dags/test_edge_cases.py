@@ -152,3 +152,32 @@ def test_a_load_stopped_after_writing_salesforce_does_not_stop_the_pair(org):
     assert not {code for _, code in org.rejects(run)} & {"EMAIL_CHANGED_IN_SALESFORCE", "SYNC_STOPPED"}
     assert org.activist(BOB)["postal_addresses"][0]["locality"] == "Leeds"
     assert org.writes(org.run()) == []
+
+
+def test_clearing_a_value_on_either_side_clears_it_on_the_other_for_good(org):
+    org.put(BOB, {"postal_addresses": [{"address_lines": ["1 Main St"], "locality": "Leeds", "region": "YK",
+                                        "postal_code": "LS1"}], "custom_fields": {"employer": "Acme"}})
+    org.run()
+    bob = org.link(BOB)[0]
+    assert org.contact(bob)["MailingPostalCode"] == "LS1" and org.contact(bob)["Employer__c"] == "Acme"
+
+    # cleared in Action Network (explicit nulls): cleared in Salesforce
+    org.put(BOB, {"given_name": None, "postal_addresses": [{"postal_code": None, "locality": None}],
+                  "custom_fields": {"employer": None}})
+    org.run()
+    contact = org.contact(bob)
+    assert (contact["FirstName"], contact["MailingCity"], contact["MailingPostalCode"], contact["Employer__c"]) == (
+        None, None, None, None)
+    assert (contact["MailingStreet"], contact["MailingState"], contact["LastName"]) == ("1 Main St", "YK", "Builder")
+
+    # cleared in Salesforce: cleared in Action Network
+    org.sf.Contact.update(bob, {"MailingStreet": None, "MailingState": None})
+    org.run()
+    address = org.activist(BOB)["postal_addresses"][0]
+    assert not address.get("address_lines") and address.get("region") is None
+    # ... and no run brings an old value back
+    for _ in range(2):
+        assert org.writes(org.run()) == []
+    contact, activist = org.contact(bob), org.activist(BOB)
+    assert (contact["FirstName"], contact["MailingStreet"], contact["Employer__c"]) == (None, None, None)
+    assert activist.get("given_name") is None and not activist.get("custom_fields", {}).get("employer")

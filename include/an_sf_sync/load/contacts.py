@@ -36,7 +36,7 @@ def sf_contact(fields: dict[str, Any], payload: dict[str, Any], custom: dict[str
     for name, value in fields.items():
         if name.startswith("cf:"):
             record[custom[name[3:]]] = value
-        elif name != "last_name" and not (value is None and (create or name == "postal_code")):
+        elif name != "last_name" and not (value is None and create):
             record[rules.SF_CONTACT_FIELDS[name]] = value
     last = fields["last_name"] if "last_name" in fields else payload.get("last_name")
     if "last_name" in fields or ("email" in fields and not last):
@@ -45,8 +45,9 @@ def sf_contact(fields: dict[str, Any], payload: dict[str, Any], custom: dict[str
 
 
 def an_person(fields: dict[str, Any]) -> dict[str, Any]:
+    """Our field names -> the client's person fields; ``None`` clears a field on an update."""
     person = {rules.AN_PERSON_FIELDS[n]: v for n, v in fields.items() if not n.startswith("cf:")}
-    custom = {n[3:]: v for n, v in fields.items() if n.startswith("cf:") and v is not None}
+    custom = {n[3:]: v for n, v in fields.items() if n.startswith("cf:")}
     if custom:
         person["custom_fields"] = custom
     return person

@@ -267,7 +267,7 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
         sf_known_now = sf_fields_known | linked
         an_known_now = an_known | linked
         to_sf[name] = ~same(t, sf_held) & (sf_known_now | t.notna().to_numpy())
-        to_an[name] = ~same(t, an_cur) & (an_known_now | t.notna().to_numpy()) & t.notna().to_numpy()
+        to_an[name] = ~same(t, an_cur) & (an_known_now | t.notna().to_numpy())
 
     # subscription
     an_sub = pd.Series([rules.is_subscribed(v) for v in status_by_an.reindex(pairs["an_id"])], dtype=bool)
@@ -305,7 +305,7 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
                 "salesforce", "subscription", sf_id, "SPAM_COMPLAINT",
                 f"Contact {sf_id} is in the {rules.SUBSCRIBERS_CAMPAIGN!r} campaign, but activist {an_id} "
                 "reported Action Network email as spam, so they were not re-subscribed automatically."))
-        sf_changes = {n: values[n] for n in names if to_sf[n][i] and not (n == "postal_code" and values[n] is None)}
+        sf_changes = {n: values[n] for n in names if to_sf[n][i]}
         pair = plan.add("local", "link", an_id, sf_id, {
             "base": {**values, "subscribed": bool(sub[i])}, "email_key": rules.email_key(values["email"])})
         if sf_changes:
