@@ -79,6 +79,14 @@ def refresh_mirrors(conn: psycopg.Connection, run_id: str, subscribers_campaign:
     conn.execute("INSERT INTO sync.an_people SELECT * FROM an_mirror_in ON CONFLICT (an_id) DO UPDATE SET"
                  " email_key = EXCLUDED.email_key, email_status = EXCLUDED.email_status,"
                  " modified_date = EXCLUDED.modified_date")
+    others = frame(conn, "SELECT p.an_id, e.address FROM staging.an_people p,"
+                         " jsonb_array_elements_text(p.other_emails) e (address) WHERE p.run_id = %s", (run_id,))
+    conn.execute("DELETE FROM sync.an_emails WHERE an_id IN (SELECT an_id FROM staging.an_people"
+                 " WHERE run_id = %s)", (run_id,))
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO sync.an_emails (an_id, email_key) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                        [(a, k) for a, k in zip(others["an_id"], others["address"].map(rules.email_key),
+                                                strict=True) if k])
     sf = frame(conn, "SELECT sf_id, email, is_deleted, created_date, last_modified_date FROM staging.sf_contacts"
                      " WHERE run_id = %s", (run_id,))
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS sf_mirror_in (sf_id text, email_key text, is_deleted boolean,"

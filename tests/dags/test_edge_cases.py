@@ -181,3 +181,35 @@ def test_clearing_a_value_on_either_side_clears_it_on_the_other_for_good(org):
     contact, activist = org.contact(bob), org.activist(BOB)
     assert (contact["FirstName"], contact["MailingStreet"], contact["Employer__c"]) == (None, None, None)
     assert activist.get("given_name") is None and not activist.get("custom_fields", {}).get("employer")
+
+
+def subscribers_campaign(org) -> str:
+    with org.staging.connect() as conn:
+        return conn.execute("SELECT record_id FROM sync.masters WHERE kind = 'sf_subscribers_campaign'").fetchone()[0]
+
+
+def test_a_contact_holding_an_activists_other_address_is_reported_never_linked(org):
+    org.put(ADA, {"email_addresses": [{"address": "ada.work@example.org"}]})  # added as another address
+    stray = org.sf.Contact.create({"FirstName": "Work", "LastName": "Ada", "Email": "Ada.Work@example.org"})["id"]
+    org.run()
+    ada = org.link(ADA)[0]
+    # Activist first: the Contact with the other address was not linked, and no Contact was written
+    # with an email another one holds
+    assert ada != stray and org.contact(ada)["Email"] == "ada@example.org"
+    # Contact side: an activist already synced gets another address, then a Contact with it appears
+    bob = org.link(BOB)[0]
+    org.put(BOB, {"email_addresses": [{"address": "builder@example.org"}]})
+    org.run()
+    other = org.sf.Contact.create({"FirstName": "Robert", "LastName": "Office", "Email": "builder@example.org"})["id"]
+    for contact in (stray, other):
+        org.sf.CampaignMember.create({"CampaignId": subscribers_campaign(org), "ContactId": contact})
+    run = org.run()
+    assert {(stray, "SECONDARY_EMAIL"), (other, "SECONDARY_EMAIL")} <= org.rejects(run)
+    activist = org.activist(ADA)
+    assert (activist["given_name"], activist["family_name"]) == ("Ada", "Lovelace")
+    assert (org.activist(BOB)["given_name"], org.activist(BOB)["family_name"]) == ("Bob", "Builder")
+    assert org.link(ADA) == (ada, "active") and org.link(BOB) == (bob, "active")
+    people = org.an.get(f"{org.an_url}people", params={"filter": "email_address eq 'ada.work@example.org'"}
+                        ).json()["_embedded"]["osdi:people"]
+    assert [p["identifiers"] for p in people] == [activist["identifiers"]]  # no second activist
+    assert org.writes(org.run()) == []

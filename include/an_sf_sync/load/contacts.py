@@ -197,6 +197,18 @@ def _commit_links(conn: Any, run_id: str, local: pd.DataFrame, payloads: dict[in
             retire.append((payload["state"], payload.get("reason"), run_id, an_id))
         elif an_id and sf_id:
             link.append((an_id, sf_id, payload["email_key"], json.dumps(payload["base"]), run_id, run_id))
+    # The signup helper matches any of a person's addresses: a Contact created as a "new" activist
+    # may come back as one already linked to another Contact. That link is never re-pointed.
+    taken = dict(conn.execute("SELECT an_id, sf_id FROM sync.contact_links WHERE an_id = ANY(%s)",
+                              ([row[0] for row in link],)).fetchall())
+    clashes = [row for row in link if taken.get(row[0], row[1]) != row[1]]
+    link = [row for row in link if row not in clashes]
+    state.add_rejects(conn, run_id, [{
+        "source": "salesforce", "object": "contact", "record_id": sf_id, "reason_code": "SECONDARY_EMAIL",
+        "message": f"Contact {sf_id} has the email {email_key!r}, which Action Network matched to activist "
+                   f"{an_id}, already synced with Contact {taken[an_id]}; the Contact was not linked. Give it "
+                   "the activist's primary email, or merge the two Contacts.",
+        "payload": {"step": STEP}} for an_id, sf_id, email_key, *_ in clashes])
     with conn.cursor() as cur:
         cur.executemany("UPDATE sync.contact_links SET state = %s, stopped_reason = %s, updated_run = %s"
                         " WHERE an_id = %s", retire)

@@ -77,9 +77,12 @@ def contact_inputs(conn: Any, run_id: str, subscribers: str | None, custom: dict
     sf_index = state.frame(conn, "SELECT sf_id, email_key, created_date AS created,"
                                  " last_modified_date AS modified, is_deleted FROM sync.sf_contacts"
                                  " WHERE email_key = ANY(%s)", (all_keys,))
+    other_emails = state.frame(conn, "SELECT an_id, email_key FROM sync.an_emails WHERE email_key = ANY(%s)",
+                               (keys,))
     losers = frozenset(state.frame(conn, "SELECT sf_id FROM sync.duplicates")["sf_id"])
-    return ContactInputs(an=an, sf=sf, links=links, an_index=an_index, sf_index=sf_index, losers=losers,
-                         custom_fields=tuple(custom), duplicate_rule=duplicate_rule)
+    return ContactInputs(an=an, sf=sf, links=links, an_index=an_index, sf_index=sf_index,
+                         other_emails=other_emails, losers=losers, custom_fields=tuple(custom),
+                         duplicate_rule=duplicate_rule)
 
 
 def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str) -> dict[str, int]:

@@ -44,6 +44,8 @@ class ContactInputs:
     an_index: pd.DataFrame  # activists holding the emails of unlinked contacts: an_id, email_key, email_status
     sf_index: pd.DataFrame  # contacts holding the emails of unlinked records: sf_id, email_key, created,
     #                         modified, is_deleted
+    other_emails: pd.DataFrame = field(  # activists' other (not primary) addresses: an_id, email_key
+        default_factory=lambda: pd.DataFrame(columns=["an_id", "email_key"]))
     losers: frozenset[str] = frozenset()  # contacts already reported as duplicates
     custom_fields: tuple[str, ...] = ()  # Action Network custom field names
     duplicate_rule: str = "oldest"
@@ -155,7 +157,7 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
         plan.rejects.append(_reject("salesforce", "contact", row.sf_id, code, f"Contact {row.sf_id} {message}"))
 
     # -- duplicates among unlinked contacts ---------------------------------------------------------
-    index = inputs.sf_index
+    index = inputs.sf_index.assign(is_deleted=inputs.sf_index["is_deleted"].fillna(False).astype(bool))
     pool = pd.concat([unlinked_sf.loc[unlinked_sf["email_key"].notna(), ["sf_id", "email_key", "created", "modified"]],
                       index.loc[~index["is_deleted"] & ~index["sf_id"].isin(link_by_sf.index),
                                 ["sf_id", "email_key", "created", "modified"]]])
@@ -199,6 +201,18 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
     matched_an = open_sf["email_key"].map(an_by_key["an_id"])
     pairs += [(a, s, "new") for a, s in zip(matched_an, open_sf["sf_id"], strict=True) if isinstance(a, str)]
     no_match = open_sf[matched_an.isna().to_numpy()]
+    # A Contact holding another address of an activist is not a new person: the signup helper would
+    # match it to that activist and overwrite them. It is reported, never linked or created.
+    other_owner = inputs.other_emails.drop_duplicates("email_key").set_index("email_key")["an_id"]
+    secondary = no_match["email_key"].isin(other_owner.index).to_numpy()
+    for row in no_match[secondary].itertuples():
+        plan.rejects.append(_reject(
+            "salesforce", "contact", row.sf_id, "SECONDARY_EMAIL",
+            f"Contact {row.sf_id} has the email {row.email_key!r}, which activist {other_owner[row.email_key]} "
+            "holds as another (not primary) address; Action Network keys people by their primary address, so "
+            "the Contact was not sent. Give the Contact the activist's primary email (or merge it with the "
+            "activist's Contact) to sync it."))
+    no_match = no_match[~secondary]
     creates_an = no_match[no_match["subscribed"]]
     for row in no_match[~no_match["subscribed"]].itertuples():
         plan.rejects.append(_reject(
@@ -209,14 +223,15 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
     status_by_an = pd.concat([inputs.an_index.set_index("an_id")["email_status"],
                               an.set_index("an_id")["email_status"]])
     status_by_an = status_by_an[~status_by_an.index.duplicated(keep="last")]
+    live_keys = index.loc[~index["is_deleted"], ["sf_id", "email_key"]]
     _plan_pairs(plan, pd.DataFrame(pairs, columns=["an_id", "sf_id", "kind"]).drop_duplicates(["an_id"]),
-                an, sf, links, status_by_an, names)
+                an, sf, links, status_by_an, names, live_keys)
     _plan_creates(plan, creates_sf, creates_an, names)
     return plan
 
 
 def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd.DataFrame,
-                links: pd.DataFrame, status_by_an: pd.Series, names: list[str]) -> None:
+                links: pd.DataFrame, status_by_an: pd.Series, names: list[str], live_keys: pd.DataFrame) -> None:
     if pairs.empty:
         return
     pairs = pairs.drop_duplicates(["sf_id"]).reset_index(drop=True)
@@ -238,14 +253,14 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
     damaged &= (a["last_name"].where(an_known, base["last_name"]).notna()).to_numpy()
     s.loc[damaged, "last_name"] = None
 
-    target, to_sf, to_an = {}, {}, {}
+    target, to_sf, to_an, held = {}, {}, {}, {}
     for name in names:
         an_v = a[name] if name in a else pd.Series([None] * len(pairs))
         sf_v = s[name] if name in s else pd.Series([None] * len(pairs))
         b = base[name]
         an_cur = an_v.where(an_known, b).astype(object)
         sf_cur = sf_v.where(sf_fields_known, b).astype(object)
-        sf_held = sf_cur  # what Salesforce holds, against which a write is decided
+        sf_held = held[name] = sf_cur  # what Salesforce holds, against which a write is decided
         if name == "last_name":
             sf_cur = sf_cur.where(~damaged, b)
         same = _same_email if name == "email" else _same
@@ -292,6 +307,8 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
     blocked = sub & ~an_sub_cur & spam
     sub = sub & ~blocked
 
+    new_keys = {rules.email_key(v) for v in target["email"][to_sf["email"]]}
+    holders_of = live_keys[live_keys["email_key"].isin(new_keys)].groupby("email_key")["sf_id"].agg(set)
     for i in range(len(pairs)):
         an_id, sf_id = pairs.at[i, "an_id"], pairs.at[i, "sf_id"]
         values = {name: _py(target[name].iat[i]) for name in names}
@@ -306,8 +323,20 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
                 f"Contact {sf_id} is in the {rules.SUBSCRIBERS_CAMPAIGN!r} campaign, but activist {an_id} "
                 "reported Action Network email as spam, so they were not re-subscribed automatically."))
         sf_changes = {n: values[n] for n in names if to_sf[n][i]}
+        base_values = {**values, "subscribed": bool(sub[i])}
+        holders = holders_of.get(rules.email_key(values["email"]), set()) - {sf_id} if "email" in sf_changes else ()
+        if holders:
+            # Two Contacts must never hold one email: the change waits (the base keeps the Contact's
+            # email, so the activist's new one stays a pending change) until the other one is merged.
+            del sf_changes["email"]
+            base_values["email"] = _py(held["email"].iat[i])
+            plan.rejects.append(_reject(
+                "actionnetwork", "person", an_id, "EMAIL_HELD_BY_ANOTHER_CONTACT",
+                f"Activist {an_id} changed their email to {values['email']!r}, which Contact "
+                f"{sorted(holders)[0]} already has; Contact {sf_id} keeps its email until the two Contacts "
+                "are merged in Salesforce (the next run then sends it)."))
         pair = plan.add("local", "link", an_id, sf_id, {
-            "base": {**values, "subscribed": bool(sub[i])}, "email_key": rules.email_key(values["email"])})
+            "base": base_values, "email_key": rules.email_key(base_values["email"])})
         if sf_changes:
             plan.add("to_salesforce", "update", an_id, sf_id, {
                 "fields": sf_changes, "email": values["email"], "last_name": values["last_name"]}, pair)
