@@ -14,6 +14,7 @@ import psycopg
 from psycopg import sql
 
 from an_sf_sync import rules
+from an_sf_sync.staging import pending
 from an_sf_sync.staging.store import StagingStore
 
 
@@ -161,13 +162,22 @@ REJECT_COLUMNS = ["run_id", "source", "object", "record_id", "reason_code", "mes
 
 
 def add_rejects(conn: psycopg.Connection, run_id: str, rejects: Iterable[dict]) -> None:
+    """Record rejects; one that waits on a record (``pending``: staging table and id) is retried by
+    later runs (see ``staging.pending``), one that reports a repair is resolved at once."""
+    rows = []
+    for r in rejects:
+        kind, record = r.get("pending") or ((pending.WAITING[r["reason_code"]], r["record_id"])
+                                            if r["reason_code"] in pending.WAITING else (None, None))
+        rows.append((run_id, r["source"], r["object"], r["record_id"], r["reason_code"], r["message"],
+                     json.dumps(r.get("payload")) if r.get("payload") is not None else None,
+                     "resolved" if r["reason_code"] in pending.NOTES else "open", kind, record))
     with conn.cursor() as cur:
         cur.executemany(
-            "INSERT INTO sync.rejects (run_id, source, object, record_id, reason_code, message, payload)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (run_id, source, object, record_id, reason_code)"
-            " DO UPDATE SET message = EXCLUDED.message, payload = EXCLUDED.payload",
-            [(run_id, r["source"], r["object"], r["record_id"], r["reason_code"], r["message"],
-              json.dumps(r.get("payload")) if r.get("payload") is not None else None) for r in rejects])
+            "INSERT INTO sync.rejects (run_id, source, object, record_id, reason_code, message, payload, status,"
+            " pending_kind, pending_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (run_id, source, object, record_id, reason_code) DO UPDATE SET message = EXCLUDED.message,"
+            " payload = EXCLUDED.payload, status = EXCLUDED.status, pending_kind = EXCLUDED.pending_kind,"
+            " pending_id = EXCLUDED.pending_id", rows)
 
 
 def replace_conflicts(conn: psycopg.Connection, run_id: str, conflicts: Sequence[dict]) -> None:

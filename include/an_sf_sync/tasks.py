@@ -184,7 +184,15 @@ def finalize(context: dict[str, Any]) -> dict[str, Any]:
         windows[source] = extract
         if not dry_run:
             committed[source] = store.commit_watermark(source, extract["window_end"], run_id).isoformat()
-    summary = {**summarize(store, run_id), "watermarks": committed, "dry_run": dry_run}
+    queue = {}
+    if not dry_run:
+        from an_sf_sync.staging import pending
+
+        with store.connect() as conn:
+            queue = pending.settle(conn, run_id)
+        log.info("rejects: %(resolved)d resolved, %(superseded)d repeated; %(pending)d records wait for a later run"
+                 " (%(queued)d from this run)", queue)
+    summary = {**summarize(store, run_id), "watermarks": committed, "dry_run": dry_run, "pending": queue}
     start = min((w["window_start"] for w in windows.values() if w["window_start"]), default=None)
     with store.connect() as conn:
         conn.execute(

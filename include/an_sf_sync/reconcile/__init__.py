@@ -17,6 +17,7 @@ from an_sf_sync.reconcile.campaigns import plan_campaigns
 from an_sf_sync.reconcile.contacts import ContactInputs, reconcile_contacts
 from an_sf_sync.reconcile.donations import plan_opportunities
 from an_sf_sync.reconcile.duplicates import pick_winners, reject
+from an_sf_sync.staging import pending
 from an_sf_sync.staging.store import StagingStore
 
 
@@ -90,6 +91,7 @@ def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str) -> d
     masters = state.masters(store)
     custom = state.get_setting(store, "custom_fields", {}) or {}
     with store.connect() as conn:
+        restaged = pending.restage(conn, run_id)
         state.refresh_mirrors(conn, run_id, masters.get("sf_subscribers_campaign"))
         plan = reconcile_contacts(contact_inputs(conn, run_id, masters.get("sf_subscribers_campaign"),
                                                  custom, duplicate_rule))
@@ -104,7 +106,8 @@ def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str) -> d
         state.add_rejects(conn, run_id, [{**r, "payload": {"step": "reconcile"}} for r in rejects])
         state.replace_conflicts(conn, run_id, plan.conflicts)
         state.add_duplicates(conn, run_id, plan.duplicates)
-    return {**counts, "rejects": len(rejects), "conflicts": len(plan.conflicts), "duplicates": len(plan.duplicates)}
+    return {**counts, "rejects": len(rejects), "conflicts": len(plan.conflicts), "duplicates": len(plan.duplicates),
+            "retried": restaged}
 
 
 def resolve_staged_duplicates(store: StagingStore, run_id: str, rule: str) -> int:

@@ -42,6 +42,7 @@ from typing import Any
 import pandas as pd
 
 from an_sf_sync import rules, state
+from an_sf_sync.staging import pending
 
 STEP = "opportunities"
 DONOR_ROLE = "Donor"  # the Contact Role of a donor
@@ -61,6 +62,7 @@ class DonationInputs:
     account_id: str | None  # the "Action Network Donations" account (None before the first setup: a dry run)
     page_id: str | None  # the "Salesforce Donations" fundraising page
     page_titles: Mapping[str, str] = field(default_factory=dict)  # fundraising page id -> title
+    pending_roles: frozenset[str] = frozenset()  # synced donations still waiting for their donor's Contact Role
 
 
 @dataclass
@@ -83,6 +85,10 @@ def reconcile_donations(inputs: DonationInputs) -> DonationPlan:
     for row in inputs.donations.drop_duplicates("an_id").itertuples():
         if row.an_id in by_an.index:
             link = by_an.loc[row.an_id]
+            if row.an_id in inputs.pending_roles:  # the donor was not synced yet: try the role again
+                pair += 1
+                plan.add(pair, "contact_role", "to_salesforce", "create", row.an_id, link["sf_id"],
+                         {"person_id": _py(row.person_id)})
             if link["origin"] == "actionnetwork" and _after(row.modified, link["linked_at"]):
                 plan.rejects.append(_reject(
                     "actionnetwork", "donation", row.an_id, "DONATION_CHANGED_AFTER_SYNC",
@@ -255,7 +261,8 @@ def opportunity_inputs(conn: Any, run_id: str, masters: Mapping[str, str]) -> Do
                          (list(donations["fundraising_page_id"].dropna().unique()),))
     return DonationInputs(donations=donations, opportunities=opportunities, roles=roles, links=links,
                           account_id=masters.get("sf_donations_account"), page_id=masters.get("an_donations_page"),
-                          page_titles=dict(zip(titles["an_id"], titles["title"], strict=True)))
+                          page_titles=dict(zip(titles["an_id"], titles["title"], strict=True)),
+                          pending_roles=frozenset(pending.pending_roles(conn)))
 
 
 def plan_opportunities(conn: Any, run_id: str, masters: Mapping[str, str]) -> tuple[list[dict], list[dict]]:
