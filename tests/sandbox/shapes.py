@@ -11,8 +11,11 @@ Paths read like ``_embedded.osdi:forms[]._links.self`` (``[]``: any list item).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,11 +59,12 @@ class Shape:
     extra: set[str] = field(default_factory=set)
     nullable: set[str] = field(default_factory=set)
     opaque: set[str] = field(default_factory=set)
+    values: set[str] = field(default_factory=set)  # paths whose value itself must be the recorded one
 
     @classmethod
     def of(cls, spec: dict[str, Any] | None) -> Shape:
         spec = spec or {}
-        return cls(*(set(spec.get(k, ())) for k in ("optional", "extra", "nullable", "opaque")))
+        return cls(*(set(spec.get(k, ())) for k in ("optional", "extra", "nullable", "opaque", "values")))
 
 
 def _kind(value: Any) -> str:
@@ -83,6 +87,8 @@ def differences(recorded: Any, actual: Any, shape: Shape | None = None, path: st
         return [] if path in shape.nullable else [f"{where}: null where {_kind(recorded)} was recorded"]
     if _kind(recorded) != _kind(actual):
         return [f"{where}: {_kind(actual)} where {_kind(recorded)} was recorded"]
+    if path in shape.values and recorded != actual:
+        return [f"{where}: {actual!r} where {recorded!r} was recorded"]
     if isinstance(recorded, dict):
         if path in shape.opaque:
             return []
@@ -154,14 +160,54 @@ class Recorded:
         return differences(self.body, actual, self.shape)
 
 
+def xml_shape(text: str | bytes) -> dict[str, Any]:
+    """An XML document as nested dicts of local element names; a leaf is its text, None when ``xsi:nil``."""
+    def convert(element: ET.Element) -> Any:
+        children = list(element)
+        if not children:
+            nil = any(k.endswith("}nil") and v == "true" for k, v in element.attrib.items())
+            return None if nil else (element.text or "")
+        out: dict[str, Any] = {}
+        for child in children:
+            name = child.tag.rsplit("}", 1)[-1]
+            value = convert(child)
+            if name in out:
+                out[name] = [*out[name], value] if isinstance(out[name], list) else [out[name], value]
+            else:
+                out[name] = value
+        return out
+    root = ET.fromstring(text.strip() if isinstance(text, str) else text)
+    return {root.tag.rsplit("}", 1)[-1]: convert(root)}
+
+
+def csv_shape(text: str) -> dict[str, Any]:
+    """A CSV body as its header: what a structural comparison can say about rows of data."""
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    return {"header": rows[0] if rows else []}
+
+
+def body_shape(content_type: str, text: str) -> Any:
+    """The comparable form of a response body, by its content type."""
+    if "xml" in content_type:
+        return xml_shape(text)
+    if "csv" in content_type:
+        return csv_shape(text)
+    return json.loads(text) if text else None
+
+
 def load(folder: str) -> list[Recorded]:
     out = []
     for file in sorted((RECORDED / folder).glob("*.json")):
         data = json.loads(file.read_text(encoding="utf-8"))
         source = data["_source"]
         assert source, f"{file.name} names no source"
+        body = data.get("body")
+        if "body_xml" in data:
+            body = xml_shape(data["body_xml"])
+        elif "body_csv" in data:
+            body = csv_shape(data["body_csv"])
         out.append(Recorded(file.stem, source if isinstance(source, list) else [source], data["request"],
-                            data["status"], data.get("body"), Shape.of(data.get("_shape")),
+                            data["status"], body, Shape.of(data.get("_shape")),
                             data.get("content_type"), data.get("headers", [])))
     return out
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..http import Request, Response
 from .errors import SfError, not_found
-from .ids import make_id, parse_datetime, sf_datetime
+from .ids import make_id, parse_datetime, sf_datetime, well_formed
 
 if TYPE_CHECKING:
     from .server import SalesforceApp
@@ -108,7 +108,7 @@ class Rest:
             result = soql.execute(soql.parse(text), self.store, include_deleted=kind == "queryAll",
                                   now=self.store.now())
         except soql.SoqlError as exc:
-            raise SfError(exc.error_code, exc.message) from None
+            raise SfError(exc.error_code, exc.message, about_record=False) from None
         if result.count is not None:
             return Response.json({"totalSize": result.total_size, "done": True, "records": []})
         with self._cursor_lock:
@@ -393,7 +393,7 @@ class Rest:
 
         def apply(record_id: str) -> dict[str, Any]:
             obj = self.store.schema.for_id(record_id)
-            if obj is None:
+            if obj is None or not well_formed(record_id):
                 raise SfError("MALFORMED_ID", f"malformed id {record_id}")
             self.store.delete(obj.name, record_id)
             return {"id": record_id}
