@@ -83,6 +83,29 @@ def _bulk_query(sandbox: SalesforceSandbox, http: requests.Session) -> dict[str,
     return steps
 
 
+def _bulk1(sandbox: SalesforceSandbox, http: requests.Session) -> dict[str, requests.Response]:
+    """Bulk API 1.0 as simple-salesforce drives it for Airflow: JSON job, one batch, closed."""
+    base = f"{sandbox.url}/services/async/59.0/job"
+    token = http.headers["Authorization"].split()[-1]
+    headers = {"X-SFDC-Session": token, "Content-Type": "application/json"}
+    session = sandbox.session()
+    steps = {"create": session.post(base, json={"operation": "insert", "object": "Contact", "contentType": "JSON"},
+                                    headers=headers, timeout=10)}
+    job = steps["create"].json()["id"]
+    steps["batch"] = session.post(f"{base}/{job}/batch", json=[{"LastName": "Bulk"}, {"FirstName": "NoLast"}],
+                                  headers=headers, timeout=10)
+    batch = steps["batch"].json()["id"]
+    steps["close"] = session.post(f"{base}/{job}", json={"state": "Closed"}, headers=headers, timeout=10)
+    deadline = time.monotonic() + 10
+    while True:
+        steps["batch info"] = session.get(f"{base}/{job}/batch/{batch}", headers=headers, timeout=10)
+        if steps["batch info"].json()["state"] in ("Completed", "Failed") or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    steps["result"] = session.get(f"{base}/{job}/batch/{batch}/result", headers=headers, timeout=10)
+    return steps
+
+
 def _poll(http: requests.Session, url: str) -> requests.Response:
     deadline = time.monotonic() + 10
     while True:
@@ -94,7 +117,8 @@ def _poll(http: requests.Session, url: str) -> requests.Response:
 
 @pytest.fixture(scope="module")
 def flows(sandbox: SalesforceSandbox, http: requests.Session) -> dict[str, dict[str, requests.Response]]:
-    return {"bulk2 ingest": _bulk_ingest(sandbox, http), "bulk2 query": _bulk_query(sandbox, http)}
+    return {"bulk2 ingest": _bulk_ingest(sandbox, http), "bulk2 query": _bulk_query(sandbox, http),
+            "bulk1": _bulk1(sandbox, http)}
 
 
 def _replay(recorded: shapes.Recorded, sandbox: SalesforceSandbox, http: requests.Session,

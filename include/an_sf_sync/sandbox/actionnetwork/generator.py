@@ -246,6 +246,10 @@ def _actions(rng: random.Random, new_id: _Ids, counts: dict[str, int], start: in
             elif kind == "fundraising_pages":
                 if n == 1:
                     fields["origin_system"] = "ActBlue"
+            elif kind == "event_campaigns" and not api_created:
+                fields.update(host_pitch="Hosting is easy: we send you everything you need.",
+                              host_instructions="<p>Download the host toolkit.</p>",
+                              host_url=f"{fields['browser_url']}/host")
             elif kind == "advocacy_campaigns":
                 fields.update(type="email", targets="City Council")
             if kind == "event_campaigns":

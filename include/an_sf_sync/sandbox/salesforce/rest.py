@@ -61,6 +61,12 @@ def allow_save(request: Request) -> bool:
     return "allowsave=true" in header
 
 
+# limits every edition reports that the sandbox never uses up (from the documented example)
+STATIC_LIMITS = (("DailyAsyncApexExecutions", 250_000), ("DailyStreamingApiEvents", 10_000),
+                 ("DailyWorkflowEmails", 405), ("HourlyDashboardRefreshes", 200), ("HourlyTimeBasedWorkflow", 50),
+                 ("MassEmail", 10), ("StreamingApiConcurrentClients", 20))
+
+
 class Rest:
     def __init__(self, app: SalesforceApp) -> None:
         self.app, self.store = app, app.store
@@ -326,6 +332,7 @@ class Rest:
             "FileStorageMB": limit(1_024),
             "ConcurrentAsyncGetReportInstances": limit(200),
             "SingleEmail": limit(5_000),
+            **{name: limit(maximum) for name, maximum in STATIC_LIMITS},
         })
 
     # ---------------------------------------------------------------------------- collections
