@@ -5,7 +5,8 @@ strings, link routes) and, for lists, every actual item against the recorded ite
 file (``tests/sandbox/recorded/**.json``) holds the payload under ``body`` and says where it came
 from under ``_source``; its ``_shape`` lists the paths real data leaves out at times
 (``optional``), keys the sandbox may add (``extra``, each with a reason in ``_notes``), paths that
-may be null (``nullable``) and maps whose keys are data (``opaque``: only the type is compared).
+may be null (``nullable``), maps whose keys are data (``opaque``: only the type is compared) and
+the few values that are the point of the exchange (``values``, e.g. a job's ``state``).
 Paths read like ``_embedded.osdi:forms[]._links.self`` (``[]``: any list item).
 """
 
@@ -55,6 +56,8 @@ def route(url: str) -> str:
 
 @dataclass
 class Shape:
+    """Where real payloads vary, by path (see the module docstring)."""
+
     optional: set[str] = field(default_factory=set)
     extra: set[str] = field(default_factory=set)
     nullable: set[str] = field(default_factory=set)
