@@ -130,8 +130,7 @@ def participation(api: str, r: Participation) -> dict[str, Any]:
         doc["action_network:referrer_data"] = NO_REFERRER
     payment = doc.get("payment")
     if isinstance(payment, dict) and "reference_number" not in payment:
-        doc["payment"] = {"method": payment.get("method"), "reference_number": r.id,
-                          **{k: v for k, v in payment.items() if k != "method"}}
+        doc["payment"] = {**payment, "reference_number": r.id}
     person_href = f"{api}/people/{r.person_id}"
     if r.kind == "taggings":
         links = {"self": link(f"{api}/tags/{r.parent_id}/taggings/{r.id}"),

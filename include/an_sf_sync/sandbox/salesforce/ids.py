@@ -55,8 +55,8 @@ def key15(value: str) -> str | None:
 
 
 def well_formed(value: str) -> bool:
-    """15 or 18 alphanumerics, and an 18-character Id's checksum matches (else Salesforce says MALFORMED_ID)."""
-    return key15(value) is not None and (len(value) == 15 or value[15:] == checksum(value[:15]))
+    """15 or 18 alphanumerics, and an 18-character Id's checksum matches, in any case (else MALFORMED_ID)."""
+    return key15(value) is not None and (len(value) == 15 or value[15:].upper() == checksum(value[:15]))
 
 
 def to18(value: str) -> str:
