@@ -66,7 +66,6 @@ class Job:
     def info(self, user_id: str) -> dict[str, Any]:
         """Get Job Info: the job with its type and processing counters."""
         out = self.brief(user_id)
-        out.pop("contentUrl", None)
         out.update(jobType="V2Query" if self.is_query else "V2Ingest", lineEnding=self.line_ending,
                    columnDelimiter=self.column_delimiter, numberRecordsProcessed=self.processed, retries=0,
                    totalProcessingTime=int(self.seconds * 1000))
@@ -209,14 +208,14 @@ class Bulk2:
         elif state == "UploadComplete" and not is_query:
             if job.state != "Open":
                 raise _job_state_error(f"Job is not Open: {job.state}")
-            job.state, job.modstamp = "UploadComplete", self.store.now()
-            answer = job.brief(self.store.user_id)  # taken before processing starts: it says UploadComplete
-            threading.Thread(target=self._process, args=(job,), daemon=True).start()
-            return Response.json(answer)
+            job.state = "UploadComplete"
         else:
             raise _job_state_error(f"Invalid state change: {state}")
         job.modstamp = self.store.now()
-        return Response.json(job.brief(self.store.user_id))
+        answer = job.brief(self.store.user_id)  # taken before processing starts: closing says UploadComplete
+        if job.state == "UploadComplete":
+            threading.Thread(target=self._process, args=(job,), daemon=True).start()
+        return Response.json(answer)
 
     def delete(self, request: Request, is_query: bool) -> Response:
         job = self._job(request, is_query)
