@@ -92,6 +92,14 @@ class FieldDef:
             "extraTypeInfo": ("plaintextarea" if self.type == "textarea"
                               else "personname" if self.name == "Name" else None),
             "defaultValue": self.default, "inlineHelpText": None,
+            "aggregatable": self.filterable and self.type not in ("textarea",), "calculatedFormula": None,
+            "cascadeDelete": False, "compoundFieldName": None, "controllerName": None, "defaultValueFormula": None,
+            "dependentPicklist": False, "deprecatedAndHidden": False, "displayLocationInDecimal": False,
+            "encrypted": False, "filteredLookupInfo": None, "highScaleNumber": False, "mask": None, "maskType": None,
+            "namePointing": False, "permissionable": self.nillable and not self.calculated,
+            "polymorphicForeignKey": False, "queryByDistance": False, "referenceTargetField": None,
+            "relationshipOrder": None, "restrictedDelete": False, "searchPrefilterable": False,
+            "writeRequiresMasterRead": False,
         }
 
 
