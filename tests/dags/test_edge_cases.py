@@ -8,7 +8,10 @@ changes).
 
 from __future__ import annotations
 
+import json
 import time
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -213,3 +216,75 @@ def test_a_contact_holding_an_activists_other_address_is_reported_never_linked(o
                         ).json()["_embedded"]["osdi:people"]
     assert [p["identifiers"] for p in people] == [activist["identifiers"]]  # no second activist
     assert org.writes(org.run()) == []
+
+
+def test_over_long_values_are_cut_to_fit_reported_and_never_echo_back(org):
+    long_first, long_city = "Maximiliana-Theodora-Wilhelmina-Josephine", "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch"
+    org.put(BOB, {"given_name": long_first, "postal_addresses": [{"locality": long_city}]})
+    run = org.run()
+    bob = org.link(BOB)[0]
+    contact = org.contact(bob)
+    assert (contact["FirstName"], contact["MailingCity"]) == (long_first[:40].rstrip("-"), long_city[:40])
+    assert (BOB, "VALUE_TRUNCATED") in org.rejects(run)
+    with org.staging.connect() as conn:
+        assert conn.execute("SELECT DISTINCT status FROM sync.rejects WHERE reason_code = 'VALUE_TRUNCATED'"
+                            ).fetchall() == [("resolved",)]  # a note, not a problem to fix
+    org.sf.Contact.update(bob, {"MailingState": "NY"})  # the Contact changes: its cut values are not edits
+    org.run()
+    activist = org.activist(BOB)
+    assert (activist["given_name"], activist["postal_addresses"][0]["locality"]) == (long_first, long_city)
+    assert activist["postal_addresses"][0]["region"] == "NY"
+    assert org.writes(org.run()) == []
+
+
+def test_a_record_salesforce_refuses_waits_with_its_reason_and_is_retried(org):
+    org.run()
+    bob = org.link(BOB)[0]
+    org.put(BOB, {"postal_addresses": [{"locality": "Leeds"}]})
+    org.sf_sandbox.app.knobs.add_fault(Fault(status=200, path="/composite/sobjects$", method="PATCH", body=json.dumps([
+        {"id": bob, "success": False, "errors": [{"statusCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+                                                  "message": "Mailing city needs a state", "fields": []}]}])))
+    run = org.run()
+    assert (BOB, "FIELD_CUSTOM_VALIDATION_EXCEPTION") in org.rejects(run)
+    assert org.contact(bob)["MailingCity"] is None
+    org.run()  # the next run tries again, on its own
+    assert org.contact(bob)["MailingCity"] == "Leeds"
+    with org.staging.connect() as conn:
+        assert conn.execute("SELECT status FROM sync.rejects WHERE reason_code = 'FIELD_CUSTOM_VALIDATION_EXCEPTION'"
+                            ).fetchall() == [("resolved",)]
+        assert conn.execute("SELECT count(*) FROM sync.pending").fetchone() == (0,)
+    assert org.writes(org.run()) == []
+
+
+def test_a_custom_field_that_cannot_sync_is_skipped_and_everything_else_syncs(org, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_VAR_AN_SF_SYNC_CUSTOM_FIELDS", json.dumps(["employer", "Join Date", "missing"]))
+    org.put(BOB, {"custom_fields": {"employer": "Acme", "Join Date": "2020", "missing": "x"}})
+    run = org.run()
+    assert org.contact(org.link(BOB)[0])["Employer__c"] == "Acme"
+    with org.staging.connect() as conn:
+        summary, = conn.execute("SELECT summary FROM sync.runs WHERE run_id = %s", (run.run_id,)).fetchone()
+    warnings = "\n".join(summary["setup_warnings"])
+    assert "'Join Date' has a space in its name" in warnings and "no field missing__c" in warnings
+
+
+def test_donation_dates_keep_their_day_in_the_orgs_time_zone(org):
+    org.sf_sandbox.app.store.set_org_time_zone("America/New_York")
+    org.an_sandbox.app.store.load_records({
+        "fundraising_pages": [{"id": "fp-eoy", "title": "Year-end appeal", "api_created": True}],
+        "donations": [{"person_id": ADA, "fundraising_page_id": "fp-eoy", "amount": "50.00",
+                       "created_date": "2027-01-01T01:30:00Z",  # 8:30 pm on New Year's Eve in New York
+                       "recipients": [{"display_name": "Us", "amount": "50.00"}]}]})
+    org.run()
+    ada = org.link(ADA)[0]
+    eve, = org.sf.query("SELECT CloseDate FROM Opportunity WHERE Amount = 50")["records"]
+    assert eve["CloseDate"] == "2026-12-31"
+    with org.staging.connect() as conn:
+        account = conn.execute("SELECT record_id FROM sync.masters WHERE kind = 'sf_donations_account'").fetchone()[0]
+    gift = org.sf.Opportunity.create({"Name": "Pledge", "AccountId": account, "StageName": "Closed Won",
+                                      "CloseDate": "2026-12-31", "Amount": 70})["id"]
+    org.sf.OpportunityContactRole.create({"OpportunityId": gift, "ContactId": ada, "Role": "Donor", "IsPrimary": True})
+    org.run()
+    donation, = [d for d in org.an.get(f"{org.an_url}donations").json()["_embedded"]["osdi:donations"]
+                 if f"salesforce:{gift}" in d["identifiers"]]
+    made = datetime.fromisoformat(donation["created_date"].replace("Z", "+00:00"))
+    assert made.astimezone(ZoneInfo("America/New_York")).date() == date(2026, 12, 31)

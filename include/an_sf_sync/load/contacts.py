@@ -26,12 +26,15 @@ PAIRS_PER_CHUNK = 20_000  # a chunk's plan rows and payloads are what the load h
 
 
 def sf_contact(fields: dict[str, Any], payload: dict[str, Any], custom: dict[str, str],
-               create: bool) -> dict[str, Any]:
+               create: bool, lengths: dict[str, int] | None = None) -> dict[str, Any]:
     """Our field names -> Salesforce Contact fields (no ZIP: no postal code; no last name: the email).
 
     ``payload`` carries the pair's merged ``email`` and ``last_name``: an email change rewrites the
-    LastName only while the activist has no last name (the fallback follows the email).
+    LastName only while the activist has no last name (the fallback follows the email). Values are
+    cut to the fields' ``lengths`` (reconcile reported each cut).
     """
+    lengths = lengths or {}
+    fields = {name: rules.fit(value, lengths.get(name)) for name, value in fields.items()}
     record: dict[str, Any] = {}
     for name, value in fields.items():
         if name.startswith("cf:"):
@@ -40,7 +43,8 @@ def sf_contact(fields: dict[str, Any], payload: dict[str, Any], custom: dict[str
             record[rules.SF_CONTACT_FIELDS[name]] = value
     last = fields["last_name"] if "last_name" in fields else payload.get("last_name")
     if "last_name" in fields or ("email" in fields and not last):
-        record["LastName"] = rules.sf_last_name(last, fields.get("email", payload.get("email")))
+        record["LastName"] = rules.fit(rules.sf_last_name(last, fields.get("email", payload.get("email"))),
+                                       lengths.get("last_name"))
     return record
 
 
@@ -59,15 +63,16 @@ def load_contacts(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[st
     with store.connect() as conn:
         first, last = conn.execute("SELECT min(pair_id), max(pair_id) FROM staging.plan WHERE run_id = %s"
                                    " AND step = %s AND status IN ('pending', 'attempting')", (run_id, STEP)).fetchone()
+    lengths = state.get_setting(store, "contact_lengths", {}) or {}
     if first is not None:
         for start in range(first, last + 1, PAIRS_PER_CHUNK):
-            _load_chunk(store, run_id, an, sf, masters, custom, (start, start + PAIRS_PER_CHUNK))
+            _load_chunk(store, run_id, an, sf, masters, custom, lengths, (start, start + PAIRS_PER_CHUNK))
     with store.connect() as conn:
         return Outcomes.counts(state.pending_ops(conn, run_id, STEP, payloads="none"))
 
 
 def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, str], custom: dict[str, str],
-                pairs: tuple[int, int]) -> None:
+                lengths: dict[str, int], pairs: tuple[int, int]) -> None:
     with store.connect() as conn:  # the links' payloads are read at the end, when they are committed
         ops = state.pending_ops(conn, run_id, STEP, payloads="writes", pairs=pairs)
     todo = ops[ops["status"].isin(["pending", "attempting"])]
@@ -82,12 +87,12 @@ def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, st
     # 1. Salesforce Contacts: new ones upserted on the external id, known ones updated by Id.
     creates = rows("to_salesforce", "create")
     _sf(out, creates, "contact", results, lambda: sf.write("Contact", [
-        {**sf_contact(p["fields"], p, custom, create=True), rules.EXTERNAL_ID_FIELD: a}
+        {**sf_contact(p["fields"], p, custom, create=True, lengths=lengths), rules.EXTERNAL_ID_FIELD: a}
         for p, a in zip(creates["payload"], creates["an_id"], strict=True)],
         operation="upsert", external_id_field=rules.EXTERNAL_ID_FIELD))
     updates = rows("to_salesforce", "update")
     _sf(out, updates, "contact", results, lambda: sf.write("Contact", [
-        {"Id": s, **sf_contact(p["fields"], p, custom, create=False)}
+        {"Id": s, **sf_contact(p["fields"], p, custom, create=False, lengths=lengths)}
         for p, s in zip(updates["payload"], updates["sf_id"], strict=True)], operation="update"))
 
     # 2. Action Network people, one request each, side by side under the client's rate limit.

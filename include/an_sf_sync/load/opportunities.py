@@ -153,7 +153,7 @@ def _donations(store: Any, run_id: str, out: Outcomes, todo: pd.DataFrame, resul
         if found is None:
             found = an.record_donation(
                 page_id, op.payload["amount"], person_id=person, recurring_period=op.payload.get("period"),
-                created_date=datetime.fromisoformat(op.payload["date"]).replace(tzinfo=UTC),
+                created_date=_instant(op.payload["date"]),
                 identifiers=[identifier])
         return found["an_id"]
 
@@ -213,3 +213,9 @@ def _commit_links(store: Any, run_id: str) -> None:
 def _text_id(value: Any) -> str | None:
     """A plan row's record id (missing ids come back from pandas as None or NaN)."""
     return value if isinstance(value, str) else None
+
+
+def _instant(text: str) -> datetime:
+    """A planned donation date: an instant (naive ones, from plans made before time zones, are UTC)."""
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

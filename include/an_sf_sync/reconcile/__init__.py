@@ -40,7 +40,7 @@ def _texts(values: Any) -> list[str]:
 
 
 def contact_inputs(conn: Any, run_id: str, subscribers: str | None, custom: dict[str, str],
-                   duplicate_rule: str) -> ContactInputs:
+                   duplicate_rule: str, lengths: dict[str, int] | None = None) -> ContactInputs:
     """Build the contact reconcile's frames for ``run_id`` from staging and sync state."""
     an = state.frame(conn, "SELECT an_id, email, email_status, given_name AS first_name, family_name AS last_name,"
                            " street, city, state, postal_code, custom_fields, modified_date AS modified"
@@ -83,20 +83,20 @@ def contact_inputs(conn: Any, run_id: str, subscribers: str | None, custom: dict
     losers = frozenset(state.frame(conn, "SELECT sf_id FROM sync.duplicates")["sf_id"])
     return ContactInputs(an=an, sf=sf, links=links, an_index=an_index, sf_index=sf_index,
                          other_emails=other_emails, losers=losers, custom_fields=tuple(custom),
-                         duplicate_rule=duplicate_rule)
+                         duplicate_rule=duplicate_rule, sf_lengths=dict(lengths or {}))
 
 
-def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str) -> dict[str, int]:
+def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str, time_zone: str = "UTC") -> dict[str, int]:
     """Plan every step of ``run_id``; returns counts of planned operations and rejects."""
     masters = state.masters(store)
     custom = state.get_setting(store, "custom_fields", {}) or {}
     with store.connect() as conn:
         restaged = pending.restage(conn, run_id)
         state.refresh_mirrors(conn, run_id, masters.get("sf_subscribers_campaign"))
-        plan = reconcile_contacts(contact_inputs(conn, run_id, masters.get("sf_subscribers_campaign"),
-                                                 custom, duplicate_rule))
+        plan = reconcile_contacts(contact_inputs(conn, run_id, masters.get("sf_subscribers_campaign"), custom,
+                                                 duplicate_rule, state.get_setting(store, "contact_lengths", {})))
         campaign_ops, campaign_rejects = plan_campaigns(conn, run_id, masters)
-        opportunity_ops, opportunity_rejects = plan_opportunities(conn, run_id, masters)
+        opportunity_ops, opportunity_rejects = plan_opportunities(conn, run_id, masters, time_zone)
         counts = {"contacts": state.replace_plan(conn, run_id, "contacts", plan.ops, "contact"),
                   "campaigns": state.replace_plan(conn, run_id, "campaigns", campaign_ops, "campaign"),
                   "opportunities": state.replace_plan(conn, run_id, "opportunities", opportunity_ops,

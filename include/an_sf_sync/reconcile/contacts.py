@@ -48,6 +48,7 @@ class ContactInputs:
         default_factory=lambda: pd.DataFrame(columns=["an_id", "email_key"]))
     losers: frozenset[str] = frozenset()  # contacts already reported as duplicates
     custom_fields: tuple[str, ...] = ()  # Action Network custom field names
+    sf_lengths: dict[str, int] = field(default_factory=dict)  # field -> Salesforce length (values are cut to it)
     duplicate_rule: str = "oldest"
 
 
@@ -225,13 +226,14 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
     status_by_an = status_by_an[~status_by_an.index.duplicated(keep="last")]
     live_keys = index.loc[~index["is_deleted"], ["sf_id", "email_key"]]
     _plan_pairs(plan, pd.DataFrame(pairs, columns=["an_id", "sf_id", "kind"]).drop_duplicates(["an_id"]),
-                an, sf, links, status_by_an, names, live_keys)
-    _plan_creates(plan, creates_sf, creates_an, names)
+                an, sf, links, status_by_an, names, live_keys, inputs.sf_lengths)
+    _plan_creates(plan, creates_sf, creates_an, names, inputs.sf_lengths)
     return plan
 
 
 def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd.DataFrame,
-                links: pd.DataFrame, status_by_an: pd.Series, names: list[str], live_keys: pd.DataFrame) -> None:
+                links: pd.DataFrame, status_by_an: pd.Series, names: list[str], live_keys: pd.DataFrame,
+                lengths: dict[str, int]) -> None:
     if pairs.empty:
         return
     pairs = pairs.drop_duplicates(["sf_id"]).reset_index(drop=True)
@@ -264,16 +266,21 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
         if name == "last_name":
             sf_cur = sf_cur.where(~damaged, b)
         same = _same_email if name == "email" else _same
-        an_ch, sf_ch = ~same(an_cur, b), ~same(sf_cur, b)
+
+        def fitted(values: pd.Series, limit: int | None = lengths.get(name)) -> pd.Series:
+            """What Salesforce holds of ``values``: a longer value was cut to its field's length."""
+            return values.map(lambda v: rules.fit(v, limit)) if limit else values
+
+        an_ch, sf_ch = ~same(an_cur, b), ~same(sf_cur, fitted(b))
         later = np.where(an_later, an_cur, sf_cur)
-        settled = np.where(same(an_cur, sf_cur), an_cur, later)
+        settled = np.where(same(fitted(an_cur), sf_cur), an_cur, later)
         merged = np.where(an_ch & ~sf_ch, an_cur, np.where(sf_ch & ~an_ch, sf_cur, np.where(an_ch & sf_ch, settled, b)))
         # first match: an empty value takes the other side's; otherwise the later record wins
         first = np.where(~an_known, sf_cur, np.where(~sf_fields_known, an_cur,
                          np.where(an_cur.isna(), sf_cur, np.where(sf_cur.isna(), an_cur, settled))))
         t = pd.Series(np.where(linked, merged, first), dtype=object)
         target[name] = t
-        for i in np.flatnonzero(linked & an_ch & sf_ch & ~same(an_cur, sf_cur)):
+        for i in np.flatnonzero(linked & an_ch & sf_ch & ~same(fitted(an_cur), sf_cur)):
             plan.conflicts.append({
                 "an_id": pairs.at[i, "an_id"], "sf_id": pairs.at[i, "sf_id"], "field": name,
                 "an_value": rules.text_value(an_cur.iat[i]), "sf_value": rules.text_value(sf_cur.iat[i]),
@@ -281,7 +288,7 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
                 "an_modified": a["modified"].iat[i], "sf_modified": s["modified"].iat[i]})
         sf_known_now = sf_fields_known | linked
         an_known_now = an_known | linked
-        to_sf[name] = ~same(t, sf_held) & (sf_known_now | t.notna().to_numpy())
+        to_sf[name] = ~same(fitted(t), sf_held) & (sf_known_now | t.notna().to_numpy())
         to_an[name] = ~same(t, an_cur) & (an_known_now | t.notna().to_numpy())
 
     # subscription
@@ -323,6 +330,7 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
                 f"Contact {sf_id} is in the {rules.SUBSCRIBERS_CAMPAIGN!r} campaign, but activist {an_id} "
                 "reported Action Network email as spam, so they were not re-subscribed automatically."))
         sf_changes = {n: values[n] for n in names if to_sf[n][i]}
+        _report_cuts(plan, an_id, sf_id, sf_changes, lengths)
         base_values = {**values, "subscribed": bool(sub[i])}
         holders = holders_of.get(rules.email_key(values["email"]), set()) - {sf_id} if "email" in sf_changes else ()
         if holders:
@@ -350,9 +358,11 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
                      {"email": values["email"]}, pair)
 
 
-def _plan_creates(plan: ContactPlan, creates_sf: pd.DataFrame, creates_an: pd.DataFrame, names: list[str]) -> None:
+def _plan_creates(plan: ContactPlan, creates_sf: pd.DataFrame, creates_an: pd.DataFrame, names: list[str],
+                  lengths: dict[str, int]) -> None:
     for row in creates_sf.to_dict("records"):
         values = {n: _py(row.get(n)) for n in names}
+        _report_cuts(plan, row["an_id"], None, values, lengths)
         subscribed = rules.is_subscribed(row["email_status"])
         pair = plan.add("local", "link", row["an_id"], None, {
             "base": {**values, "subscribed": subscribed}, "email_key": row["email_key"]})
@@ -364,6 +374,17 @@ def _plan_creates(plan: ContactPlan, creates_sf: pd.DataFrame, creates_an: pd.Da
         pair = plan.add("local", "link", None, row["sf_id"], {
             "base": {**values, "subscribed": True}, "email_key": row["email_key"]})
         plan.add("to_actionnetwork", "create", None, row["sf_id"], {"fields": values}, pair)
+
+
+def _report_cuts(plan: ContactPlan, an_id: str, sf_id: str | None, values: dict, lengths: dict[str, int]) -> None:
+    """A note for each value longer than its Salesforce field: it is sent cut to fit, never refused."""
+    for name, value in values.items():
+        if (cut := rules.fit(value, lengths.get(name))) != value:
+            plan.rejects.append(_reject(
+                "actionnetwork", "person", an_id, "VALUE_TRUNCATED",
+                f"The {name.removeprefix('cf:').replace('_', ' ')} of activist {an_id} is longer than Salesforce's "
+                f"{lengths[name]} characters, so Contact {sf_id or '(new)'} got {cut!r}; the full value stays in "
+                "Action Network, and is not overwritten by the shortened one. Nothing to do."))
 
 
 def _py(value: object) -> object:
