@@ -260,17 +260,17 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
         an_v = a[name] if name in a else pd.Series([None] * len(pairs))
         sf_v = s[name] if name in s else pd.Series([None] * len(pairs))
         b = base[name]
-        an_cur = an_v.where(an_known, b).astype(object)
-        sf_cur = sf_v.where(sf_fields_known, b).astype(object)
-        sf_held = held[name] = sf_cur  # what Salesforce holds, against which a write is decided
-        if name == "last_name":
-            sf_cur = sf_cur.where(~damaged, b)
         same = _same_email if name == "email" else _same
 
         def fitted(values: pd.Series, limit: int | None = lengths.get(name)) -> pd.Series:
             """What Salesforce holds of ``values``: a longer value was cut to its field's length."""
             return values.map(lambda v: rules.fit(v, limit)) if limit else values
 
+        an_cur = an_v.where(an_known, b).astype(object)
+        sf_cur = sf_v.where(sf_fields_known, fitted(b)).astype(object)
+        sf_held = held[name] = sf_cur  # what Salesforce holds, against which a write is decided
+        if name == "last_name":
+            sf_cur = sf_cur.where(~damaged, fitted(b))
         an_ch, sf_ch = ~same(an_cur, b), ~same(sf_cur, fitted(b))
         later = np.where(an_later, an_cur, sf_cur)
         settled = np.where(same(fitted(an_cur), sf_cur), an_cur, later)
