@@ -149,7 +149,12 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
                 f"{row.email!r}); as in Action Network's own sync this stops syncing the Contact. Change it "
                 "back to resume, or change the email in Action Network instead."))
     deleted = set(sf.loc[sf["is_deleted"], "sf_id"])
-    inactive = set(links.loc[links["state"] != "active", "sf_id"]) | stopped | deleted
+    # A Contact restored from the Recycle Bin, or whose email was changed back, resumes its pair
+    # (linking it again makes it active).
+    states = link_by_sf.loc[linked_sf["sf_id"], "state"].to_numpy()
+    resumed = set(linked_sf.loc[~linked_sf["member_only"].to_numpy() & ((states == "sf_deleted") | (states == "stopped")),
+                                "sf_id"]) - stopped
+    inactive = (set(links.loc[links["state"] != "active", "sf_id"]) - resumed) | stopped | deleted
     inactive_an = set(links.loc[links["sf_id"].isin(inactive), "an_id"])
 
     unlinked_sf = live[~live["sf_id"].isin(link_by_sf.index)]

@@ -26,12 +26,16 @@ KINDS = {"an_people": "an_id", "sf_contacts": "sf_id", "an_participations": "an_
 # pending record is an API's refusal, retried with backoff.
 DEPENDENCIES = frozenset({"DONOR_NOT_SYNCED", "DONOR_NOT_SUBSCRIBED", "PERSON_NOT_SYNCED", "CONTACT_NOT_SYNCED",
                           "NOT_IN_SUBSCRIBERS_CAMPAIGN", "BLOCKED", "EMAIL_HELD_BY_ANOTHER_CONTACT",
-                          "CAMPAIGN_DELETED_IN_SALESFORCE"})
+                          "CAMPAIGN_DELETED_IN_SALESFORCE", "SYNC_STOPPED"})
 # Reconcile's own rejects that wait on another record (load failures always do): code -> kind
 WAITING = {"DONOR_NOT_SYNCED": "sf_opportunities", "DONOR_NOT_SUBSCRIBED": "sf_opportunities",
-           "EMAIL_HELD_BY_ANOTHER_CONTACT": "an_people"}
+           "EMAIL_HELD_BY_ANOTHER_CONTACT": "an_people", "SYNC_STOPPED": "an_people"}
 # Rejects that report a repair, not a problem: resolved as they are written
 NOTES = frozenset({"LAST_NAME_REPAIRED", "VALUE_TRUNCATED"})
+# Rejects reported once, when a state begins: a later run that sees the record without them has
+# not fixed anything. They are resolved when the state ends (the pair or Campaign is active again).
+STATES = {"EMAIL_CHANGED_IN_SALESFORCE": "contact", "CONTACT_DELETED_IN_SALESFORCE": "contact",
+          "CAMPAIGN_DELETED_IN_SALESFORCE": "campaign", "DUPLICATE_EMAIL": None}
 MAX_PAUSE_HOURS = 24
 
 
@@ -94,14 +98,23 @@ def settle(conn: psycopg.Connection, run_id: str) -> dict[str, int]:
         "UPDATE sync.rejects old SET status = 'superseded' FROM sync.rejects new WHERE old.status = 'open'"
         " AND old.run_id <> %(run)s AND new.run_id = %(run)s AND (new.source, new.object, new.record_id,"
         " new.reason_code) = (old.source, old.object, old.record_id, old.reason_code)", {"run": run_id}).rowcount
+    sticky = [(code, obj) for code, obj in STATES.items()]
     resolved = conn.execute(
         "UPDATE sync.rejects old SET status = 'resolved', resolved_run = %(run)s, resolved_at = now()"
         " WHERE old.status = 'open' AND old.run_id <> %(run)s"
+        " AND (old.reason_code, old.object) <> ALL (SELECT * FROM unnest(%(codes)s::text[], %(objects)s::text[]))"
         " AND EXISTS (SELECT 1 FROM seen WHERE seen.id = coalesce(old.pending_id, old.record_id)"
         "             AND (old.pending_kind IS NULL OR seen.kind = old.pending_kind))"
         " AND NOT EXISTS (SELECT 1 FROM sync.rejects new WHERE new.run_id = %(run)s"
         "                 AND new.record_id = old.record_id AND new.reason_code = old.reason_code)",
-        {"run": run_id}).rowcount
+        {"run": run_id, "codes": [c for c, _ in sticky], "objects": [o or "contact" for _, o in sticky]}).rowcount
+    resolved += conn.execute(
+        "UPDATE sync.rejects r SET status = 'resolved', resolved_run = %(run)s, resolved_at = now()"
+        " WHERE r.status = 'open' AND ((r.object = 'contact' AND r.reason_code = ANY(%(contact)s) AND EXISTS"
+        "  (SELECT 1 FROM sync.contact_links l WHERE l.sf_id = r.record_id AND l.state = 'active'))"
+        " OR (r.object = 'campaign' AND r.reason_code = 'CAMPAIGN_DELETED_IN_SALESFORCE' AND EXISTS"
+        "  (SELECT 1 FROM sync.action_links l WHERE l.sf_id = r.record_id AND l.state = 'active')))",
+        {"run": run_id, "contact": [c for c, o in STATES.items() if o == "contact"]}).rowcount
     conn.execute("CREATE TEMP TABLE waiting (kind text, id text, code text) ON COMMIT DROP")
     rows = _waiting(conn, run_id)
     with conn.cursor() as cur, cur.copy("COPY waiting FROM STDIN") as copy:
