@@ -269,7 +269,14 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
 
         def fitted(values: pd.Series, limit: int | None = lengths.get(name)) -> pd.Series:
             """What Salesforce holds of ``values``: a longer value was cut to its field's length."""
-            return values.map(lambda v: rules.fit(v, limit)) if limit else values
+            if not limit:
+                return values
+            long = values.astype(object).str.len().gt(limit // 2).to_numpy()  # the few that may not fit
+            if not long.any():
+                return values
+            cut = values.astype(object).copy()
+            cut[long] = [rules.fit(v, limit) for v in cut[long]]
+            return cut
 
         an_cur = an_v.where(an_known, b).astype(object)
         sf_cur = sf_v.where(sf_fields_known, fitted(b)).astype(object)

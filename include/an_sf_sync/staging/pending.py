@@ -8,8 +8,9 @@ every later run's staging (``restage``), where reconcile and load treat it like 
 until it goes through. Dependencies are re-checked every run (that costs no API call); records an
 API refused are retried with a growing pause (next run, then 1, 3, 7, 15, at most 24 hours).
 
-Rejects are ``open`` until a run sees their record again without that problem (``resolved``), or
-a newer reject of the same problem replaces them (``superseded``) — see ``settle``.
+Rejects are ``open`` until a run sees their record again without that problem (``resolved``); a
+problem seen again is one row, the newest run's, which keeps the run it was first seen in
+(``first_run``) — see ``settle``.
 """
 
 from __future__ import annotations
@@ -87,17 +88,19 @@ def pending_roles(conn: psycopg.Connection) -> set[str]:
 
 
 def settle(conn: psycopg.Connection, run_id: str) -> dict[str, int]:
-    """After a run's loads: supersede repeated rejects, resolve the ones whose record went through,
-    and bring the queue up to date (records that went through leave it, new ones join it)."""
+    """After a run's loads: fold repeated rejects into this run's, resolve the ones whose record went
+    through, and bring the queue up to date (records that went through leave it, new ones join it)."""
     conn.execute("CREATE TEMP TABLE seen (kind text, id text) ON COMMIT DROP")
     for kind, id_column in KINDS.items():
         conn.execute(sql.SQL("INSERT INTO seen SELECT %s, {id} FROM {table} WHERE run_id = %s").format(
             id=sql.Identifier(id_column), table=sql.Identifier("staging", kind)), (kind, run_id))
     conn.execute("CREATE INDEX ON seen (id)")
-    superseded = conn.execute(
-        "UPDATE sync.rejects old SET status = 'superseded' FROM sync.rejects new WHERE old.status = 'open'"
-        " AND old.run_id <> %(run)s AND new.run_id = %(run)s AND (new.source, new.object, new.record_id,"
-        " new.reason_code) = (old.source, old.object, old.record_id, old.reason_code)", {"run": run_id}).rowcount
+    repeated = ("old.status = 'open' AND old.run_id <> %(run)s AND new.run_id = %(run)s AND (new.source,"
+                " new.object, new.record_id, new.reason_code) = (old.source, old.object, old.record_id, old.reason_code)")
+    conn.execute(f"UPDATE sync.rejects new SET first_run = coalesce(old.first_run, old.run_id) FROM sync.rejects old"
+                 f" WHERE {repeated}", {"run": run_id})
+    repeats = conn.execute(f"DELETE FROM sync.rejects old USING sync.rejects new WHERE {repeated}",
+                           {"run": run_id}).rowcount
     sticky = [(code, obj) for code, obj in STATES.items()]
     resolved = conn.execute(
         "UPDATE sync.rejects old SET status = 'resolved', resolved_run = %(run)s, resolved_at = now()"
@@ -139,7 +142,7 @@ def settle(conn: psycopg.Connection, run_id: str) -> dict[str, int]:
         ).format(id=sql.Identifier(id_column), table=sql.Identifier("staging", kind), related=sql.SQL(related)),
             {"kind": kind, "run": run_id, "dependencies": list(DEPENDENCIES), "max": MAX_PAUSE_HOURS}).rowcount
     waiting = conn.execute("SELECT count(*) FROM sync.pending").fetchone()[0]
-    return {"superseded": superseded, "resolved": resolved, "queued": queued, "pending": waiting}
+    return {"repeated": repeats, "resolved": resolved, "queued": queued, "pending": waiting}
 
 
 def _waiting(conn: psycopg.Connection, run_id: str) -> list[tuple[str, str, str]]:
