@@ -118,10 +118,13 @@ def notifiers(config: dict[str, Any]) -> list[Any]:
 def send(alert: Alert, context: dict[str, Any], config: dict[str, Any]) -> int:
     """Send ``alert`` through every configured notifier; returns how many took it."""
     log.warning("alert (%s) for run %s: %s %s", alert.kind, alert.run_id, alert.headline, " ".join(alert.details))
+    # Templates render in Airflow's default environment: the alert needs no DAG macros, and the DAG a
+    # callback gets under dag.test() is a serialized one, which has no template environment.
+    context = {**{k: v for k, v in context.items() if k != "dag"}, "alert": alert}
     sent = 0
     for notifier in notifiers(config):
         try:
-            notifier({**context, "alert": alert})
+            notifier(context)
             sent += 1
         except Exception:  # one broken channel must not silence the others
             log.exception("could not send the %s alert through %s", alert.kind, type(notifier).__name__)
