@@ -70,6 +70,7 @@ def _seed(conn):
         ("contacts", "contact", "to_salesforce", "create", "p2", None, {"fields": {"email": "b@x.org"}}),
         ("contacts", "contact", "to_salesforce", "subscribe", "p1", None, {}),
         ("contacts", "contact", "local", "link", "p1", None, {}),
+        ("contacts", "contact", "local", "link", "p5", "0035g00000AbCdEAAZ", {}),  # linked by an earlier run
         ("contacts", "contact", "to_actionnetwork", "update", "p5", "0035g00000AbCdEAAZ", {"fields": {}}),
         ("campaigns", "campaign", "to_salesforce", "create", "f1", None, {"name": "Petition"}),
     ])
@@ -85,6 +86,8 @@ def _seed(conn):
         ("actionnetwork", "campaign member", "p2", "STRING_TOO_LONG", "=HYPERLINK(\"x\")", "campaigns", NOW),
     ])
     conn.execute("UPDATE sync.rejects SET status = 'resolved' WHERE record_id = 'p4'")
+    conn.execute("INSERT INTO sync.contact_links (an_id, sf_id, email_key, linked_run, updated_run)"
+                 " VALUES ('p5', '0035g00000AbCdEAAZ', 'e@x.org', 'scheduled__0', 'scheduled__1')")
     conn.execute("INSERT INTO sync.conflicts (run_id, an_id, sf_id, field, an_value, sf_value, winner)"
                  " VALUES ('scheduled__1', 'p9', '003x', 'city', 'Lyon', 'Paris', 'salesforce')")
     conn.execute("INSERT INTO sync.settings (key, value) VALUES ('salesforce_instance_url', %s),"
@@ -96,13 +99,13 @@ def test_runs_list_open_problems_apart_from_records_not_in_scope(conn):
     runs = report.runs(conn)
     assert [(r.run_id, r.status, r.rejects, r.not_in_scope, r.conflicts, r.moved) for r in runs] == [
         ("manual__3", "incomplete", 0, 0, 0, 0), ("scheduled__2", "succeeded", 0, 0, 0, 0),
-        ("scheduled__1", "succeeded", 3, 3, 1, 5)]  # p4 resolved; the local link and the pending row not moved
+        ("scheduled__1", "succeeded", 3, 3, 1, 4)]  # p4 resolved; p1 created and subscribed is one record
     assert runs[-1].read == 35  # people, donations, contacts; contact roles are not records of their own
     page = report_pages.render_runs(runs, report.history(conn, NOW))
     assert 'href="run?run_id=scheduled__1"' in page
     assert "{'" not in page and "[{" not in page  # no raw Python structures
     assert page.count("<svg") == 2 and 'role="img"' in page
-    assert "Records moved per run: 3 runs, 5 in all, at most 5 in one run" in page
+    assert "Records moved per run: 3 runs, 4 in all, at most 4 in one run" in page
     assert "Open rejects per run (problems to fix): 3 runs, 3 in all" in page
 
 

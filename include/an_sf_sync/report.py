@@ -181,8 +181,7 @@ def runs(conn: psycopg.Connection, run_id: str | None = None, limit: int = LIST_
         conflicts = _per_run(conn, "SELECT run_id, count(*) AS n FROM sync.conflicts WHERE run_id = ANY(%(ids)s)"
                                    " GROUP BY run_id", ids)
     if "staging.plan" in tables:
-        moved = _per_run(conn, "SELECT run_id, count(*) AS n FROM staging.plan WHERE run_id = ANY(%(ids)s)"
-                               " AND status = 'done' AND direction <> 'local' GROUP BY run_id", ids)
+        moved = _per_run(conn, _MOVED, ids)
     return [RunSummary(row["run_id"], row["status"], row["started_at"], row["finished_at"], row["summary"] or {},
                        problems.get(row["run_id"], 0), conflicts.get(row["run_id"], 0),
                        not_in_scope.get(row["run_id"], 0), moved.get(row["run_id"], 0), bool(row["dry_run"]))
@@ -192,6 +191,16 @@ def runs(conn: psycopg.Connection, run_id: str | None = None, limit: int = LIST_
 def history(conn: psycopg.Connection, now: datetime, days: int = HISTORY_DAYS) -> list[RunSummary]:
     """The runs of the last ``days`` days, oldest first: the all-runs chart."""
     return list(reversed(runs(conn, since=now - timedelta(days=days), limit=24 * days * 2)))
+
+
+# Plan rows per kind; a local "link" row is a new pair unless the pair was linked by an earlier run.
+_PLAN_COUNTS = (
+    "SELECT object, direction, action, status, count(*) AS n, action = 'link' AND (an_id IS NULL OR sf_id IS NULL"
+    " OR NOT EXISTS (SELECT 1 FROM sync.contact_links l WHERE l.an_id = p.an_id AND l.linked_run <> p.run_id))"
+    " AS new_pair FROM staging.plan p WHERE run_id = %s GROUP BY 1, 2, 3, 4, 6")
+# Records written to either side: a record created and subscribed is one record moved.
+_MOVED = ("SELECT run_id, count(DISTINCT (object, direction, coalesce(an_id, ''), coalesce(sf_id, ''))) AS n"
+          " FROM staging.plan WHERE run_id = ANY(%(ids)s) AND status = 'done' AND direction <> 'local' GROUP BY run_id")
 
 
 def object_rows(conn: psycopg.Connection, run: RunSummary, tables: set[str]) -> list[ObjectRow]:
@@ -206,8 +215,9 @@ def object_rows(conn: psycopg.Connection, run: RunSummary, tables: set[str]) -> 
             if (source, key) in READ_GROUPS and isinstance(n, int):
                 row(READ_GROUPS[source, key], DIRECTION_OF_SOURCE[source]).counts["read"] += n
     if "staging.plan" in tables:
-        for r in conn.execute("SELECT object, direction, action, status, count(*) AS n FROM staging.plan"
-                              " WHERE run_id = %s GROUP BY 1, 2, 3, 4", (run.run_id,)):
+        for r in conn.execute(_PLAN_COUNTS, (run.run_id,)):
+            if r["action"] == "link" and not r["new_pair"]:
+                continue  # an existing pair's last synced values, recorded again: bookkeeping, not news
             written = r["status"] == "done" or (run.dry_run and r["status"] == "pending")
             column = (ACTION_COLUMNS.get(r["action"], "updated") if written
                       else "waiting" if r["status"] in ("pending", "attempting") else None)

@@ -65,8 +65,10 @@ td.zero { color: #4a5568; }
 .empty { color: #4a5568; font-style: italic; }
 a { color: #2b5797; } a:focus, button:focus, select:focus { outline: 2px solid #2b5797; outline-offset: 2px; }
 form.filters { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: flex-end; margin: .5rem 0 1rem; }
-form.filters label { display: flex; flex-direction: column; font-size: .9rem; font-weight: 600; }
+form.filters label { display: flex; flex-direction: column; font-size: .9rem; font-weight: 600; min-width: 0;
+  max-width: 100%; }
 select, button { font: inherit; padding: .3rem .5rem; min-height: 2.25rem; max-width: 100%; }
+select { width: 100%; text-overflow: ellipsis; }
 button { background: #2b5797; color: #fff; border: 0; border-radius: .25rem; cursor: pointer; }
 .chart { margin: .5rem 0 1rem; } .chart svg { display: block; width: 100%; height: 6rem; background: #f7fafc; }
 .chart p { margin: .15rem 0; font-size: .9rem; }
