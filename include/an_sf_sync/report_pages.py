@@ -202,7 +202,7 @@ def _preview(preview: list[dict[str, Any]]) -> str:
         what = (f"{entry['object']}: {ACTION_LABELS.get(entry['action'], entry['action'])}, "
                 f"{DIRECTION_LABELS.get(entry['direction'], entry['direction'])} ({entry['records']:,} records;"
                 f" the first {len(rows)})")
-        parts.append(_table(what.capitalize(), ["Action Network id", "Salesforce id", "Values"], rows, ""))
+        parts.append(_table(what[0].upper() + what[1:], ["Action Network id", "Salesforce id", "Values"], rows, ""))
     return "".join(parts)
 
 
