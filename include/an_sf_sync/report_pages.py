@@ -119,7 +119,11 @@ def run_link(run_id: str) -> str:
 
 
 def record_url(links: dict[str, str], source: str, obj: str, record_id: str | None) -> str | None:
-    """The record in Salesforce (the org's instance URL + Id) or in Action Network's API, when known."""
+    """The record in Salesforce (the org's instance URL + Id) or in Action Network's API, when known.
+
+    Action Network documents no address of a person's or a donation's page in its web app, so its
+    records link to their API resource (readable with the group's API key).
+    """
     if not record_id:
         return None
     if source == "salesforce" and links.get("salesforce") and _SF_ID.match(record_id):
