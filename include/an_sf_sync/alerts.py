@@ -102,17 +102,13 @@ def base_url(config: dict[str, Any]) -> str:
     return config.get("airflow_url") or conf.get("api", "base_url", fallback=None) or "http://localhost:8080"
 
 
-def notifiers(config: dict[str, Any]) -> list[Any]:
-    """The configured notifier instances."""
+def notifier(spec: dict[str, Any]) -> Any:
+    """A configured notifier: ``class`` (a short name or a dotted path), the rest its arguments."""
     from airflow.sdk.module_loading import import_string
 
-    found = []
-    for spec in config.get("notifiers", []):
-        spec = dict(spec)
-        path, defaults = NOTIFIERS.get(spec.get("class", ""), (spec.get("class", ""), {}))
-        spec.pop("class", None)
-        found.append(import_string(path)(**{**defaults, **spec}))
-    return found
+    options = {k: v for k, v in spec.items() if k != "class"}
+    path, defaults = NOTIFIERS.get(spec.get("class", ""), (spec.get("class", ""), {}))
+    return import_string(path)(**{**defaults, **options})
 
 
 def send(alert: Alert, context: dict[str, Any], config: dict[str, Any]) -> int:
@@ -122,12 +118,12 @@ def send(alert: Alert, context: dict[str, Any], config: dict[str, Any]) -> int:
     # callback gets under dag.test() is a serialized one, which has no template environment.
     context = {**{k: v for k, v in context.items() if k != "dag"}, "alert": alert}
     sent = 0
-    for notifier in notifiers(config):
+    for spec in config.get("notifiers", []):
         try:
-            notifier(context)
+            notifier(spec)(context)
             sent += 1
-        except Exception:  # one broken channel must not silence the others
-            log.exception("could not send the %s alert through %s", alert.kind, type(notifier).__name__)
+        except Exception:  # one broken channel (or a misspelt class) must not silence the others
+            log.exception("could not send the %s alert through %s", alert.kind, spec.get("class"))
     return sent
 
 

@@ -4,64 +4,20 @@ real SMTP server on loopback (aiosmtpd), received and parsed.
 
 from __future__ import annotations
 
-import email
 import json
-import socket
 import time
-from collections.abc import Iterator
 from email.message import EmailMessage
-from email.policy import default as email_policy
 from types import SimpleNamespace
 from urllib.parse import quote
 
-import pytest
-from aiosmtpd.controller import Controller
 from airflow.utils.state import DagRunState
 
 from an_sf_sync import alerts
 from tests.dags.conftest import states
+from tests.fixtures.smtp import FROM, free_port
 
 AIRFLOW_URL = "https://airflow.example.org"
 ADMIN = "crm-admin@example.org"
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it is handed."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's hook name)
-        message = email.message_from_bytes(envelope.original_content, policy=email_policy)
-        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
-        self.messages.append(message)
-        return "250 Message accepted"
-
-    def take(self) -> list[EmailMessage]:
-        taken, self.messages = self.messages, []
-        return taken
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def inbox(monkeypatch) -> Iterator[Inbox]:
-    """A real SMTP server on loopback, the ``smtp_default`` connection pointing at it."""
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({
-        "conn_type": "smtp", "host": "127.0.0.1", "port": controller.port,
-        "extra": {"from_email": "an-sf-sync@example.org", "disable_tls": True, "disable_ssl": True,
-                  "timeout": 10, "retry_limit": 0}}))
-    try:
-        yield handler
-    finally:
-        controller.stop()
 
 
 def configure(monkeypatch, **config) -> None:
@@ -89,7 +45,7 @@ def links_to_the_run(message: EmailMessage, run_id: str) -> None:
     run_url = f"{AIRFLOW_URL}/dags/actionnetwork_salesforce_sync/runs/{quote(run_id, safe='')}"
     assert f'href="{run_url}"' in html and f'href="{run_url}/plugin/sync-report-run"' in html, html
     assert message["To"] == ADMIN and message["X-Envelope-To"] == ADMIN
-    assert message["From"] == "an-sf-sync@example.org"
+    assert message["From"] == FROM
 
 
 def person(an_id: str, address: str) -> dict:
@@ -140,6 +96,7 @@ def test_a_broken_channel_does_not_silence_the_others(inbox, monkeypatch):
                                                                                "disable_tls": True, "retry_limit": 0}}))
     config = {"notifiers": [
         {"class": "smtp", "to": ADMIN, "smtp_conn_id": "smtp_nowhere"},
+        {"class": "an_sf_sync.no_such.Notifier"},
         {"class": "airflow.providers.smtp.notifications.smtp.SmtpNotifier", "to": ["ops@example.org", ADMIN],
          "subject": "Sync: {{ alert.headline }}", "html_content": "<pre>{{ alert.text }}</pre>"},
     ], "airflow_url": AIRFLOW_URL}
@@ -159,7 +116,7 @@ def test_a_broken_channel_does_not_silence_the_others(inbox, monkeypatch):
 def test_without_notifiers_alerts_are_only_logged(monkeypatch, caplog):
     monkeypatch.delenv("AIRFLOW_VAR_AN_SF_SYNC_ALERTS", raising=False)
     config = alerts.settings()
-    assert config == {**alerts.DEFAULTS} and alerts.notifiers(config) == []
+    assert config == {**alerts.DEFAULTS}
     context = {"run_id": "manual__1", "reason": "task_failure"}
     assert alerts.send(alerts.failed_alert(context, AIRFLOW_URL), context, config) == 0
     assert "Sync run manual__1 failed" in caplog.text
