@@ -130,7 +130,7 @@ def test_a_run_reads_as_a_table_per_object_and_direction(conn):
     page = report_pages.render_run(detail, "scheduled__1")
     assert "{'" not in page and "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "Rejects (6)" in page and "Conflicts (1)" in page
-    assert '<th scope="col" class=n>Not in scope</th>' in page and "Salesforce → Action Network" in page
+    assert '<th scope="col" class="n">Not in scope</th>' in page and "Salesforce → Action Network" in page
 
 
 def test_open_rejects_say_why_what_to_do_and_link_the_record(conn):

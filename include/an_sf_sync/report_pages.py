@@ -54,7 +54,8 @@ p { margin: .25rem 0 .75rem; } .lead { color: #2d3748; }
 .scroll { overflow-x: auto; max-width: 100%; margin-bottom: .75rem; }
 .scroll:focus { outline: 2px solid #2b6cb0; outline-offset: 2px; }
 table { border-collapse: collapse; min-width: 100%; }
-caption { text-align: left; font-weight: 600; padding: .25rem 0; }
+caption { text-align: left; font-weight: 600; padding: .25rem 0; position: sticky; left: 0;
+  max-width: calc(100vw - 2rem); }
 th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #cbd5e0; vertical-align: top; }
 thead th { background: #edf2f7; } th[scope=row] { font-weight: 600; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -95,6 +96,7 @@ def _status(status: str) -> str:
 
 
 _DRY = ' <span class="status dry">dry run</span>'
+_NUMERIC = ' class="n"'
 
 
 def _num(value: int) -> str:
@@ -106,7 +108,7 @@ def _table(caption: str, headers: list[str], rows: list[str], empty: str, numeri
     if not rows:
         return f'<p class="empty">{escape(empty)}</p>'
     numeric = set(numeric)
-    head = "".join(f'<th scope="col"{" class=n" if i in numeric else ""}>{escape(h)}</th>'
+    head = "".join(f'<th scope="col"{_NUMERIC if i in numeric else ""}>{escape(h)}</th>'
                    for i, h in enumerate(headers))
     return (f'<div class="scroll" role="region" aria-label="{escape(caption)}" tabindex="0"><table>'
             f"<caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>"
