@@ -1,12 +1,14 @@
-"""Alerts by email: the DAG run by Airflow (``dag.test``), mail sent by the smtp provider's notifier to a
-real SMTP server on loopback (aiosmtpd), received and parsed.
+"""Alerts: the DAG run by Airflow (``dag.test``), mail sent by the smtp provider's notifier to a real SMTP
+server on loopback (aiosmtpd), received and parsed; a Slack webhook post to an endpoint on loopback.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 from urllib.parse import quote
 
@@ -120,3 +122,38 @@ def test_without_notifiers_alerts_are_only_logged(monkeypatch, caplog):
     context = {"run_id": "manual__1", "reason": "task_failure"}
     assert alerts.send(alerts.failed_alert(context, AIRFLOW_URL), context, config) == 0
     assert "Sync run manual__1 failed" in caplog.text
+
+
+def test_slack_gets_the_alert_as_text(monkeypatch):
+    """The slack provider's webhook notifier, posting to a webhook endpoint on loopback."""
+    received: list[dict] = []
+
+    class Webhook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's hook name)
+            received.append({"path": self.path, **json.loads(self.rfile.read(int(self.headers["Content-Length"])))})
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Webhook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("AIRFLOW_CONN_SLACK_ALERTS", json.dumps({
+            "conn_type": "slackwebhook", "password": f"http://127.0.0.1:{server.server_port}/services/T0/B0/secret"}))
+        config = {"notifiers": [{"class": "slack_webhook", "slack_webhook_conn_id": "slack_alerts"}],
+                  "airflow_url": AIRFLOW_URL}
+        context = {"run_id": "manual__1", "reason": "task_failure", "ti": SimpleNamespace(task_id="reconcile",
+                                                                                        try_number=1)}
+        assert alerts.send(alerts.failed_alert(context, AIRFLOW_URL), context, config) == 1
+    finally:
+        server.shutdown()
+    [post] = received
+    assert post["path"] == "/services/T0/B0/secret"
+    assert post["text"].startswith("Sync run manual__1 failed\n\nTask reconcile failed (try 1)")
+    assert f"Sync report: {AIRFLOW_URL}/dags/actionnetwork_salesforce_sync/runs/manual__1/plugin/sync-report-run" in (
+        post["text"])
