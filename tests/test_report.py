@@ -84,6 +84,7 @@ def _seed(conn):
         ("salesforce", "contact", "0035g00000RrRrRAAV", "NOT_IN_SUBSCRIBERS_CAMPAIGN", "outside", "reconcile", NOW),
         ("actionnetwork", "participation", "s1", "ACTION_NOT_SYNCED", "an upload", "reconcile", NOW),
         ("actionnetwork", "campaign member", "p2", "STRING_TOO_LONG", "=HYPERLINK(\"x\")", "campaigns", NOW),
+        ("actionnetwork", "person", "p1", "VALUE_TRUNCATED", "city shortened", "reconcile", NOW),  # a note
     ])
     conn.execute("UPDATE sync.rejects SET status = 'resolved' WHERE record_id = 'p4'")
     conn.execute("INSERT INTO sync.contact_links (an_id, sf_id, email_key, linked_run, updated_run)"
@@ -120,7 +121,7 @@ def test_a_run_reads_as_a_table_per_object_and_direction(conn):
     detail = report.run_detail(conn, "scheduled__1")
     table = {(r.group, r.direction): {k: v for k, v in r.counts.items() if v} for r in detail.objects}
     assert table == {
-        ("People", "to_salesforce"): {"read": 12, "created": 2, "subscribed": 1, "skipped": 2},  # p4 too
+        ("People", "to_salesforce"): {"read": 12, "created": 2, "subscribed": 1, "skipped": 2, "noted": 1},
         ("People", "to_actionnetwork"): {"read": 20, "updated": 1, "skipped": 1, "not_in_scope": 2},
         ("People", "local"): {"linked": 1},
         ("Campaigns", "to_salesforce"): {"created": 1},
@@ -129,7 +130,7 @@ def test_a_run_reads_as_a_table_per_object_and_direction(conn):
     }
     page = report_pages.render_run(detail, "scheduled__1")
     assert "{'" not in page and "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "Rejects (6)" in page and "Conflicts (1)" in page
+    assert "Rejects (6)" in page and "Conflicts (1)" in page and "Note (nothing to do)" in page
     assert '<th scope="col" class="n">Not in scope</th>' in page and "Salesforce → Action Network" in page
 
 
@@ -148,7 +149,7 @@ def test_open_rejects_say_why_what_to_do_and_link_the_record(conn):
     (RejectFilter(reason="MALFORMED_EMAIL"), ["p3"]),
     (RejectFilter(object="contact"), ["0035g00000XyZaBAAV"]),
     (RejectFilter(scope="not_in_scope"), ["0035g00000QqQqQAAV", "0035g00000RrRrRAAV", "s1"]),
-    (RejectFilter(scope="all", object="person"), ["p3"]),  # p4 was resolved
+    (RejectFilter(scope="all", object="person"), ["p3", "p1"]),  # p4 was resolved
 ])
 def test_rejects_filter_by_reason_object_and_scope(conn, rejects, expected):
     _seed(conn)

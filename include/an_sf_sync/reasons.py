@@ -2,24 +2,29 @@
 
 Some rules of the sync simply put a record out of its scope, by design (a Contact outside the
 Subscribers campaign, an upload, a Closed Lost Opportunity...): those are counted as "not in scope",
-apart from the rejects someone has to fix. Salesforce's own error codes and Action Network's HTTP
-errors are problems; a code this catalog does not know yet is a problem too, never hidden.
+apart from the rejects someone has to fix. A few codes are notes about a repair the sync made
+itself (a value shortened, a LastName set back), resolved as they are written. Salesforce's own
+error codes and Action Network's HTTP errors are problems; a code this catalog does not know yet is
+a problem too, never hidden.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+PROBLEM, NOT_IN_SCOPE, NOTE = "problem", "not_in_scope", "note"
+KIND_LABELS = {PROBLEM: "Problem", NOT_IN_SCOPE: "Not in scope", NOTE: "Note (nothing to do)"}
+
 
 @dataclass(frozen=True)
 class Reason:
     label: str  # what happened, in plain words
     action: str  # what to do about it
-    in_scope: bool = True  # False: the record is outside the sync by design, not an error
+    kind: str = PROBLEM  # NOT_IN_SCOPE: outside the sync by design; NOTE: a repair the sync made
 
 
 def _out(label: str, action: str) -> Reason:
-    return Reason(label, action, in_scope=False)
+    return Reason(label, action, NOT_IN_SCOPE)
 
 
 CATALOG: dict[str, Reason] = {
@@ -55,12 +60,22 @@ CATALOG: dict[str, Reason] = {
     "OPPORTUNITY_DELETED_AFTER_SYNC": _out(
         "Opportunity deleted in Salesforce after it was synced",
         "Nothing: the donation stays in Action Network, as in Action Network's own sync."),
+    # -- repairs the sync made itself ---------------------------------------------------------------
+    "VALUE_TRUNCATED": Reason("A value was shortened to fit its Salesforce field",
+                              "Nothing: the full value stays in Action Network.", NOTE),
+    "LAST_NAME_REPAIRED": Reason("A Contact's LastName, set to an email, was set back",
+                                 "Nothing.", NOTE),
     # -- problems to fix ----------------------------------------------------------------------------
     "MISSING_EMAIL": Reason("Record has no email address", "Add an email address to sync it."),
     "MALFORMED_EMAIL": Reason("Email address is malformed", "Correct the email address to sync it."),
     "EMAIL_TOO_LONG": Reason("Email address is too long for Salesforce", "Shorten the email address."),
     "DUPLICATE_EMAIL": Reason("Another Contact has the same email", "Merge the duplicate Contacts in Salesforce."),
     "EMAIL_ALREADY_LINKED": Reason("Two activists share one email", "Merge the activists in Action Network."),
+    "SECONDARY_EMAIL": Reason("Contact's email is another (not the primary) address of an activist",
+                              "Give the Contact the activist's primary email, or merge it with the activist's "
+                              "Contact."),
+    "EMAIL_HELD_BY_ANOTHER_CONTACT": Reason("Activist's new email is already another Contact's",
+                                            "Merge the two Contacts in Salesforce; the next run then sends it."),
     "EMAIL_CHANGED_IN_SALESFORCE": Reason(
         "Contact's email was changed in Salesforce, which stops its sync",
         "Change the email back in Salesforce, or change it in Action Network instead."),
@@ -96,7 +111,8 @@ CATALOG: dict[str, Reason] = {
 UNKNOWN = Reason("Refused by the other system", "Read the message; the next run retries the record if it changes.")
 ACTIONNETWORK = Reason("Action Network refused the record", "Check the activist in Action Network.")
 
-OUT_OF_SCOPE = frozenset(code for code, reason in CATALOG.items() if not reason.in_scope)
+OUT_OF_SCOPE = frozenset(code for code, reason in CATALOG.items() if reason.kind == NOT_IN_SCOPE)
+NOT_PROBLEMS = frozenset(code for code, reason in CATALOG.items() if reason.kind != PROBLEM)
 
 
 def reason(code: str) -> Reason:

@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from an_sf_sync.reasons import OUT_OF_SCOPE
+from an_sf_sync.reasons import NOT_PROBLEMS, NOTE, OUT_OF_SCOPE, reason
 
 TABLES = ("sync.runs", "staging.extracts", "staging.plan", "sync.rejects", "sync.conflicts", "sync.settings")
 REJECT_STATUS = "sync.rejects.status"  # a pseudo-table: the reject status column exists
@@ -44,7 +44,7 @@ DIRECTION_OF_SOURCE = {"actionnetwork": "to_salesforce", "salesforce": "to_actio
 ACTION_COLUMNS = {"create": "created", "update": "updated", "link": "linked", "restore": "linked",
                   "retire": "unlinked", "subscribe": "subscribed", "unsubscribe": "unsubscribed"}
 COLUMNS = ("read", "created", "updated", "linked", "unlinked", "subscribed", "unsubscribed", "waiting",
-           "not_in_scope", "skipped", "failed")
+           "noted", "not_in_scope", "skipped", "failed")
 LOAD_STEPS = ("contacts", "campaigns", "opportunities")
 SCOPES = ("problems", "not_in_scope", "all")
 # sync.settings keys the extract tasks keep current -> the system whose records they open
@@ -93,14 +93,15 @@ class RejectFilter:
         if has_status:
             where.append("status = 'open'")
         if self.scope == "problems":
-            where.append("reason_code <> ALL(%(scope)s)")
+            where.append("reason_code <> ALL(%(not_problems)s)")
         elif self.scope == "not_in_scope":
-            where.append("reason_code = ANY(%(scope)s)")
+            where.append("reason_code = ANY(%(out_of_scope)s)")
         if self.reason:
             where.append("reason_code = %(reason)s")
         if self.object:
             where.append("object = %(object)s")
-        return " AND ".join(where), {"scope": sorted(OUT_OF_SCOPE), "reason": self.reason, "object": self.object}
+        return " AND ".join(where), {"not_problems": sorted(NOT_PROBLEMS), "out_of_scope": sorted(OUT_OF_SCOPE),
+                                     "reason": self.reason, "object": self.object}
 
 
 PROBLEMS = RejectFilter()  # the default view: open rejects someone has to fix
@@ -174,7 +175,7 @@ def runs(conn: psycopg.Connection, run_id: str | None = None, limit: int = LIST_
         open_only = "AND status = 'open'" if REJECT_STATUS in tables else ""
         count = "SELECT run_id, count(*) AS n FROM sync.rejects WHERE run_id = ANY(%(ids)s)"
         problems = _per_run(conn, f"{count} AND reason_code <> ALL(%(scope)s) {open_only} GROUP BY run_id", ids,
-                            scope=sorted(OUT_OF_SCOPE))
+                            scope=sorted(NOT_PROBLEMS))
         not_in_scope = _per_run(conn, f"{count} AND reason_code = ANY(%(scope)s) GROUP BY run_id", ids,
                                 scope=sorted(OUT_OF_SCOPE))
     if "sync.conflicts" in tables:
@@ -227,7 +228,9 @@ def object_rows(conn: psycopg.Connection, run: RunSummary, tables: set[str]) -> 
         for r in conn.execute("SELECT source, object, reason_code, payload->>'step' = ANY(%s) AS load,"
                               " count(*) AS n FROM sync.rejects WHERE run_id = %s GROUP BY 1, 2, 3, 4",
                               (list(LOAD_STEPS), run.run_id)):
-            column = "not_in_scope" if r["reason_code"] in OUT_OF_SCOPE else "failed" if r["load"] else "skipped"
+            kind = reason(r["reason_code"]).kind
+            column = ("not_in_scope" if r["reason_code"] in OUT_OF_SCOPE else "noted" if kind == NOTE
+                      else "failed" if r["load"] else "skipped")
             row(group_of(r["object"]), DIRECTION_OF_SOURCE.get(r["source"], "local")).counts[column] += r["n"]
 
     def order(key: tuple[str, str]) -> tuple[int, str, int]:
@@ -315,7 +318,7 @@ def new_problem_rejects(conn: psycopg.Connection, run_id: str) -> tuple[int, int
         "SELECT count(*) AS n FROM sync.rejects r WHERE r.run_id = %s AND r.reason_code <> ALL(%s)"
         " AND NOT EXISTS (SELECT 1 FROM sync.rejects e WHERE e.record_id = r.record_id AND e.source = r.source"
         " AND e.object = r.object AND e.reason_code = r.reason_code AND e.run_id <> r.run_id"
-        " AND e.created_at < r.created_at)", (run_id, sorted(OUT_OF_SCOPE))).fetchone()["n"]
+        " AND e.created_at < r.created_at)", (run_id, sorted(NOT_PROBLEMS))).fetchone()["n"]
     return read, new
 
 

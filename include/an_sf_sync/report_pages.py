@@ -16,7 +16,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from an_sf_sync.reasons import reason
+from an_sf_sync.reasons import KIND_LABELS, reason
 from an_sf_sync.report import (
     COLUMNS,
     HISTORY_DAYS,
@@ -32,7 +32,8 @@ DIRECTION_LABELS = {"to_salesforce": "Action Network → Salesforce", "to_action
                     "local": "Pairs (both sides)"}
 COLUMN_LABELS = {"read": "Read", "created": "Created", "updated": "Updated", "linked": "Linked",
                  "unlinked": "Unlinked", "subscribed": "Subscribed", "unsubscribed": "Unsubscribed",
-                 "waiting": "Waiting", "not_in_scope": "Not in scope", "skipped": "Skipped", "failed": "Failed"}
+                 "waiting": "Waiting", "noted": "Repaired", "not_in_scope": "Not in scope", "skipped": "Skipped",
+                 "failed": "Failed"}
 DRY_LABELS = {"created": "Would create", "updated": "Would update", "linked": "Would link",
               "unlinked": "Would unlink", "subscribed": "Would subscribe", "unsubscribed": "Would unsubscribe"}
 ALWAYS_SHOWN = ("read", "created", "updated", "not_in_scope", "skipped", "failed")
@@ -265,7 +266,7 @@ def _rejects(detail: RunDetail, rejects: RejectFilter) -> str:
 def _reasons(detail: RunDetail) -> str:
     rows = [f'<tr><th scope="row">{escape(reason(r["reason_code"]).label)}</th>'
             f'<td class="code">{escape(r["reason_code"])}</td><td>{escape(r["object"])}</td>'
-            f'<td>{"Problem" if reason(r["reason_code"]).in_scope else "Not in scope"}</td>'
+            f'<td>{KIND_LABELS[reason(r["reason_code"]).kind]}</td>'
             f'{_num(r["records"])}{_num(r["open"])}</tr>' for r in detail.reject_reasons]
     return _table("Rejects per reason", ["Reason", "Code", "Object", "Kind", "Records", "Still open"], rows,
                   "Nothing was rejected.", numeric=(4, 5))
@@ -293,7 +294,7 @@ def render_run(detail: RunDetail | None, run_id: str, rejects: RejectFilter = PR
         f"<h2>Per object</h2>{_objects(detail.objects, run.dry_run)}"
         "<p>Not in scope: records the sync leaves out by design (a Contact outside the Subscribers campaign,"
         " an upload, a ticketed event…). Skipped: records a person has to fix before they can sync. Failed:"
-        " writes the other system refused.</p>"
+        " writes the other system refused. Repaired: values the sync fixed or shortened itself.</p>"
         + preview
         + f"<h2>Rejects ({run.rejects + run.not_in_scope})</h2>" + _reasons(detail)
         + "<h3>Open rejects</h3>" + _rejects(detail, rejects)
