@@ -212,6 +212,10 @@ def test_new_rejects_are_those_no_earlier_run_had(conn):
     ])
     assert report.new_problem_rejects(conn, "scheduled__1") == (35, 4)
     assert report.new_problem_rejects(conn, "scheduled__2") == (0, 1)
+    # a problem seen again is one row moved to the newest run, which remembers the run it began in
+    conn.execute("UPDATE sync.rejects SET run_id = 'scheduled__2', first_run = 'scheduled__1'"
+                 " WHERE run_id = 'scheduled__1' AND record_id = 'p4'")
+    assert report.new_problem_rejects(conn, "scheduled__2") == (0, 1)
 
 
 def test_run_ids_are_quoted_in_links():

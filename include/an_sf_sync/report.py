@@ -310,12 +310,14 @@ def iter_rejects(conn: psycopg.Connection, run_id: str, rejects: RejectFilter,
 
 
 def new_problem_rejects(conn: psycopg.Connection, run_id: str) -> tuple[int, int]:
-    """(records the run read, its problem rejects not already rejected for the same reason by an earlier run)."""
+    """(records the run read, its problem rejects that no earlier run had: neither carried over from one
+    (``first_run``) nor rejected for the same reason there before)."""
     extracted = conn.execute("SELECT source, counts FROM staging.extracts WHERE run_id = %s", (run_id,)).fetchall()
     read = sum(n for row in extracted for key, n in (row["counts"] or {}).items()
                if (row["source"], key) in READ_GROUPS and isinstance(n, int))
     new = conn.execute(
         "SELECT count(*) AS n FROM sync.rejects r WHERE r.run_id = %s AND r.reason_code <> ALL(%s)"
+        " AND coalesce(r.first_run, r.run_id) = r.run_id"  # a problem seen again keeps the run it began in
         " AND NOT EXISTS (SELECT 1 FROM sync.rejects e WHERE e.record_id = r.record_id AND e.source = r.source"
         " AND e.object = r.object AND e.reason_code = r.reason_code AND e.run_id <> r.run_id"
         " AND e.created_at < r.created_at)", (run_id, sorted(NOT_PROBLEMS))).fetchone()["n"]

@@ -222,7 +222,7 @@ def finalize(context: dict[str, Any]) -> dict[str, Any]:
 
         with store.connect() as conn:
             queue = pending.settle(conn, run_id)
-        log.info("rejects: %(resolved)d resolved, %(superseded)d repeated; %(pending)d records wait for a later run"
+        log.info("rejects: %(resolved)d resolved, %(repeated)d seen again; %(pending)d records wait for a later run"
                  " (%(queued)d from this run)", queue)
     summary = {**summarize(store, run_id), "watermarks": committed, "dry_run": dry_run, "pending": queue,
                "setup_warnings": state.get_setting(store, "setup_warnings", []) or [],

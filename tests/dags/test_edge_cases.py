@@ -272,12 +272,12 @@ def test_donation_dates_keep_their_day_in_the_orgs_time_zone(org):
     org.an_sandbox.app.store.load_records({
         "fundraising_pages": [{"id": "fp-eoy", "title": "Year-end appeal", "api_created": True}],
         "donations": [{"person_id": ADA, "fundraising_page_id": "fp-eoy", "amount": "50.00",
-                       "created_date": "2027-01-01T01:30:00Z",  # 8:30 pm on New Year's Eve in New York
+                       "created_date": "2026-01-01T01:30:00Z",  # 8:30 pm on New Year's Eve in New York
                        "recipients": [{"display_name": "Us", "amount": "50.00"}]}]})
     org.run()
     ada = org.link(ADA)[0]
     eve, = org.sf.query("SELECT CloseDate FROM Opportunity WHERE Amount = 50")["records"]
-    assert eve["CloseDate"] == "2026-12-31"
+    assert eve["CloseDate"] == "2025-12-31"
     with org.staging.connect() as conn:
         account = conn.execute("SELECT record_id FROM sync.masters WHERE kind = 'sf_donations_account'").fetchone()[0]
     gift = org.sf.Opportunity.create({"Name": "Pledge", "AccountId": account, "StageName": "Closed Won",

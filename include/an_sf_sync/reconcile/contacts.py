@@ -149,7 +149,12 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
                 f"{row.email!r}); as in Action Network's own sync this stops syncing the Contact. Change it "
                 "back to resume, or change the email in Action Network instead."))
     deleted = set(sf.loc[sf["is_deleted"], "sf_id"])
-    inactive = set(links.loc[links["state"] != "active", "sf_id"]) | stopped | deleted
+    # A Contact restored from the Recycle Bin, or whose email was changed back, resumes its pair
+    # (linking it again makes it active).
+    states = link_by_sf.loc[linked_sf["sf_id"], "state"].to_numpy()
+    resumed = set(linked_sf.loc[~linked_sf["member_only"].to_numpy() & ((states == "sf_deleted") | (states == "stopped")),
+                                "sf_id"]) - stopped
+    inactive = (set(links.loc[links["state"] != "active", "sf_id"]) - resumed) | stopped | deleted
     inactive_an = set(links.loc[links["sf_id"].isin(inactive), "an_id"])
 
     unlinked_sf = live[~live["sf_id"].isin(link_by_sf.index)]
@@ -260,17 +265,24 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
         an_v = a[name] if name in a else pd.Series([None] * len(pairs))
         sf_v = s[name] if name in s else pd.Series([None] * len(pairs))
         b = base[name]
-        an_cur = an_v.where(an_known, b).astype(object)
-        sf_cur = sf_v.where(sf_fields_known, b).astype(object)
-        sf_held = held[name] = sf_cur  # what Salesforce holds, against which a write is decided
-        if name == "last_name":
-            sf_cur = sf_cur.where(~damaged, b)
         same = _same_email if name == "email" else _same
 
         def fitted(values: pd.Series, limit: int | None = lengths.get(name)) -> pd.Series:
             """What Salesforce holds of ``values``: a longer value was cut to its field's length."""
-            return values.map(lambda v: rules.fit(v, limit)) if limit else values
+            if not limit:
+                return values
+            long = values.astype(object).str.len().gt(limit // 2).to_numpy()  # the few that may not fit
+            if not long.any():
+                return values
+            cut = values.astype(object).copy()
+            cut[long] = [rules.fit(v, limit) for v in cut[long]]
+            return cut
 
+        an_cur = an_v.where(an_known, b).astype(object)
+        sf_cur = sf_v.where(sf_fields_known, fitted(b)).astype(object)
+        sf_held = held[name] = sf_cur  # what Salesforce holds, against which a write is decided
+        if name == "last_name":
+            sf_cur = sf_cur.where(~damaged, fitted(b))
         an_ch, sf_ch = ~same(an_cur, b), ~same(sf_cur, fitted(b))
         later = np.where(an_later, an_cur, sf_cur)
         settled = np.where(same(fitted(an_cur), sf_cur), an_cur, later)
