@@ -83,12 +83,22 @@ def setup(context: dict[str, Any]) -> dict[str, Any]:
                      force=bool(context["params"].get("full_refresh")), dry_run=_dry_run(context))
 
 
+def _note_salesforce(store: StagingStore, sf: Any) -> None:
+    """Keep the org's instance URL (the report links records to it) and its API usage (alerts watch it)."""
+    state.put_setting(store, "salesforce_instance_url", f"https://{sf.sf.sf_instance}")
+    if sf.api_usage is not None:
+        state.put_setting(store, "salesforce_api_usage", {"used": sf.api_usage.used, "total": sf.api_usage.total,
+                                                          "seen_at": datetime.now(UTC).isoformat()})
+
+
 def extract_an(context: dict[str, Any]) -> dict[str, Any]:
     from an_sf_sync.extract import extract_actionnetwork
 
     store = _store()
     window = _window(context, store, "actionnetwork")
-    counts = extract_actionnetwork(_an(), store, context["run_id"], window)
+    an = _an()
+    state.put_setting(store, "actionnetwork_api_url", an.base_url)
+    counts = extract_actionnetwork(an, store, context["run_id"], window)
     return {"source": "actionnetwork", "full": window.full, "counts": counts}
 
 
@@ -99,8 +109,10 @@ def extract_sf(context: dict[str, Any]) -> dict[str, Any]:
     window = _window(context, store, "salesforce")
     custom = state.get_setting(store, "custom_fields", {}) or {}
     masters = state.masters(store)
-    counts = extract_salesforce(_sf(), store, context["run_id"], window, custom_fields=tuple(custom.values()),
+    sf = _sf()
+    counts = extract_salesforce(sf, store, context["run_id"], window, custom_fields=tuple(custom.values()),
                                 subscribers_campaign=masters.get("sf_subscribers_campaign"))
+    _note_salesforce(store, sf)
     return {"source": "salesforce", "full": window.full, "counts": counts}
 
 
@@ -143,7 +155,9 @@ def _load(context: dict[str, Any], step: str, run: Any) -> dict[str, Any]:
         log.info("dry run: %s would apply %s", step, counts)
         return {"dry_run": True, "planned": counts}
     masters = state.masters(store)
-    counts = run(store, run_id, _an(), _sf(), masters)
+    sf = _sf()
+    counts = run(store, run_id, _an(), sf, masters)
+    _note_salesforce(store, sf)
     failed = sum(n for key, n in counts.items() if key.endswith(".failed"))
     log.info("%s for run %s: %s (%d failed: see sync.rejects)", step, run_id, counts, failed)
     return {"outcomes": counts}
@@ -211,7 +225,8 @@ def finalize(context: dict[str, Any]) -> dict[str, Any]:
         log.info("rejects: %(resolved)d resolved, %(repeated)d seen again; %(pending)d records wait for a later run"
                  " (%(queued)d from this run)", queue)
     summary = {**summarize(store, run_id), "watermarks": committed, "dry_run": dry_run, "pending": queue,
-               "setup_warnings": state.get_setting(store, "setup_warnings", []) or []}
+               "setup_warnings": state.get_setting(store, "setup_warnings", []) or [],
+               "salesforce_api": state.get_setting(store, "salesforce_api_usage")}
     start = min((w["window_start"] for w in windows.values() if w["window_start"]), default=None)
     with store.connect() as conn:
         conn.execute(
