@@ -54,7 +54,8 @@ _by_id = attrgetter("id")
 _VALID_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CACHE_SIZE = 32
 _CACHE_FROM = 1000  # records scanned before a filtered result is worth caching
-DEDUPED = {"submissions", "signatures", "attendances", "taggings"}  # one per person per action
+# One per person per action. Responses: UNCONFIRMED, deduplicated like the form submissions they resemble.
+DEDUPED = {"submissions", "signatures", "attendances", "responses", "taggings"}
 
 
 class NotFound(Exception):
