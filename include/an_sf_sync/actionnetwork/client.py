@@ -135,7 +135,7 @@ class ActionNetworkClient:
 
     def participations(self, action_type: str, action_id: str, modified_since: datetime | None = None,
                        modified_before: datetime | None = None) -> Iterator[Record]:
-        """Submissions, signatures, attendances, donations or outreaches of one action."""
+        """Submissions, signatures, attendances, donations, outreaches or survey responses of one action."""
         path, _, child, rel = _action_paths(action_type, participations=True)
         yield from self._records(f"{path}/{quote(action_id)}/{child}", rel,
                                  lambda raw: records.participation(raw, action_type, action_id),
@@ -157,6 +157,15 @@ class ActionNetworkClient:
         body = self._request("GET", "donations", params={"filter": f"identifier eq '{quoted}'"}) or {}
         found = (body.get("_embedded") or {}).get("osdi:donations") or []
         return records.donation(found[0]) if found else None
+
+    def collections(self) -> list[str]:
+        """The rels of what the group holds, as its API entry point lists them (``osdi:forms``,
+        ``action_network:surveys`` ...); a bad key would list only the helpers, so it is checked."""
+        body = self._request("GET", "") or {}
+        rels = [rel for rel in body.get("_links") or {} if rel not in ("self", "docs", "curies")]
+        if "osdi:people" not in rels:
+            self.check_auth()  # raises ActionNetworkAuthError for a refused key
+        return rels
 
     def custom_fields(self) -> list[str]:
         """Names of the list's custom fields (``/metadata/custom_fields``)."""
@@ -222,8 +231,8 @@ class ActionNetworkClient:
                              email: str | None = None, created_date: datetime | None = None,
                              background: bool = False, **fields: Any) -> Record | None:
         """Record that a person took an action: a submission (form), signature (petition),
-        attendance (event) or outreach (advocacy campaign; API-created campaigns only, and
-        ``targets`` is then usually required).
+        attendance (event), response (survey; no answers) or outreach (advocacy campaign;
+        API-created campaigns only, and ``targets`` is then usually required).
 
         The person is linked by id when ``person_id`` is given (their subscription is untouched);
         otherwise the helper form is used with ``email`` only, and no status.
@@ -264,7 +273,7 @@ class ActionNetworkClient:
 
     def create_action(self, action_type: str, title: str, *, origin_system: str = "Salesforce",
                       identifiers: Sequence[str] = (), **fields: Any) -> Record:
-        """Create a form, petition, event, fundraising page, advocacy or event campaign."""
+        """Create a form, petition, event, fundraising page, advocacy or event campaign, or survey."""
         path, _, _, _ = _action_paths(action_type)
         body = {"title": title, "origin_system": origin_system, **fields}
         if identifiers:

@@ -25,6 +25,7 @@ ACTION_TYPES: dict[str, tuple[str, str, str | None, str | None]] = {
     "fundraising_page": ("fundraising_pages", "osdi:fundraising_pages", "donations", "osdi:donations"),
     "advocacy_campaign": ("advocacy_campaigns", "osdi:advocacy_campaigns", "outreaches", "osdi:outreaches"),
     "event_campaign": ("event_campaigns", "action_network:event_campaigns", None, None),
+    "survey": ("surveys", "action_network:surveys", "responses", "action_network:responses"),
 }
 
 Record = dict[str, Any]
@@ -96,7 +97,7 @@ def participation(raw: Mapping[str, Any], action_type: str, action_id: str | Non
         "an_id": an_id(raw),
         "action_type": action_type,
         "action_id": (action_id or _text(raw.get(f"action_network:{action_type}_id"))
-                      or _link_id(raw, f"osdi:{action_type}")),
+                      or _link_id(raw, f"osdi:{action_type}") or _link_id(raw, f"action_network:{action_type}")),
         "person_id": _person_id(raw),
         "status": _text(raw.get("status")) if action_type == "event" else None,
         **_dates(raw),

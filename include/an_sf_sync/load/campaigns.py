@@ -203,7 +203,8 @@ def _add_members(store: Any, run_id: str, sf: Any, out: Outcomes, todo: pd.DataF
 
 def _add_takers(store: Any, run_id: str, an: Any, out: Outcomes, todo: pd.DataFrame,
                 masters: dict[str, str], waiting: set[str]) -> None:
-    """Contacts added to a synced Campaign -> takers of its action (submission, signature, attendance).
+    """Contacts added to a synced Campaign -> takers of its action (submission, signature, attendance,
+    survey response).
 
     Members of a Campaign in ``waiting`` (its form's creation is unresolved) stay pending for the rerun.
     """
