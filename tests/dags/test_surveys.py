@@ -1,6 +1,6 @@
 """Surveys over several hourly runs: a survey becomes a Campaign with its respondents as members,
-later respondents follow, a Contact added to its Campaign in Salesforce becomes one response, and
-a kind of action the sync does not know is reported once.
+later respondents follow, a Contact added to its Campaign in Salesforce becomes one response (even when the answer to
+its POST is lost), and a kind of action the sync does not know is reported once.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import pytest
 from airflow.utils.state import DagRunState
 
 from an_sf_sync import state
+from an_sf_sync.sandbox.http import Fault
 from tests.dags.conftest import states
 from tests.dags.test_edge_cases import Org, person
 
@@ -85,3 +86,23 @@ def test_a_kind_of_action_the_sync_does_not_know_is_reported_once(org):
         reported = conn.execute("SELECT run_id FROM sync.rejects WHERE reason_code = 'ACTION_TYPE_NOT_SYNCED'"
                                 ).fetchall()
     assert [r[0] for r in reported] == [first.run_id]
+
+
+def test_a_response_whose_answer_was_lost_is_not_posted_twice(org):
+    org.run()
+    campaign = survey_campaign(org)[0]
+    member = org.sf.CampaignMember.create({"CampaignId": campaign, "ContactId": org.link(SOLO)[0]})["id"]
+    # Action Network records the response, but its answer never arrives
+    org.an_sandbox.app.knobs.add_fault(Fault(status=500, after=True, method="POST",
+                                             path=f"/surveys/{SURVEY}/responses$"))
+    run = org.run()
+    assert respondents(org) == sorted([ADA, SOLO])
+    assert {code for record, code in org.rejects(run) if record == member}  # reported, waiting for a retry
+    for _ in range(2):  # later runs read the response back and link it: it is never posted again
+        org.run()
+        assert respondents(org) == sorted([ADA, SOLO])
+    page = org.an.get(f"{org.an_url}surveys/{SURVEY}/responses").json()["_embedded"]["action_network:responses"]
+    assert [r["identifiers"][1:] for r in page if r["action_network:person_id"] == SOLO] == [[f"salesforce:{member}"]]
+    with org.staging.connect() as conn:
+        assert conn.execute("SELECT status FROM sync.rejects WHERE record_id = %s", (member,)).fetchall() == [
+            ("resolved",)]

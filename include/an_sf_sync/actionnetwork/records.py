@@ -27,6 +27,9 @@ ACTION_TYPES: dict[str, tuple[str, str, str | None, str | None]] = {
     "event_campaign": ("event_campaigns", "action_network:event_campaigns", None, None),
     "survey": ("surveys", "action_network:surveys", "responses", "action_network:responses"),
 }
+# Action types whose participations AN does not deduplicate (survey responses: unconfirmed, so
+# assumed not): a blind retry could double them.
+NOT_DEDUPLICATED = frozenset({"fundraising_page", "advocacy_campaign", "survey"})
 
 Record = dict[str, Any]
 
