@@ -6,8 +6,8 @@ primary), malformed and mixed-case emails, phone-only people, missing ``phone_nu
 addresses without ZIP, with ZIP+4 or without country, non-string custom field values and names
 with spaces, every email status, foreign identifiers before the Action Network one; actions of
 each kind (some API-created, events in event campaigns, ticketed events whose purchases the API
-never shows) with participations; surveys with their responses; one-off and recurring donations with free-text periods,
-lowercase currency and refunds. Emails stay on reserved domains (example.org/.com/.net).
+never shows) with participations; surveys with their responses; one-off and recurring donations
+with free-text periods, lowercase currency and refunds. Emails stay on reserved domains (example.org/.com/.net).
 
 Dates spread over ``days`` before ``now`` (default: today's midnight UTC, so one seed gives the
 same data all day; pass ``now`` for byte-identical data across days).
