@@ -39,8 +39,8 @@ AN_DONATION_COLUMNS = ("an_id", "fundraising_page_id", "person_id", "amount", "c
 # Action types read from Action Network. Fundraising pages' donations come from the global
 # /donations feed (one filtered read instead of one per page); event campaigns have no takers of
 # their own (their events do).
-AN_ACTION_TYPES = ("form", "petition", "event", "fundraising_page", "advocacy_campaign", "event_campaign")
-AN_PARTICIPATION_TYPES = ("form", "petition", "event", "advocacy_campaign")
+AN_ACTION_TYPES = ("form", "petition", "event", "fundraising_page", "advocacy_campaign", "event_campaign", "survey")
+AN_PARTICIPATION_TYPES = ("form", "petition", "event", "advocacy_campaign", "survey")
 
 
 def _frames(records: Iterable[dict[str, Any]], columns: Sequence[str],

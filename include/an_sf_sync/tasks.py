@@ -80,7 +80,8 @@ def setup(context: dict[str, Any]) -> dict[str, Any]:
     from an_sf_sync.setup import run_setup
 
     return run_setup(_store(), _an, _sf, list(_variable(CUSTOM_FIELDS_VARIABLE, [])),
-                     force=bool(context["params"].get("full_refresh")), dry_run=_dry_run(context))
+                     force=bool(context["params"].get("full_refresh")), dry_run=_dry_run(context),
+                     run_id=context["run_id"])
 
 
 def _note_salesforce(store: StagingStore, sf: Any) -> None:
