@@ -99,9 +99,11 @@ def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, st
     users_form = masters["an_users_form"]
 
     def create_person(op: Any) -> str:
-        person = an.upsert_person(an_person(op.payload["fields"]), subscription="subscribed")
-        an.record_participation("form", users_form, person_id=person["an_id"])
-        return person["an_id"]
+        # A Contact entering from Salesforce takes the Salesforce Users action: the form's record
+        # submission helper creates (or, matched by email, updates) the person, subscribed, and
+        # records the submission, in one request.
+        return an.record_participation("form", users_form, person=an_person(op.payload["fields"]),
+                                       subscription="subscribed")["person_id"]
 
     def update_person(op: Any) -> str:
         return an.update_person(op.an_id, an_person(op.payload["fields"]))["an_id"]
@@ -131,12 +133,23 @@ def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, st
         done_codes={"ENTITY_IS_DELETED", "NOT_FOUND", "INVALID_CROSS_REFERENCE_KEY"})
 
     def subscribe_person(op: Any) -> str:
+        # Re-subscribing is taking the Salesforce Users action again, one request. The helper
+        # matches by email, so the activist must hold the pair's email: a pair whose update failed
+        # is skipped, and a match to anyone else is reported instead of recorded as done.
         an_id = op.an_id or pair_an[op.pair_id]
-        an.update_person(an_id, {}, subscription="subscribed")
-        an.record_participation("form", users_form, person_id=an_id)
+        taken = an.record_participation("form", users_form, person={"email": op.payload["email"]},
+                                        subscription="subscribed")
+        if taken["person_id"] != an_id:
+            raise ValueError(f"Action Network matched {op.payload['email']!r} to activist {taken['person_id']},"
+                             f" not {an_id}; check both activists' email addresses")
         return an_id
 
-    _each(out, rows("to_actionnetwork", "subscribe"), subscribe_person, an, "subscription", results)
+    an_subscribes = rows("to_actionnetwork", "subscribe")
+    an_failed = set(ops.loc[(ops["direction"] == "to_actionnetwork") & (ops["status"] == "failed"), "pair_id"])
+    an_failed |= {op.pair_id for op in rows("to_actionnetwork", "update").itertuples() if not results.get(op.seq)}
+    stuck = an_subscribes["pair_id"].isin(an_failed)
+    out.blocked(an_subscribes[stuck], "the activist's update did not go through")
+    _each(out, an_subscribes[~stuck], subscribe_person, an, "subscription", results)
     _each(out, rows("to_actionnetwork", "unsubscribe"), lambda op: an.unsubscribe(op.an_id)["an_id"], an,
           "subscription", results)
 
