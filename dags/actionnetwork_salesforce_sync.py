@@ -22,7 +22,9 @@ Every skipped or failed record is in `sync.rejects` with a reason; the run summa
 **Connections:** `actionnetwork_default` (API key as the password), `salesforce_default`,
 `an_sf_staging` (leave the host empty to use the embedded Postgres). **Variables:**
 `an_sf_sync_custom_fields` (JSON list of Action Network custom field names to sync),
-`an_sf_sync_duplicate_rule` (`oldest`, `newest` or `last_modified`).
+`an_sf_sync_duplicate_rule` (`oldest`, `newest` or `last_modified`), `an_sf_sync_write_budget`
+(Action Network writes per run, default 9,000; the rest waits for later runs, which the run summary's
+`backlog` and the load logs count down).
 """
 
 

@@ -142,11 +142,31 @@ def _load(context: dict[str, Any], step: str, run: Any) -> dict[str, Any]:
         counts = Outcomes.counts(ops)
         log.info("dry run: %s would apply %s", step, counts)
         return {"dry_run": True, "planned": counts}
+    from an_sf_sync.load import budget
+
+    limit = _write_budget()
+    with store.connect() as conn:
+        deferred = budget.defer_over_budget(conn, run_id, step, limit)
+        conn.commit()
     masters = state.masters(store)
     counts = run(store, run_id, _an(), _sf(), masters)
     failed = sum(n for key, n in counts.items() if key.endswith(".failed"))
     log.info("%s for run %s: %s (%d failed: see sync.rejects)", step, run_id, counts, failed)
-    return {"outcomes": counts}
+    with store.connect() as conn:
+        left = budget.backlog(conn, run_id, limit)
+    if deferred:
+        log.info("Action Network write budget of %d per run reached: %d %s writes wait for later runs; %d in all"
+                 " (about %s more hourly runs at this budget)", limit, deferred, step, left["writes_left"],
+                 left["eta_hours"])
+    return {"outcomes": counts, "backlog": left}
+
+
+def _write_budget() -> int:
+    """Action Network writes a run may attempt (variable an_sf_sync_write_budget; 0 or less: no limit)."""
+    from an_sf_sync.load import budget
+
+    value = int(_variable(budget.VARIABLE, budget.DEFAULT))
+    return value if value > 0 else 2**62
 
 
 def load_contacts(context: dict[str, Any]) -> dict[str, Any]:
@@ -210,7 +230,15 @@ def finalize(context: dict[str, Any]) -> dict[str, Any]:
             queue = pending.settle(conn, run_id)
         log.info("rejects: %(resolved)d resolved, %(superseded)d repeated; %(pending)d records wait for a later run"
                  " (%(queued)d from this run)", queue)
+    from an_sf_sync.load import budget
+
+    with store.connect() as conn:
+        backlog = budget.backlog(conn, run_id, _write_budget())
+    if backlog["writes_left"]:
+        log.info("backlog: %(writes_left)d Action Network writes left for later runs (%(spent)d written this run,"
+                 " budget %(budget_per_run)d a run): about %(eta_hours)s more hourly runs", backlog)
     summary = {**summarize(store, run_id), "watermarks": committed, "dry_run": dry_run, "pending": queue,
+               "backlog": backlog,
                "setup_warnings": state.get_setting(store, "setup_warnings", []) or []}
     start = min((w["window_start"] for w in windows.values() if w["window_start"]), default=None)
     with store.connect() as conn:

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from an_sf_sync import rules, state
+from an_sf_sync.load import budget
 from an_sf_sync.load.outcomes import Outcomes, an_error
 from an_sf_sync.load.writes import each_write
 
@@ -159,10 +160,10 @@ def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, st
     with store.connect() as conn:
         ops = state.pending_ops(conn, run_id, STEP, payloads="none", pairs=pairs)
         failed_pairs = set(ops.loc[ops["status"] == "failed", "pair_id"])
-        local = ops[(ops["direction"] == "local") & (ops["status"] != "done")]
+        local = ops[(ops["direction"] == "local") & ~ops["status"].isin(["done", budget.DEFERRED])]
         commit = local[~local["pair_id"].isin(failed_pairs)]
         payloads = dict(conn.execute("SELECT seq, payload FROM staging.plan WHERE run_id = %s AND step = %s"
-                                     " AND direction = 'local' AND status <> 'done' AND pair_id >= %s"
+                                     " AND direction = 'local' AND status NOT IN ('done', 'deferred') AND pair_id >= %s"
                                      " AND pair_id < %s", (run_id, STEP, *pairs)).fetchall())
         outcomes = dict(zip(ops["seq"], ops["result_id"], strict=True))
         pair_sf = _pair_ids(ops, outcomes, "to_salesforce", "sf_id")
