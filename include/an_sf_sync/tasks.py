@@ -88,7 +88,11 @@ def extract_an(context: dict[str, Any]) -> dict[str, Any]:
 
     store = _store()
     window = _window(context, store, "actionnetwork")
-    counts = extract_actionnetwork(_an(), store, context["run_id"], window)
+    from an_sf_sync import activity
+
+    counts = extract_actionnetwork(_an(), store, context["run_id"], window,
+                                   active_days=float(_variable(activity.ACTIVE_DAYS_VARIABLE, activity.ACTIVE_DAYS)),
+                                   sweep_hours=float(_variable(activity.SWEEP_HOURS_VARIABLE, activity.SWEEP_HOURS)))
     return {"source": "actionnetwork", "full": window.full, "counts": counts}
 
 
@@ -222,6 +226,10 @@ def finalize(context: dict[str, Any]) -> dict[str, Any]:
         windows[source] = extract
         if not dry_run:
             committed[source] = store.commit_watermark(source, extract["window_end"], run_id).isoformat()
+            if (extract["counts"] or {}).get("dormant_sweep"):  # this run read the takers of every action
+                from an_sf_sync import activity
+
+                activity.commit_sweep(store, extract["window_end"])
     queue = {}
     if not dry_run:
         from an_sf_sync.staging import pending
