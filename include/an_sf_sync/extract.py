@@ -38,9 +38,9 @@ AN_DONATION_COLUMNS = ("an_id", "fundraising_page_id", "person_id", "amount", "c
                        "period", "created_date", "modified_date")
 
 # Action types read from Action Network. Fundraising pages' donations come from the global
-# /donations feed (one filtered read instead of one per page); event campaigns have no takers of
-# their own (their events do).
-AN_ACTION_TYPES = ("form", "petition", "event", "fundraising_page", "advocacy_campaign", "event_campaign")
+# /donations feed (one filtered read instead of one per page). Event campaigns are not read: they
+# are never synced and have no takers of their own (their events, read as events, do).
+AN_ACTION_TYPES = ("form", "petition", "event", "fundraising_page", "advocacy_campaign")
 AN_PARTICIPATION_TYPES = ("form", "petition", "event", "advocacy_campaign")
 SWEEP_OVERLAP = timedelta(minutes=5)  # a dormant sweep re-reads this much before the last one ended
 

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 
 OLD = "2025-01-02T00:00:00Z"
 DORMANT = [f"f-old-{i}" for i in range(5)]
-ACTION_LISTS = 6  # forms, petitions, events, fundraising pages, letter campaigns, event campaigns
+ACTION_LISTS = 5  # forms, petitions, events, fundraising pages, letter campaigns
 
 
 @pytest.fixture
