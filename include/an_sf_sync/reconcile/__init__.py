@@ -21,7 +21,7 @@ from an_sf_sync.reconcile.duplicates import pick_winners, reject
 from an_sf_sync.staging import pending
 from an_sf_sync.staging.store import StagingStore
 
-PARTITION_ROWS = 250_000  # staged activists and Contacts reconciled at once: bounds reconcile's memory
+PARTITION_ROWS = 100_000  # staged activists and Contacts reconciled at once: bounds reconcile's memory
 
 
 def _text_columns(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
