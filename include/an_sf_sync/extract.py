@@ -146,13 +146,16 @@ SF_LINKED_OBJECTS = ("Contact", "Campaign", "Opportunity")  # carry the Action N
 SF_CONTACT_COLUMNS = (*(c for c, _ in SF_CONTACT_FIELDS), "custom_fields")
 SF_OPPORTUNITY_COLUMNS = (*(c for c, _ in SF_OPPORTUNITY_FIELDS), "action_network_recurring")
 
-# (counts key, staging table, object, fields), in the order they are read
-SF_OBJECTS = (("contacts", "sf_contacts", "Contact", SF_CONTACT_FIELDS),
-              ("campaigns", "sf_campaigns", "Campaign", SF_CAMPAIGN_FIELDS),
+# (counts key, staging table, object, fields), in the order they are read: members and contact
+# roles before the Contacts and Opportunities they concern, whose extra read they may spare.
+SF_OBJECTS = (("campaigns", "sf_campaigns", "Campaign", SF_CAMPAIGN_FIELDS),
               ("campaign_members", "sf_campaign_members", "CampaignMember", SF_CAMPAIGN_MEMBER_FIELDS),
-              ("opportunities", "sf_opportunities", "Opportunity", SF_OPPORTUNITY_FIELDS),
+              ("contacts", "sf_contacts", "Contact", SF_CONTACT_FIELDS),
               ("opportunity_contact_roles", "sf_opportunity_contact_roles", "OpportunityContactRole",
-               SF_CONTACT_ROLE_FIELDS))
+               SF_CONTACT_ROLE_FIELDS),
+              ("opportunities", "sf_opportunities", "Opportunity", SF_OPPORTUNITY_FIELDS))
+# object -> the changes (counts key) without which its extra read (see _related) finds nothing
+_RELATED_BY = {"Contact": "campaign_members", "Opportunity": "opportunity_contact_roles"}
 
 
 def _sf_rows(chunks: Iterable[list[dict[str, Any]]], fields: Sequence[tuple[str, str]],
@@ -206,7 +209,7 @@ def extract_salesforce(client: Any, store: StagingStore, run_id: str, window: Wi
             columns, fields = (*columns, "an_id"), (*fields, ("an_id", rules.EXTERNAL_ID_FIELD))
         selected = [name for _, name in fields] + (packed or [])
         chunks = [client.read(sobject, selected, window=window, include_deleted=True)]
-        if sobject in related:
+        if sobject in related and counts.get(_RELATED_BY[sobject]):
             where, params = related[sobject]
             chunks.append(client.read(sobject, selected, where=where, params=params))
         counts[key] = _stage(store, table, run_id, columns,
