@@ -236,7 +236,7 @@ def finalize(context: dict[str, Any]) -> dict[str, Any]:
 
         with store.connect() as conn:
             queue = pending.settle(conn, run_id)
-        log.info("rejects: %(resolved)d resolved, %(superseded)d repeated; %(pending)d records wait for a later run"
+        log.info("rejects: %(resolved)d resolved, %(repeated)d seen again; %(pending)d records wait for a later run"
                  " (%(queued)d from this run)", queue)
     from an_sf_sync.load import budget
 

@@ -102,3 +102,22 @@ def test_an_email_another_contact_holds_goes_through_once_that_contact_is_gone(o
     assert org.contact(ada)["Email"] == "ada.new@example.org" and org.link(ADA) == (ada, "active")
     assert reject_status(org, ADA, "EMAIL_HELD_BY_ANOTHER_CONTACT")[-1] == "resolved"
     assert [w for w in org.writes(org.run()) if ADA in (w[3], w[4].get("person_id"))] == []
+
+
+def test_a_pair_stopped_by_an_email_change_in_salesforce_resumes_when_it_is_changed_back(org):
+    org.run()
+    ada = org.link(ADA)[0]
+    org.sf.Contact.update(ada, {"Email": "ada@elsewhere.org"})
+    run = org.run()
+    assert org.link(ADA) == (ada, "stopped") and (ada, "EMAIL_CHANGED_IN_SALESFORCE") in org.rejects(run)
+    org.put(ADA, {"postal_addresses": [{"locality": "Cambridge"}]})  # while stopped: waits, not lost
+    run = org.run()
+    assert (ADA, "SYNC_STOPPED") in org.rejects(run) and org.contact(ada)["MailingCity"] is None
+    org.run()  # an hour with no change: still stopped, still open
+    assert reject_status(org, ada, "EMAIL_CHANGED_IN_SALESFORCE")[-1] == "open"
+    org.sf.Contact.update(ada, {"Email": "ada@example.org"})  # changed back
+    org.run()
+    assert org.link(ADA) == (ada, "active") and org.contact(ada)["MailingCity"] == "Cambridge"
+    assert reject_status(org, ada, "EMAIL_CHANGED_IN_SALESFORCE") == ["resolved"]
+    assert reject_status(org, ADA, "SYNC_STOPPED")[-1] == "resolved"
+    assert [w for w in org.writes(org.run()) if ADA in (w[3], w[4].get("person_id"))] == []

@@ -149,7 +149,12 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
                 f"{row.email!r}); as in Action Network's own sync this stops syncing the Contact. Change it "
                 "back to resume, or change the email in Action Network instead."))
     deleted = set(sf.loc[sf["is_deleted"], "sf_id"])
-    inactive = set(links.loc[links["state"] != "active", "sf_id"]) | stopped | deleted
+    # A Contact restored from the Recycle Bin, or whose email was changed back, resumes its pair
+    # (linking it again makes it active).
+    states = link_by_sf.loc[linked_sf["sf_id"], "state"].to_numpy()
+    resumed = set(linked_sf.loc[~linked_sf["member_only"].to_numpy() & ((states == "sf_deleted") | (states == "stopped")),
+                                "sf_id"]) - stopped
+    inactive = (set(links.loc[links["state"] != "active", "sf_id"]) - resumed) | stopped | deleted
     inactive_an = set(links.loc[links["sf_id"].isin(inactive), "an_id"])
 
     unlinked_sf = live[~live["sf_id"].isin(link_by_sf.index)]
@@ -264,7 +269,14 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
 
         def fitted(values: pd.Series, limit: int | None = lengths.get(name)) -> pd.Series:
             """What Salesforce holds of ``values``: a longer value was cut to its field's length."""
-            return values.map(lambda v: rules.fit(v, limit)) if limit else values
+            if not limit:
+                return values
+            long = values.astype(object).str.len().gt(limit // 2).to_numpy()  # the few that may not fit
+            if not long.any():
+                return values
+            cut = values.astype(object).copy()
+            cut[long] = [rules.fit(v, limit) for v in cut[long]]
+            return cut
 
         an_cur = an_v.where(an_known, b).astype(object)
         sf_cur = sf_v.where(sf_fields_known, fitted(b)).astype(object)

@@ -9,8 +9,9 @@ until it goes through. Dependencies are re-checked every run (that costs no API 
 API refused are retried with a growing pause (next run, then 1, 3, 7, 15, at most 24 hours). Writes
 a run's Action Network write budget left for later runs wait here too (see ``load.budget``).
 
-Rejects are ``open`` until a run sees their record again without that problem (``resolved``), or
-a newer reject of the same problem replaces them (``superseded``) — see ``settle``.
+Rejects are ``open`` until a run sees their record again without that problem (``resolved``); a
+problem seen again is one row, the newest run's, which keeps the run it was first seen in
+(``first_run``) — see ``settle``.
 """
 
 from __future__ import annotations
@@ -27,12 +28,16 @@ KINDS = {"an_people": "an_id", "sf_contacts": "sf_id", "an_participations": "an_
 # pending record is an API's refusal, retried with backoff.
 DEPENDENCIES = frozenset({"DONOR_NOT_SYNCED", "DONOR_NOT_SUBSCRIBED", "PERSON_NOT_SYNCED", "CONTACT_NOT_SYNCED",
                           "NOT_IN_SUBSCRIBERS_CAMPAIGN", "BLOCKED", "EMAIL_HELD_BY_ANOTHER_CONTACT",
-                          "CAMPAIGN_DELETED_IN_SALESFORCE", "BACKLOG"})
+                          "CAMPAIGN_DELETED_IN_SALESFORCE", "SYNC_STOPPED", "BACKLOG"})
 # Reconcile's own rejects that wait on another record (load failures always do): code -> kind
 WAITING = {"DONOR_NOT_SYNCED": "sf_opportunities", "DONOR_NOT_SUBSCRIBED": "sf_opportunities",
-           "EMAIL_HELD_BY_ANOTHER_CONTACT": "an_people"}
+           "EMAIL_HELD_BY_ANOTHER_CONTACT": "an_people", "SYNC_STOPPED": "an_people"}
 # Rejects that report a repair, not a problem: resolved as they are written
 NOTES = frozenset({"LAST_NAME_REPAIRED", "VALUE_TRUNCATED"})
+# Rejects reported once, when a state begins: a later run that sees the record without them has
+# not fixed anything. They are resolved when the state ends (the pair or Campaign is active again).
+STATES = {"EMAIL_CHANGED_IN_SALESFORCE": "contact", "CONTACT_DELETED_IN_SALESFORCE": "contact",
+          "CAMPAIGN_DELETED_IN_SALESFORCE": "campaign", "DUPLICATE_EMAIL": None}
 MAX_PAUSE_HOURS = 24
 
 
@@ -84,25 +89,36 @@ def pending_roles(conn: psycopg.Connection) -> set[str]:
 
 
 def settle(conn: psycopg.Connection, run_id: str) -> dict[str, int]:
-    """After a run's loads: supersede repeated rejects, resolve the ones whose record went through,
-    and bring the queue up to date (records that went through leave it, new ones join it)."""
+    """After a run's loads: fold repeated rejects into this run's, resolve the ones whose record went
+    through, and bring the queue up to date (records that went through leave it, new ones join it)."""
     conn.execute("CREATE TEMP TABLE seen (kind text, id text) ON COMMIT DROP")
     for kind, id_column in KINDS.items():
         conn.execute(sql.SQL("INSERT INTO seen SELECT %s, {id} FROM {table} WHERE run_id = %s").format(
             id=sql.Identifier(id_column), table=sql.Identifier("staging", kind)), (kind, run_id))
     conn.execute("CREATE INDEX ON seen (id)")
-    superseded = conn.execute(
-        "UPDATE sync.rejects old SET status = 'superseded' FROM sync.rejects new WHERE old.status = 'open'"
-        " AND old.run_id <> %(run)s AND new.run_id = %(run)s AND (new.source, new.object, new.record_id,"
-        " new.reason_code) = (old.source, old.object, old.record_id, old.reason_code)", {"run": run_id}).rowcount
+    repeated = ("old.status = 'open' AND old.run_id <> %(run)s AND new.run_id = %(run)s AND (new.source,"
+                " new.object, new.record_id, new.reason_code) = (old.source, old.object, old.record_id, old.reason_code)")
+    conn.execute(f"UPDATE sync.rejects new SET first_run = coalesce(old.first_run, old.run_id) FROM sync.rejects old"
+                 f" WHERE {repeated}", {"run": run_id})
+    repeats = conn.execute(f"DELETE FROM sync.rejects old USING sync.rejects new WHERE {repeated}",
+                           {"run": run_id}).rowcount
+    sticky = [(code, obj) for code, obj in STATES.items()]
     resolved = conn.execute(
         "UPDATE sync.rejects old SET status = 'resolved', resolved_run = %(run)s, resolved_at = now()"
         " WHERE old.status = 'open' AND old.run_id <> %(run)s"
+        " AND (old.reason_code, old.object) <> ALL (SELECT * FROM unnest(%(codes)s::text[], %(objects)s::text[]))"
         " AND EXISTS (SELECT 1 FROM seen WHERE seen.id = coalesce(old.pending_id, old.record_id)"
         "             AND (old.pending_kind IS NULL OR seen.kind = old.pending_kind))"
         " AND NOT EXISTS (SELECT 1 FROM sync.rejects new WHERE new.run_id = %(run)s"
         "                 AND new.record_id = old.record_id AND new.reason_code = old.reason_code)",
-        {"run": run_id}).rowcount
+        {"run": run_id, "codes": [c for c, _ in sticky], "objects": [o or "contact" for _, o in sticky]}).rowcount
+    resolved += conn.execute(
+        "UPDATE sync.rejects r SET status = 'resolved', resolved_run = %(run)s, resolved_at = now()"
+        " WHERE r.status = 'open' AND ((r.object = 'contact' AND r.reason_code = ANY(%(contact)s) AND EXISTS"
+        "  (SELECT 1 FROM sync.contact_links l WHERE l.sf_id = r.record_id AND l.state = 'active'))"
+        " OR (r.object = 'campaign' AND r.reason_code = 'CAMPAIGN_DELETED_IN_SALESFORCE' AND EXISTS"
+        "  (SELECT 1 FROM sync.action_links l WHERE l.sf_id = r.record_id AND l.state = 'active')))",
+        {"run": run_id, "contact": [c for c, o in STATES.items() if o == "contact"]}).rowcount
     conn.execute("CREATE TEMP TABLE waiting (kind text, id text, code text) ON COMMIT DROP")
     rows = _waiting(conn, run_id)
     with conn.cursor() as cur, cur.copy("COPY waiting FROM STDIN") as copy:
@@ -127,7 +143,7 @@ def settle(conn: psycopg.Connection, run_id: str) -> dict[str, int]:
         ).format(id=sql.Identifier(id_column), table=sql.Identifier("staging", kind), related=sql.SQL(related)),
             {"kind": kind, "run": run_id, "dependencies": list(DEPENDENCIES), "max": MAX_PAUSE_HOURS}).rowcount
     waiting = conn.execute("SELECT count(*) FROM sync.pending").fetchone()[0]
-    return {"superseded": superseded, "resolved": resolved, "queued": queued, "pending": waiting}
+    return {"repeated": repeats, "resolved": resolved, "queued": queued, "pending": waiting}
 
 
 def _waiting(conn: psycopg.Connection, run_id: str) -> list[tuple[str, str, str]]:

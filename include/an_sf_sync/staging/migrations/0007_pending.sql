@@ -1,7 +1,8 @@
--- Rejects are open until the record is seen again without that problem (resolved), or until a
--- newer reject of the same problem replaces them (superseded): the open ones are what an admin
--- still has to look at.
+-- Rejects are open until the record is seen again without that problem (resolved). A problem seen
+-- again in a later run is one row, moved to that run (first_run keeps when it began), so records
+-- that wait for many runs do not pile up rows: the open ones are what an admin has to look at.
 ALTER TABLE sync.rejects ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'open';
+ALTER TABLE sync.rejects ADD COLUMN first_run text;
 ALTER TABLE sync.rejects ADD COLUMN IF NOT EXISTS resolved_run text;
 ALTER TABLE sync.rejects ADD COLUMN IF NOT EXISTS resolved_at timestamptz;
 -- The staged record a reject waits on (staging table, id), when later runs retry it on their own.
