@@ -69,7 +69,7 @@ def load_contacts(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[st
         for start in range(first, last + 1, PAIRS_PER_CHUNK):
             _load_chunk(store, run_id, an, sf, masters, custom, lengths, (start, start + PAIRS_PER_CHUNK))
     with store.connect() as conn:
-        return Outcomes.counts(state.pending_ops(conn, run_id, STEP, payloads="none"))
+        return Outcomes.step_counts(conn, run_id, STEP)
 
 
 def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, str], custom: dict[str, str],
