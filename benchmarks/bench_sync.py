@@ -44,7 +44,7 @@ from typing import Any
 
 AN_KEY = "bench-key"
 SF_LOGIN = ("bench@example.org", "bench-password", "bench-token")
-STAGE_TIMEOUT = 600  # seconds, per stage subprocess
+STAGE_TIMEOUT = 600  # seconds, per stage subprocess and per 100k people (a 1M run allows 100 minutes)
 GB = 1024 * 1024  # ru_maxrss is in KiB on Linux
 PEAK_LIMIT = 1536 * 1024  # KiB: every task under 1.5 GB
 AN_RATE = 4  # Action Network's real limit, requests per second
@@ -254,7 +254,8 @@ class Bench:
         profiled = f"{phase}:{name}" in self.profile
         proc = subprocess.run([sys.executable, __file__, "--stage", name, "--config", str(config),
                                *(["--profile", "yes"] if profiled else [])],
-                              capture_output=True, text=True, timeout=STAGE_TIMEOUT)
+                              capture_output=True, text=True,
+                              timeout=STAGE_TIMEOUT * max(1, math.ceil(self.people / 100_000)))
         wall = time.monotonic() - began
         lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
         if proc.returncode or not lines:
