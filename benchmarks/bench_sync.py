@@ -476,8 +476,10 @@ def main() -> None:
         args.people, args.contacts = 5_000, 5_000
     sizes = ([(int(n), int(n)) for n in args.sizes.split(",")] if args.sizes else [(args.people, args.contacts)])
     began = time.monotonic()
-    figures = [bench_size(people, contacts, args.churn, tuple(args.profile)) for people, contacts in sizes]
-    table(figures)
+    figures: list[dict[str, Any]] = []
+    for people, contacts in sizes:  # the table so far after each size: a long run that stops keeps them
+        figures.append(bench_size(people, contacts, args.churn, tuple(args.profile)))
+        table(figures)
     print(f"\nbenchmark finished in {time.monotonic() - began:.0f} s", flush=True)
 
 
