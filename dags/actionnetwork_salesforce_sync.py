@@ -26,7 +26,10 @@ Salesforce API allowance under a share of the org's limit (10%), a run still goi
 **Connections:** `actionnetwork_default` (API key as the password), `salesforce_default`,
 `an_sf_staging` (leave the host empty to use the embedded Postgres). **Variables:**
 `an_sf_sync_custom_fields` (JSON list of Action Network custom field names to sync),
-`an_sf_sync_duplicate_rule` (`oldest`, `newest` or `last_modified`).
+`an_sf_sync_duplicate_rule` (`oldest`, `newest` or `last_modified`), `an_sf_sync_write_budget`
+(Action Network writes per run, default 9,000; the rest waits for later runs, which the run summary's
+`backlog` and the load logs count down), `an_sf_sync_active_days` (7: actions whose takers are read
+every hour) and `an_sf_sync_sweep_hours` (24: how often the takers of dormant actions are swept).
 """
 
 

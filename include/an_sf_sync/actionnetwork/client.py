@@ -226,22 +226,34 @@ class ActionNetworkClient:
         return self.update_person(an_id, {}, subscription="unsubscribed", background=background)
 
     def record_participation(self, action_type: str, action_id: str, *, person_id: str | None = None,
-                             email: str | None = None, created_date: datetime | None = None,
+                             email: str | None = None, person: Mapping[str, Any] | None = None,
+                             subscription: str | None = None, created_date: datetime | None = None,
                              identifiers: Sequence[str] = (), background: bool = False,
                              **fields: Any) -> Record | None:
         """Record that a person took an action: a submission (form), signature (petition),
         attendance (event), response (survey; no answers) or outreach (advocacy campaign;
         API-created campaigns only, and ``targets`` is then usually required).
 
-        The person is linked by id when ``person_id`` is given (their subscription is untouched);
-        otherwise the helper form is used with ``email`` only, and no status. A foreign
-        identifier makes a participation of a kind Action Network does not deduplicate findable
-        (:meth:`find_participation`) once the POST's answer is lost; such a POST is not retried.
+        The person is linked by id when ``person_id`` is given (their subscription is untouched).
+        Otherwise the record_*_helper form is used: with ``person`` (normalized person fields, as
+        for :meth:`upsert_person`) the helper creates or updates that person, matched by email, and
+        records the action in the same request; action helpers accept only ``"subscribed"`` as
+        ``subscription``. With ``email`` alone, only the address is sent, with no status. The
+        returned participation's ``person_id`` names the person the helper matched or created. A
+        foreign identifier makes a participation of a kind Action Network does not deduplicate
+        findable (:meth:`find_participation`) once the POST's answer is lost; such a POST is not retried.
         """
         path, _, child, _ = _action_paths(action_type, participations=True)
         if action_type == "fundraising_page":
             raise ValueError("use record_donation() for fundraising pages")
-        body = {**fields, **self._person_ref(person_id, email)}
+        if subscription not in (None, "subscribed"):
+            raise ValueError("action helpers accept only 'subscribed' as an email status")
+        if person is not None:
+            if not person.get("email"):
+                raise ValueError("the action helpers match on email; person['email'] is required")
+            body = {**fields, "person": _person_body(person, subscription)}
+        else:
+            body = {**fields, **self._person_ref(person_id, email)}
         if created_date is not None:
             body["created_date"] = records.format_date(created_date)
         if identifiers:
