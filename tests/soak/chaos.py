@@ -207,7 +207,8 @@ class Soak:
             time.sleep(0.02)
         child.wait()
         self._control("an", "POST", "knobs", {"latency": 0.0})
-        self._outcome = f"killed in load_{step}" if run_id else "kill missed"
+        self._outcome = (f"killed in load_{step} after {time.time() - started:.0f} s" if run_id
+                         else f"kill missed (the run ended after {time.time() - started:.0f} s)")
         if run_id is None:
             self.figures.kills["missed"] += 1
             return

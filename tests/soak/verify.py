@@ -93,6 +93,10 @@ class Verifier:
         f.duplicates += _dupes("Contact Roles", [(r.get("OpportunityId"), r.get("ContactId")) for r in self.roles])
         for action_type, actions in self.actions.items():
             f.duplicates += _dupes(f"Action Network {action_type}s titled", [a["title"] for a in actions])
+        f.duplicates += [f"Campaign {c.get('Id')} echoes the master {c.get('Name')!r}" for c in self.campaigns
+                         if c.get("Name") in (rules.USERS_FORM, rules.DONATIONS_PAGE)]
+        f.duplicates += [f"form {a['an_id']} echoes the master {a['title']!r}" for a in self.actions["form"]
+                         if a["title"] == rules.SUBSCRIBERS_CAMPAIGN]
         for action in w.actions.values():
             if action.an_id:
                 f.duplicates += _dupes(f"takers of {action.key}", [
