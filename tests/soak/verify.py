@@ -192,7 +192,7 @@ class Verifier:
                 self._missing(f"Campaign {action.key} ({action.sf_id}) has no Action Network form", action.sf_id)
         pairs = {(m.get("CampaignId"), m.get("ContactId")) for m in self.members}
         takers: dict[str, set[str]] = {}
-        for side, key, email in w.members:
+        for side, key, email, made in w.members:
             action = w.actions[key]
             if action.an_id not in takers and action.an_id:
                 takers[action.an_id] = {t["person_id"] for t in self.an.participations(action.action_type,
@@ -201,7 +201,7 @@ class Verifier:
             in_an = person_of.get(email) in takers.get(action.an_id or "", set())
             if not (in_sf and in_an):
                 self._missing(f"{email} took {key} in {side}: Salesforce member {in_sf}, Action Network taker "
-                              f"{in_an}", action.an_id, action.sf_id, contact_of.get(email), person_of.get(email))
+                              f"{in_an}", made, action.an_id, action.sf_id, contact_of.get(email), person_of.get(email))
         opportunities = {o.get(rules.EXTERNAL_ID_FIELD): o for o in self.opportunities}
         roles = {(r.get("OpportunityId"), r.get("ContactId")) for r in self.roles}
         for d in w.donations.values():

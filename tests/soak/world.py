@@ -96,7 +96,7 @@ class World:
         self.an.headers.update({"OSDI-API-Token": an_key, "Content-Type": "application/json"})
         self.people: dict[str, Person] = {}
         self.actions: dict[str, Action] = {}
-        self.members: list[tuple[str, str, str]] = []  # (side, action key, email)
+        self.members: list[tuple[str, str, str, str | None]] = []  # (side, action key, email, taker/member id)
         self.donations: dict[str, Donation] = {}
         self.log: list[Edit] = []
         self.hour = 0
@@ -119,15 +119,14 @@ class World:
         identifiers = self._an("POST", path, body)["identifiers"]
         return next(i for i in identifiers if i.startswith("action_network:")).split(":", 1)[1]
 
-    def _add_member(self, campaign_id: str, contact_id: str) -> bool:
-        """Add a Campaign member; False if it already was one (the edit then changes nothing)."""
+    def _add_member(self, campaign_id: str, contact_id: str) -> str | None:
+        """Add a Campaign member, its Id; None if it already was one (the edit then changes nothing)."""
         try:
-            self.sf.CampaignMember.create({"CampaignId": campaign_id, "ContactId": contact_id})
+            return self.sf.CampaignMember.create({"CampaignId": campaign_id, "ContactId": contact_id})["id"]
         except SalesforceMalformedRequest as exc:
             if "DUPLICATE_VALUE" not in str(exc.content):
                 raise
-            return False
-        return True
+            return None
 
     def _record(self, side: str, kind: str, key: str, **detail: Any) -> float:
         at = time.time()
@@ -282,16 +281,18 @@ class World:
         if not actions or not people:
             return
         action, person = self.rng.choice(actions), self.rng.choice(people)
-        if (side, action.key, person.email) in self.members:
+        if any(m[:3] == (side, action.key, person.email) for m in self.members):
             return
         if side == AN:
             child = "submissions" if action.action_type == "form" else "signatures"
-            self._an("POST", f"{action.action_type}s/{action.an_id}/{child}",
-                     {"_links": {"osdi:person": {"href": f"{self.an_url}people/{person.an_id}"}}})
-        elif not self._add_member(action.sf_id, person.sf_id):
-            return
-        self._record(side, "take_action", action.key, email=person.email)
-        self.members.append((side, action.key, person.email))
+            made = self._an_create(f"{action.action_type}s/{action.an_id}/{child}",
+                                   {"_links": {"osdi:person": {"href": f"{self.an_url}people/{person.an_id}"}}})
+        else:
+            made = self._add_member(action.sf_id, person.sf_id)
+            if made is None:
+                return
+        self._record(side, "take_action", action.key, email=person.email, id=made)
+        self.members.append((side, action.key, person.email, made))
         person.sub_hour = self.hour  # no unsubscribe in the same hour: "in both campaigns" must hold at the run
 
     def donate(self, side: str) -> None:
