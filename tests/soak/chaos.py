@@ -166,8 +166,15 @@ class Soak:
 
     # -- runs ---------------------------------------------------------------------------------------
 
+    @staticmethod
+    def _next_second() -> float:
+        """Wait for the next whole second: a run's window ends at the second it starts in, so an edit
+        made in that same second is the next run's (and the soak's model would count it as read)."""
+        time.sleep(1.01 - time.time() % 1)
+        return time.time()
+
     def run_hour(self) -> bool:
-        started = time.time()
+        started = self._next_second()
         run = self.dag.test(logical_date=None, run_conf={"dry_run": False})
         ok = run.state == DagRunState.SUCCESS
         self._outcome = "ok" if ok else "failed: " + ", ".join(
@@ -181,7 +188,7 @@ class Soak:
     def run_killed_hour(self) -> None:
         """Run the hour in a child process, SIGKILL it inside a load step, then rerun that run's loads."""
         step = self.rng.choice(LOAD_STEPS)
-        started = time.time()
+        started = self._next_second()
         with self.staging.connect() as conn:
             known = [r[0] for r in conn.execute("SELECT DISTINCT run_id FROM staging.plan")]
         self._control("an", "POST", "knobs", {"latency": 0.05})  # loads take long enough to be caught

@@ -175,6 +175,13 @@ class Verifier:
             lines += [f"  plan {r[0][-8:]} {r[1]} {r[2]} {r[3]} {r[4]} {str(r[5])[:160]}" for r in rows]
             base = conn.execute("SELECT base FROM sync.contact_links WHERE an_id = %s", (an_id,)).fetchone()
             lines.append(f"  link base {base[0] if base else None}")
+            last = conn.execute("SELECT run_id, window_start, window_end, counts FROM staging.extracts"
+                                " WHERE source = 'actionnetwork' ORDER BY window_end DESC LIMIT 1").fetchone()
+        person = next((p for p in self.people if p["an_id"] == an_id), {})
+        again = [p["an_id"] for p in self.an.people(modified_since=last[1], modified_before=last[2])]
+        lines.append(f"  Action Network modified_date now {person.get('modified_date')}; the last window "
+                     f"{last[0][-8:]} staged {last[3]}, and reads {len(again)} people now, this one "
+                     f"{'included' if an_id in again else 'NOT included'}")
         self.findings.traces.append("\n".join(lines))
 
     def actions_members_donations(self) -> None:
