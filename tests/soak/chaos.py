@@ -82,9 +82,11 @@ class SoakConfig:
     edits_per_hour: int = 25
     faults_per_hour: int = 4
     kills: int = 1
-    # Edit kinds that exercise known open issues; each is off until its fix lands (see the README).
+    # Edit kinds, each of which can be left out while a fix for it is pending. Same-field edits on both
+    # sides within one window are off: the sync settles them by the records' modification times
+    # (any field's edit moves them), which the soak's per-field model does not follow.
     switches: dict[str, bool] = field(default_factory=lambda: {
-        "missing_last_names": True, "an_last_name_edits": True, "clear_fields": False,
+        "missing_last_names": True, "an_last_name_edits": True, "clear_fields": True,
         "same_field_conflicts": False})
 
 
