@@ -6,9 +6,9 @@ read staging and sync state around it.
 - Each form, petition, event, fundraising page and letter (advocacy) campaign becomes a Campaign
   (upserted on ``Action_Network_ID__c``). Never: event campaigns, uploads and ticketed events (not
   on the API), the sync's own "Salesforce Users" form and "Salesforce Donations" page (the
-  remembered ones, and any other with their title and origin "Salesforce", such as one a lost answer
-  made twice), nor actions that came from Salesforce (no echo). The events of an event campaign are synced like any event;
-  only the event campaign itself is not. Campaigns are followed by id: a title change in Action
+  remembered ones, and any other with their title and origin "Salesforce", such as one a lost
+  answer made twice), nor actions that came from Salesforce (no echo). The events of an event
+  campaign are synced like any event; only the event campaign itself is not. Campaigns are followed by id: a title change in Action
   Network renames the Campaign, but renaming the Campaign in Salesforce breaks nothing and is not
   sent back (the next title change in Action Network overwrites it).
 - People who took an action (and donors of a page) become members of its Campaign. Whether the

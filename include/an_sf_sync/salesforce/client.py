@@ -296,16 +296,17 @@ class SalesforceClient:
 
 def log_in(login: Callable[[], Salesforce], retry: RetryPolicy) -> Salesforce:
     """``login()``, retried with backoff while Salesforce is unavailable; a refusal is raised at once."""
-    for attempt in range(retry.attempts):
+    attempt = 0
+    while True:
         try:
             return login()
         except (SalesforceLoginUnavailableError, requests.ConnectionError, requests.Timeout) as exc:
-            if isinstance(exc, requests.exceptions.SSLError) or attempt + 1 >= retry.attempts:
+            attempt += 1
+            if isinstance(exc, requests.exceptions.SSLError) or attempt >= retry.attempts:
                 raise
-            delay = retry.delay(attempt)
-            log.warning("Salesforce login unavailable (%s); retry %d in %.1f s", exc, attempt + 1, delay)
+            delay = retry.delay(attempt - 1)
+            log.warning("Salesforce login unavailable (%s); retry %d in %.1f s", exc, attempt, delay)
             time.sleep(delay)
-    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _transient(result: WriteResult) -> bool:
