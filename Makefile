@@ -27,10 +27,15 @@ airflow: setup
 
 # Debian's headless Chromium and its driver, for the browser test (tests/e2e/test_browser.py).
 # Installed when missing and we may (CI runs as root); without them that one test is skipped.
-browser:
+# axe-core (npm, pinned in package-lock.json) checks the report pages' accessibility there.
+browser: node_modules/axe-core/axe.min.js
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver; } || \
 	  echo "chromium could not be installed: the browser test will be skipped"
+
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 lint: setup
 	$(BIN)/ruff check .
@@ -52,4 +57,4 @@ constraints: setup
 	  $(BIN)/pip freeze --exclude-editable; } > constraints.txt
 
 clean:
-	rm -rf $(VENV) .airflow .an_sf_sync
+	rm -rf $(VENV) .airflow .an_sf_sync node_modules

@@ -20,5 +20,6 @@ os.environ.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
 pytest_plugins = [
     "tests.fixtures.actionnetwork",
     "tests.fixtures.salesforce",
+    "tests.fixtures.smtp",
     "tests.fixtures.staging",
 ]

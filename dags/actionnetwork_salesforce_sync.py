@@ -19,10 +19,17 @@ Campaigns with their members, donations ⇄ Opportunities on the "Action Network
 Every skipped or failed record is in `sync.rejects` with a reason; the run summary is in
 `sync.runs` and in the *Sync report* view.
 
+**Alerts** (variable `an_sf_sync_alerts`, through Airflow's notifiers: SMTP, Slack or any notifier
+class): a failed run, a run whose new rejects exceed a share of the records it read (5%), a
+Salesforce API allowance under a share of the org's limit (10%), a run still going after an hour.
+
 **Connections:** `actionnetwork_default` (API key as the password), `salesforce_default`,
 `an_sf_staging` (leave the host empty to use the embedded Postgres). **Variables:**
 `an_sf_sync_custom_fields` (JSON list of Action Network custom field names to sync),
-`an_sf_sync_duplicate_rule` (`oldest`, `newest` or `last_modified`).
+`an_sf_sync_duplicate_rule` (`oldest`, `newest` or `last_modified`), `an_sf_sync_write_budget`
+(Action Network writes per run, default 9,000; the rest waits for later runs, which the run summary's
+`backlog` and the load logs count down), `an_sf_sync_active_days` (7: actions whose takers are read
+every hour) and `an_sf_sync_sweep_hours` (24: how often the takers of dormant actions are swept).
 """
 
 
@@ -40,6 +47,8 @@ from airflow.sdk import (
     dag,
     task,
 )
+
+from an_sf_sync.alerts import run_failed, run_finished, task_succeeded
 
 # Wrong credentials, a used-up API allowance or a misconfigured org do not heal by retrying:
 # fail at once with the message that says what to fix. Anything else retries with backoff.
@@ -64,6 +73,7 @@ FAIL_FAST = ExceptionRetryPolicy(rules=[
         "max_retry_delay": timedelta(minutes=15),
         "execution_timeout": timedelta(minutes=50),
         "retry_policy": FAIL_FAST,
+        "on_success_callback": task_succeeded,  # alerts when the run has gone past its hour
     },
     params={
         "full_refresh": Param(False, type="boolean",
@@ -75,6 +85,7 @@ FAIL_FAST = ExceptionRetryPolicy(rules=[
     },
     tags=["actionnetwork", "salesforce", "sync"],
     doc_md=__doc__,
+    on_failure_callback=run_failed,
 )
 def actionnetwork_salesforce_sync():
     @task(pool="actionnetwork_api")
@@ -140,7 +151,7 @@ def actionnetwork_salesforce_sync():
 
         return tasks.load_opportunities(context)
 
-    @task
+    @task(on_success_callback=run_finished)  # also alerts on too many new rejects or a low API allowance
     def finalize(**context) -> dict:
         """Advance the watermarks once every step of the run succeeded, and record the run's summary."""
         from an_sf_sync import tasks

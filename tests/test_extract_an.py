@@ -41,10 +41,12 @@ def test_full_extract_lands_everything_and_a_rerun_replaces_it(an_sandbox, clien
 
     assert counts["people"] == expected["people"] == len(staged(staging, "an_people", "run-full"))
     assert counts["donations"] == expected.get("donations", 0) > 0
-    visible_takers = sum(expected.get(k, 0) for k in ("submissions", "signatures", "attendances", "outreaches"))
+    visible_takers = sum(expected.get(k, 0) for k in ("submissions", "signatures", "attendances", "outreaches",
+                                                      "responses"))
+    assert expected.get("responses", 0) > 0
     assert 0 < counts["participations"] <= visible_takers  # ticketed events' buyers stay invisible
     assert set(staged(staging, "an_actions", "run-full", "action_type")) >= {
-        "form", "petition", "event", "fundraising_page", "advocacy_campaign"}
+        "form", "petition", "event", "fundraising_page", "advocacy_campaign", "survey"}
     first = staging.extract_of("run-full", "actionnetwork")
     assert first["window_start"] is None and first["counts"] == counts
 

@@ -13,7 +13,7 @@ from an_sf_sync.errors import SetupError
 from an_sf_sync.salesforce.client import SalesforceClient
 from an_sf_sync.salesforce.hook import CABundleSession
 from an_sf_sync.sandbox.actionnetwork.server import ActionNetworkApp
-from an_sf_sync.setup import check_fields, ensure_masters, run_setup
+from an_sf_sync.setup import check_fields, ensure_masters, run_setup, unknown_action_collections
 from tests.fixtures.actionnetwork import serve
 from tests.salesforce.support import control
 
@@ -118,3 +118,26 @@ def test_the_org_is_checked_once_a_day_unless_forced_or_reconfigured(staging, an
     calls = sf_sandbox.app.api_calls
     assert run_setup(staging, lambda: an, lambda: sf, [])["custom_fields"] == {}  # reconfigured: checked again
     assert sf_sandbox.app.api_calls > calls
+
+
+def test_the_entry_point_of_a_group_lists_no_unknown_action_collection():
+    # the links of a real entry point (reference §1.1), plus the newer documented ones
+    real = ["osdi:people", "osdi:events", "osdi:petitions", "osdi:fundraising_pages", "osdi:donations",
+            "osdi:forms", "action_network:event_campaigns", "action_network:campaigns", "osdi:tags", "osdi:lists",
+            "osdi:person_signup_helper", "osdi:advocacy_campaigns", "canvasser:brand_logo", "osdi:wrappers",
+            "osdi:messages", "osdi:queries", "action_network:unique_id_lists", "action_network:surveys",
+            "action_network:metadata"]
+    assert unknown_action_collections(real) == []
+    assert unknown_action_collections([*real, "action_network:quizzes"]) == ["action_network:quizzes"]
+
+
+def test_an_action_collection_the_sync_does_not_know_is_reported_once(staging, an, sf, an_sandbox):
+    assert run_setup(staging, lambda: an, lambda: sf, [], run_id="r1")["warnings"] == []
+    an_sandbox.app.set_knobs(collections=["action_network:quizzes", "osdi:record_quiz_helper"])
+    warnings = run_setup(staging, lambda: an, lambda: sf, [], force=True, run_id="r2")["warnings"]
+    assert len(warnings) == 1 and "'action_network:quizzes'" in warnings[0]
+    assert run_setup(staging, lambda: an, lambda: sf, [], force=True, run_id="r3")["warnings"] == []
+    with staging.connect() as conn:
+        rejects = conn.execute("SELECT run_id, record_id FROM sync.rejects WHERE reason_code = 'ACTION_TYPE_NOT_SYNCED'"
+                               ).fetchall()
+    assert rejects == [("r2", "action_network:quizzes")]

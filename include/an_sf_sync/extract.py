@@ -12,11 +12,12 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
 
-from an_sf_sync import rules, text
+from an_sf_sync import activity, rules, state, text
 from an_sf_sync.progress import Progress
 from an_sf_sync.staging.store import StagingStore
 from an_sf_sync.window import Window
@@ -37,10 +38,11 @@ AN_DONATION_COLUMNS = ("an_id", "fundraising_page_id", "person_id", "amount", "c
                        "period", "created_date", "modified_date")
 
 # Action types read from Action Network. Fundraising pages' donations come from the global
-# /donations feed (one filtered read instead of one per page); event campaigns have no takers of
-# their own (their events do).
-AN_ACTION_TYPES = ("form", "petition", "event", "fundraising_page", "advocacy_campaign", "event_campaign")
-AN_PARTICIPATION_TYPES = ("form", "petition", "event", "advocacy_campaign")
+# /donations feed (one filtered read instead of one per page). Event campaigns are not read: they
+# are never synced and have no takers of their own (their events, read as events, do).
+AN_ACTION_TYPES = ("form", "petition", "event", "fundraising_page", "advocacy_campaign", "survey")
+AN_PARTICIPATION_TYPES = ("form", "petition", "event", "advocacy_campaign", "survey")
+SWEEP_OVERLAP = timedelta(minutes=5)  # a dormant sweep re-reads this much before the last one ended
 
 
 def _frames(records: Iterable[dict[str, Any]], columns: Sequence[str],
@@ -75,31 +77,48 @@ def _stage(store: StagingStore, table: str, run_id: str, columns: Sequence[str],
     return count
 
 
-def extract_actionnetwork(client: Any, store: StagingStore, run_id: str, window: Window) -> dict[str, int]:
+def extract_actionnetwork(client: Any, store: StagingStore, run_id: str, window: Window, *,
+                          active_days: float = activity.ACTIVE_DAYS,
+                          sweep_hours: float = activity.SWEEP_HOURS) -> dict[str, int]:
     """Stage Action Network people, actions, participations and donations changed in ``window``.
 
-    Actions are read in full every run (they are few, and each one's takers are read by its id);
-    people, participations and donations are read by ``modified_date`` within the window.
+    Everything is read by ``modified_date`` within the window; takers only of the actions active
+    lately, and of the dormant ones on a slower sweep (see ``activity``).
     """
     since, before = window.start, window.end
     log.info("extracting Action Network changes in %s for run %s", window.describe(), run_id)
     counts = {"people": _stage(store, "an_people", run_id, AN_PEOPLE_COLUMNS,
                                client.people(modified_since=since, modified_before=before))}
 
-    actions = [a for kind in AN_ACTION_TYPES for a in client.actions(kind, modified_before=before)]
-    counts["actions"] = _stage(store, "an_actions", run_id, AN_ACTION_COLUMNS, actions)
+    changed = [a for kind in AN_ACTION_TYPES for a in client.actions(kind, modified_since=since,
+                                                                      modified_before=before)]
+    activity.remember(store, changed)
+    actions = {a["an_id"]: a for a in [*activity.unlinked(store), *changed]}
+    counts["actions"] = _stage(store, "an_actions", run_id, AN_ACTION_COLUMNS, actions.values())
 
-    takers = [a for a in actions if a["action_type"] in AN_PARTICIPATION_TYPES]
+    last_sweep = activity.swept_until(store)
+    sweep = since is None or last_sweep is None or before - last_sweep >= timedelta(hours=sweep_hours)
+    active, dormant = activity.takers_to_read(store, AN_PARTICIPATION_TYPES, before, active_days, sweep)
+    dormant_since = None if since is None or last_sweep is None else min(since, last_sweep - SWEEP_OVERLAP)
+    masters = state.masters(store)
+    own = {masters.get("an_users_form"), masters.get("an_donations_page")}
+    reads = [(a, since) for a in active if a["an_id"] not in own] + [(a, dormant_since) for a in dormant
+                                                                      if a["an_id"] not in own]
 
-    def read(action: dict[str, Any]) -> list[dict[str, Any]]:
+    def read(item: tuple[dict[str, Any], datetime | None]) -> list[dict[str, Any]]:
+        action, start = item
         return list(client.participations(action["action_type"], action["an_id"],
-                                          modified_since=since, modified_before=before))
+                                          modified_since=start, modified_before=before))
 
     # One collection per action: read them side by side under the client's shared rate limit.
     with ThreadPoolExecutor(max_workers=max(1, getattr(client, "concurrency", 4))) as pool:
-        participations = itertools.chain.from_iterable(pool.map(read, takers))
+        participations = itertools.chain.from_iterable(pool.map(read, reads))
         counts["participations"] = _stage(store, "an_participations", run_id,
                                           AN_PARTICIPATION_COLUMNS, participations)
+    activity.note_takers(store, run_id)
+    counts["takers_read"] = len(reads)
+    if sweep:  # every action's takers were read: finalize starts the next sweep from this window's end
+        counts["dormant_sweep"] = 1
 
     counts["donations"] = _stage(store, "an_donations", run_id, AN_DONATION_COLUMNS,
                                  client.donations(modified_since=since, modified_before=before))
@@ -127,13 +146,16 @@ SF_LINKED_OBJECTS = ("Contact", "Campaign", "Opportunity")  # carry the Action N
 SF_CONTACT_COLUMNS = (*(c for c, _ in SF_CONTACT_FIELDS), "custom_fields")
 SF_OPPORTUNITY_COLUMNS = (*(c for c, _ in SF_OPPORTUNITY_FIELDS), "action_network_recurring")
 
-# (counts key, staging table, object, fields), in the order they are read
-SF_OBJECTS = (("contacts", "sf_contacts", "Contact", SF_CONTACT_FIELDS),
-              ("campaigns", "sf_campaigns", "Campaign", SF_CAMPAIGN_FIELDS),
+# (counts key, staging table, object, fields), in the order they are read: members and contact
+# roles before the Contacts and Opportunities they concern, whose extra read they may spare.
+SF_OBJECTS = (("campaigns", "sf_campaigns", "Campaign", SF_CAMPAIGN_FIELDS),
               ("campaign_members", "sf_campaign_members", "CampaignMember", SF_CAMPAIGN_MEMBER_FIELDS),
-              ("opportunities", "sf_opportunities", "Opportunity", SF_OPPORTUNITY_FIELDS),
+              ("contacts", "sf_contacts", "Contact", SF_CONTACT_FIELDS),
               ("opportunity_contact_roles", "sf_opportunity_contact_roles", "OpportunityContactRole",
-               SF_CONTACT_ROLE_FIELDS))
+               SF_CONTACT_ROLE_FIELDS),
+              ("opportunities", "sf_opportunities", "Opportunity", SF_OPPORTUNITY_FIELDS))
+# object -> the changes (counts key) without which its extra read (see _related) finds nothing
+_RELATED_BY = {"Contact": "campaign_members", "Opportunity": "opportunity_contact_roles"}
 
 
 def _sf_rows(chunks: Iterable[list[dict[str, Any]]], fields: Sequence[tuple[str, str]],
@@ -187,7 +209,7 @@ def extract_salesforce(client: Any, store: StagingStore, run_id: str, window: Wi
             columns, fields = (*columns, "an_id"), (*fields, ("an_id", rules.EXTERNAL_ID_FIELD))
         selected = [name for _, name in fields] + (packed or [])
         chunks = [client.read(sobject, selected, window=window, include_deleted=True)]
-        if sobject in related:
+        if sobject in related and counts.get(_RELATED_BY[sobject]):
             where, params = related[sobject]
             chunks.append(client.read(sobject, selected, where=where, params=params))
         counts[key] = _stage(store, table, run_id, columns,

@@ -1,25 +1,58 @@
-"""The sync report: per run, what moved, what was skipped and what conflicted, as escaped HTML.
+"""The sync report's data: per run, what moved per object and direction, its rejects, its conflicts.
 
 It reads the staging Postgres (connection ``an_sf_staging``, else the embedded server) and never
-writes to it, not even a migration: a table the database does not have yet — a fresh database, or
-the reconcile tables before that migration ran — reads as empty, so the report renders from the
-first minute. Runs that extracted data but never finished show as ``incomplete``.
+writes to it, not even a migration: a table or column the database does not have yet — a fresh
+database, or one migrated before the reconcile tables or the reject status — reads as empty (or
+every reject as open), so the report renders from the first minute. Runs that extracted data but
+never finished show as ``incomplete``. Rejects are split by :mod:`an_sf_sync.reasons` into
+problems and records that are simply not in the sync's scope.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
-from html import escape
+from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
 import psycopg
 from psycopg.rows import dict_row
 
-TABLES = ("sync.runs", "staging.extracts", "sync.rejects", "sync.conflicts")
+from an_sf_sync.reasons import NOT_PROBLEMS, NOTE, OUT_OF_SCOPE, reason
+
+TABLES = ("sync.runs", "staging.extracts", "staging.plan", "sync.rejects", "sync.conflicts", "sync.settings")
+REJECT_STATUS = "sync.rejects.status"  # a pseudo-table: the reject status column exists
 LIST_LIMIT = 50
 DETAIL_LIMIT = 200
+SAMPLE_SIZE = 5
+HISTORY_DAYS = 7
+
+# How an admin calls the records, by the ``object`` of plan rows and rejects
+GROUPS = {"person": "People", "contact": "People", "subscription": "People",
+          "campaign": "Campaigns", "action": "Campaigns",
+          "member": "Campaign members", "campaign member": "Campaign members", "participation": "Campaign members",
+          "opportunity": "Donations", "donation": "Donations", "contact_role": "Donations", "contact role": "Donations"}
+GROUP_ORDER = ("People", "Campaigns", "Campaign members", "Donations")
+# ... and the extract counts that are records read, by (source, key)
+READ_GROUPS = {("actionnetwork", "people"): "People", ("actionnetwork", "actions"): "Campaigns",
+               ("actionnetwork", "participations"): "Campaign members", ("actionnetwork", "donations"): "Donations",
+               ("salesforce", "contacts"): "People", ("salesforce", "campaigns"): "Campaigns",
+               ("salesforce", "campaign_members"): "Campaign members", ("salesforce", "opportunities"): "Donations"}
+DIRECTIONS = ("to_salesforce", "to_actionnetwork", "local")
+DIRECTION_OF_SOURCE = {"actionnetwork": "to_salesforce", "salesforce": "to_actionnetwork"}
+# plan actions -> the report's columns
+ACTION_COLUMNS = {"create": "created", "update": "updated", "link": "linked", "restore": "linked",
+                  "retire": "unlinked", "subscribe": "subscribed", "unsubscribe": "unsubscribed"}
+COLUMNS = ("read", "created", "updated", "linked", "unlinked", "subscribed", "unsubscribed", "waiting",
+           "noted", "not_in_scope", "skipped", "failed")
+LOAD_STEPS = ("contacts", "campaigns", "opportunities")
+SCOPES = ("problems", "not_in_scope", "all")
+# sync.settings keys the extract tasks keep current -> the system whose records they open
+LINK_SETTINGS = {"salesforce_instance_url": "salesforce", "actionnetwork_api_url": "actionnetwork"}
+
+
+def group_of(obj: str) -> str:
+    return GROUPS.get(obj, obj.replace("_", " ").capitalize())
 
 
 @dataclass(frozen=True)
@@ -29,16 +62,61 @@ class RunSummary:
     started_at: datetime | None
     finished_at: datetime | None
     counts: dict[str, Any]  # sync.runs.summary, or {"extracted": {source: counts}} for an incomplete run
-    rejects: int = 0
+    rejects: int = 0  # open problems
     conflicts: int = 0
+    not_in_scope: int = 0
+    moved: int = 0  # records written to either side
+    dry_run: bool = False
+
+    @property
+    def read(self) -> int:
+        return sum(n for (source, key), _ in READ_GROUPS.items()
+                   if isinstance(n := self.counts.get("extracted", {}).get(source, {}).get(key), int))
+
+
+@dataclass
+class ObjectRow:
+    group: str
+    direction: str
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COLUMNS, 0))
 
 
 @dataclass(frozen=True)
+class RejectFilter:
+    reason: str | None = None
+    object: str | None = None
+    scope: str = "problems"
+
+    def sql(self, has_status: bool) -> tuple[str, dict[str, Any]]:
+        """The WHERE clause (after ``run_id``) and its parameters."""
+        where = ["run_id = %(run_id)s"]
+        if has_status:
+            where.append("status = 'open'")
+        if self.scope == "problems":
+            where.append("reason_code <> ALL(%(not_problems)s)")
+        elif self.scope == "not_in_scope":
+            where.append("reason_code = ANY(%(out_of_scope)s)")
+        if self.reason:
+            where.append("reason_code = %(reason)s")
+        if self.object:
+            where.append("object = %(object)s")
+        return " AND ".join(where), {"not_problems": sorted(NOT_PROBLEMS), "out_of_scope": sorted(OUT_OF_SCOPE),
+                                     "reason": self.reason, "object": self.object}
+
+
+PROBLEMS = RejectFilter()  # the default view: open rejects someone has to fix
+
+
+@dataclass
 class RunDetail:
     run: RunSummary
-    reject_reasons: list[dict[str, Any]] = field(default_factory=list)  # object, reason_code, records
-    rejects: list[dict[str, Any]] = field(default_factory=list)
+    objects: list[ObjectRow] = field(default_factory=list)
+    reject_reasons: list[dict[str, Any]] = field(default_factory=list)  # object, reason_code, records, open
+    rejects: list[dict[str, Any]] = field(default_factory=list)  # the open ones matching the filter
+    matching: int = 0  # how many rejects match the filter (``rejects`` holds the first DETAIL_LIMIT)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
+    preview: list[dict[str, Any]] = field(default_factory=list)  # dry run: object, direction, action, records, sample
+    links: dict[str, str] = field(default_factory=dict)  # salesforce / actionnetwork record URL bases
 
 
 def connect() -> psycopg.Connection:
@@ -50,170 +128,210 @@ def connect() -> psycopg.Connection:
 def existing_tables(conn: psycopg.Connection) -> set[str]:
     rows = conn.execute("SELECT name FROM unnest(%s::text[]) AS name WHERE to_regclass(name) IS NOT NULL",
                         (list(TABLES),)).fetchall()
-    return {row["name"] for row in rows}
+    found = {row["name"] for row in rows}
+    if "sync.rejects" in found and conn.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = 'sync' AND table_name = 'rejects'"
+            " AND column_name = 'status'").fetchone():
+        found.add(REJECT_STATUS)
+    return found
 
 
 def _runs_query(tables: set[str]) -> str | None:
     """The union of finished runs and extract-only runs, over the tables that exist."""
     parts = []
     if "sync.runs" in tables:
-        parts.append("SELECT run_id, status, started_at, finished_at, summary FROM sync.runs")
+        parts.append("SELECT run_id, status, started_at, finished_at, summary, dry_run FROM sync.runs")
     if "staging.extracts" in tables:
         unfinished = ("WHERE NOT EXISTS (SELECT 1 FROM sync.runs r WHERE r.run_id = e.run_id)"
                       if "sync.runs" in tables else "")
         parts.append("SELECT e.run_id, 'incomplete', min(e.extracted_at), NULL::timestamptz,"
-                     " jsonb_build_object('extracted', jsonb_object_agg(e.source, e.counts))"
+                     " jsonb_build_object('extracted', jsonb_object_agg(e.source, e.counts)), false"
                      f" FROM staging.extracts e {unfinished} GROUP BY e.run_id")
     return " UNION ALL ".join(parts) or None
 
 
-def _per_run_counts(conn: psycopg.Connection, table: str, tables: set[str], run_ids: list[str]) -> dict[str, int]:
-    if table not in tables or not run_ids:
+def _per_run(conn: psycopg.Connection, sql: str, run_ids: list[str], **params: Any) -> dict[str, int]:
+    if not run_ids:
         return {}
-    rows = conn.execute(f"SELECT run_id, count(*) AS n FROM {table} WHERE run_id = ANY(%s) GROUP BY run_id",
-                        (run_ids,)).fetchall()
-    return {row["run_id"]: row["n"] for row in rows}
+    return {row["run_id"]: row["n"] for row in conn.execute(sql, {"ids": run_ids, **params}).fetchall()}
 
 
-def runs(conn: psycopg.Connection, run_id: str | None = None, limit: int = LIST_LIMIT) -> list[RunSummary]:
-    """The latest runs, newest first (or just ``run_id``), with their reject and conflict counts."""
+def runs(conn: psycopg.Connection, run_id: str | None = None, limit: int = LIST_LIMIT,
+         since: datetime | None = None) -> list[RunSummary]:
+    """The latest runs, newest first (or just ``run_id``; or those since ``since``), with their counts."""
     tables = existing_tables(conn)
     union = _runs_query(tables)
     if union is None:
         return []
     rows = conn.execute(
-        f"SELECT * FROM ({union}) AS r(run_id, status, started_at, finished_at, summary)"
-        " WHERE %(run_id)s::text IS NULL OR run_id = %(run_id)s"
+        f"SELECT * FROM ({union}) AS r(run_id, status, started_at, finished_at, summary, dry_run)"
+        " WHERE (%(run_id)s::text IS NULL OR run_id = %(run_id)s)"
+        " AND (%(since)s::timestamptz IS NULL OR coalesce(finished_at, started_at) >= %(since)s)"
         " ORDER BY coalesce(finished_at, started_at) DESC NULLS LAST, run_id DESC LIMIT %(limit)s",
-        {"run_id": run_id, "limit": limit}).fetchall()
+        {"run_id": run_id, "limit": limit, "since": since}).fetchall()
     ids = [row["run_id"] for row in rows]
-    rejects = _per_run_counts(conn, "sync.rejects", tables, ids)
-    conflicts = _per_run_counts(conn, "sync.conflicts", tables, ids)
+    problems = not_in_scope = conflicts = moved = {}
+    if "sync.rejects" in tables:
+        open_only = "AND status = 'open'" if REJECT_STATUS in tables else ""
+        count = "SELECT run_id, count(*) AS n FROM sync.rejects WHERE run_id = ANY(%(ids)s)"
+        problems = _per_run(conn, f"{count} AND reason_code <> ALL(%(scope)s) {open_only} GROUP BY run_id", ids,
+                            scope=sorted(NOT_PROBLEMS))
+        not_in_scope = _per_run(conn, f"{count} AND reason_code = ANY(%(scope)s) GROUP BY run_id", ids,
+                                scope=sorted(OUT_OF_SCOPE))
+    if "sync.conflicts" in tables:
+        conflicts = _per_run(conn, "SELECT run_id, count(*) AS n FROM sync.conflicts WHERE run_id = ANY(%(ids)s)"
+                                   " GROUP BY run_id", ids)
+    if "staging.plan" in tables:
+        moved = _per_run(conn, _MOVED, ids)
     return [RunSummary(row["run_id"], row["status"], row["started_at"], row["finished_at"], row["summary"] or {},
-                       rejects.get(row["run_id"], 0), conflicts.get(row["run_id"], 0)) for row in rows]
+                       problems.get(row["run_id"], 0), conflicts.get(row["run_id"], 0),
+                       not_in_scope.get(row["run_id"], 0), moved.get(row["run_id"], 0), bool(row["dry_run"]))
+            for row in rows]
 
 
-def run_detail(conn: psycopg.Connection, run_id: str, limit: int = DETAIL_LIMIT) -> RunDetail | None:
-    """One run with its reject reasons and the first ``limit`` rejects and conflicts."""
+def history(conn: psycopg.Connection, now: datetime, days: int = HISTORY_DAYS) -> list[RunSummary]:
+    """The runs of the last ``days`` days, oldest first: the all-runs chart."""
+    return list(reversed(runs(conn, since=now - timedelta(days=days), limit=24 * days * 2)))
+
+
+# Plan rows per kind; a local "link" row is a new pair unless the pair was linked by an earlier run.
+_PLAN_COUNTS = (
+    "SELECT object, direction, action, status, count(*) AS n, action = 'link' AND (an_id IS NULL OR sf_id IS NULL"
+    " OR NOT EXISTS (SELECT 1 FROM sync.contact_links l WHERE l.an_id = p.an_id AND l.linked_run <> p.run_id))"
+    " AS new_pair FROM staging.plan p WHERE run_id = %s GROUP BY 1, 2, 3, 4, 6")
+# Records written to either side: a record created and subscribed is one record moved.
+_MOVED = ("SELECT run_id, count(DISTINCT (object, direction, coalesce(an_id, ''), coalesce(sf_id, ''))) AS n"
+          " FROM staging.plan WHERE run_id = ANY(%(ids)s) AND status = 'done' AND direction <> 'local' GROUP BY run_id")
+
+
+def object_rows(conn: psycopg.Connection, run: RunSummary, tables: set[str]) -> list[ObjectRow]:
+    """Per object group and direction: read, written by kind, waiting, not in scope, skipped, failed."""
+    rows: dict[tuple[str, str], ObjectRow] = {}
+
+    def row(group: str, direction: str) -> ObjectRow:
+        return rows.setdefault((group, direction), ObjectRow(group, direction))
+
+    for source, counts in run.counts.get("extracted", {}).items():
+        for key, n in (counts or {}).items():
+            if (source, key) in READ_GROUPS and isinstance(n, int):
+                row(READ_GROUPS[source, key], DIRECTION_OF_SOURCE[source]).counts["read"] += n
+    if "staging.plan" in tables:
+        for r in conn.execute(_PLAN_COUNTS, (run.run_id,)):
+            if r["action"] == "link" and not r["new_pair"]:
+                continue  # an existing pair's last synced values, recorded again: bookkeeping, not news
+            written = r["status"] == "done" or (run.dry_run and r["status"] == "pending")
+            column = (ACTION_COLUMNS.get(r["action"], "updated") if written
+                      else "waiting" if r["status"] in ("pending", "attempting") else None)
+            if column:  # a failed row is counted by its reject
+                row(group_of(r["object"]), r["direction"]).counts[column] += r["n"]
+    if "sync.rejects" in tables:
+        for r in conn.execute("SELECT source, object, reason_code, payload->>'step' = ANY(%s) AS load,"
+                              " count(*) AS n FROM sync.rejects WHERE run_id = %s GROUP BY 1, 2, 3, 4",
+                              (list(LOAD_STEPS), run.run_id)):
+            kind = reason(r["reason_code"]).kind
+            column = ("not_in_scope" if r["reason_code"] in OUT_OF_SCOPE else "noted" if kind == NOTE
+                      else "failed" if r["load"] else "skipped")
+            row(group_of(r["object"]), DIRECTION_OF_SOURCE.get(r["source"], "local")).counts[column] += r["n"]
+
+    def order(key: tuple[str, str]) -> tuple[int, str, int]:
+        group, direction = key
+        rank = GROUP_ORDER.index(group) if group in GROUP_ORDER else len(GROUP_ORDER)
+        return rank, group, DIRECTIONS.index(direction) if direction in DIRECTIONS else len(DIRECTIONS)
+
+    return [rows[key] for key in sorted(rows, key=order)]
+
+
+def _preview(conn: psycopg.Connection, run_id: str, sample: int) -> list[dict[str, Any]]:
+    """What a dry run would write, per object, direction and action, with the first few records."""
+    found: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for r in conn.execute(
+            "SELECT object, direction, action, an_id, sf_id, payload, total FROM ("
+            " SELECT *, row_number() OVER w AS nth, count(*) OVER (PARTITION BY object, direction, action) AS total"
+            " FROM staging.plan WHERE run_id = %s AND direction <> 'local'"
+            " WINDOW w AS (PARTITION BY object, direction, action ORDER BY step, seq)) p"
+            " WHERE nth <= %s ORDER BY object, direction, action, nth", (run_id, sample)):
+        entry = found.setdefault((r["object"], r["direction"], r["action"]), {
+            "object": r["object"], "direction": r["direction"], "action": r["action"], "records": r["total"],
+            "sample": []})
+        entry["sample"].append({"an_id": r["an_id"], "sf_id": r["sf_id"], "payload": r["payload"] or {}})
+    return list(found.values())
+
+
+def record_links(conn: psycopg.Connection, tables: set[str]) -> dict[str, str]:
+    """Where records open: the Salesforce org's instance URL and the Action Network API, as last seen."""
+    if "sync.settings" not in tables:
+        return {}
+    rows = conn.execute("SELECT key, value FROM sync.settings WHERE key = ANY(%s)", (list(LINK_SETTINGS),))
+    return {LINK_SETTINGS[row["key"]]: row["value"] for row in rows if isinstance(row["value"], str)}
+
+
+def run_detail(conn: psycopg.Connection, run_id: str, rejects: RejectFilter = PROBLEMS,
+               limit: int = DETAIL_LIMIT, sample: int = SAMPLE_SIZE) -> RunDetail | None:
+    """One run: its object table, reject reasons, the open rejects matching ``rejects`` and conflicts."""
     found = runs(conn, run_id=run_id, limit=1)
     if not found:
         return None
     tables = existing_tables(conn)
-    detail = RunDetail(found[0])
+    run = found[0]
+    detail = RunDetail(run, objects=object_rows(conn, run, tables), links=record_links(conn, tables))
     if "sync.rejects" in tables:
+        is_open = "status = 'open'" if REJECT_STATUS in tables else "true"
         detail.reject_reasons.extend(conn.execute(
-            "SELECT object, reason_code, count(*) AS records FROM sync.rejects WHERE run_id = %s"
-            " GROUP BY object, reason_code ORDER BY records DESC, object, reason_code", (run_id,)).fetchall())
+            f"SELECT object, reason_code, count(*) AS records, count(*) FILTER (WHERE {is_open}) AS open"
+            " FROM sync.rejects WHERE run_id = %s GROUP BY object, reason_code"
+            " ORDER BY records DESC, object, reason_code", (run_id,)).fetchall())
+        where, params = rejects.sql(REJECT_STATUS in tables)
+        params = {**params, "run_id": run_id, "limit": limit}
+        detail.matching = conn.execute(f"SELECT count(*) AS n FROM sync.rejects WHERE {where}", params).fetchone()["n"]
         detail.rejects.extend(conn.execute(
-            "SELECT source, object, record_id, reason_code, message FROM sync.rejects WHERE run_id = %s"
-            " ORDER BY id LIMIT %s", (run_id, limit)).fetchall())
+            "SELECT source, object, record_id, reason_code, message FROM sync.rejects"
+            f" WHERE {where} ORDER BY id LIMIT %(limit)s", params).fetchall())
     if "sync.conflicts" in tables:
         detail.conflicts.extend(conn.execute(
             "SELECT an_id, sf_id, field, an_value, sf_value, winner FROM sync.conflicts WHERE run_id = %s"
             " ORDER BY id LIMIT %s", (run_id, limit)).fetchall())
+    if run.dry_run and "staging.plan" in tables:
+        detail.preview = _preview(conn, run_id, sample)
     return detail
 
 
-# ---- HTML ------------------------------------------------------------------------------------
-
-_STYLE = """
-body { font: 14px/1.45 system-ui, sans-serif; margin: 1.25rem; color: #1a202c; background: #fff; }
-h1 { font-size: 1.3rem; margin: 0 0 .25rem; } h2 { font-size: 1.05rem; margin: 1.25rem 0 .5rem; }
-p.lead { color: #4a5568; margin: 0 0 1rem; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #e2e8f0; vertical-align: top; }
-th { background: #f7fafc; font-weight: 600; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
-.status { padding: .05rem .45rem; border-radius: .6rem; font-size: .8rem; background: #edf2f7; }
-.succeeded { background: #c6f6d5; } .failed { background: #fed7d7; } .incomplete { background: #fefcbf; }
-ul.counts { margin: 0; padding: 0; list-style: none; } .group { color: #4a5568; } .empty { color: #718096; font-style: italic; }
-a { color: #2b6cb0; }
-"""
+def iter_rejects(conn: psycopg.Connection, run_id: str, rejects: RejectFilter,
+                 batch: int = 5_000) -> Iterator[dict[str, Any]]:
+    """Every reject of a run matching ``rejects``, streamed in batches (the CSV download)."""
+    tables = existing_tables(conn)
+    if "sync.rejects" not in tables:
+        return
+    where, params = rejects.sql(REJECT_STATUS in tables)
+    with conn.transaction(), conn.cursor(name="rejects_csv") as cur:  # server-side: bounded memory
+        cur.itersize = batch
+        cur.execute("SELECT source, object, record_id, reason_code, message, created_at FROM sync.rejects"
+                    f" WHERE {where} ORDER BY id", {**params, "run_id": run_id})
+        yield from cur
 
 
-def _page(title: str, body: str) -> str:
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-            f"<style>{_STYLE}</style></head><body>{body}</body></html>")
+def new_problem_rejects(conn: psycopg.Connection, run_id: str) -> tuple[int, int]:
+    """(records the run read, its problem rejects that no earlier run had: neither carried over from one
+    (``first_run``) nor rejected for the same reason there before)."""
+    extracted = conn.execute("SELECT source, counts FROM staging.extracts WHERE run_id = %s", (run_id,)).fetchall()
+    read = sum(n for row in extracted for key, n in (row["counts"] or {}).items()
+               if (row["source"], key) in READ_GROUPS and isinstance(n, int))
+    new = conn.execute(
+        "SELECT count(*) AS n FROM sync.rejects r WHERE r.run_id = %s AND r.reason_code <> ALL(%s)"
+        " AND coalesce(r.first_run, r.run_id) = r.run_id"  # a problem seen again keeps the run it began in
+        " AND NOT EXISTS (SELECT 1 FROM sync.rejects e WHERE e.record_id = r.record_id AND e.source = r.source"
+        " AND e.object = r.object AND e.reason_code = r.reason_code AND e.run_id <> r.run_id"
+        " AND e.created_at < r.created_at)", (run_id, sorted(NOT_PROBLEMS))).fetchone()["n"]
+    return read, new
 
 
-def _leaves(value: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
-    """A nested summary as (("extracted", "actionnetwork", "people"), 12) pairs, in order."""
-    if isinstance(value, dict):
-        return [leaf for key, item in value.items() for leaf in _leaves(item, (*path, str(key)))]
-    return [(path, value)]
-
-
-def _counts(summary: dict[str, Any], numbers_only: bool) -> str:
-    """One line per group: "extracted · actionnetwork: people 12, actions 3"."""
-    groups: dict[str, list[str]] = {}
-    for path, value in _leaves(summary):
-        if numbers_only and not (isinstance(value, int | float) and not isinstance(value, bool)):
-            continue
-        groups.setdefault(" · ".join(path[:-1]), []).append(
-            f"{escape(path[-1] if path else '')} <b>{escape(str(value))}</b>")
-    if not groups:
-        return '<span class="empty">none</span>'
-    return '<ul class="counts">' + "".join(
-        f'<li><span class="group">{escape(group)}</span> {", ".join(items)}</li>'
-        for group, items in groups.items()) + "</ul>"
-
-
-def _when(value: datetime | None) -> str:
-    return escape(value.strftime("%Y-%m-%d %H:%M:%S %Z").strip()) if value else "—"
-
-
-def _status(status: str) -> str:
-    return f'<span class="status {escape(status)}">{escape(status)}</span>'
-
-
-def _table(headers: list[str], rows: list[list[str]], empty: str) -> str:
-    """``rows`` hold rendered cells; with no rows, the ``empty`` sentence (if any) stands instead."""
-    if not rows:
-        return f'<p class="empty">{escape(empty)}</p>' if empty else ""
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join(f"<tr>{''.join(cells)}</tr>" for cells in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _td(value: Any, numeric: bool = False) -> str:
-    return f'<td class="n">{escape(str(value))}</td>' if numeric else f"<td>{escape(str(value))}</td>"
-
-
-def run_link(run_id: str) -> str:
-    """Where a run's detail page is, relative to the report's root."""
-    return f"run?run_id={quote(run_id, safe='')}"
-
-
-def render_runs(summaries: list[RunSummary]) -> str:
-    rows = [[f'<td><a href="{escape(run_link(s.run_id))}">{escape(s.run_id)}</a></td>', f"<td>{_status(s.status)}</td>",
-             f"<td>{_when(s.started_at)}</td>", f"<td>{_when(s.finished_at)}</td>",
-             f"<td>{_counts(s.counts, numbers_only=True)}</td>", _td(s.rejects, True), _td(s.conflicts, True)]
-            for s in summaries]
-    return _page("Sync report", (
-        "<h1>Sync report</h1><p class=\"lead\">Action Network ⇄ Salesforce: the latest runs, what each moved,"
-        " the records it skipped (rejects, each with a reason) and the fields both sides changed (conflicts)."
-        "</p>" + _table(["Run", "Status", "Started", "Finished", "Counts", "Rejects", "Conflicts"], rows,
-                        "No runs recorded yet: trigger the DAG, and each run shows up here.")))
-
-
-def render_run(detail: RunDetail | None, run_id: str) -> str:
-    if detail is None:
-        return _page(f"Sync report: {run_id}", (
-            f"<h1>Run {escape(run_id)}</h1><p class=\"empty\">This run has recorded nothing in staging yet.</p>"
-            '<p><a href="./">All runs</a></p>'))
-    run = detail.run
-    reasons = [[_td(r["object"]), _td(r["reason_code"]), _td(r["records"], True)] for r in detail.reject_reasons]
-    rejects = [[_td(r[k] if r[k] is not None else "") for k in ("source", "object", "record_id", "reason_code",
-                                                                "message")] for r in detail.rejects]
-    conflicts = [[_td(c[k] if c[k] is not None else "") for k in ("field", "an_id", "sf_id", "an_value", "sf_value",
-                                                                  "winner")] for c in detail.conflicts]
-    return _page(f"Sync report: {run.run_id}", (
-        f"<h1>Run {escape(run.run_id)} {_status(run.status)}</h1>"
-        f'<p class="lead">Started {_when(run.started_at)}, finished {_when(run.finished_at)}.'
-        ' <a href="./">All runs</a></p>'
-        f"<h2>Counts</h2>{_counts(run.counts, numbers_only=False)}"
-        f"<h2>Rejects ({run.rejects})</h2>"
-        + _table(["Object", "Reason", "Records"], reasons, "Nothing was rejected.")
-        + _table(["Source", "Object", "Record", "Reason", "Message"], rejects, "")
-        + f"<h2>Conflicts ({run.conflicts})</h2>"
-        + _table(["Field", "Action Network id", "Salesforce id", "Action Network value", "Salesforce value",
-                  "Winner"], conflicts, "No field was changed on both sides.")))
+def api_usage(conn: psycopg.Connection, run_id: str) -> tuple[dict[str, int] | None, dict[str, int] | None]:
+    """The Salesforce API usage ``{used, total}`` a finished run recorded, and the one recorded before it."""
+    rows = conn.execute(
+        "SELECT r.run_id, r.summary->'salesforce_api' AS usage FROM sync.runs r, sync.runs this"
+        " WHERE this.run_id = %s AND r.finished_at <= this.finished_at AND r.summary ? 'salesforce_api'"
+        " AND jsonb_typeof(r.summary->'salesforce_api') = 'object' AND NOT r.dry_run"
+        " ORDER BY r.finished_at DESC LIMIT 2", (run_id,)).fetchall()
+    usage = [row["usage"] for row in rows]
+    if not rows or rows[0]["run_id"] != run_id:
+        return None, usage[0] if usage else None
+    return usage[0], usage[1] if len(usage) > 1 else None

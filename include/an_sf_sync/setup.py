@@ -6,6 +6,11 @@
   it in Salesforce does not break the sync. One that was deleted is created again (and reported).
 - The Salesforce fields the sync writes, and the configured custom fields: each must exist on
   Contact as a Text Area (Long) named like the Action Network field, without spaces.
+- Every kind of action the group has: the API entry point lists the group's collections, and one
+  of actions the sync does not know (a kind Action Network added after this release) is reported
+  once, the first time a check sees it, as a setup warning and an ACTION_TYPE_NOT_SYNCED reject;
+  the rest keeps syncing. Event campaigns are known and deliberately not synced (their events are);
+  uploads and ticketed events are not on the API at all.
 - One Salesforce org, one Action Network group: the Subscribers campaign records the id of its
   group's "Salesforce Users" form; an Action Network key that cannot see that form belongs to
   another group, and setup refuses to pair it (Action Network warns against exactly this).
@@ -20,11 +25,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from an_sf_sync import rules, state
+from an_sf_sync.actionnetwork.records import ACTION_TYPES
 from an_sf_sync.errors import SetupError
 
 log = logging.getLogger(__name__)
 
 CHECK_EVERY = timedelta(hours=24)
+# Entry point collections that hold no actions, or actions the sync knows (by name, whatever the
+# namespace: the key names of the newer links are unconfirmed)
+KNOWN_COLLECTIONS = frozenset({path for path, *_ in ACTION_TYPES.values()} | {
+    "people", "tags", "donations", "lists", "wrappers", "messages", "queries", "campaigns", "unique_id_lists",
+    "metadata"})
 MASTER_KINDS = ("sf_subscribers_campaign", "sf_donations_account", "an_users_form", "an_donations_page")
 
 # Fields the sync itself needs in Salesforce: object -> (field, what it must be, why)
@@ -208,13 +219,41 @@ def ensure_masters(store: Any, an: Any, sf: Any) -> dict[str, str]:
     return state.masters(store)
 
 
+def unknown_action_collections(rels: list[str]) -> list[str]:
+    """Entry point rels naming a collection of actions the sync does not know; helpers and links
+    outside Action Network's two namespaces (e.g. ``canvasser:brand_logo``) are not collections."""
+    return [rel for rel in rels if rel.partition(":")[0] in ("osdi", "action_network")
+            and not rel.endswith("_helper") and rel.partition(":")[2] not in KNOWN_COLLECTIONS]
+
+
+def report_unknown_actions(store: Any, an: Any, run_id: str | None) -> list[str]:
+    """Warnings (and rejects) for collections of actions not seen before; each is reported once."""
+    reported = state.get_setting(store, "unknown_action_collections", []) or []
+    new = [rel for rel in unknown_action_collections(an.collections()) if rel not in reported]
+    if not new:
+        return []
+    warnings = [f"Action Network lists a kind of action this sync does not know, {rel!r}: its actions and the "
+                "people who take them are not synced to Salesforce. Upgrade an-sf-sync to a release that "
+                "syncs it; this is reported once." for rel in new]
+    if run_id:
+        with store.connect() as conn:
+            state.add_rejects(conn, run_id, [{"source": "actionnetwork", "object": "action", "record_id": rel,
+                                              "reason_code": "ACTION_TYPE_NOT_SYNCED", "message": warning,
+                                              "payload": {"step": "setup"}} for rel, warning in zip(new, warnings, strict=True)])
+    state.put_setting(store, "unknown_action_collections", [*reported, *new])
+    for warning in warnings:
+        log.warning("setup: %s", warning)
+    return warnings
+
+
 def run_setup(store: Any, an: Callable[[], Any], sf: Callable[[], Any], custom_fields: list[str], *,
-              force: bool = False, dry_run: bool = False) -> dict[str, Any]:
+              force: bool = False, dry_run: bool = False, run_id: str | None = None) -> dict[str, Any]:
     """Check the org and the master records, fully once a day (or when the custom-field list changes,
     or when ``force``d); in between, trust what the last check found and spend no API call on it. A
     master deleted in between shows up as failed writes, and the next check creates it again.
 
     ``an`` and ``sf`` build the clients, only when a check is due. A dry run checks, creates nothing.
+    ``run_id`` is the run whose rejects list what the check reports once.
     """
     now, checked = datetime.now(UTC), state.get_setting(store, "setup_checked") or {}
     recent = (checked.get("custom_fields") == custom_fields and len(state.masters(store)) == len(MASTER_KINDS)
@@ -234,6 +273,9 @@ def run_setup(store: Any, an: Callable[[], Any], sf: Callable[[], Any], custom_f
     if dry_run:
         log.info("dry run: master records are checked by the loads, not created")
         return {"custom_fields": fields.custom_fields, "masters": state.masters(store), "warnings": fields.warnings}
-    masters = ensure_masters(store, an(), salesforce)
+    client = an()
+    masters = ensure_masters(store, client, salesforce)
+    warnings = [*fields.warnings, *report_unknown_actions(store, client, run_id)]
+    state.put_setting(store, "setup_warnings", warnings)
     state.put_setting(store, "setup_checked", {"at": now.isoformat(), "custom_fields": custom_fields})
-    return {"custom_fields": fields.custom_fields, "masters": masters, "warnings": fields.warnings}
+    return {"custom_fields": fields.custom_fields, "masters": masters, "warnings": warnings}

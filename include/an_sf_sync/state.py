@@ -118,10 +118,16 @@ PLAN_COLUMNS = ["run_id", "step", "seq", "pair_id", "object", "direction", "acti
 
 def replace_plan(conn: psycopg.Connection, run_id: str, step: str, ops: Sequence[dict], obj: str) -> int:
     conn.execute("DELETE FROM staging.plan WHERE run_id = %s AND step = %s", (run_id, step))
+    return append_plan(conn, run_id, step, ops, obj)
+
+
+def append_plan(conn: psycopg.Connection, run_id: str, step: str, ops: Sequence[dict], obj: str,
+                after: int = 0) -> int:
+    """Add plan rows numbered from ``after + 1`` (a plan written in parts continues the numbering)."""
     count = copy_rows(conn, "staging.plan", PLAN_COLUMNS, (
         (run_id, step, seq, op.get("pair_id"), op.get("object", obj), op["direction"], op["action"],
          op.get("an_id"), op.get("sf_id"), json.dumps(op["payload"], default=str))
-        for seq, op in enumerate(ops, start=1)))
+        for seq, op in enumerate(ops, start=after + 1)))
     conn.execute("ANALYZE staging.plan")  # fresh statistics, so the loads' updates use the primary key
     return count
 
@@ -180,8 +186,7 @@ def add_rejects(conn: psycopg.Connection, run_id: str, rejects: Iterable[dict]) 
             " pending_id = EXCLUDED.pending_id", rows)
 
 
-def replace_conflicts(conn: psycopg.Connection, run_id: str, conflicts: Sequence[dict]) -> None:
-    conn.execute("DELETE FROM sync.conflicts WHERE run_id = %s", (run_id,))
+def add_conflicts(conn: psycopg.Connection, run_id: str, conflicts: Sequence[dict]) -> None:
     copy_rows(conn, "sync.conflicts", ["run_id", "an_id", "sf_id", "field", "an_value", "sf_value", "winner",
                                        "an_modified", "sf_modified"],
               ((run_id, c["an_id"], c["sf_id"], c["field"], c["an_value"], c["sf_value"], c["winner"],

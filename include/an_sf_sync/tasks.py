@@ -80,7 +80,16 @@ def setup(context: dict[str, Any]) -> dict[str, Any]:
     from an_sf_sync.setup import run_setup
 
     return run_setup(_store(), _an, _sf, list(_variable(CUSTOM_FIELDS_VARIABLE, [])),
-                     force=bool(context["params"].get("full_refresh")), dry_run=_dry_run(context))
+                     force=bool(context["params"].get("full_refresh")), dry_run=_dry_run(context),
+                     run_id=context["run_id"])
+
+
+def _note_salesforce(store: StagingStore, sf: Any) -> None:
+    """Keep the org's instance URL (the report links records to it) and its API usage (alerts watch it)."""
+    state.put_setting(store, "salesforce_instance_url", f"https://{sf.sf.sf_instance}")
+    if sf.api_usage is not None:
+        state.put_setting(store, "salesforce_api_usage", {"used": sf.api_usage.used, "total": sf.api_usage.total,
+                                                          "seen_at": datetime.now(UTC).isoformat()})
 
 
 def extract_an(context: dict[str, Any]) -> dict[str, Any]:
@@ -88,7 +97,13 @@ def extract_an(context: dict[str, Any]) -> dict[str, Any]:
 
     store = _store()
     window = _window(context, store, "actionnetwork")
-    counts = extract_actionnetwork(_an(), store, context["run_id"], window)
+    from an_sf_sync import activity
+
+    an = _an()
+    state.put_setting(store, "actionnetwork_api_url", an.base_url)
+    counts = extract_actionnetwork(an, store, context["run_id"], window,
+                                   active_days=float(_variable(activity.ACTIVE_DAYS_VARIABLE, activity.ACTIVE_DAYS)),
+                                   sweep_hours=float(_variable(activity.SWEEP_HOURS_VARIABLE, activity.SWEEP_HOURS)))
     return {"source": "actionnetwork", "full": window.full, "counts": counts}
 
 
@@ -99,8 +114,10 @@ def extract_sf(context: dict[str, Any]) -> dict[str, Any]:
     window = _window(context, store, "salesforce")
     custom = state.get_setting(store, "custom_fields", {}) or {}
     masters = state.masters(store)
-    counts = extract_salesforce(_sf(), store, context["run_id"], window, custom_fields=tuple(custom.values()),
+    sf = _sf()
+    counts = extract_salesforce(sf, store, context["run_id"], window, custom_fields=tuple(custom.values()),
                                 subscribers_campaign=masters.get("sf_subscribers_campaign"))
+    _note_salesforce(store, sf)
     return {"source": "salesforce", "full": window.full, "counts": counts}
 
 
@@ -142,11 +159,33 @@ def _load(context: dict[str, Any], step: str, run: Any) -> dict[str, Any]:
         counts = Outcomes.counts(ops)
         log.info("dry run: %s would apply %s", step, counts)
         return {"dry_run": True, "planned": counts}
+    from an_sf_sync.load import budget
+
+    limit = _write_budget()
+    with store.connect() as conn:
+        deferred = budget.defer_over_budget(conn, run_id, step, limit)
+        conn.commit()
     masters = state.masters(store)
-    counts = run(store, run_id, _an(), _sf(), masters)
+    sf = _sf()
+    counts = run(store, run_id, _an(), sf, masters)
+    _note_salesforce(store, sf)
     failed = sum(n for key, n in counts.items() if key.endswith(".failed"))
     log.info("%s for run %s: %s (%d failed: see sync.rejects)", step, run_id, counts, failed)
-    return {"outcomes": counts}
+    with store.connect() as conn:
+        left = budget.backlog(conn, run_id, limit)
+    if deferred:
+        log.info("Action Network write budget of %d per run reached: %d %s writes wait for later runs; %d in all"
+                 " (about %s more hourly runs at this budget)", limit, deferred, step, left["writes_left"],
+                 left["eta_hours"])
+    return {"outcomes": counts, "backlog": left}
+
+
+def _write_budget() -> int:
+    """Action Network writes a run may attempt (variable an_sf_sync_write_budget; 0 or less: no limit)."""
+    from an_sf_sync.load import budget
+
+    value = int(_variable(budget.VARIABLE, budget.DEFAULT))
+    return value if value > 0 else 2**62
 
 
 def load_contacts(context: dict[str, Any]) -> dict[str, Any]:
@@ -202,6 +241,10 @@ def finalize(context: dict[str, Any]) -> dict[str, Any]:
         windows[source] = extract
         if not dry_run:
             committed[source] = store.commit_watermark(source, extract["window_end"], run_id).isoformat()
+            if (extract["counts"] or {}).get("dormant_sweep"):  # this run read the takers of every action
+                from an_sf_sync import activity
+
+                activity.commit_sweep(store, extract["window_end"])
     queue = {}
     if not dry_run:
         from an_sf_sync.staging import pending
@@ -210,8 +253,17 @@ def finalize(context: dict[str, Any]) -> dict[str, Any]:
             queue = pending.settle(conn, run_id)
         log.info("rejects: %(resolved)d resolved, %(repeated)d seen again; %(pending)d records wait for a later run"
                  " (%(queued)d from this run)", queue)
+    from an_sf_sync.load import budget
+
+    with store.connect() as conn:
+        backlog = budget.backlog(conn, run_id, _write_budget())
+    if backlog["writes_left"]:
+        log.info("backlog: %(writes_left)d Action Network writes left for later runs (%(spent)d written this run,"
+                 " budget %(budget_per_run)d a run): about %(eta_hours)s more hourly runs", backlog)
     summary = {**summarize(store, run_id), "watermarks": committed, "dry_run": dry_run, "pending": queue,
-               "setup_warnings": state.get_setting(store, "setup_warnings", []) or []}
+               "backlog": backlog,
+               "setup_warnings": state.get_setting(store, "setup_warnings", []) or [],
+               "salesforce_api": state.get_setting(store, "salesforce_api_usage")}
     start = min((w["window_start"] for w in windows.values() if w["window_start"]), default=None)
     with store.connect() as conn:
         conn.execute(

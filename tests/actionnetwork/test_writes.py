@@ -50,6 +50,7 @@ def test_put_updates_and_background_requests(client) -> None:
     ("petition", {"comments": "Yes"}),
     ("event", {}),
     ("advocacy_campaign", {"targets": [{"given_name": "Jill", "family_name": "Black"}]}),
+    ("survey", {}),
 ])
 def test_participations_are_recorded_and_read_back(client, action_type: str, extra: dict) -> None:
     action = client.create_action(action_type, f"A {action_type}")

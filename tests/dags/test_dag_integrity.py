@@ -81,3 +81,13 @@ def test_parsing_does_no_network_or_database_io():
                                " if m in sys.modules))"],
         capture_output=True, text=True, timeout=120)
     assert heavy.stdout.strip().splitlines()[-1] == "[]", heavy.stdout + heavy.stderr[-2000:]
+
+
+def test_alerts_are_wired(dag):
+    """A failed run, each task that ends past the run's hour, and a finished run's checks call an alert."""
+    from an_sf_sync import alerts
+
+    assert dag.on_failure_callback is alerts.run_failed
+    for task in dag.tasks:
+        expected = alerts.run_finished if task.task_id == "finalize" else alerts.task_succeeded
+        assert expected in task.on_success_callback, task.task_id

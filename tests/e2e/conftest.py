@@ -1,8 +1,8 @@
 """One real Airflow for the end-to-end tests: ``an-sf-sync airflow`` as a subprocess.
 
 It runs on free ports with a temporary AIRFLOW_HOME and AN_SF_SYNC_HOME, its staging in a fresh
-database of the test Postgres, and is stopped at the end with SIGINT, as Ctrl-C would, which must
-stop every process it started.
+database of the test Postgres, its alerts mailed to a real SMTP server on loopback, and is stopped
+at the end with SIGINT, as Ctrl-C would, which must stop every process it started.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ import pytest
 import requests
 
 from tests.e2e.airflow_api import AirflowAPI, wait_for
+from tests.fixtures.smtp import Inbox
+
+ALERTS_TO = "crm-admin@example.org"
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 240
@@ -64,6 +67,7 @@ class LocalAirflow:
     airflow_home: Path
     staging_conninfo: str
     password: str
+    inbox: Inbox  # the alerts it mailed
 
 
 def _staging_connection(conninfo: str) -> str:
@@ -85,12 +89,15 @@ def e2e_staging(postgres_server: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def local_airflow(tmp_path_factory: pytest.TempPathFactory, e2e_staging: str) -> Iterator[LocalAirflow]:
+def local_airflow(tmp_path_factory: pytest.TempPathFactory, e2e_staging: str,
+                  smtp_server: Inbox) -> Iterator[LocalAirflow]:
     tmp = tmp_path_factory.mktemp("local-airflow")
     ports = {"api": free_port(), "an": free_port(), "sf": free_port()}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "AN_SF_SYNC"))}
     env.update(AIRFLOW_HOME=str(tmp / "airflow"), AN_SF_SYNC_HOME=str(tmp / "home"),
-               AIRFLOW_CONN_AN_SF_STAGING=_staging_connection(e2e_staging), PYTHONUNBUFFERED="1")
+               AIRFLOW_CONN_AN_SF_STAGING=_staging_connection(e2e_staging), PYTHONUNBUFFERED="1",
+               AIRFLOW_CONN_SMTP_DEFAULT=smtp_server.connection(),
+               AIRFLOW_VAR_AN_SF_SYNC_ALERTS=json.dumps({"notifiers": [{"class": "smtp", "to": ALERTS_TO}]}))
     output = tmp / "an-sf-sync-airflow.log"
     with output.open("w") as out:
         proc = subprocess.Popen(
@@ -115,7 +122,7 @@ def local_airflow(tmp_path_factory: pytest.TempPathFactory, e2e_staging: str) ->
         yield LocalAirflow(base_url, AirflowAPI(base_url, "admin", password),
                            Sandbox(f"http://127.0.0.1:{ports['an']}"),
                            Sandbox(f"https://127.0.0.1:{ports['sf']}", str(home / "sandbox-salesforce-ca.pem")),
-                           tmp / "airflow", e2e_staging, password)
+                           tmp / "airflow", e2e_staging, password, smtp_server)
     finally:
         proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
         try:

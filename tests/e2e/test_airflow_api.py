@@ -18,7 +18,7 @@ from simple_salesforce import Salesforce
 from an_sf_sync.demo import AN_KEY, DAG_ID, SF_PASSWORD, SF_TOKEN, SF_USER
 from an_sf_sync.salesforce.hook import CABundleSession
 from tests.e2e.airflow_api import FINISHED, wait_for
-from tests.e2e.conftest import LocalAirflow
+from tests.e2e.conftest import ALERTS_TO, LocalAirflow
 
 pytestmark = pytest.mark.slow
 
@@ -79,11 +79,16 @@ def an_records(airflow: LocalAirflow, collection: str) -> list[dict[str, Any]]:
         time.sleep(0.3)
 
 
+def salesforce(airflow: LocalAirflow) -> Salesforce:
+    """simple-salesforce logged in to the Salesforce sandbox, as any integration would."""
+    host = airflow.salesforce.url.removeprefix("https://")
+    return Salesforce(username=SF_USER, password=SF_PASSWORD, security_token=SF_TOKEN,
+                      domain=f"{host}/services/Soap/u/59.0?x=", session=CABundleSession(str(airflow.salesforce.verify)))
+
+
 def add_salesforce_donor(airflow: LocalAirflow, name: str = "donor") -> str:
     """Through Salesforce's API: a new Contact in the Subscribers campaign with a gift on the donations account."""
-    host = airflow.salesforce.url.removeprefix("https://")
-    sf = Salesforce(username=SF_USER, password=SF_PASSWORD, security_token=SF_TOKEN,
-                    domain=f"{host}/services/Soap/u/59.0?x=", session=CABundleSession(str(airflow.salesforce.verify)))
+    sf = salesforce(airflow)
     subscribers, = sf.query("SELECT Id FROM Campaign WHERE Name = 'Action Network Subscribers'")["records"]
     account, = sf.query("SELECT Id FROM Account WHERE Name = 'Action Network Donations'")["records"]
     contact = sf.Contact.create({"FirstName": "Rerun", "LastName": name.title(), "Email": f"e2e.{name}@example.org"})["id"]
@@ -126,6 +131,14 @@ def test_a_failed_step_is_read_then_rerun_with_its_downstream_without_duplicates
         api.wait_run("e2e_fault", "failed")
     finally:
         getattr(airflow, FAULT_SANDBOX).control("DELETE", "faults")
+
+    # the failure alert, mailed by the DAG processor's callback, names the step and links to the run
+    subject = "[an-sf-sync] Sync run e2e_fault failed"
+    alert = wait_for(lambda: next((m for m in airflow.inbox.messages if m["Subject"] == subject), None), 120,
+                     "the failure alert mail", lambda: str([m["Subject"] for m in airflow.inbox.messages]))
+    html = alert.get_body(("html",)).get_content()
+    assert alert["To"] == ALERTS_TO and f"Task {FAILING_TASK} failed (try 1)" in html
+    assert f'href="{airflow.base_url}/dags/{DAG_ID}/runs/e2e_fault/plugin/sync-report-run"' in html
 
     # read the failure as the grid shows it: the step failed on its first try, its downstream did not run
     tis = api.task_instances("e2e_fault")

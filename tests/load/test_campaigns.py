@@ -15,6 +15,7 @@ import pytest
 
 from an_sf_sync import rules, state
 from an_sf_sync.actionnetwork.client import ActionNetworkClient
+from an_sf_sync.actionnetwork.errors import ActionNetworkAuthError
 from an_sf_sync.extract import extract_actionnetwork, extract_salesforce
 from an_sf_sync.load.campaigns import UnknownOutcome, load_campaigns
 from an_sf_sync.reconcile.campaigns import STEP, plan_campaigns
@@ -219,3 +220,25 @@ def test_a_lost_form_creation_is_found_again_not_repeated(world, staging, an, sf
     assert campaigns(sf_sandbox)[form[0].id]["Id"] == world["spring"]
     assert [p.person_id for p in an_sandbox.app.store.children[form[0].id]] == [world["alice"]]
     assert rows(staging, "SELECT count(*) FROM staging.plan WHERE status = 'attempting'") == [(0,)]
+
+
+def test_a_survey_response_whose_answer_was_lost_is_found_not_repeated(
+        world, staging, an, sf, an_sandbox, sf_sandbox) -> None:
+    survey = an_sandbox.app.store.create_action("surveys", {"title": "Member survey"})
+    sync(staging, an, sf, "run-1")
+    campaign = campaigns(sf_sandbox)[survey.id]["Id"]
+    sf_sandbox.app.store.create("CampaignMember", {"CampaignId": campaign, "ContactId": world["contact_bob"]})
+    # the response is recorded, then the task dies before it learns so (the key refused mid-run);
+    # Action Network does not promise one response per person, so a repeated POST would make a second
+    an_sandbox.app.knobs.add_fault(Fault(status=403, body='{"error": "API Key invalid or not present"}',
+                                         path="/responses$", method="POST", after=True))
+    with pytest.raises(ActionNetworkAuthError):
+        sync(staging, an, sf, "run-2")
+    responses = an_sandbox.app.store.children[survey.id]
+    assert [p.person_id for p in responses] == [world["bob"]]
+    load_campaigns(staging, "run-2", an, sf, masters=state.masters(staging))  # the task is run again
+    assert [p.person_id for p in responses] == [world["bob"]]
+    member = _member_of(sf_sandbox, campaign, world["contact_bob"])
+    assert rows(staging, "SELECT an_person_id, sf_member_id FROM sync.member_links WHERE an_action_id = %s",
+                survey.id) == [(world["bob"], member)]
+    assert responses[0].identifiers[1:] == [f"salesforce:{member}"]

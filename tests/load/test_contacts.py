@@ -82,7 +82,9 @@ def test_a_load_killed_half_way_and_rerun_duplicates_nothing(planned, staging, a
               "token": sf_sandbox.security_token, "domain": sf_sandbox.domain, "ca": str(sf_sandbox.ca_file),
               "an_url": an_sandbox.url, "an_key": an_sandbox.api_key, "run": RUN}
     worker = subprocess.Popen([sys.executable, "-c", LOAD, json.dumps(config)])
-    time.sleep(4)  # the Salesforce writes are done; the Action Network ones are under way at 4 per second
+    while statuses(staging)["done"] == 0:  # the Salesforce writes are done first
+        time.sleep(0.1)
+    time.sleep(1)  # the Action Network ones are under way at 4 per second
     worker.send_signal(signal.SIGKILL)
     worker.wait()
     halfway = statuses(staging)
@@ -121,3 +123,50 @@ def test_a_large_plan_is_loaded_in_chunks_of_pairs(planned, staging, sf_sandbox,
         assert conn.execute("SELECT count(*) FROM sync.contact_links WHERE state = 'active'").fetchone()[0] == 42
     members = [(m["CampaignId"], m["ContactId"]) for m in sf_sandbox.app.store.rows("CampaignMember")]
     assert len(members) == len(set(members)) == 42
+
+
+def test_each_activist_from_salesforce_costs_one_request(planned, staging, an_sandbox):
+    """The Salesforce Users form's helper creates the subscribed person and records the action at once."""
+    an_sandbox.app.stats.reset()
+    counts = load_contacts(staging, RUN, planned["an"], planned["sf"], masters=planned["masters"], custom={})
+    assert counts["to_actionnetwork.create.done"] == 12
+    assert an_sandbox.app.stats.snapshot()["requests"] == {"POST forms/submissions": 12}
+    people = {p["email"]: p for p in planned["an"].people()}
+    assert all(people[f"sf{i}@example.org"]["email_status"] == "subscribed" for i in range(12))
+    takers = {t["person_id"] for t in planned["an"].participations("form", planned["masters"]["an_users_form"])}
+    assert takers == {people[f"sf{i}@example.org"]["an_id"] for i in range(12)}
+
+
+def sync_again(staging, planned, run: str, since: datetime) -> datetime:
+    """One more incremental run (extract since ``since``, reconcile, load); returns its window's end."""
+    time.sleep(1)  # windows are whole seconds
+    window = Window(since, datetime.now(UTC).replace(microsecond=0))
+    extract_actionnetwork(planned["an"], staging, run, window)
+    extract_salesforce(planned["sf"], staging, run, window,
+                       subscribers_campaign=planned["masters"]["sf_subscribers_campaign"])
+    reconcile_run(staging, run, duplicate_rule="oldest")
+    load_contacts(staging, run, planned["an"], planned["sf"], masters=planned["masters"], custom={})
+    return window.end
+
+
+def test_re_subscribing_from_salesforce_costs_one_request(planned, staging, an_sandbox, sf_sandbox):
+    load_contacts(staging, RUN, planned["an"], planned["sf"], masters=planned["masters"], custom={})
+    since = datetime.now(UTC).replace(microsecond=0)
+    campaign = planned["masters"]["sf_subscribers_campaign"]
+    store = sf_sandbox.app.store
+    contact = next(c["Id"] for c in store.rows("Contact") if c.get("Email") == "sf0@example.org")
+    member = next(m["Id"] for m in store.rows("CampaignMember") if m["ContactId"] == contact)
+    store.delete("CampaignMember", member)
+    since = sync_again(staging, planned, "manual__leave", since)
+    person = next(p for p in planned["an"].people() if p["email"] == "sf0@example.org")
+    assert person["email_status"] == "unsubscribed"
+
+    store.create("CampaignMember", {"CampaignId": campaign, "ContactId": contact})
+    an_sandbox.app.stats.reset()
+    sync_again(staging, planned, "manual__rejoin", since)
+    writes = {k: n for k, n in an_sandbox.app.stats.snapshot()["requests"].items() if not k.startswith("GET")}
+    assert writes == {"POST forms/submissions": 1}
+    assert planned["an"].get_person(person["an_id"])["email_status"] == "subscribed"
+    with staging.connect() as conn:
+        assert conn.execute("SELECT status FROM staging.plan WHERE run_id = 'manual__rejoin' AND"
+                            " direction = 'to_actionnetwork' AND action = 'subscribe'").fetchall() == [("done",)]

@@ -52,15 +52,13 @@ from .errors import (
     ActionNetworkUnavailableError,
 )
 from .ratelimit import TokenBucket
-from .records import ACTION_TYPES, Record
+from .records import ACTION_TYPES, NOT_DEDUPLICATED, Record
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://actionnetwork.org/api/v2/"
 PAGE_SIZE = 25
 SUBSCRIPTION_STATUSES = ("subscribed", "unsubscribed")
-# Action types whose participations AN does not deduplicate: a blind retry could double them.
-_NOT_DEDUPLICATED = {"fundraising_page", "advocacy_campaign"}
 # normalized person field -> postal address key
 _ADDRESS_FIELDS = {"city": "locality", "state": "region", "postal_code": "postal_code", "country": "country"}
 
@@ -135,7 +133,7 @@ class ActionNetworkClient:
 
     def participations(self, action_type: str, action_id: str, modified_since: datetime | None = None,
                        modified_before: datetime | None = None) -> Iterator[Record]:
-        """Submissions, signatures, attendances, donations or outreaches of one action."""
+        """Submissions, signatures, attendances, donations, outreaches or survey responses of one action."""
         path, _, child, rel = _action_paths(action_type, participations=True)
         yield from self._records(f"{path}/{quote(action_id)}/{child}", rel,
                                  lambda raw: records.participation(raw, action_type, action_id),
@@ -157,6 +155,15 @@ class ActionNetworkClient:
         body = self._request("GET", "donations", params={"filter": f"identifier eq '{quoted}'"}) or {}
         found = (body.get("_embedded") or {}).get("osdi:donations") or []
         return records.donation(found[0]) if found else None
+
+    def collections(self) -> list[str]:
+        """The rels of what the group holds, as its API entry point lists them (``osdi:forms``,
+        ``action_network:surveys`` ...); a bad key would list only the helpers, so it is checked."""
+        body = self._request("GET", "") or {}
+        rels = [rel for rel in body.get("_links") or {} if rel not in ("self", "docs", "curies")]
+        if "osdi:people" not in rels:
+            self.check_auth()  # raises ActionNetworkAuthError for a refused key
+        return rels
 
     def custom_fields(self) -> list[str]:
         """Names of the list's custom fields (``/metadata/custom_fields``)."""
@@ -223,24 +230,50 @@ class ActionNetworkClient:
         return self.update_person(an_id, {}, subscription="unsubscribed", background=background)
 
     def record_participation(self, action_type: str, action_id: str, *, person_id: str | None = None,
-                             email: str | None = None, created_date: datetime | None = None,
-                             background: bool = False, **fields: Any) -> Record | None:
+                             email: str | None = None, person: Mapping[str, Any] | None = None,
+                             subscription: str | None = None, created_date: datetime | None = None,
+                             identifiers: Sequence[str] = (), background: bool = False,
+                             **fields: Any) -> Record | None:
         """Record that a person took an action: a submission (form), signature (petition),
-        attendance (event) or outreach (advocacy campaign; API-created campaigns only, and
-        ``targets`` is then usually required).
+        attendance (event), response (survey; no answers) or outreach (advocacy campaign;
+        API-created campaigns only, and ``targets`` is then usually required).
 
-        The person is linked by id when ``person_id`` is given (their subscription is untouched);
-        otherwise the helper form is used with ``email`` only, and no status.
+        The person is linked by id when ``person_id`` is given (their subscription is untouched).
+        Otherwise the record_*_helper form is used: with ``person`` (normalized person fields, as
+        for :meth:`upsert_person`) the helper creates or updates that person, matched by email, and
+        records the action in the same request; action helpers accept only ``"subscribed"`` as
+        ``subscription``. With ``email`` alone, only the address is sent, with no status. The
+        returned participation's ``person_id`` names the person the helper matched or created. A
+        foreign identifier makes a participation of a kind Action Network does not deduplicate
+        findable (:meth:`find_participation`) once the POST's answer is lost; such a POST is not retried.
         """
         path, _, child, _ = _action_paths(action_type, participations=True)
         if action_type == "fundraising_page":
             raise ValueError("use record_donation() for fundraising pages")
-        body = {**fields, **self._person_ref(person_id, email)}
+        if subscription not in (None, "subscribed"):
+            raise ValueError("action helpers accept only 'subscribed' as an email status")
+        if person is not None:
+            if not person.get("email"):
+                raise ValueError("the action helpers match on email; person['email'] is required")
+            body = {**fields, "person": _person_body(person, subscription)}
+        else:
+            body = {**fields, **self._person_ref(person_id, email)}
         if created_date is not None:
             body["created_date"] = records.format_date(created_date)
+        if identifiers:
+            body["identifiers"] = list(identifiers)
         return self._write("POST", f"{path}/{quote(action_id)}/{child}", body,
                            lambda raw: records.participation(raw, action_type, action_id),
-                           background=background, idempotent=action_type not in _NOT_DEDUPLICATED)
+                           background=background, idempotent=action_type not in NOT_DEDUPLICATED)
+
+    def find_participation(self, action_type: str, action_id: str, identifier: str) -> Record | None:
+        """The participation of one action carrying a foreign ``identifier``, or None."""
+        path, _, child, rel = _action_paths(action_type, participations=True)
+        quoted = identifier.replace("'", "''")
+        body = self._request("GET", f"{path}/{quote(action_id)}/{child}",
+                             params={"filter": f"identifier eq '{quoted}'"}) or {}
+        found = (body.get("_embedded") or {}).get(rel) or []
+        return records.participation(found[0], action_type, action_id) if found else None
 
     def record_donation(self, fundraising_page_id: str, amount: str, *, person_id: str | None = None,
                         email: str | None = None, currency: str | None = None,
@@ -268,7 +301,7 @@ class ActionNetworkClient:
 
     def create_action(self, action_type: str, title: str, *, origin_system: str = "Salesforce",
                       identifiers: Sequence[str] = (), **fields: Any) -> Record:
-        """Create a form, petition, event, fundraising page, advocacy or event campaign."""
+        """Create a form, petition, event, fundraising page, advocacy or event campaign, or survey."""
         path, _, _, _ = _action_paths(action_type)
         body = {"title": title, "origin_system": origin_system, **fields}
         if identifiers:

@@ -25,7 +25,11 @@ ACTION_TYPES: dict[str, tuple[str, str, str | None, str | None]] = {
     "fundraising_page": ("fundraising_pages", "osdi:fundraising_pages", "donations", "osdi:donations"),
     "advocacy_campaign": ("advocacy_campaigns", "osdi:advocacy_campaigns", "outreaches", "osdi:outreaches"),
     "event_campaign": ("event_campaigns", "action_network:event_campaigns", None, None),
+    "survey": ("surveys", "action_network:surveys", "responses", "action_network:responses"),
 }
+# Action types whose participations AN does not deduplicate (survey responses: unconfirmed, so
+# assumed not): a blind retry could double them.
+NOT_DEDUPLICATED = frozenset({"fundraising_page", "advocacy_campaign", "survey"})
 
 Record = dict[str, Any]
 
@@ -96,7 +100,7 @@ def participation(raw: Mapping[str, Any], action_type: str, action_id: str | Non
         "an_id": an_id(raw),
         "action_type": action_type,
         "action_id": (action_id or _text(raw.get(f"action_network:{action_type}_id"))
-                      or _link_id(raw, f"osdi:{action_type}")),
+                      or _link_id(raw, f"osdi:{action_type}") or _link_id(raw, f"action_network:{action_type}")),
         "person_id": _person_id(raw),
         "status": _text(raw.get("status")) if action_type == "event" else None,
         **_dates(raw),

@@ -22,6 +22,7 @@ import pandas as pd
 
 from an_sf_sync import rules, state
 from an_sf_sync.actionnetwork.errors import ActionNetworkUnavailableError
+from an_sf_sync.actionnetwork.records import NOT_DEDUPLICATED
 from an_sf_sync.load.outcomes import Outcomes, an_error, sf_error
 from an_sf_sync.load.writes import each_write
 from an_sf_sync.reconcile.campaigns import KINDS, STEP
@@ -203,7 +204,8 @@ def _add_members(store: Any, run_id: str, sf: Any, out: Outcomes, todo: pd.DataF
 
 def _add_takers(store: Any, run_id: str, an: Any, out: Outcomes, todo: pd.DataFrame,
                 masters: dict[str, str], waiting: set[str]) -> None:
-    """Contacts added to a synced Campaign -> takers of its action (submission, signature, attendance).
+    """Contacts added to a synced Campaign -> takers of its action (submission, signature, attendance,
+    survey response).
 
     Members of a Campaign in ``waiting`` (its form's creation is unresolved) stay pending for the rerun.
     """
@@ -249,8 +251,15 @@ def _add_takers(store: Any, run_id: str, an: Any, out: Outcomes, todo: pd.DataFr
     out.flush()
 
     def take(item: tuple) -> str:
-        _, action_id, action_type, person_id = item
-        return an.record_participation(action_type, action_id, person_id=person_id)["an_id"]
+        op, action_id, action_type, person_id = item
+        if action_type not in NOT_DEDUPLICATED:
+            return an.record_participation(action_type, action_id, person_id=person_id)["an_id"]
+        # Not deduplicated (survey responses): carry the member's id, and look for it first, so a
+        # POST whose answer was lost is found by the retry instead of being made twice.
+        identifier = f"salesforce:{op.sf_id}"
+        found = an.find_participation(action_type, action_id, identifier)
+        return (found or an.record_participation(action_type, action_id, person_id=person_id,
+                                                 identifiers=[identifier]))["an_id"]
 
     taken = []
     for (op, action_id, _, person_id), taker_id, exc in each_write(an, list(ready), take,

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from an_sf_sync import rules, state
+from an_sf_sync.load import budget
 from an_sf_sync.load.outcomes import Outcomes, an_error
 from an_sf_sync.load.writes import each_write
 
@@ -68,7 +69,7 @@ def load_contacts(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[st
         for start in range(first, last + 1, PAIRS_PER_CHUNK):
             _load_chunk(store, run_id, an, sf, masters, custom, lengths, (start, start + PAIRS_PER_CHUNK))
     with store.connect() as conn:
-        return Outcomes.counts(state.pending_ops(conn, run_id, STEP, payloads="none"))
+        return Outcomes.step_counts(conn, run_id, STEP)
 
 
 def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, str], custom: dict[str, str],
@@ -99,9 +100,11 @@ def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, st
     users_form = masters["an_users_form"]
 
     def create_person(op: Any) -> str:
-        person = an.upsert_person(an_person(op.payload["fields"]), subscription="subscribed")
-        an.record_participation("form", users_form, person_id=person["an_id"])
-        return person["an_id"]
+        # A Contact entering from Salesforce takes the Salesforce Users action: the form's record
+        # submission helper creates (or, matched by email, updates) the person, subscribed, and
+        # records the submission, in one request.
+        return an.record_participation("form", users_form, person=an_person(op.payload["fields"]),
+                                       subscription="subscribed")["person_id"]
 
     def update_person(op: Any) -> str:
         return an.update_person(op.an_id, an_person(op.payload["fields"]))["an_id"]
@@ -131,12 +134,23 @@ def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, st
         done_codes={"ENTITY_IS_DELETED", "NOT_FOUND", "INVALID_CROSS_REFERENCE_KEY"})
 
     def subscribe_person(op: Any) -> str:
+        # Re-subscribing is taking the Salesforce Users action again, one request. The helper
+        # matches by email, so the activist must hold the pair's email: a pair whose update failed
+        # is skipped, and a match to anyone else is reported instead of recorded as done.
         an_id = op.an_id or pair_an[op.pair_id]
-        an.update_person(an_id, {}, subscription="subscribed")
-        an.record_participation("form", users_form, person_id=an_id)
+        taken = an.record_participation("form", users_form, person={"email": op.payload["email"]},
+                                        subscription="subscribed")
+        if taken["person_id"] != an_id:
+            raise ValueError(f"Action Network matched {op.payload['email']!r} to activist {taken['person_id']},"
+                             f" not {an_id}; check both activists' email addresses")
         return an_id
 
-    _each(out, rows("to_actionnetwork", "subscribe"), subscribe_person, an, "subscription", results)
+    an_subscribes = rows("to_actionnetwork", "subscribe")
+    an_failed = set(ops.loc[(ops["direction"] == "to_actionnetwork") & (ops["status"] == "failed"), "pair_id"])
+    an_failed |= {op.pair_id for op in rows("to_actionnetwork", "update").itertuples() if not results.get(op.seq)}
+    stuck = an_subscribes["pair_id"].isin(an_failed)
+    out.blocked(an_subscribes[stuck], "the activist's update did not go through")
+    _each(out, an_subscribes[~stuck], subscribe_person, an, "subscription", results)
     _each(out, rows("to_actionnetwork", "unsubscribe"), lambda op: an.unsubscribe(op.an_id)["an_id"], an,
           "subscription", results)
 
@@ -146,10 +160,10 @@ def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, st
     with store.connect() as conn:
         ops = state.pending_ops(conn, run_id, STEP, payloads="none", pairs=pairs)
         failed_pairs = set(ops.loc[ops["status"] == "failed", "pair_id"])
-        local = ops[(ops["direction"] == "local") & (ops["status"] != "done")]
+        local = ops[(ops["direction"] == "local") & ~ops["status"].isin(["done", budget.DEFERRED])]
         commit = local[~local["pair_id"].isin(failed_pairs)]
         payloads = dict(conn.execute("SELECT seq, payload FROM staging.plan WHERE run_id = %s AND step = %s"
-                                     " AND direction = 'local' AND status <> 'done' AND pair_id >= %s"
+                                     " AND direction = 'local' AND status NOT IN ('done', 'deferred') AND pair_id >= %s"
                                      " AND pair_id < %s", (run_id, STEP, *pairs)).fetchall())
         outcomes = dict(zip(ops["seq"], ops["result_id"], strict=True))
         pair_sf = _pair_ids(ops, outcomes, "to_salesforce", "sf_id")

@@ -8,6 +8,7 @@ current state, so after a partial load it plans only what is still missing.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pandas as pd
@@ -19,6 +20,8 @@ from an_sf_sync.reconcile.donations import plan_opportunities
 from an_sf_sync.reconcile.duplicates import pick_winners, reject
 from an_sf_sync.staging import pending
 from an_sf_sync.staging.store import StagingStore
+
+PARTITION_ROWS = 100_000  # staged activists and Contacts reconciled at once: bounds reconcile's memory
 
 
 def _text_columns(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -39,23 +42,62 @@ def _texts(values: Any) -> list[str]:
     return [v for v in values if isinstance(v, str)]
 
 
+def contact_partitions(conn: Any, run_id: str, subscribers: str | None) -> int:
+    """Split the run's staged activists and Contacts into partitions reconciled one at a time, so
+    reconcile's memory is bounded however large the run; returns how many (1: no split).
+
+    Records that can concern each other share an email key, or a link: a linked record goes by its
+    link's key, an unlinked one by its own. A linked record whose email is no longer its link's
+    (an email change) joins partition 0 together with every record holding either key; hashing the
+    key places everything else. Lookups by key (who else holds an email) span the whole org anyway.
+    """
+    conn.execute("DROP TABLE IF EXISTS pg_temp.contact_parts")
+    conn.execute("CREATE TEMP TABLE contact_parts (side text, id text, link_key text, cur_key text, part int)")
+    conn.execute("INSERT INTO contact_parts SELECT 'an', p.an_id, l.email_key, m.email_key, 0"
+                 " FROM staging.an_people p LEFT JOIN sync.contact_links l ON l.an_id = p.an_id"
+                 " LEFT JOIN sync.an_people m ON m.an_id = p.an_id WHERE p.run_id = %s", (run_id,))
+    conn.execute("INSERT INTO contact_parts SELECT 'sf', c.sf_id, l.email_key, m.email_key, 0 FROM"
+                 " (SELECT sf_id FROM staging.sf_contacts WHERE run_id = %s UNION SELECT contact_id"
+                 "  FROM staging.sf_campaign_members WHERE run_id = %s AND campaign_id = %s AND contact_id IS NOT NULL) c"
+                 " LEFT JOIN sync.contact_links l ON l.sf_id = c.sf_id LEFT JOIN sync.sf_contacts m ON m.sf_id = c.sf_id",
+                 (run_id, run_id, subscribers))
+    staged = conn.execute("SELECT count(*) FROM contact_parts").fetchone()[0]
+    parts = math.ceil(staged / PARTITION_ROWS)
+    if parts <= 1:
+        return 1
+    conn.execute("CREATE TEMP TABLE cross_keys ON COMMIT DROP AS SELECT DISTINCT k FROM contact_parts,"
+                 " LATERAL (VALUES (link_key), (cur_key)) v (k)"
+                 " WHERE link_key IS NOT NULL AND cur_key IS DISTINCT FROM link_key AND k IS NOT NULL")
+    conn.execute("UPDATE contact_parts SET part = CASE WHEN (link_key IS NOT NULL AND cur_key IS DISTINCT FROM link_key)"
+                 " OR link_key IN (SELECT k FROM cross_keys) OR cur_key IN (SELECT k FROM cross_keys) THEN 0"
+                 " ELSE 1 + abs(hashtext(coalesce(link_key, cur_key, id))::bigint) %% %s END", (parts,))
+    conn.execute("CREATE INDEX ON contact_parts (part, side, id)")
+    conn.execute("ANALYZE contact_parts")
+    return parts + 1
+
+
 def contact_inputs(conn: Any, run_id: str, subscribers: str | None, custom: dict[str, str],
-                   duplicate_rule: str, lengths: dict[str, int] | None = None) -> ContactInputs:
-    """Build the contact reconcile's frames for ``run_id`` from staging and sync state."""
+                   duplicate_rule: str, lengths: dict[str, int] | None = None, part: int | None = None) -> ContactInputs:
+    """Build the contact reconcile's frames for ``run_id`` from staging and sync state (of one
+    partition only, when ``part`` is given: see ``contact_partitions``)."""
+    def only(side: str, column: str) -> str:
+        return "" if part is None else (f" AND {column} IN (SELECT id FROM contact_parts WHERE part = {int(part)}"
+                                        f" AND side = '{side}')")
+
     an = state.frame(conn, "SELECT an_id, email, email_status, given_name AS first_name, family_name AS last_name,"
                            " street, city, state, postal_code, custom_fields, modified_date AS modified"
-                           " FROM staging.an_people WHERE run_id = %s", (run_id,))
+                           " FROM staging.an_people WHERE run_id = %s" + only("an", "an_id"), (run_id,))
     an = _custom(_text_columns(an, ["first_name", "last_name", "street", "city", "state", "postal_code"]),
                  {name: name for name in custom})
     sf = state.frame(conn, "SELECT c.sf_id, c.is_deleted, c.email, c.first_name, c.last_name,"
                            " c.mailing_street AS street, c.mailing_city AS city, c.mailing_state AS state,"
                            " c.mailing_postal_code AS postal_code, c.custom_fields,"
                            " c.last_modified_date AS modified, c.created_date AS created, false AS member_only"
-                           " FROM staging.sf_contacts c WHERE c.run_id = %s", (run_id,))
+                           " FROM staging.sf_contacts c WHERE c.run_id = %s" + only("sf", "c.sf_id"), (run_id,))
     sf = _custom(_text_columns(sf, ["first_name", "last_name", "street", "city", "state", "postal_code"]), custom)
     members = state.frame(conn, "SELECT DISTINCT contact_id FROM staging.sf_campaign_members"
-                                " WHERE run_id = %s AND campaign_id = %s AND contact_id IS NOT NULL",
-                          (run_id, subscribers))
+                                " WHERE run_id = %s AND campaign_id = %s AND contact_id IS NOT NULL"
+                                + only("sf", "contact_id"), (run_id, subscribers))
     changed_members = set(members["contact_id"])
     extra = sorted(changed_members - set(sf["sf_id"]))
     if extra:
@@ -92,22 +134,36 @@ def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str, time
     custom = state.get_setting(store, "custom_fields", {}) or {}
     with store.connect() as conn:
         restaged = pending.restage(conn, run_id)
-        state.refresh_mirrors(conn, run_id, masters.get("sf_subscribers_campaign"))
-        plan = reconcile_contacts(contact_inputs(conn, run_id, masters.get("sf_subscribers_campaign"), custom,
-                                                 duplicate_rule, state.get_setting(store, "contact_lengths", {})))
+        subscribers = masters.get("sf_subscribers_campaign")
+        state.refresh_mirrors(conn, run_id, subscribers)
+        conn.execute("DELETE FROM staging.plan WHERE run_id = %s AND step = 'contacts'", (run_id,))
+        conn.execute("DELETE FROM sync.rejects WHERE run_id = %s AND payload->>'step' = 'reconcile'", (run_id,))
+        conn.execute("DELETE FROM sync.conflicts WHERE run_id = %s", (run_id,))
+        parts = contact_partitions(conn, run_id, subscribers)
+        counts = {"contacts": 0, "rejects": 0, "conflicts": 0, "duplicates": 0}
+        pairs = 0
+        for part in range(parts) if parts > 1 else [None]:
+            plan = reconcile_contacts(contact_inputs(conn, run_id, subscribers, custom, duplicate_rule,
+                                                     state.get_setting(store, "contact_lengths", {}), part))
+            for op in plan.ops:  # pair numbers run on across partitions
+                op["pair_id"] += pairs
+            pairs += plan.pairs
+            counts["contacts"] += state.append_plan(conn, run_id, "contacts", plan.ops, "contact", counts["contacts"])
+            state.add_rejects(conn, run_id, [{**r, "payload": {"step": "reconcile"}} for r in plan.rejects])
+            state.add_conflicts(conn, run_id, plan.conflicts)
+            state.add_duplicates(conn, run_id, plan.duplicates)
+            counts["rejects"] += len(plan.rejects)
+            counts["conflicts"] += len(plan.conflicts)
+            counts["duplicates"] += len(plan.duplicates)
+            plan = None  # free this partition's frames before the next one's
         campaign_ops, campaign_rejects = plan_campaigns(conn, run_id, masters)
         opportunity_ops, opportunity_rejects = plan_opportunities(conn, run_id, masters, time_zone)
-        counts = {"contacts": state.replace_plan(conn, run_id, "contacts", plan.ops, "contact"),
-                  "campaigns": state.replace_plan(conn, run_id, "campaigns", campaign_ops, "campaign"),
-                  "opportunities": state.replace_plan(conn, run_id, "opportunities", opportunity_ops,
-                                                      "opportunity")}
-        rejects = plan.rejects + campaign_rejects + opportunity_rejects
-        conn.execute("DELETE FROM sync.rejects WHERE run_id = %s AND payload->>'step' = 'reconcile'", (run_id,))
+        counts["campaigns"] = state.replace_plan(conn, run_id, "campaigns", campaign_ops, "campaign")
+        counts["opportunities"] = state.replace_plan(conn, run_id, "opportunities", opportunity_ops, "opportunity")
+        rejects = campaign_rejects + opportunity_rejects
         state.add_rejects(conn, run_id, [{**r, "payload": {"step": "reconcile"}} for r in rejects])
-        state.replace_conflicts(conn, run_id, plan.conflicts)
-        state.add_duplicates(conn, run_id, plan.duplicates)
-    return {**counts, "rejects": len(rejects), "conflicts": len(plan.conflicts), "duplicates": len(plan.duplicates),
-            "retried": restaged}
+        counts["rejects"] += len(rejects)
+    return {**counts, "partitions": parts, "retried": restaged}
 
 
 def resolve_staged_duplicates(store: StagingStore, run_id: str, rule: str) -> int:

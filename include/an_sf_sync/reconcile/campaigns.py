@@ -3,19 +3,22 @@
 Pure: frames in, a plan out (``reconcile_campaigns``); ``campaign_inputs`` and ``plan_campaigns``
 read staging and sync state around it.
 
-- Each form, petition, event, fundraising page and letter (advocacy) campaign becomes a Campaign
-  (upserted on ``Action_Network_ID__c``). Never: event campaigns, uploads and ticketed events (not
-  on the API), the sync's own "Salesforce Users" form and "Salesforce Donations" page (the
-  remembered ones, and any other with their title and origin "Salesforce", such as one a lost
+- Each form, petition, event, fundraising page, letter (advocacy) campaign and survey becomes a
+  Campaign (upserted on ``Action_Network_ID__c``). Never: event campaigns, uploads and ticketed
+  events (not on the API), the sync's own "Salesforce Users" form and "Salesforce Donations" page
+  (the remembered ones, and any other with their title and origin "Salesforce", such as one a lost
   answer made twice), nor actions that came from Salesforce (no echo). The events of an event
-  campaign are synced like any event; only the event campaign itself is not. Campaigns are followed by id: a title change in Action
-  Network renames the Campaign, but renaming the Campaign in Salesforce breaks nothing and is not
-  sent back (the next title change in Action Network overwrites it).
-- People who took an action (and donors of a page) become members of its Campaign. Whether the
-  person is synced is decided at load time, after this run's contacts have been linked.
+  campaign are synced like any event; only the event campaign itself is not. Campaigns are
+  followed by id: a title change in Action Network renames the Campaign, but renaming the Campaign
+  in Salesforce breaks nothing and is not sent back (the next title change in Action Network
+  overwrites it).
+- People who took an action (donors of a page, respondents of a survey) become members of its
+  Campaign. Whether the person is synced is decided at load time, after this run's contacts have
+  been linked.
 - A Campaign whose parent is the Subscribers campaign becomes a form in Action Network; its
   members that are also subscribers are added to it. Contacts added to an Action Network
-  action's Campaign are added to that action, except on fundraising pages and letter campaigns.
+  action's Campaign are added to that action (a survey's as responses), except on fundraising
+  pages and letter campaigns.
   Members the sync created itself never go back; removing a member never propagates.
 - Deleting a synced Campaign in Salesforce retires its link, reported once. Action Network's own
   sync behaves unpredictably then; this one does better: later takers of that action are
@@ -35,9 +38,9 @@ from an_sf_sync import rules, state
 STEP = "campaigns"
 # Action Network action types synced as Campaigns -> how an admin calls them
 KINDS = {"form": "form", "petition": "petition", "event": "event", "fundraising_page": "fundraising page",
-         "advocacy_campaign": "letter campaign"}
+         "advocacy_campaign": "letter campaign", "survey": "survey"}
 # ... of which Contacts added in Salesforce can be added to (donations go through Opportunities)
-JOINABLE = frozenset({"form", "petition", "event"})
+JOINABLE = frozenset({"form", "petition", "event", "survey"})
 CAMPAIGN_NAME_MAX = 80  # Salesforce's Campaign.Name
 
 

@@ -264,7 +264,9 @@ def opportunity_inputs(conn: Any, run_id: str, masters: Mapping[str, str], time_
     links = state.frame(conn, "SELECT an_id, sf_id, origin, linked_at FROM sync.donation_links"
                               " WHERE an_id = ANY(%s) OR sf_id = ANY(%s)",
                         (list(donations["an_id"]), list(opportunities["sf_id"])))
-    titles = state.frame(conn, "SELECT DISTINCT ON (an_id) an_id, title FROM staging.an_actions"
+    titles = state.frame(conn, "SELECT DISTINCT ON (an_id) an_id, title FROM (SELECT an_id, action_type, title,"
+                               " modified_date FROM staging.an_actions UNION ALL SELECT an_id, action_type, title,"
+                               " modified_date FROM sync.an_actions) a"
                                " WHERE action_type = 'fundraising_page' AND an_id = ANY(%s) AND title IS NOT NULL"
                                " ORDER BY an_id, modified_date DESC NULLS LAST",
                          (list(donations["fundraising_page_id"].dropna().unique()),))

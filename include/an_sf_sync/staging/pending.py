@@ -6,7 +6,8 @@ Nobody should have to re-save it once the cause is gone, and the cause may go aw
 never reads the record again. So its last staged copy is kept in ``sync.pending`` and put back into
 every later run's staging (``restage``), where reconcile and load treat it like a fresh change,
 until it goes through. Dependencies are re-checked every run (that costs no API call); records an
-API refused are retried with a growing pause (next run, then 1, 3, 7, 15, at most 24 hours).
+API refused are retried with a growing pause (next run, then 1, 3, 7, 15, at most 24 hours). Writes
+a run's Action Network write budget left for later runs wait here too (see ``load.budget``).
 
 Rejects are ``open`` until a run sees their record again without that problem (``resolved``); a
 problem seen again is one row, the newest run's, which keeps the run it was first seen in
@@ -27,7 +28,7 @@ KINDS = {"an_people": "an_id", "sf_contacts": "sf_id", "an_participations": "an_
 # pending record is an API's refusal, retried with backoff.
 DEPENDENCIES = frozenset({"DONOR_NOT_SYNCED", "DONOR_NOT_SUBSCRIBED", "PERSON_NOT_SYNCED", "CONTACT_NOT_SYNCED",
                           "NOT_IN_SUBSCRIBERS_CAMPAIGN", "BLOCKED", "EMAIL_HELD_BY_ANOTHER_CONTACT",
-                          "CAMPAIGN_DELETED_IN_SALESFORCE", "SYNC_STOPPED"})
+                          "CAMPAIGN_DELETED_IN_SALESFORCE", "SYNC_STOPPED", "BACKLOG"})
 # Reconcile's own rejects that wait on another record (load failures always do): code -> kind
 WAITING = {"DONOR_NOT_SYNCED": "sf_opportunities", "DONOR_NOT_SUBSCRIBED": "sf_opportunities",
            "EMAIL_HELD_BY_ANOTHER_CONTACT": "an_people", "SYNC_STOPPED": "an_people"}
@@ -147,12 +148,13 @@ def settle(conn: psycopg.Connection, run_id: str) -> dict[str, int]:
 
 def _waiting(conn: psycopg.Connection, run_id: str) -> list[tuple[str, str, str]]:
     """(kind, record id, reason) of every record this run left waiting: reconcile's rejects that
-    wait on another record, and every load write that failed (one reject may stand for several)."""
+    wait on another record, every load write that failed (one reject may stand for several), and
+    every write deferred to a later run by the write budget (``BACKLOG``, no reject: nothing is wrong)."""
     found = conn.execute("SELECT pending_kind, pending_id, reason_code FROM sync.rejects WHERE run_id = %s"
                          " AND pending_kind IS NOT NULL AND payload->>'step' = 'reconcile'", (run_id,)).fetchall()
     with conn.cursor(row_factory=psycopg.rows.namedtuple_row) as cur:
         cur.execute("SELECT step, object, direction, an_id, sf_id, payload, error_code FROM staging.plan"
-                    " WHERE run_id = %s AND status = 'failed' AND direction <> 'local'", (run_id,))
+                    " WHERE run_id = %s AND status IN ('failed', 'deferred') AND direction <> 'local'", (run_id,))
         for op in cur:
             record = load_record(op.step, op)
             if record:

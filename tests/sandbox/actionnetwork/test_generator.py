@@ -79,13 +79,16 @@ def test_dates_stay_in_the_window(data):
 def test_actions_and_participations(data):
     kinds = Counter(a.kind for a in data.actions)
     assert set(kinds) == {"forms", "petitions", "events", "event_campaigns", "fundraising_pages",
-                          "advocacy_campaigns"}
+                          "advocacy_campaigns", "surveys"}
     events = [a for a in data.actions if a.kind == "events"]
     assert any(e.campaign_id for e in events) and any(e.ticketed for e in events)
     assert any(a.api_created for a in data.actions if a.kind == "fundraising_pages")
     assert any(a.api_created for a in data.actions if a.kind == "advocacy_campaigns")
     done = Counter(r.kind for r in data.participations)
-    assert set(done) == {"submissions", "signatures", "attendances", "donations", "outreaches", "taggings"}
+    assert set(done) == {"submissions", "signatures", "attendances", "donations", "outreaches", "taggings",
+                         "responses"}
+    responses = [(r.person_id, r.parent_id) for r in data.participations if r.kind == "responses"]
+    assert len(set(responses)) == len(responses)  # one response per person per survey
     ticketed = {e.id for e in events if e.ticketed}
     assert not any(r.parent_id in ticketed for r in data.participations)
     donations = [r.fields for r in data.participations if r.kind == "donations"]

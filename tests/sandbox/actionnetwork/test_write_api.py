@@ -146,6 +146,31 @@ def test_helper_creates_a_subscribed_person(an):
     assert primary(person)["status"] == "subscribed"
 
 
+def test_surveys_take_responses_through_the_record_response_helper(an):
+    an.seed(people=[{"id": "p1", "email_addresses": [{"address": "a@example.org"}]}])
+    survey = an.post("surveys", {"title": "Member survey", "origin_system": "Salesforce"}).json()
+    links = survey["_links"]
+    helper = links["action_network:record_response_helper"]["href"]
+    assert helper == links["action_network:responses"]["href"] and "osdi:creator" in links
+    response = an.post(helper, {"person": {"email_addresses": [{"address": "a@example.org"}]}}).json()
+    assert (response["action_network:person_id"], response["action_network:survey_id"]) == ("p1", an_id(survey))
+    assert set(response["_links"]) == {"self", "action_network:survey", "osdi:person", "curies"}
+    # not deduplicated (unconfirmed; the conservative choice): a second POST is a second response
+    again = an.post(helper, {"_links": {"osdi:person": {"href": an.url("people/p1")}},
+                             "identifiers": ["salesforce:00v000000000001AAA"]}).json()
+    assert again["identifiers"] == [f"action_network:{an_id(again)}", "salesforce:00v000000000001AAA"]
+    assert an.get(f"surveys/{an_id(survey)}").json()["total_responses"] == 2
+    mine = an.get("people/p1/responses").json()["_embedded"]["action_network:responses"]
+    assert sorted(an_id(r) for r in mine) == sorted([an_id(response), an_id(again)])
+    found = an.get(f"surveys/{an_id(survey)}/responses?filter=identifier eq 'salesforce:00v000000000001AAA'").json()
+    assert [an_id(r) for r in found["_embedded"]["action_network:responses"]] == [an_id(again)]
+    assert "action_network:responses" in an.get("people/p1").json()["_links"]
+    listed = an.get("surveys?filter=title eq 'Member survey'").json()["_embedded"]["action_network:surveys"]
+    assert [an_id(s) for s in listed] == [an_id(survey)]
+    aep = an.get("").json()["_links"]
+    assert aep["action_network:surveys"]["href"].endswith("/surveys")
+
+
 def test_posted_actions_are_api_created_and_accept_donations_and_outreaches(an):
     an.seed(people=[{"id": "p1", "email_addresses": [{"address": "a@example.org"}]}],
             fundraising_pages=[{"id": "ui", "title": "UI page"}], advocacy_campaigns=[{"id": "uic", "title": "UI"}])

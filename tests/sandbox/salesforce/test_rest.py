@@ -177,7 +177,8 @@ def test_describe_and_global_describe(sf):
     assert fields["AccountId"]["referenceTo"] == ["Account"] and fields["AccountId"]["relationshipName"] == "Account"
     names = {o["name"]: o["keyPrefix"] for o in sf.describe()["sobjects"]}
     assert names == {"Account": "001", "Contact": "003", "Lead": "00Q", "Campaign": "701",
-                     "CampaignMember": "00v", "Opportunity": "006", "OpportunityContactRole": "00K"}
+                     "CampaignMember": "00v", "Opportunity": "006", "OpportunityContactRole": "00K",
+                     "Organization": "00D"}
     with pytest.raises(SalesforceMalformedRequest) as err:
         sf.query("SELECT Id FROM Contact WHERE Employer__c = 'x'")
     assert _error(err)["errorCode"] in ("INVALID_FIELD", "MALFORMED_QUERY")

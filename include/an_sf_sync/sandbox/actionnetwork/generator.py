@@ -6,8 +6,8 @@ primary), malformed and mixed-case emails, phone-only people, missing ``phone_nu
 addresses without ZIP, with ZIP+4 or without country, non-string custom field values and names
 with spaces, every email status, foreign identifiers before the Action Network one; actions of
 each kind (some API-created, events in event campaigns, ticketed events whose purchases the API
-never shows) with participations; one-off and recurring donations with free-text periods,
-lowercase currency and refunds. Emails stay on reserved domains (example.org/.com/.net).
+never shows) with participations; surveys with their responses; one-off and recurring donations
+with free-text periods, lowercase currency and refunds. Emails stay on reserved domains (example.org/.com/.net).
 
 Dates spread over ``days`` before ``now`` (default: today's midnight UTC, so one seed gives the
 same data all day; pass ``now`` for byte-identical data across days).
@@ -89,15 +89,19 @@ def generate(people: int = 1000, seed: int = 0, now: datetime | str | int | None
              forms: int | None = None, petitions: int | None = None, events: int | None = None,
              event_campaigns: int | None = None, fundraising_pages: int | None = None,
              advocacy_campaigns: int | None = None, tags: int | None = None,
-             actions_per_person: float = 1.2) -> Dataset:
+             actions_per_person: float = 1.2, surveys: int | None = None) -> Dataset:
     """A dataset of ``people`` activists and their actions; the same arguments give the same data.
 
     Action counts default to a size that grows slowly with ``people``; ``actions_per_person`` is
     the mean number of participations (submissions, signatures, ...) per person.
     """
     with bulk_allocation():
-        return _generate(random.Random(seed), people, _epoch(now), days, forms, petitions, events,
+        data = _generate(random.Random(seed), people, _epoch(now), days, forms, petitions, events,
                          event_campaigns, fundraising_pages, advocacy_campaigns, tags, actions_per_person)
+        # Surveys draw from their own generator, so adding them left every other record as it was.
+        _add_surveys(random.Random(f"surveys:{seed}"), data, _epoch(now), days,
+                     1 + people // 100000 if surveys is None else surveys)
+        return data
 
 
 def _generate(rng: random.Random, people: int, end: int, days: int, forms: int | None, petitions: int | None,
@@ -297,6 +301,32 @@ def _participations(rng: random.Random, new_id: _Ids, people: list[Person], acti
             purchases += 1  # ticket purchases are not represented on the API
         person.modified = latest
     return records, purchases
+
+
+def _add_surveys(rng: random.Random, data: Dataset, end: int, days: int, count: int) -> None:
+    """Surveys, and responses from about one person in twenty (at most one each per survey).
+
+    Responses carry no answers: the reference's samples show none (their fields are unconfirmed).
+    """
+    new_id, start, r = _Ids(rng), end - days * 86400, rng.random
+    surveys = []
+    for n in range(count):
+        created = rng.randrange(start, start + (end - start) // 3)
+        api_created = r() < 0.1
+        fields: dict[str, Any] = {"title": f"Member survey {n + 1}: what matters to you?",
+                                  "origin_system": "Partner CRM" if api_created else "Action Network",
+                                  "description": "<p>Tell us what to work on next.</p>",
+                                  "call_to_action": "Take the survey", **action_defaults("surveys")}
+        if not api_created:
+            fields["browser_url"] = f"https://actionnetwork.org/surveys/member-survey-{n + 1}"
+        surveys.append(Action(new_id(), "surveys", created, created, fields, api_created=api_created))
+    data.actions.extend(surveys)
+    for person in data.people if surveys else ():
+        if r() < 0.05:
+            survey = surveys[int(r() * len(surveys))]
+            created = _between(r, max(person.created, survey.created), end + 1)
+            data.participations.append(Participation(new_id(), "responses", created, created, person.id, survey.id))
+            person.modified = max(person.modified, created)
 
 
 def _donation(rng: random.Random, page: Action) -> dict[str, Any]:

@@ -8,7 +8,9 @@ events link it as creator and organizer but, since 2018, embed neither, other ac
 full person. A postal address always carries its ``location`` block, null when not geocoded.
 Submissions, signatures, attendances and donations always carry ``action_network:referrer_data``
 (``"none"`` values when unknown); a donation's ``payment.reference_number`` is its id, as in the
-documented example.
+documented example. Surveys and their responses use the ``action_network:`` namespace for their
+collections, helper and links (a response links ``action_network:survey``); responses carry no
+answers (their fields are unconfirmed).
 
 Unconfirmed shapes, chosen here: a ``previous`` link on pages after the first; totals (0) on
 empty pages of collections that have totals; ``self`` of a collection is its bare URL (as in a
@@ -21,14 +23,14 @@ import math
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from .records import ACTION_KINDS, PARENT_OF, Action, Participation, Person, Tag, format_time
+from .records import ACTION_KINDS, CHILD_REL, PARENT_OF, Action, Participation, Person, Tag, format_time
 from .store import Store
 
 CURIES = [
     {"name": "osdi", "href": "https://actionnetwork.org/docs/v2/{rel}", "templated": True},
     {"name": "action_network", "href": "https://actionnetwork.org/docs/v2/{rel}", "templated": True},
 ]
-PERSON_CHILDREN = ("attendances", "signatures", "submissions", "donations", "outreaches", "taggings")
+PERSON_CHILDREN = ("attendances", "signatures", "submissions", "donations", "outreaches", "taggings", "responses")
 NO_REFERRER = {"source": "none", "referrer": "none", "website": "none"}
 REFERRED = {"submissions", "signatures", "attendances", "donations"}
 
@@ -59,7 +61,7 @@ def person(api: str, p: Person) -> dict[str, Any]:
     doc["custom_fields"] = dict(p.custom_fields or {})
     self_href = f"{api}/people/{p.id}"
     doc["_links"] = {"self": link(self_href),
-                     **{f"osdi:{c}": link(f"{self_href}/{c}") for c in PERSON_CHILDREN},
+                     **{CHILD_REL[c]: link(f"{self_href}/{c}") for c in PERSON_CHILDREN},
                      "curies": CURIES}
     return doc
 
@@ -100,9 +102,9 @@ def action(api: str, store: Store, a: Action) -> dict[str, Any]:
     if a.kind == "fundraising_pages":
         doc["total_amount"] = f"{sum(float(r.fields.get('amount') or 0) for r in children):.2f}"
     self_href = f"{api}/{a.kind}/{a.id}"
-    links: dict[str, Any] = {"self": link(self_href), f"osdi:{kind.child}": link(f"{self_href}/{kind.child}")}
+    links: dict[str, Any] = {"self": link(self_href), kind.child_rel: link(f"{self_href}/{kind.child}")}
     if kind.helper:
-        links[f"osdi:{kind.helper}"] = link(f"{self_href}/{kind.child}")
+        links[f"{kind.child_namespace}:{kind.helper}"] = link(f"{self_href}/{kind.child}")
     if a.kind == "events":
         links[kind.helper] = link(f"{self_href}/{kind.child}")  # the legacy un-prefixed name, still served
         if a.campaign_id:
@@ -141,7 +143,7 @@ def participation(api: str, r: Participation) -> dict[str, Any]:
         doc["action_network:person_id"] = r.person_id
         doc[f"action_network:{parent_kind.singular}_id"] = r.parent_id
         self_href = f"{api}/donations/{r.id}" if r.kind == "donations" else f"{parent_href}/{r.kind}/{r.id}"
-        links = {"self": link(self_href), f"osdi:{parent_kind.singular}": link(parent_href),
+        links = {"self": link(self_href), f"{parent_kind.namespace}:{parent_kind.singular}": link(parent_href),
                  "osdi:person": link(person_href)}
         if r.kind == "attendances":
             links["osdi:people"] = link(person_href)  # legacy link kept by Action Network

@@ -109,7 +109,7 @@ class Tag:
 
 
 class Action:
-    """A form, petition, event, event campaign, fundraising page or advocacy campaign."""
+    """A form, petition, event, event campaign, fundraising page, advocacy campaign or survey."""
 
     __slots__ = ("id", "kind", "created", "modified", "fields", "api_created", "creator_id",
                  "campaign_id", "ticketed", "identifiers")
@@ -130,7 +130,8 @@ class Action:
 
 
 class Participation:
-    """A submission, signature, attendance, donation, outreach or tagging (``parent_id``: action or tag)."""
+    """A submission, signature, attendance, donation, outreach, survey response or tagging
+    (``parent_id``: action or tag)."""
 
     __slots__ = ("id", "kind", "created", "modified", "person_id", "parent_id", "fields", "identifiers")
 
@@ -154,13 +155,18 @@ class ActionKind:
     child_singular: str
     helper: str  # the record_*_helper link name
     total: str  # e.g. "total_submissions"
-    namespace: str = "osdi"
+    namespace: str = "osdi"  # of the collection's rel, and of a child's link to its action
+    child_namespace: str = "osdi"  # of the children's rel and helper link
     api_only_children: bool = False  # donations/outreaches may be POSTed only to API-created actions
     filter_fields: tuple[str, ...] = ()
 
     @property
     def rel(self) -> str:
         return f"{self.namespace}:{self.collection}"
+
+    @property
+    def child_rel(self) -> str:
+        return f"{self.child_namespace}:{self.child}"
 
 
 ACTION_FILTERS = ("identifier", "created_date", "modified_date", "origin_system", "title")
@@ -179,6 +185,9 @@ ACTION_KINDS: dict[str, ActionKind] = {k.collection: k for k in (
                filter_fields=ACTION_FILTERS),
     ActionKind("event_campaigns", "event_campaign", "events", "event", "", "total_events",
                namespace="action_network", filter_fields=ACTION_FILTERS),
+    # Surveys (2024) and their responses live in the action_network: namespace (reference §3.12).
+    ActionKind("surveys", "survey", "responses", "response", "record_response_helper", "total_responses",
+               namespace="action_network", child_namespace="action_network", filter_fields=ACTION_FILTERS),
 )}
 
 # Fields every action of a kind carries unless told otherwise, generated or POSTed (docs examples;
@@ -200,6 +209,8 @@ def action_defaults(kind: str) -> dict[str, Any]:
 PARENT_OF: dict[str, str] = {k.child: k.collection for k in ACTION_KINDS.values() if k.child != "events"}
 PARTICIPATION_FILTERS = ("identifier", "created_date", "modified_date")
 SINGULAR: dict[str, str] = {**{k.child: k.child_singular for k in ACTION_KINDS.values()}, "taggings": "tagging"}
+# participation kind -> its collection's rel (``osdi:signatures``, ``action_network:responses`` ...)
+CHILD_REL: dict[str, str] = {**{k.child: k.child_rel for k in ACTION_KINDS.values()}, "taggings": "osdi:taggings"}
 
 
 @dataclass

@@ -16,6 +16,9 @@ Choices where Action Network's behaviour is unconfirmed:
   per key, counted at arrival, refused requests not counted (see :class:`.RateLimiter`).
 * ``background_request=true`` on a write processes it and answers 200 ``{}`` whatever happened,
   as the real queue does; ``background_processing`` is ignored.
+* The ``collections`` knob adds rels (e.g. ``action_network:quizzes``) to the entry point's links,
+  as a group sees when Action Network gains a kind of action this emulator does not model; their
+  paths answer the HTML 404 like any unknown path.
 * Unknown paths, and an unknown donation id, answer Action Network's HTML 404 page; other
   unknown ids answer 404 ``{"error": "Couldn't find <thing> with id = <id>"}``.
 
@@ -35,7 +38,7 @@ from typing import Any
 from ..http import App, Fault, Request, Response, SandboxServer
 from . import filters, hal
 from .ratelimit import RateLimiter, Stats
-from .records import ACTION_KINDS, PARTICIPATION_FILTERS, SINGULAR, format_time
+from .records import ACTION_KINDS, CHILD_REL, PARTICIPATION_FILTERS, SINGULAR, format_time
 from .store import Invalid, NotFound, Store
 
 API = "/api/v2"
@@ -76,6 +79,7 @@ class ActionNetworkApp(App):
         self.store = store or Store()
         self.limiter = RateLimiter(rate_limit)
         self.stats = Stats()
+        self.collections: list[str] = []  # extra entry point rels (the ``collections`` knob)
         self._arrival = threading.local()
         self._routes()
 
@@ -232,6 +236,10 @@ class ActionNetworkApp(App):
                     *((k.rel, k.collection, f"The collection of {k.collection.replace('_', ' ')} in the system")
                       for k in ACTION_KINDS.values())):
                 links[rel] = {"title": title, "href": f"{api}/{path}"}
+            for rel in self.collections:
+                name = rel.partition(":")[2]
+                links[rel] = {"title": f"The collection of {name.replace('_', ' ')} in the system",
+                              "href": f"{api}/{name}"}
         return {"motd": "Welcome to the Action Network OSDI API v2 Entry Point!",
                 "vendor_name": "Action Network", "product_name": "Action Network", "osdi_version": "1.1.1",
                 "max_page_size": MAX_PAGE, "namespace": "action_network", "_links": links}
@@ -291,7 +299,7 @@ class ActionNetworkApp(App):
             return self._page(request, "osdi:events", f"{kind}/{id}", lambda: self.store.children.get(id, []),
                               lambda a: self._render_action(request, a),
                               filters.getters_for(ACTION_KINDS["events"].filter_fields, actions=True))
-        return self._children_page(request, f"osdi:{child}", f"{kind}/{id}",
+        return self._children_page(request, CHILD_REL[child], f"{kind}/{id}",
                                    lambda: self.store.children.get(id, []), PARTICIPATION_FILTERS)
 
     def _children_page(self, request: Request, rel: str, key: str, source: Callable[[], Sequence[Any]],
@@ -304,7 +312,7 @@ class ActionNetworkApp(App):
         def handler(request: Request, id: str) -> dict[str, Any]:
             self.store.person(id)
             fields = None if child == "taggings" else PARTICIPATION_FILTERS
-            return self._children_page(request, f"osdi:{child}", f"people/{id}/{child}",
+            return self._children_page(request, CHILD_REL[child], f"people/{id}/{child}",
                                        lambda: self.store.activity(id, child), fields)
         return handler
 
@@ -369,6 +377,7 @@ class ActionNetworkApp(App):
         """Empty data, faults, latency, rate windows and stats."""
         self.store.reset()
         self.knobs.clear()
+        self.collections = []
         self.limiter.reset()
         self.stats.reset()
         return {"ok": True}
@@ -390,14 +399,17 @@ class ActionNetworkApp(App):
         self.knobs.latency = latency
         return {"ok": True}
 
-    def knob_values(self) -> dict[str, float]:
-        return {"latency": self.knobs.latency, "rate_limit": self.rate_limit}
+    def knob_values(self) -> dict[str, Any]:
+        return {"latency": self.knobs.latency, "rate_limit": self.rate_limit, "collections": list(self.collections)}
 
-    def set_knobs(self, latency: float | None = None, rate_limit: float | None = None) -> dict[str, float]:
+    def set_knobs(self, latency: float | None = None, rate_limit: float | None = None,
+                  collections: list[str] | None = None) -> dict[str, Any]:
         if latency is not None:
             self.knobs.latency = float(latency)
         if rate_limit is not None:
             self.rate_limit = float(rate_limit)
+        if collections is not None:
+            self.collections = [str(rel) for rel in collections]
         return self.knob_values()
 
     def inspect_people(self, request: Request, email: str) -> dict[str, Any]:

@@ -54,7 +54,9 @@ _by_id = attrgetter("id")
 _VALID_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CACHE_SIZE = 32
 _CACHE_FROM = 1000  # records scanned before a filtered result is worth caching
-DEDUPED = {"submissions", "signatures", "attendances", "taggings"}  # one per person per action
+# One per person per action. Survey responses are not: whether Action Network deduplicates them is
+# unconfirmed, and the conservative emulation keeps every POST, so a client that posts twice shows.
+DEDUPED = {"submissions", "signatures", "attendances", "taggings"}
 
 
 class NotFound(Exception):

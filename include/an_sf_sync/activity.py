@@ -1,0 +1,80 @@
+"""Which Action Network collections a run reads, so that a quiet hour costs a few requests.
+
+Action Network filters actions, participations, people and donations by ``modified_date``
+(reference §1.5), so each run reads only what changed in its window:
+
+* actions: each type's list filtered by ``modified_date`` (one request per type in a quiet hour).
+  Every action seen is kept in ``sync.an_actions``; the ones not yet linked to a Campaign are
+  staged again every run, so a Campaign that could not be created is retried.
+* takers (submissions, signatures, attendances, outreaches): one collection per action, read for
+  *active* actions only — taken, created or changed within ``active_days`` (default 7) of the
+  window's end. Dormant actions are swept on a slower cycle (``sweep_hours``, default 24), from
+  the end of the last committed sweep, so a late taker of an old action still arrives, at most a
+  sweep late. UNCONFIRMED: whether a new taker changes the action's own ``modified_date`` (the
+  reference does not say; the sandbox does not), so a new taker alone never marks an action active.
+  A taker does change the person's ``modified_date`` ("any time a person takes an action"), which
+  this does not rely on.
+* donations: the global ``/donations`` feed, filtered; people: ``/people``, filtered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from an_sf_sync import state
+from an_sf_sync.staging.store import StagingStore
+
+ACTIVE_DAYS_VARIABLE = "an_sf_sync_active_days"
+SWEEP_HOURS_VARIABLE = "an_sf_sync_sweep_hours"
+ACTIVE_DAYS, SWEEP_HOURS = 7, 24
+SWEPT_SETTING = "an_takers_swept_until"  # the end of the last committed sweep of dormant actions
+_COLUMNS = ("an_id", "action_type", "title", "origin_system", "event_campaign_id", "created_date", "modified_date")
+
+
+def remember(store: StagingStore, actions: Iterable[dict[str, Any]]) -> None:
+    """Keep the latest copy of each action read."""
+    rows = [tuple(a.get(c) for c in _COLUMNS) for a in actions]
+    with store.connect() as conn, conn.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO sync.an_actions ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
+            " ON CONFLICT (an_id) DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS[1:]), rows)
+
+
+def unlinked(store: StagingStore) -> list[dict[str, Any]]:
+    """Known actions without a Campaign link yet (new, or their Campaign could not be created)."""
+    with store.connect() as conn:
+        found = state.frame(conn, f"SELECT {', '.join(_COLUMNS)} FROM sync.an_actions a WHERE NOT EXISTS"
+                                  " (SELECT 1 FROM sync.action_links l WHERE l.an_id = a.an_id)")
+    return found.to_dict("records")
+
+
+def takers_to_read(store: StagingStore, types: Iterable[str], end: datetime, active_days: float,
+                   sweep: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(active, dormant) actions of ``types``; dormant ones only when ``sweep``."""
+    with store.connect() as conn:
+        found = state.frame(conn, "SELECT an_id, action_type, greatest(last_taken_at, modified_date, created_date)"
+                                  " >= %s AS active FROM sync.an_actions WHERE action_type = ANY(%s) ORDER BY an_id",
+                            (end - timedelta(days=active_days), list(types)))
+    rows = found.to_dict("records")
+    return ([r for r in rows if r["active"]], [r for r in rows if not r["active"]] if sweep else [])
+
+
+def note_takers(store: StagingStore, run_id: str) -> None:
+    """Record when each action was last taken, from the run's staged takers."""
+    with store.connect() as conn:
+        conn.execute("UPDATE sync.an_actions a SET last_taken_at = greatest(a.last_taken_at, t.at)"
+                     " FROM (SELECT action_id, max(coalesce(modified_date, created_date)) AS at"
+                     "       FROM staging.an_participations WHERE run_id = %s GROUP BY 1) t WHERE t.action_id = a.an_id",
+                     (run_id,))
+
+
+def swept_until(store: StagingStore) -> datetime | None:
+    value = state.get_setting(store, SWEPT_SETTING)
+    return datetime.fromisoformat(value) if value else None
+
+
+def commit_sweep(store: StagingStore, until: datetime) -> None:
+    """After the run that swept dormant actions succeeded: the next sweep starts from here."""
+    state.put_setting(store, SWEPT_SETTING, until.isoformat())

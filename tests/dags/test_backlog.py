@@ -1,0 +1,76 @@
+"""A big first sync spread over several hourly runs: each run spends its Action Network write budget,
+the rest waits in a backlog that later runs drain, fresh edits go first, no run fails, and nothing is
+written twice or lost. Action Network is at its real 4 requests/s.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.dags.test_edge_cases import ADA, BOB, SOLO, Org, person, subscribers_campaign
+
+pytestmark = pytest.mark.slow
+
+NEW = 10  # Contacts added to the Subscribers campaign at once
+BUDGET = 4
+
+
+@pytest.fixture
+def org(dag, an_sandbox, sf_sandbox, staging, monkeypatch) -> Org:
+    an_sandbox.app.store.load_records({"people": [
+        person(ADA, "ada@example.org", "Ada", "Lovelace"), person(SOLO, "solo@example.org", "Solo"),
+        person(BOB, "bob@example.org", "Bob", "Builder")]})
+    an_sandbox.app.rate_limit = 4.0
+    monkeypatch.setenv("AIRFLOW_CONN_ACTIONNETWORK_DEFAULT", json.dumps({
+        "conn_type": "actionnetwork", "host": an_sandbox.url, "password": an_sandbox.api_key,
+        "extra": {"requests_per_second": 4}}))
+    monkeypatch.setenv("AIRFLOW_VAR_AN_SF_SYNC_WRITE_BUDGET", str(BUDGET))
+    return Org(dag, an_sandbox, sf_sandbox, staging, 5)
+
+
+def backlog(org, run) -> dict:
+    with org.staging.connect() as conn:
+        return conn.execute("SELECT summary->'backlog' FROM sync.runs WHERE run_id = %s", (run.run_id,)).fetchone()[0]
+
+
+def test_runs_drain_the_backlog_within_their_budget_fresh_edits_first(org):
+    org.run()
+    stats = org.an_sandbox.app.stats
+    subscribers = subscribers_campaign(org)
+    contacts = [org.sf.Contact.create({"LastName": f"New {i}", "Email": f"new{i}@example.org"})["id"]
+                for i in range(NEW)]
+    for contact in contacts:
+        org.sf.CampaignMember.create({"CampaignId": subscribers, "ContactId": contact})
+    stats.reset()
+
+    run = org.run()
+    assert backlog(org, run)["writes_left"] == NEW - BUDGET and backlog(org, run)["eta_hours"] == 2
+    assert stats.count("POST", "forms/submissions") == BUDGET
+
+    # a fresh edit while the backlog waits: it goes out in the next run, ahead of the backlog
+    ada = org.link(ADA)[0]
+    org.sf.Contact.update(ada, {"MailingCity": "London"})
+    run = org.run()
+    assert org.activist(ADA)["postal_addresses"][0]["locality"] == "London"
+    assert backlog(org, run)["writes_left"] == NEW - 2 * BUDGET + 1
+    assert stats.count("PUT", "people") == 1 and stats.count("POST", "forms/submissions") == 2 * BUDGET - 1
+
+    run = org.run()
+    assert backlog(org, run)["writes_left"] == 0
+    # every Contact reached Action Network exactly once, linked, subscribed and taking the action
+    assert stats.count("POST", "forms/submissions") == NEW and stats.count("POST", "people") == 0
+    people = org.an.get(f"{org.an_url}people", params={"per_page": 100}).json()["_embedded"]["osdi:people"]
+    emails = [p["email_addresses"][0]["address"] for p in people]
+    assert sorted(emails) == sorted({*emails}) and {f"new{i}@example.org" for i in range(NEW)} <= {*emails}
+    with org.staging.connect() as conn:
+        linked = {r[0] for r in conn.execute("SELECT sf_id FROM sync.contact_links WHERE state = 'active'")}
+        waiting = conn.execute("SELECT count(*) FROM sync.pending").fetchone()[0]
+        failed = conn.execute("SELECT count(*) FROM staging.plan WHERE status = 'failed'").fetchone()[0]
+    assert set(contacts) <= linked and len(linked) == NEW + 3
+    assert waiting == 0 and failed == 0
+    # a quiet hour afterwards writes nothing
+    stats.reset()
+    run = org.run()
+    assert org.writes(run) == [] and stats.count("POST") == 0

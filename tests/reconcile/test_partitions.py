@@ -1,0 +1,87 @@
+"""Reconciling contacts in partitions plans exactly what reconciling them at once plans: a first sync
+with shared and duplicate emails, then an hour with field edits and email changes on both sides."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+import an_sf_sync.reconcile as reconcile
+from an_sf_sync.actionnetwork.client import ActionNetworkClient
+from an_sf_sync.extract import extract_actionnetwork, extract_salesforce
+from an_sf_sync.load.contacts import load_contacts
+from an_sf_sync.reconcile import reconcile_run
+from an_sf_sync.setup import ensure_masters
+from an_sf_sync.window import Window
+from tests.load.test_contacts import sf_client
+
+
+def plan_of(staging, run_id: str) -> tuple:
+    """The run's contact plan, rejects and conflicts, independent of how rows and pairs are numbered."""
+    with staging.connect() as conn:
+        rows = conn.execute("SELECT pair_id, direction, action, an_id, sf_id, payload FROM staging.plan"
+                            " WHERE run_id = %s AND step = 'contacts'", (run_id,)).fetchall()
+        rejects = conn.execute("SELECT source, object, record_id, reason_code, message FROM sync.rejects"
+                               " WHERE run_id = %s ORDER BY 1, 2, 3, 4, 5", (run_id,)).fetchall()
+        conflicts = conn.execute("SELECT an_id, sf_id, field, winner FROM sync.conflicts WHERE run_id = %s"
+                                 " ORDER BY 1, 2, 3", (run_id,)).fetchall()
+    pairs: dict[int, list] = {}
+    for pair, *op, payload in rows:
+        pairs.setdefault(pair, []).append(json.dumps([*op, payload], sort_keys=True))
+    return sorted(tuple(sorted(ops)) for ops in pairs.values()), rejects, conflicts
+
+
+def both_ways(staging, run_id: str, monkeypatch) -> None:
+    def plan(rows: int) -> tuple:
+        with staging.connect() as conn:  # the duplicates a run finds are reported by that run only once
+            conn.execute("DELETE FROM sync.duplicates WHERE run_id = %s", (run_id,))
+        monkeypatch.setattr(reconcile, "PARTITION_ROWS", rows)
+        parts = reconcile_run(staging, run_id, duplicate_rule="oldest")["partitions"]
+        return parts, plan_of(staging, run_id)
+
+    (one, whole), (many, parted) = plan(10**9), plan(40)
+    assert one == 1 and many > 3 and whole[0] and whole[1]
+    assert parted[0] == whole[0]
+    assert parted[1] == whole[1]
+    assert parted[2] == whole[2]
+
+
+@pytest.mark.slow
+def test_partitions_plan_what_one_pass_plans(staging, an_sandbox, sf_sandbox, monkeypatch):
+    an = ActionNetworkClient(an_sandbox.url, an_sandbox.api_key, requests_per_second=500)
+    sf = sf_client(sf_sandbox)
+    masters = ensure_masters(staging, an, sf)
+    an_sandbox.app.store.load_records({"people": [
+        {"given_name": "Act", "family_name": f"Ivist {i}", "email_addresses": [{"address": f"p{i}@example.org"}]}
+        for i in range(120)]})
+    store = sf_sandbox.app.store
+    for i in range(80, 200):  # 40 shared with activists, some twice (another letter case)
+        for email in [f"p{i}@example.org"] + ([f"P{i}@Example.org"] if i % 15 == 0 else []):
+            contact = store.create("Contact", {"LastName": f"Sf {i}", "Email": email})["Id"]
+            if i % 2:
+                store.create("CampaignMember", {"CampaignId": masters["sf_subscribers_campaign"], "ContactId": contact})
+
+    def run(run_id: str, since: datetime | None) -> datetime:
+        time.sleep(1)
+        window = Window(since, datetime.now(UTC).replace(microsecond=0))
+        extract_actionnetwork(an, staging, run_id, window)
+        extract_salesforce(sf, staging, run_id, window, subscribers_campaign=masters["sf_subscribers_campaign"])
+        both_ways(staging, run_id, monkeypatch)
+        return window.end
+
+    since = run("first", None)
+    load_contacts(staging, "first", an, sf, masters=masters, custom={})
+    with staging.connect() as conn:
+        links = conn.execute("SELECT an_id, sf_id FROM sync.contact_links ORDER BY 1").fetchall()
+    for i, (an_id, sf_id) in enumerate(links[:60]):
+        if i % 3 == 0:  # a new email in Action Network, sometimes one an unlinked Contact holds
+            address = f"moved{i}@example.org" if i % 2 else f"p{120 + 2 * (i // 6)}@example.org"
+            an_sandbox.app.store.update_person(an_id, {"email_addresses": [{"address": address, "primary": True}]})
+        elif i % 3 == 1:
+            store.update("Contact", sf_id, {"MailingCity": f"City {i}"})
+        else:
+            store.update("Contact", sf_id, {"Email": f"changed{i}@example.org"})
+    run("hourly", since)
