@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo airflow test lint browser bench constraints clean
+.PHONY: setup demo airflow test lint browser bench soak constraints clean
 
 setup: $(STAMP)
 
@@ -45,6 +45,12 @@ test: lint browser
 
 bench: setup
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+# The long chaos soak (tests/soak): 24 simulated hours by default; prints its figures.
+SOAK_HOURS ?= 24
+SOAK_SEED ?= 1
+soak: setup
+	AN_SF_SYNC_SOAK_HOURS=$(SOAK_HOURS) AN_SF_SYNC_SOAK_SEED=$(SOAK_SEED) $(BIN)/pytest tests/soak -k long -s -q
 
 constraints: setup
 	{ echo "# Every package of a working install, pinned (pip freeze). Regenerate with 'make constraints'."; \

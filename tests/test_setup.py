@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import requests
 from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceError
 
 from an_sf_sync import state
 from an_sf_sync.actionnetwork.client import ActionNetworkClient
@@ -13,6 +15,7 @@ from an_sf_sync.salesforce.hook import CABundleSession
 from an_sf_sync.sandbox.actionnetwork.server import ActionNetworkApp
 from an_sf_sync.setup import check_fields, ensure_masters, run_setup, unknown_action_collections
 from tests.fixtures.actionnetwork import serve
+from tests.salesforce.support import control
 
 
 @pytest.fixture
@@ -60,6 +63,27 @@ def test_masters_are_created_once_then_followed_by_id_even_when_renamed(staging,
     assert ensure_masters(staging, an, sf) == first
     assert sum(1 for c in sf_sandbox.app.store.rows("Campaign") if c.get("ParentId") is None) == 1
     assert len(sf_sandbox.app.store.rows("Account")) == 1
+
+
+def test_masters_are_created_exactly_once_when_every_creation_answer_is_lost(staging, an, sf, an_sandbox, sf_sandbox):
+    lost = {"status": 502, "body": "<html><body>Bad Gateway</body></html>", "content_type": "text/html",
+            "after": True}
+    for path in ("/forms$", "/fundraising_pages$"):  # created, then answered with an HTML 502
+        requests.post(f"{an_sandbox.url.split('/api/')[0]}/__sandbox__/faults",
+                      json={**lost, "path": path, "method": "POST"}).raise_for_status()
+    control(sf_sandbox, "faults", {**lost, "path": "/composite/sobjects$", "method": "POST", "count": 2})
+    for attempt in range(3):  # Airflow's retries of the setup task
+        try:
+            masters = ensure_masters(staging, an, sf)
+            break
+        except SalesforceError:
+            assert attempt < 2
+    forms = an.find_actions("form", "title", "Salesforce Users")
+    pages = an.find_actions("fundraising_page", "title", "Salesforce Donations")
+    assert [f["an_id"] for f in forms] == [masters["an_users_form"]]
+    assert [p["an_id"] for p in pages] == [masters["an_donations_page"]]
+    assert [c["Id"] for c in sf_sandbox.app.store.rows("Campaign")] == [masters["sf_subscribers_campaign"]]
+    assert [a["Id"] for a in sf_sandbox.app.store.rows("Account")] == [masters["sf_donations_account"]]
 
 
 def test_a_deleted_master_is_created_again(staging, an, sf, sf_sandbox):

@@ -25,6 +25,7 @@ SUBSCRIBERS_CAMPAIGN = "Action Network Subscribers"
 DONATIONS_ACCOUNT = "Action Network Donations"
 USERS_FORM = "Salesforce Users"
 DONATIONS_PAGE = "Salesforce Donations"
+MASTER_ORIGIN = "Salesforce"  # origin_system of the masters the sync creates in Action Network
 # Custom fields the sync needs in Salesforce (external ids make every write an idempotent upsert).
 EXTERNAL_ID_FIELD = "Action_Network_ID__c"
 RECURRING_FIELD = "Action_Network_Recurring__c"

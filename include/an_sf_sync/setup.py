@@ -141,8 +141,28 @@ def _an_master(an: Any, known: dict[str, str], kind: str, action_type: str, titl
     return an_id
 
 
+def _an_made(an: Any, action_type: str, title: str) -> str | None:
+    """The oldest master the sync made with this title (origin "Salesforce"), if any."""
+    made = [a for a in an.find_actions(action_type, "title", title) if a["origin_system"] == rules.MASTER_ORIGIN]
+    return min(made, key=lambda a: (str(a["created_date"]), a["an_id"]), default={"an_id": None})["an_id"]
+
+
 def _an_create(an: Any, action_type: str, title: str, description: str) -> str:
-    return an.create_action(action_type, title, origin_system="Salesforce", description=description)["an_id"]
+    """Exactly once, even when an answer is lost: Action Network does not deduplicate new actions, so
+    the master is looked up by title first (a retried setup finds what a lost answer made) and again
+    when a creation's outcome is unknown."""
+    from an_sf_sync.actionnetwork.errors import ActionNetworkUnavailableError
+
+    found = _an_made(an, action_type, title)
+    if found:
+        return found
+    try:
+        return an.create_action(action_type, title, origin_system=rules.MASTER_ORIGIN, description=description)["an_id"]
+    except ActionNetworkUnavailableError:
+        found = _an_made(an, action_type, title)
+        if found is None:
+            raise
+        return found
 
 
 def ensure_masters(store: Any, an: Any, sf: Any) -> dict[str, str]:

@@ -8,7 +8,7 @@ from an_sf_sync.reconcile.campaigns import CampaignInputs, reconcile_campaigns
 
 MASTERS = {"an_users_form": "users-form", "an_donations_page": "donations-page", "sf_subscribers_campaign": "701SUBS"}
 COLUMNS = {
-    "actions": ["an_id", "action_type", "title"],
+    "actions": ["an_id", "action_type", "title", "origin_system"],
     "takers": ["an_id", "action_type", "action_id", "person_id"],
     "campaigns": ["sf_id", "is_deleted", "name", "parent_id"],
     "members": ["sf_id", "is_deleted", "campaign_id", "contact_id"],
@@ -18,7 +18,9 @@ COLUMNS = {
 
 
 def inputs(**frames: list[tuple]) -> CampaignInputs:
-    return CampaignInputs(**{name: pd.DataFrame(frames.get(name, []), columns=columns)
+    """Frames from tuples; trailing columns left out are None."""
+    return CampaignInputs(**{name: pd.DataFrame([row + (None,) * (len(columns) - len(row)) for row in
+                                                 frames.get(name, [])], columns=columns)
                              for name, columns in COLUMNS.items()}, masters=MASTERS)
 
 
@@ -46,6 +48,17 @@ def test_each_synced_kind_of_action_becomes_a_campaign() -> None:
     assert "fundraising page" in created["fp1"]["description"]
     assert created["e1"]["action_type"] == "event"
     assert not plan.rejects
+
+
+def test_the_syncs_own_masters_never_echo_even_a_second_one_a_lost_answer_made() -> None:
+    plan = reconcile_campaigns(inputs(
+        actions=[("users-form", "form", "Salesforce Users", "Salesforce"),
+                 ("users-form-2", "form", "Salesforce Users", "Salesforce"),
+                 ("donations-page-2", "fundraising_page", "Salesforce Donations", "Salesforce"),
+                 ("by-hand", "form", "Salesforce Users", "Action Network")],
+        takers=[("sub-1", "form", "users-form-2", "p1"), ("don-1", "fundraising_page", "donations-page-2", "p1")]))
+    assert [op["an_id"] for op in ops(plan, "campaign")] == ["by-hand"]  # a form someone made is synced
+    assert not ops(plan, "member") and not plan.rejects
 
 
 def test_title_changes_rename_the_campaign_once_and_salesforce_origins_never_echo() -> None:

@@ -6,10 +6,10 @@ import pytest
 import requests
 
 from an_sf_sync.salesforce.client import SalesforceClient
-from an_sf_sync.salesforce.errors import SalesforceAuthError
+from an_sf_sync.salesforce.errors import SalesforceAuthError, SalesforceLoginUnavailableError
 from an_sf_sync.salesforce.hook import CABundleSession
 
-from .support import use_connection
+from .support import connect, control, use_connection
 
 
 def test_connection_logs_in_through_the_hook_with_the_sandbox_ca(sf_sandbox, monkeypatch):
@@ -41,3 +41,36 @@ def test_rejected_login_names_the_connection_and_never_the_secrets(sf_sandbox, m
     for secret in (sf_sandbox.password, sf_sandbox.security_token, *change.values()):
         assert secret not in message
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+HTML_502 = "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
+
+
+@pytest.mark.parametrize("outage", [{"kind": "SERVER_UNAVAILABLE"},
+                                    {"status": 502, "body": HTML_502, "content_type": "text/html"},
+                                    {"status": 500, "body": "<soapenv:Envelope xmlns:soapenv='http://schemas"
+                                     ".xmlsoap.org/soap/envelope/'><soapenv:Body><soapenv:Fault><faultcode>"
+                                     "sf:SERVER_UNAVAILABLE</faultcode><faultstring>down</faultstring>"
+                                     "</soapenv:Fault></soapenv:Body></soapenv:Envelope>",
+                                     "content_type": "text/xml"}])
+def test_a_login_outage_is_retried_not_taken_for_a_wrong_password(sf_sandbox, monkeypatch, outage):
+    control(sf_sandbox, "faults", {**outage, "count": 2, "path": "/services/Soap/u/"})
+    client = connect(monkeypatch, sf_sandbox)  # the first login: two outages, then in
+    assert client.count("Contact") == 0
+    # logging in again after the session expired (Bulk: our own re-login; REST: simple-salesforce's)
+    control(sf_sandbox, "expire-sessions")
+    control(sf_sandbox, "faults", {**outage, "count": 2, "path": "/services/Soap/u/"})
+    assert client.count("Contact") == 0
+    control(sf_sandbox, "expire-sessions")
+    control(sf_sandbox, "faults", {"kind": "INVALID_SESSION_ID", "path": r"/jobs/query$"})
+    control(sf_sandbox, "faults", {**outage, "count": 2, "path": "/services/Soap/u/"})
+    assert client.write("Contact", [{"LastName": "After"}], operation="insert")[0].success
+
+
+def test_a_lasting_login_outage_is_reported_as_an_outage_and_never_blames_the_password(sf_sandbox, monkeypatch):
+    control(sf_sandbox, "faults", {"kind": "SERVER_UNAVAILABLE", "count": 10, "path": "/services/Soap/u/"})
+    with pytest.raises(SalesforceLoginUnavailableError) as raised:
+        connect(monkeypatch, sf_sandbox)
+    message = str(raised.value)
+    assert "unavailable" in message and "password" not in message and "security_token" not in message
+    assert not isinstance(raised.value, SalesforceAuthError)  # the DAG fails SalesforceAuthError at once

@@ -112,3 +112,16 @@ def test_concurrent_request_limit_is_transient(sf_sandbox, client):
     control(sf_sandbox, "faults", {"status": 403, "path": "/query", "body": [
         {"message": "ConcurrentPerOrgLongTxn Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]})
     assert client.count("Contact") == 0
+
+
+def test_a_response_lost_after_the_write_was_applied(sf_sandbox, client):
+    # the emulator saves the rows, then answers 500: the insert is not repeated, nothing is doubled
+    control(sf_sandbox, "faults", {"kind": "SERVER_ERROR", "path": "/composite/sobjects", "after": True})
+    with pytest.raises(SalesforceGeneralError):
+        client.write("Contact", contacts(3, prefix="lost"))
+    assert sorted(c["Email"] for c in sf_sandbox.app.store.rows("Contact")) == [f"lost{i}@example.org" for i in range(3)]
+    # an upsert whose answer is lost is repeated, and finds the rows it saved
+    control(sf_sandbox, "faults", {"kind": "SERVER_ERROR", "path": "/composite/sobjects", "after": True})
+    assert all(r.success and not r.created for r in client.write("Contact", contacts(3, prefix="lost"),
+                                                                   operation="upsert", external_id_field=EXT))
+    assert len(sf_sandbox.app.store.rows("Contact")) == 3

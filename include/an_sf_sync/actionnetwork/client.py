@@ -184,11 +184,15 @@ class ActionNetworkClient:
         Identifiers are unique across Action Network, so this finds an action whose creation
         answer was lost before it is created a second time.
         """
+        found = self.find_actions(action_type, "identifier", identifier)
+        return found[0] if found else None
+
+    def find_actions(self, action_type: str, field: str, value: str) -> list[Record]:
+        """The first page of actions whose ``field`` (``identifier``, ``title`` …) equals ``value``."""
         path, rel, _, _ = _action_paths(action_type)
-        quoted = identifier.replace("'", "''")
-        body = self._request("GET", path, params={"filter": f"identifier eq '{quoted}'"}) or {}
-        found = (body.get("_embedded") or {}).get(rel) or []
-        return records.action(found[0], action_type) if found else None
+        quoted = value.replace("'", "''")
+        body = self._request("GET", path, params={"filter": f"{field} eq '{quoted}'"}) or {}
+        return [records.action(raw, action_type) for raw in (body.get("_embedded") or {}).get(rel) or []]
 
     # ---------------------------------------------------------------- writes
 

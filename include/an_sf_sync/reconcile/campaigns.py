@@ -5,11 +5,13 @@ read staging and sync state around it.
 
 - Each form, petition, event, fundraising page, letter (advocacy) campaign and survey becomes a
   Campaign (upserted on ``Action_Network_ID__c``). Never: event campaigns, uploads and ticketed
-  events (not on the API), the sync's own "Salesforce Users" form and "Salesforce Donations" page,
-  nor actions that came from Salesforce (no echo). The events of an event campaign are synced like any event;
-  only the event campaign itself is not. Campaigns are followed by id: a title change in Action
-  Network renames the Campaign, but renaming the Campaign in Salesforce breaks nothing and is not
-  sent back (the next title change in Action Network overwrites it).
+  events (not on the API), the sync's own "Salesforce Users" form and "Salesforce Donations" page
+  (the remembered ones, and any other with their title and origin "Salesforce", such as one a lost
+  answer made twice), nor actions that came from Salesforce (no echo). The events of an event
+  campaign are synced like any event; only the event campaign itself is not. Campaigns are
+  followed by id: a title change in Action Network renames the Campaign, but renaming the Campaign
+  in Salesforce breaks nothing and is not sent back (the next title change in Action Network
+  overwrites it).
 - People who took an action (donors of a page, respondents of a survey) become members of its
   Campaign. Whether the person is synced is decided at load time, after this run's contacts have
   been linked.
@@ -44,7 +46,7 @@ CAMPAIGN_NAME_MAX = 80  # Salesforce's Campaign.Name
 
 @dataclass
 class CampaignInputs:
-    actions: pd.DataFrame  # every Action Network action: an_id, action_type, title
+    actions: pd.DataFrame  # every Action Network action: an_id, action_type, title, origin_system
     takers: pd.DataFrame  # changed participations and donations: an_id, action_type, action_id, person_id
     campaigns: pd.DataFrame  # changed Campaigns: sf_id, is_deleted, name, parent_id
     members: pd.DataFrame  # changed CampaignMembers: sf_id, is_deleted, campaign_id, contact_id
@@ -83,6 +85,7 @@ def reconcile_campaigns(inputs: CampaignInputs) -> CampaignPlan:
     links = inputs.action_links.drop_duplicates("an_id")
     by_an, by_sf = links.set_index("an_id"), links.set_index("sf_id")
     own = {inputs.masters.get("an_users_form"), inputs.masters.get("an_donations_page")} - {None}
+    own |= set(inputs.actions.loc[_masters_alike(inputs.actions), "an_id"])
     subscribers = inputs.masters.get("sf_subscribers_campaign")
     campaigns = inputs.campaigns.drop_duplicates("sf_id").astype({"is_deleted": bool})
 
@@ -178,6 +181,13 @@ def reconcile_campaigns(inputs: CampaignInputs) -> CampaignPlan:
     return plan
 
 
+def _masters_alike(actions: pd.DataFrame) -> pd.Series:
+    """Actions that are the sync's masters by title and origin, whatever their id."""
+    titled = (((actions["action_type"] == "form") & (actions["title"] == rules.USERS_FORM))
+              | ((actions["action_type"] == "fundraising_page") & (actions["title"] == rules.DONATIONS_PAGE)))
+    return titled & (actions["origin_system"] == rules.MASTER_ORIGIN)
+
+
 def _pairs(left: pd.Series, right: pd.Series) -> pd.Series:
     return left.astype(str).str.cat(right.astype(str), sep="\x00")
 
@@ -193,8 +203,8 @@ def campaign_inputs(conn: Any, run_id: str, masters: dict[str, str]) -> Campaign
               " OR m.sf_member_id IN (SELECT sf_id FROM staging.sf_campaign_members WHERE run_id = %s)",
         (run_id, run_id, run_id))
     return CampaignInputs(
-        actions=state.frame(conn, "SELECT an_id, action_type, title FROM staging.an_actions WHERE run_id = %s",
-                            (run_id,)),
+        actions=state.frame(conn, "SELECT an_id, action_type, title, origin_system FROM staging.an_actions"
+                                  " WHERE run_id = %s", (run_id,)),
         takers=state.frame(conn, takers_sql, (run_id, run_id)),
         campaigns=state.frame(conn, "SELECT sf_id, is_deleted, name, parent_id FROM staging.sf_campaigns"
                                     " WHERE run_id = %s", (run_id,)),

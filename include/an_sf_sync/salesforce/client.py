@@ -32,7 +32,7 @@ from simple_salesforce.util import Usage, call_salesforce
 
 from . import bulk, records, soql
 from .bulk import Polling, WriteResult
-from .errors import SalesforceApiLimitError, SalesforceSyncError
+from .errors import SalesforceApiLimitError, SalesforceLoginUnavailableError, SalesforceSyncError
 from .hook import DEFAULT_CONN_ID, connector, session_for
 from .retry import TRANSIENT_CODES, RetryPolicy, Verdict, classify
 
@@ -75,7 +75,7 @@ class SalesforceClient:
     def from_connection(cls, conn_id: str = DEFAULT_CONN_ID, **options: Any) -> SalesforceClient:
         """Log in with the Airflow connection ``conn_id`` through ``SalesforceHook``."""
         login = connector(conn_id, session_for(conn_id))
-        return cls(login(), login=login, conn_id=conn_id, **options)
+        return cls(log_in(login, options.get("retry", DEFAULT_RETRY)), login=login, conn_id=conn_id, **options)
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -111,7 +111,7 @@ class SalesforceClient:
                     raise
                 if verdict is Verdict.RELOGIN:
                     log.warning("Salesforce session expired; logging in again")
-                    self.sf = self._login()
+                    self.sf = log_in(self._login, self.retry)
                     self._watch(self.sf.session)
                 else:
                     delay = self.retry.delay(attempt - 1)
@@ -292,6 +292,21 @@ class SalesforceClient:
                     "statusCode": "NO_RESULT", "message": "the Bulk job reported no result for this row",
                     "fields": []}])
         return results
+
+
+def log_in(login: Callable[[], Salesforce], retry: RetryPolicy) -> Salesforce:
+    """``login()``, retried with backoff while Salesforce is unavailable; a refusal is raised at once."""
+    attempt = 0
+    while True:
+        try:
+            return login()
+        except (SalesforceLoginUnavailableError, requests.ConnectionError, requests.Timeout) as exc:
+            attempt += 1
+            if isinstance(exc, requests.exceptions.SSLError) or attempt >= retry.attempts:
+                raise
+            delay = retry.delay(attempt - 1)
+            log.warning("Salesforce login unavailable (%s); retry %d in %.1f s", exc, attempt, delay)
+            time.sleep(delay)
 
 
 def _transient(result: WriteResult) -> bool:

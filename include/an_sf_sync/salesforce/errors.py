@@ -16,6 +16,10 @@ class SalesforceAuthError(SalesforceSyncError):
     """Salesforce refused the login. Never retried: wrong credentials do not heal."""
 
 
+class SalesforceLoginUnavailableError(SalesforceSyncError):
+    """Salesforce could not answer a login (an outage, not a refusal); retried like any transient error."""
+
+
 class SalesforceApiLimitError(SalesforceSyncError):
     """The org's daily API request limit is used up (``REQUEST_LIMIT_EXCEEDED``).
 

@@ -14,7 +14,8 @@ import requests
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 
-from .errors import SalesforceAuthError
+from .errors import SalesforceAuthError, SalesforceLoginUnavailableError
+from .retry import login_refused
 
 DEFAULT_CONN_ID = "salesforce_default"
 
@@ -65,6 +66,11 @@ def connector(conn_id: str = DEFAULT_CONN_ID, session: requests.Session | None =
         try:
             return SalesforceHook(salesforce_conn_id=conn_id, session=session).get_conn()
         except SalesforceAuthenticationFailed as exc:
-            raise login_error(conn_id, exc) from None
+            if login_refused(exc):
+                raise login_error(conn_id, exc) from None
+            raise SalesforceLoginUnavailableError(
+                f"Salesforce could not log in Airflow connection {conn_id!r} just now ({exc.code}: "
+                f"{exc.auth_message[:200] or 'no error message'}): Salesforce is unavailable, the "
+                "credentials were not refused. Retried; nothing needs fixing.") from None
 
     return login

@@ -8,6 +8,10 @@
   never on the Bulk paths, nor for a session it was handed.
 - ``UNABLE_TO_LOCK_ROW``, ``API_TEMPORARILY_UNAVAILABLE`` (400 or 500, both are seen), any 5xx,
   timeouts and dropped connections: retry.
+- A failed login is a refusal of the credentials only when Salesforce says so with a fault code
+  (SOAP ``INVALID_LOGIN``, OAuth ``invalid_grant`` …; real Salesforce sends SOAP faults with HTTP
+  500). An answer without one (an HTML 502, a 503 while the login servers are down, whose HTTP
+  status simple-salesforce then passes as the code) or with an outage code is an outage: retried.
 
 Waits grow exponentially with full jitter (so parallel workers do not retry in lock-step) up to a
 cap, for a bounded number of attempts. A request that is not safe to repeat (a record insert) is
@@ -22,11 +26,14 @@ from dataclasses import dataclass
 from enum import Enum
 
 import requests
-from simple_salesforce.exceptions import SalesforceError
+from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
 
 TRANSIENT_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "API_TEMPORARILY_UNAVAILABLE", "SERVER_UNAVAILABLE"})
 _SESSION_CODES = frozenset({"INVALID_SESSION_ID", "InvalidSessionId"})
 _DAILY_LIMIT_CODE = "REQUEST_LIMIT_EXCEEDED"
+# Login answers that mean "try later", not "wrong credentials" (SOAP fault codes, OAuth error codes)
+_LOGIN_OUTAGE_CODES = frozenset({"SERVER_UNAVAILABLE", "API_TEMPORARILY_UNAVAILABLE", "UNKNOWN_EXCEPTION",
+                                 "server_error", "temporarily_unavailable"})
 
 
 class Verdict(Enum):
@@ -63,6 +70,11 @@ def _message(exc: SalesforceError) -> str:
     return " ".join(str(item.get("message", "")) for item in items if isinstance(item, dict))
 
 
+def login_refused(exc: SalesforceAuthenticationFailed) -> bool:
+    """Whether a failed login refused the credentials (as opposed to Salesforce being unavailable)."""
+    return isinstance(exc.code, str) and bool(exc.code) and exc.code not in _LOGIN_OUTAGE_CODES
+
+
 def classify(exc: BaseException) -> Verdict:
     if isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.ReadTimeout):
         # ConnectTimeout and refused connections never reached Salesforce; a dropped connection
@@ -72,6 +84,8 @@ def classify(exc: BaseException) -> Verdict:
         return Verdict.RETRY_IF_SAFE
     if not isinstance(exc, SalesforceError):
         return Verdict.FAIL
+    if isinstance(exc, SalesforceAuthenticationFailed):  # simple-salesforce's own re-login failed
+        return Verdict.RELOGIN if login_refused(exc) else Verdict.RETRY
     codes = set(error_codes(exc))
     if _DAILY_LIMIT_CODE in codes:
         return Verdict.RETRY if "Concurrent" in _message(exc) else Verdict.LIMIT

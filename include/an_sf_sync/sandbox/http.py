@@ -125,6 +125,11 @@ class Knobs:
             self._faults.clear()
             self.latency = 0.0
 
+    def pending(self) -> int:
+        """Queued faults not used up yet (each may still have several answers left)."""
+        with self._lock:
+            return len(self._faults)
+
     def take_fault(self, request: Request) -> Fault | None:
         with self._lock:
             for fault in self._faults:

@@ -4,7 +4,8 @@ API budget, seeding, inspection, reset. Each has a Python twin on :class:`Contro
 Fault kinds: ``UNABLE_TO_LOCK_ROW`` (400 JSON list), ``REQUEST_LIMIT_EXCEEDED`` (403),
 ``SERVER_ERROR`` (500; ``status`` overrides), ``SERVER_UNAVAILABLE`` (503), ``INVALID_SESSION_ID`` (401); or a raw
 ``{"status", "body", "content_type"}``. ``count``, ``path`` (regex) and ``method`` narrow them; without ``path`` a fault
-hits the next request of any kind, logins included.
+hits the next request of any kind, logins included. ``after`` makes it a lost response: the request is
+carried out (records written, sessions issued), then answered with the fault instead of its result.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ class Control:
         return {"totalSize": len(rows), "records": [{k: json_value(v) for k, v in row.items()} for row in rows]}
 
     def inject(self, kind: str = "", count: int = 1, path: str = "", method: str = "", status: int | None = None,
-               body: Any = None, content_type: str = "application/json", timeout: float = 0.0) -> dict[str, Any]:
+               body: Any = None, content_type: str = "application/json", timeout: float = 0.0,
+               after: bool = False) -> dict[str, Any]:
         if kind:
             if kind not in FAULT_BODIES:
                 raise ValueError(f"unknown fault kind {kind!r}; one of {sorted(FAULT_BODIES)}")
@@ -85,7 +87,7 @@ class Control:
         elif status is None:
             raise ValueError("a fault needs a kind or a status")
         text = body if isinstance(body, str) else json.dumps(body) if body is not None else ""
-        self.app.knobs.add_fault(Fault(status, text, content_type, count, path, method, timeout))
+        self.app.knobs.add_fault(Fault(status, text, content_type, count, path, method, timeout, after))
         return {"queued": count}
 
     def clear_faults(self) -> dict[str, Any]:

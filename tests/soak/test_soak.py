@@ -1,0 +1,54 @@
+"""The chaos soak (see :mod:`tests.soak.chaos`): a CI-sized one in every test run, a long one on demand.
+
+The long soak is a command, not part of ``make test``; it prints its figures::
+
+    make soak                                                  # 24 simulated hours, seed 1
+    AN_SF_SYNC_SOAK_HOURS=48 AN_SF_SYNC_SOAK_SEED=7 .venv/bin/pytest tests/soak -k long -s
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tests.dags.test_dag_integrity import DAG_FILE
+from tests.soak.chaos import Figures, Soak, SoakConfig
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def soak(dag, an_sandbox, sf_sandbox, staging, monkeypatch):
+    # a short Action Network timeout, so that injected hangs trip it in seconds
+    monkeypatch.setenv("AIRFLOW_CONN_ACTIONNETWORK_DEFAULT", json.dumps({
+        "conn_type": "actionnetwork", "host": an_sandbox.url, "password": an_sandbox.api_key,
+        "extra": {"requests_per_second": 200, "timeout": 1.5}}))
+    return lambda config: Soak(config, dag, str(DAG_FILE), an_sandbox, sf_sandbox, staging).run()
+
+
+def assert_clean(figures: Figures) -> None:
+    f = figures.findings
+    assert not f.duplicates, figures.report()
+    assert not f.lost, figures.report()
+    assert not f.diverged, figures.report()
+    assert not figures.rerun_changes, figures.report()
+
+
+def test_chaos_soak(soak):
+    figures = soak(SoakConfig(seed=int(os.environ.get("AN_SF_SYNC_SOAK_SEED", 1)), chaos_hours=8, clean_hours=2,
+                              edits_per_hour=30, faults_per_hour=5, kills=2))
+    print(figures.report())
+    assert_clean(figures)
+    assert figures.findings.pairs > 40 and figures.faults_fired > 10
+    assert sum(n for step, n in figures.kills.items() if step != "missed") >= 1
+
+
+@pytest.mark.skipif(not os.environ.get("AN_SF_SYNC_SOAK_HOURS"), reason="the long soak: make soak")
+def test_long_chaos_soak(soak):
+    hours = int(os.environ["AN_SF_SYNC_SOAK_HOURS"])
+    figures = soak(SoakConfig(seed=int(os.environ.get("AN_SF_SYNC_SOAK_SEED", 1)), chaos_hours=hours - 4,
+                              clean_hours=3, edits_per_hour=40, faults_per_hour=8, kills=max(1, hours // 3)))
+    print(figures.report())
+    assert_clean(figures)

@@ -1,0 +1,245 @@
+"""The soak's verdict: duplicates of any record kind, edits lost, and linked pairs not converged.
+
+Reads both sides as they are at the end (Action Network through its API with the project's client,
+Salesforce from the emulator's store, which is the org's truth) and the sync's links and rejects.
+An expected effect that is missing counts as *explained* when the sync reported a reject for the
+record, and as *lost* otherwise.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from an_sf_sync import rules
+from tests.soak.world import AN, FIELDS, World
+
+AN_FIELDS = {"first_name": "given_name", "last_name": "family_name", "street": "street", "city": "city",
+             "state": "state", "postal_code": "postal_code"}
+SF_STAGED = {"first_name": "first_name", "last_name": "last_name", "street": "mailing_street",
+             "city": "mailing_city", "state": "mailing_state", "postal_code": "mailing_postal_code"}
+
+
+@dataclass
+class Findings:
+    duplicates: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
+    explained: list[str] = field(default_factory=list)
+    diverged: list[str] = field(default_factory=list)
+    traces: list[str] = field(default_factory=list)  # what the sync saw of each lost edit, for its report
+    pairs: int = 0
+
+
+def _same(a: Any, b: Any) -> bool:
+    return (rules.text_value(a) or None) == (rules.text_value(b) or None)
+
+
+def _dupes(what: str, keys: list[Any]) -> list[str]:
+    return [f"{count} x {what} {key}" for key, count in Counter(k for k in keys if k).items() if count > 1]
+
+
+class Verifier:
+    def __init__(self, world: World, an: Any, sf_rows: Any, staging: Any) -> None:
+        self.world, self.an, self.staging, self.sf_rows = world, an, staging, sf_rows
+        self.contacts = sf_rows("Contact")
+        self.campaigns = sf_rows("Campaign")
+        self.members = sf_rows("CampaignMember")
+        self.opportunities = sf_rows("Opportunity")
+        self.roles = sf_rows("OpportunityContactRole")
+        self.accounts = sf_rows("Account")
+        self.people = list(an.people())
+        self.actions = {t: list(an.actions(t)) for t in ("form", "petition", "fundraising_page")}
+        with staging.connect() as conn:
+            self.links = dict(conn.execute("SELECT an_id, sf_id FROM sync.contact_links WHERE state = 'active'"))
+            self.rejects: dict[str, set[str]] = {}
+            for record_id, code in conn.execute("SELECT record_id, reason_code FROM sync.rejects"):
+                self.rejects.setdefault(record_id, set()).add(code)
+        self.subscribers = {m.get("ContactId") for m in self.members
+                            if m.get("CampaignId") == world.masters["sf_subscribers_campaign"]}
+        self.findings = Findings(pairs=len(self.links))
+
+    def _count_an(self, path: str, rel: str, identifier: str) -> list[dict[str, Any]]:
+        response = self.world.an.get(self.world.an_url + path, params={"filter": f"identifier eq '{identifier}'"})
+        response.raise_for_status()
+        return (response.json().get("_embedded") or {}).get(rel) or []
+
+    def run(self) -> Findings:
+        self.duplicates()
+        self.people_and_fields()
+        self.actions_members_donations()
+        self.convergence()
+        return self.findings
+
+    def _missing(self, text: str, *ids: str | None) -> None:
+        codes = sorted({code for i in ids if i for code in self.rejects.get(i, ())})
+        if codes:
+            self.findings.explained.append(f"{text} (rejected: {', '.join(codes)})")
+        else:
+            self.findings.lost.append(text)
+
+    def duplicates(self) -> None:
+        f, w = self.findings, self.world
+        f.duplicates += _dupes("activists with email", [rules.email_key(p["email"]) for p in self.people])
+        f.duplicates += _dupes("Contacts with email", [rules.email_key(c.get("Email")) for c in self.contacts])
+        f.duplicates += _dupes("Campaigns for action", [c.get(rules.EXTERNAL_ID_FIELD) for c in self.campaigns])
+        f.duplicates += _dupes("Campaigns named", [c.get("Name") for c in self.campaigns
+                                                   if c.get("Name") == rules.SUBSCRIBERS_CAMPAIGN])
+        f.duplicates += _dupes("Accounts named", [a.get("Name") for a in self.accounts])
+        f.duplicates += _dupes("Campaign members", [(m.get("CampaignId"), m.get("ContactId")) for m in self.members])
+        f.duplicates += _dupes("Opportunities for donation", [o.get(rules.EXTERNAL_ID_FIELD)
+                                                              for o in self.opportunities])
+        f.duplicates += _dupes("Contact Roles", [(r.get("OpportunityId"), r.get("ContactId")) for r in self.roles])
+        for action_type, actions in self.actions.items():
+            f.duplicates += _dupes(f"Action Network {action_type}s titled", [a["title"] for a in actions])
+        f.duplicates += [f"Campaign {c.get('Id')} echoes the master {c.get('Name')!r}" for c in self.campaigns
+                         if c.get("Name") in (rules.USERS_FORM, rules.DONATIONS_PAGE)]
+        f.duplicates += [f"form {a['an_id']} echoes the master {a['title']!r}" for a in self.actions["form"]
+                         if a["title"] == rules.SUBSCRIBERS_CAMPAIGN]
+        for action in w.actions.values():
+            if action.an_id:
+                f.duplicates += _dupes(f"takers of {action.key}", [
+                    t["person_id"] for t in self.an.participations(action.action_type, action.an_id)])
+            if action.origin != AN and action.sf_id:
+                made = self._count_an("forms", "osdi:forms", f"salesforce:{action.sf_id}")
+                f.duplicates += [f"{len(made)} x Action Network forms for Campaign {action.sf_id}"] * (len(made) > 1)
+        for donation in w.donations.values():
+            if donation.origin != AN and donation.sf_id:
+                made = self._count_an("donations", "osdi:donations", f"salesforce:{donation.sf_id}")
+                f.duplicates += [f"{len(made)} x donations for Opportunity {donation.sf_id}"] * (len(made) > 1)
+        f.duplicates += _dupes("donations of the Salesforce Donations page", [
+            p["an_id"] for p in self.an.participations("fundraising_page", w.masters["an_donations_page"])])
+
+    def people_and_fields(self) -> None:
+        people = {rules.email_key(p["email"]): p for p in self.people}
+        contacts = {rules.email_key(c.get("Email")): c for c in self.contacts}
+        for person in self.world.people.values():
+            if not person.synced:
+                continue
+            an_p, sf_c = people.get(person.email), contacts.get(person.email)
+            ids = (person.an_id, person.sf_id, an_p and an_p["an_id"], sf_c and sf_c.get("Id"))
+            if an_p is None or sf_c is None:
+                self._missing(f"{person.origin} person {person.email} is missing on the "
+                              f"{'Action Network' if an_p is None else 'Salesforce'} side", *ids)
+                continue
+            for name, (_, sf_field) in FIELDS.items():
+                expected = person.expected(name)
+                sf_expected = rules.sf_last_name(expected, person.email) if name == "last_name" else expected
+                if not (_same(an_p[AN_FIELDS[name]], expected) and _same(sf_c.get(sf_field), sf_expected)):
+                    _, at, side = person.fields[name]
+                    hour = next((e.hour for e in reversed(self.world.log) if e.key == person.email and e.at <= at),
+                                None)
+                    self.trace(person.email, an_p["an_id"], sf_c.get("Id"), name)
+                    self._missing(f"{person.email} {name}: expected {expected!r} (edited in {side}, hour {hour}), Action "
+                                  f"Network has {an_p[AN_FIELDS[name]]!r}, Salesforce {sf_c.get(sf_field)!r}", *ids)
+            subscribed, at, side = person.subscribed
+            hour = next((e.hour for e in reversed(self.world.log) if e.key == person.email and e.at <= at), None)
+            if (an_p["email_status"] == "subscribed", sf_c.get("Id") in self.subscribers) != (subscribed, subscribed):
+                self.trace(person.email, an_p["an_id"], sf_c.get("Id"), "subscribed")
+                self._missing(f"{person.email} subscribed={subscribed} (set in {side}, hour {hour}): Action Network says "
+                              f"{an_p['email_status']}, Salesforce membership {sf_c.get('Id') in self.subscribers}",
+                              *ids)
+
+    def trace(self, email: str, an_id: str, sf_id: str, name: str) -> None:
+        """The edits of one person, what each run staged of the field, the plan rows and the link's base."""
+        def clock(value: Any) -> str:
+            return value.strftime("%H:%M:%S.%f")[:-3] if value else "-"
+
+        lines = [f"trace {email} {name} ({an_id} <-> {sf_id}):"]
+        lines += [f"  edit h{e.hour} {e.side} {e.kind} {e.detail} at "
+                  f"{clock(datetime.fromtimestamp(e.at, UTC))}" for e in self.world.log if e.key == email]
+        with self.staging.connect() as conn:
+            rows = conn.execute(
+                "SELECT e.run_id, e.source, e.window_start, e.window_end FROM staging.extracts e ORDER BY e.window_end")
+            lines += [f"  window {run[-8:]} {source} [{clock(start)}, {clock(end)})" for run, source, start, end in rows]
+            an_column = "email_status" if name == "subscribed" else AN_FIELDS[name]
+            rows = conn.execute(f"SELECT run_id, {an_column}, modified_date FROM staging.an_people"
+                                " WHERE an_id = %s ORDER BY modified_date", (an_id,))
+            lines += [f"  staged AN {run[-8:]} {value!r} modified {clock(at)}" for run, value, at in rows]
+            if name == "subscribed":
+                rows = conn.execute("SELECT run_id, is_deleted, system_modstamp FROM staging.sf_campaign_members"
+                                    " WHERE contact_id = %s AND campaign_id = %s ORDER BY system_modstamp",
+                                    (sf_id, self.world.masters["sf_subscribers_campaign"]))
+                lines += [f"  staged SF member {run[-8:]} deleted={value} at {clock(at)}" for run, value, at in rows]
+                lines += [f"  Salesforce member {m.get('Id')} created {m.get('CreatedDate')} deleted={m.get('IsDeleted')} "
+                          f"modstamp {m.get('SystemModstamp')}" for m in self.sf_rows("CampaignMember", True)
+                          if m.get("ContactId") == sf_id
+                          and m.get("CampaignId") == self.world.masters["sf_subscribers_campaign"]]
+            else:
+                rows = conn.execute(f"SELECT run_id, {SF_STAGED[name]}, last_modified_date FROM staging.sf_contacts"
+                                    " WHERE sf_id = %s ORDER BY last_modified_date", (sf_id,))
+                lines += [f"  staged SF {run[-8:]} {value!r} modified {clock(at)}" for run, value, at in rows]
+            rows = conn.execute("SELECT run_id, step, direction, action, status, payload FROM staging.plan"
+                                " WHERE an_id = %s OR sf_id = %s ORDER BY updated_at", (an_id, sf_id))
+            lines += [f"  plan {r[0][-8:]} {r[1]} {r[2]} {r[3]} {r[4]} {str(r[5])[:160]}" for r in rows]
+            base = conn.execute("SELECT base FROM sync.contact_links WHERE an_id = %s", (an_id,)).fetchone()
+            lines.append(f"  link base {base[0] if base else None}")
+            last = conn.execute("SELECT run_id, window_start, window_end, counts FROM staging.extracts"
+                                " WHERE source = 'actionnetwork' ORDER BY window_end DESC LIMIT 1").fetchone()
+        person = next((p for p in self.people if p["an_id"] == an_id), {})
+        again = [p["an_id"] for p in self.an.people(modified_since=last[1], modified_before=last[2])]
+        lines.append(f"  Action Network modified_date now {person.get('modified_date')}; the last window "
+                     f"{last[0][-8:]} staged {last[3]}, and reads {len(again)} people now, this one "
+                     f"{'included' if an_id in again else 'NOT included'}")
+        self.findings.traces.append("\n".join(lines))
+
+    def actions_members_donations(self) -> None:
+        w = self.world
+        by_external = {c.get(rules.EXTERNAL_ID_FIELD): c for c in self.campaigns}
+        contact_of = {rules.email_key(c.get("Email")): c.get("Id") for c in self.contacts}
+        person_of = {rules.email_key(p["email"]): p["an_id"] for p in self.people}
+        for action in w.actions.values():
+            if action.origin == AN:
+                campaign = by_external.get(action.an_id)
+                if campaign is None or campaign.get("Name") != action.title:
+                    self._missing(f"action {action.key} ({action.an_id}) has no Campaign named {action.title!r}",
+                                  action.an_id)
+            elif not self._count_an("forms", "osdi:forms", f"salesforce:{action.sf_id}"):
+                self._missing(f"Campaign {action.key} ({action.sf_id}) has no Action Network form", action.sf_id)
+        pairs = {(m.get("CampaignId"), m.get("ContactId")) for m in self.members}
+        takers: dict[str, set[str]] = {}
+        for side, key, email, made in w.members:
+            action = w.actions[key]
+            if action.an_id not in takers and action.an_id:
+                takers[action.an_id] = {t["person_id"] for t in self.an.participations(action.action_type,
+                                                                                        action.an_id)}
+            in_sf = (action.sf_id, contact_of.get(email)) in pairs
+            in_an = person_of.get(email) in takers.get(action.an_id or "", set())
+            if not (in_sf and in_an):
+                self._missing(f"{email} took {key} in {side}: Salesforce member {in_sf}, Action Network taker "
+                              f"{in_an}", made, action.an_id, action.sf_id, contact_of.get(email), person_of.get(email))
+        opportunities = {o.get(rules.EXTERNAL_ID_FIELD): o for o in self.opportunities}
+        roles = {(r.get("OpportunityId"), r.get("ContactId")) for r in self.roles}
+        for d in w.donations.values():
+            if d.origin == AN:
+                opp = opportunities.get(d.an_id)
+                ok = (opp is not None and float(opp.get("Amount") or 0) == float(d.amount)
+                      and (opp.get("Id"), contact_of.get(d.donor)) in roles)
+            else:
+                found = self.an.find_donation(f"salesforce:{d.sf_id}")
+                ok = found is not None and found["person_id"] == person_of.get(d.donor) and \
+                    float(found["amount"]) == float(d.amount)
+            if not ok:
+                self._missing(f"donation {d.key} of {d.donor} ({d.amount}) did not reach the other side",
+                              d.an_id, d.sf_id, contact_of.get(d.donor), person_of.get(d.donor))
+
+    def convergence(self) -> None:
+        people = {p["an_id"]: p for p in self.people}
+        contacts = {c.get("Id"): c for c in self.contacts}
+        for an_id, sf_id in self.links.items():
+            an_p, sf_c = people.get(an_id), contacts.get(sf_id)
+            if an_p is None or sf_c is None:
+                self.findings.diverged.append(f"link {an_id} <-> {sf_id}: a side is gone")
+                continue
+            diffs = [name for name, (_, sf_field) in FIELDS.items()
+                     if not _same(rules.sf_last_name(an_p["family_name"], an_p["email"]) if name == "last_name"
+                                  else an_p[AN_FIELDS[name]], sf_c.get(sf_field))]
+            if rules.email_key(an_p["email"]) != rules.email_key(sf_c.get("Email")):
+                diffs.append("email")
+            if (an_p["email_status"] == "subscribed") != (sf_id in self.subscribers):
+                diffs.append("subscription")
+            if diffs:
+                self.findings.diverged.append(f"{an_p['email']} ({an_id} <-> {sf_id}): " + ", ".join(
+                    f"{d}: {an_p.get(AN_FIELDS.get(d, d))!r} vs {sf_c.get(FIELDS[d][1]) if d in FIELDS else '-'!r}"
+                    for d in diffs))

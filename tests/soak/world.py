@@ -1,0 +1,331 @@
+"""Random edits on both sides through the public APIs, and the ground truth of what each one meant.
+
+Action Network is edited with plain ``requests`` against its REST API, Salesforce with an unchanged
+simple-salesforce client: the same calls an organizer's tools or a CRM admin's integrations make.
+Every edit is logged (:class:`Edit`) and folded into the expected end state (:class:`Person` and
+friends) that :mod:`tests.soak.verify` compares both sides with.
+
+Identity is the email: every person the soak makes gets a fresh address, never reused or changed,
+so "the same person" on both sides is unambiguous. The expected value of a field is its latest
+edit on either side: the sync's rule (the later change wins) once edits are seconds apart, which
+:meth:`World._spaced` guarantees for the same field of the same person.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+from simple_salesforce import format_soql
+from simple_salesforce.exceptions import SalesforceMalformedRequest
+
+AN, SF = "actionnetwork", "salesforce"
+# our field -> (Action Network PUT body for a value, Salesforce Contact field)
+FIELDS: dict[str, tuple[Any, str]] = {
+    "first_name": (lambda v: {"given_name": v}, "FirstName"),
+    "last_name": (lambda v: {"family_name": v}, "LastName"),
+    "street": (lambda v: {"postal_addresses": [{"address_lines": [v]}]}, "MailingStreet"),
+    "city": (lambda v: {"postal_addresses": [{"locality": v}]}, "MailingCity"),
+    "state": (lambda v: {"postal_addresses": [{"region": v}]}, "MailingState"),
+    "postal_code": (lambda v: {"postal_addresses": [{"postal_code": v}]}, "MailingPostalCode"),
+}
+WORDS = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia", "Tim")
+CITIES = ("Boston", "Oslo", "Lagos", "Lima", "Pune", "Perth", "Quito", "Turin")
+SPACING = 1.2  # seconds between edits of one field on both sides: modification times are whole seconds
+
+
+@dataclass
+class Edit:
+    hour: int
+    side: str
+    kind: str
+    key: str  # the person's email, or the action/donation key
+    detail: dict[str, Any]
+    at: float
+
+
+@dataclass
+class Person:
+    email: str
+    origin: str
+    an_id: str | None = None
+    sf_id: str | None = None
+    fields: dict[str, tuple[str | None, float, str]] = field(default_factory=dict)  # value, when, side
+    subscribed: tuple[bool, float, str] = (True, 0.0, AN)
+    synced: bool = False  # whether both sides must hold it (Salesforce Contacts: once subscribers)
+    sub_hour: int = -1  # the hour its subscription last changed (one side per hour: no conflicts)
+
+    def expected(self, name: str) -> str | None:
+        return self.fields.get(name, (None, 0.0, ""))[0]
+
+
+@dataclass
+class Action:
+    key: str
+    origin: str
+    title: str
+    action_type: str = "form"  # on the Action Network side
+    an_id: str | None = None
+    sf_id: str | None = None
+
+
+@dataclass
+class Donation:
+    key: str
+    origin: str
+    donor: str  # email
+    amount: str
+    an_id: str | None = None
+    sf_id: str | None = None
+
+
+class World:
+    """Both sides as the soak has edited them, and the log of every edit."""
+
+    def __init__(self, rng: random.Random, an_url: str, an_key: str, sf: Any, masters: dict[str, str],
+                 page_id: str, *, switches: dict[str, bool]) -> None:
+        self.rng, self.sf, self.masters, self.page_id = rng, sf, masters, page_id
+        self.switches = switches
+        self.an_url = an_url
+        self.an = requests.Session()
+        self.an.headers.update({"OSDI-API-Token": an_key, "Content-Type": "application/json"})
+        self.people: dict[str, Person] = {}
+        self.actions: dict[str, Action] = {}
+        self.members: list[tuple[str, str, str, str | None]] = []  # (side, action key, email, taker/member id)
+        self.donations: dict[str, Donation] = {}
+        self.log: list[Edit] = []
+        self.hour = 0
+        self.last_success = 0.0  # when the last successful run started: edits before it are synced
+        self._serial = 0
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _next(self) -> int:
+        self._serial += 1
+        return self._serial
+
+    def _an(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.an.request(method, self.an_url + path, json=body, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def _an_create(self, path: str, body: dict[str, Any]) -> str:
+        """POST a new resource; its Action Network id."""
+        identifiers = self._an("POST", path, body)["identifiers"]
+        return next(i for i in identifiers if i.startswith("action_network:")).split(":", 1)[1]
+
+    def _add_member(self, campaign_id: str, contact_id: str) -> str | None:
+        """Add a Campaign member, its Id; None if it already was one (the edit then changes nothing)."""
+        try:
+            return self.sf.CampaignMember.create({"CampaignId": campaign_id, "ContactId": contact_id})["id"]
+        except SalesforceMalformedRequest as exc:
+            if "DUPLICATE_VALUE" not in str(exc.content):
+                raise
+            return None
+
+    def _record(self, side: str, kind: str, key: str, **detail: Any) -> float:
+        at = time.time()
+        self.log.append(Edit(self.hour, side, kind, key, detail, at))
+        return at
+
+    def _spaced(self, person: Person, name: str, side: str) -> None:
+        """Wait until a change of ``name`` on ``side`` is surely later than the last one on the other side."""
+        value, at, last_side = person.fields.get(name, (None, 0.0, side))
+        if last_side != side:
+            time.sleep(max(0.0, at + SPACING - time.time()))
+
+    def _unsynced_side(self, person: Person, name: str) -> str | None:
+        """The side whose edit of ``name`` no successful run has read yet, if any."""
+        _, at, side = person.fields.get(name, (None, 0.0, ""))
+        return side if at >= self.last_success else None
+
+    def link_ids(self, links: dict[str, str], back: dict[str, str]) -> None:
+        """Learn each person's other-side id from the sync's active links (an_id -> sf_id and back)."""
+        for person in self.people.values():
+            if person.an_id and not person.sf_id:
+                person.sf_id = links.get(person.an_id)
+            elif person.sf_id and not person.an_id:
+                person.an_id = back.get(person.sf_id)
+
+    def counts(self) -> Counter:
+        return Counter(f"{e.side}:{e.kind}" for e in self.log)
+
+    # -- people ----------------------------------------------------------------------------------
+
+    def _new_values(self) -> dict[str, str | None]:
+        n = self._next()
+        values = {"first_name": self.rng.choice(WORDS), "last_name": f"Soak{n}",
+                  "street": f"{n} Main St", "city": self.rng.choice(CITIES), "state": "MA",
+                  "postal_code": f"{self.rng.randrange(10000, 99999)}"}
+        if self.switches["missing_last_names"] and self.rng.random() < 0.2:
+            values["last_name"] = None
+        return values
+
+    def create_an_person(self) -> None:
+        email = f"an{self._next()}.{self.rng.randrange(10**6)}@soak.example.org"
+        values = self._new_values()
+        subscribed = self.rng.random() < 0.9
+        body = {"person": {"given_name": values["first_name"], "family_name": values["last_name"],
+                           "email_addresses": [{"address": email,
+                                                "status": "subscribed" if subscribed else "unsubscribed"}],
+                           "postal_addresses": [{"address_lines": [values["street"]], "locality": values["city"],
+                                                 "region": values["state"], "postal_code": values["postal_code"]}]}}
+        if values["last_name"] is None:
+            del body["person"]["family_name"]
+        an_id = self._an_create("people", body)
+        at = self._record(AN, "create_person", email, an_id=an_id)
+        self.people[email] = Person(email, AN, an_id=an_id, fields={k: (v, at, AN) for k, v in values.items()},
+                                    subscribed=(subscribed, at, AN), synced=True, sub_hour=self.hour)
+
+    def create_sf_contact(self) -> None:
+        email = f"sf{self._next()}.{self.rng.randrange(10**6)}@soak.example.org"
+        values = self._new_values()
+        values["last_name"] = values["last_name"] or f"Soak{self._next()}"  # Salesforce requires one
+        sf_id = self.sf.Contact.create({"Email": email, **{FIELDS[k][1]: v for k, v in values.items()}})["id"]
+        subscribed = self.rng.random() < 0.85
+        if subscribed:
+            self.sf.CampaignMember.create({"CampaignId": self.masters["sf_subscribers_campaign"], "ContactId": sf_id})
+        at = self._record(SF, "create_contact", email, sf_id=sf_id, subscribed=subscribed)
+        self.people[email] = Person(email, SF, sf_id=sf_id, fields={k: (v, at, SF) for k, v in values.items()},
+                                    subscribed=(subscribed, at, SF), synced=subscribed, sub_hour=self.hour)
+
+    def _synced_people(self) -> list[Person]:
+        return [p for p in self.people.values() if p.synced and p.an_id and p.sf_id]
+
+    def edit_field(self, side: str) -> None:
+        people = self._synced_people()
+        if not people:
+            return
+        person = self.rng.choice(people)
+        names = [n for n in FIELDS if (n != "last_name" or side == SF or self.switches["an_last_name_edits"])
+                 and (self.switches["same_field_conflicts"] or self._unsynced_side(person, n) in (None, side))]
+        if not names:
+            return
+        name = self.rng.choice(names)
+        n = self._next()
+        # every value new: an edit that writes the value already there is no change to sync
+        value: str | None = {"first_name": f"{self.rng.choice(WORDS)}{n}", "last_name": f"Soak{n}",
+                             "street": f"{n} Elm St", "city": self.rng.choice(CITIES) + str(n),
+                             "state": f"ST{n}", "postal_code": f"{n:05d}"}[name]
+        if self.switches["clear_fields"] and name in ("street", "city", "first_name") and self.rng.random() < 0.25:
+            value = None
+        self._spaced(person, name, side)
+        if side == AN:
+            body = FIELDS[name][0](value)
+            self._an("PUT", f"people/{person.an_id}", body)
+        else:
+            self.sf.Contact.update(person.sf_id, {FIELDS[name][1]: value})
+        person.fields[name] = (value, self._record(side, f"edit_{name}", person.email, value=value), side)
+
+    def edit_subscription(self, side: str) -> None:
+        """Never both sides within one sync window (unsubscribing would win that conflict, not the later edit)."""
+        people = [p for p in self._synced_people() if p.sub_hour < self.hour
+                  and (p.subscribed[2] == side or p.subscribed[1] < self.last_success)]
+        if not people:
+            return
+        person = self.rng.choice(people)
+        subscribe = not person.subscribed[0]
+        if side == AN:
+            self._an("PUT", f"people/{person.an_id}", {"email_addresses": [
+                {"address": person.email, "status": "subscribed" if subscribe else "unsubscribed"}]})
+        elif subscribe:
+            if not self._add_member(self.masters["sf_subscribers_campaign"], person.sf_id):
+                return
+        else:
+            found = self.sf.query(format_soql("SELECT Id FROM CampaignMember WHERE CampaignId = {} AND ContactId = {}",
+                                              self.masters["sf_subscribers_campaign"], person.sf_id))["records"]
+            for member in found:
+                self.sf.CampaignMember.delete(member["Id"])
+            if not found:
+                return
+        at = self._record(side, "subscribe" if subscribe else "unsubscribe", person.email,
+                          members=[m["Id"] for m in found] if side == SF and not subscribe else None)
+        person.subscribed, person.sub_hour = (subscribe, at, side), self.hour
+
+    def subscribe_sf_only(self) -> None:
+        """A Salesforce Contact that was never synced is added to the Subscribers campaign: it crosses now."""
+        waiting = [p for p in self.people.values() if not p.synced and p.sub_hour < self.hour]
+        if not waiting:
+            return
+        person = self.rng.choice(waiting)
+        if not self._add_member(self.masters["sf_subscribers_campaign"], person.sf_id):
+            return
+        person.subscribed = (True, self._record(SF, "subscribe_new", person.email), SF)
+        person.synced, person.sub_hour = True, self.hour
+
+    # -- actions, members, donations ------------------------------------------------------------
+
+    def create_an_action(self) -> None:
+        action_type = self.rng.choice(("form", "petition"))
+        key, title = f"an-action-{self._next()}", f"Soak {action_type} {self._next()}"
+        an_id = self._an_create(f"{action_type}s", {"title": title, "origin_system": "Soak"})
+        self._record(AN, f"create_{action_type}", key, an_id=an_id)
+        self.actions[key] = Action(key, AN, title, action_type, an_id=an_id)
+
+    def create_sf_campaign(self) -> None:
+        key, title = f"sf-campaign-{self._next()}", f"Soak campaign {self._next()}"
+        sf_id = self.sf.Campaign.create({"Name": title, "ParentId": self.masters["sf_subscribers_campaign"],
+                                         "IsActive": True})["id"]
+        self._record(SF, "create_campaign", key, sf_id=sf_id)
+        self.actions[key] = Action(key, SF, title, sf_id=sf_id)
+
+    def take_action(self, side: str) -> None:
+        """A synced, subscribed person takes a synced action (added as a Campaign member in Salesforce)."""
+        actions = [a for a in self.actions.values() if a.an_id and a.sf_id]
+        people = [p for p in self._synced_people() if p.subscribed[0] and p.sub_hour < self.hour]
+        if not actions or not people:
+            return
+        action, person = self.rng.choice(actions), self.rng.choice(people)
+        if any(m[:3] == (side, action.key, person.email) for m in self.members):
+            return
+        if side == AN:
+            child = "submissions" if action.action_type == "form" else "signatures"
+            made = self._an_create(f"{action.action_type}s/{action.an_id}/{child}",
+                                   {"_links": {"osdi:person": {"href": f"{self.an_url}people/{person.an_id}"}}})
+        else:
+            made = self._add_member(action.sf_id, person.sf_id)
+            if made is None:
+                return
+        self._record(side, "take_action", action.key, email=person.email, id=made)
+        self.members.append((side, action.key, person.email, made))
+        person.sub_hour = self.hour  # no unsubscribe in the same hour: "in both campaigns" must hold at the run
+
+    def donate(self, side: str) -> None:
+        people = [p for p in self._synced_people() if p.subscribed[0] and p.sub_hour < self.hour]
+        if not people:
+            return
+        person = self.rng.choice(people)
+        key, amount = f"{side}-donation-{self._next()}", f"{self.rng.randrange(5, 200)}.00"
+        donation = Donation(key, side, person.email, amount)
+        if side == AN:
+            donation.an_id = self._an_create(f"fundraising_pages/{self.page_id}/donations", {
+                "recipients": [{"display_name": "Soak", "amount": amount}],
+                "_links": {"osdi:person": {"href": f"{self.an_url}people/{person.an_id}"}}})
+        else:
+            donation.sf_id = self.sf.Opportunity.create({
+                "Name": f"Soak gift {key}", "AccountId": self.masters["sf_donations_account"], "Amount": float(amount),
+                "StageName": "Closed Won", "CloseDate": datetime.now(UTC).date().isoformat()})["id"]
+            self.sf.OpportunityContactRole.create({"OpportunityId": donation.sf_id, "ContactId": person.sf_id,
+                                                   "Role": "Donor", "IsPrimary": True})
+        self._record(side, "donate", key, email=person.email, amount=amount)
+        self.donations[key] = donation
+        person.sub_hour = self.hour
+
+    # -- one hour of edits --------------------------------------------------------------------------
+
+    def edit(self, hour: int, count: int) -> None:
+        """``count`` random edits, both sides mixed, the way a busy hour looks."""
+        self.hour = hour
+        kinds = [(self.create_an_person, 6), (self.create_sf_contact, 4), (lambda: self.edit_field(AN), 6),
+                 (lambda: self.edit_field(SF), 6), (lambda: self.edit_subscription(AN), 2),
+                 (lambda: self.edit_subscription(SF), 2), (self.subscribe_sf_only, 1), (self.create_an_action, 1),
+                 (self.create_sf_campaign, 1), (lambda: self.take_action(AN), 3), (lambda: self.take_action(SF), 3),
+                 (lambda: self.donate(AN), 2), (lambda: self.donate(SF), 2)]
+        makers, weights = zip(*kinds, strict=True)
+        for maker in self.rng.choices(makers, weights, k=count):
+            maker()
