@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from an_sf_sync import localenv
 from an_sf_sync.demo import AN_KEY, DAG_ID, SF_PASSWORD, SF_TOKEN, SF_USER
+from an_sf_sync.staging.db import embedded_held
 
 ADMIN = "admin"
 PROCESSES = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -212,7 +213,7 @@ def _interruptible() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _serve(children: Children, args: argparse.Namespace, root: Path) -> int:
+def _serve(children: Children, args: argparse.Namespace, root: Path, stack: contextlib.ExitStack) -> int:
     from an_sf_sync import settings
 
     base_url = os.environ["AIRFLOW__API__BASE_URL"]
@@ -231,6 +232,8 @@ def _serve(children: Children, args: argparse.Namespace, root: Path) -> int:
         lines += [f"  Action Network sandbox  {an_url}  ({args.people} people)",
                   f"  Salesforce sandbox      {sf_url}  ({args.contacts} contacts, CA {ca_file})"]
     settings.apply(declared)
+    if (embedded := stack.enter_context(embedded_held())) is not None:
+        lines.append(f"  staging                 embedded Postgres ({embedded})")
     print("starting Airflow (api-server, scheduler, dag-processor, triggerer) ...", flush=True)
     for name in PROCESSES:
         children.start(name, _airflow(name))
@@ -258,12 +261,12 @@ def run(args: argparse.Namespace) -> int:
     log_dir = Path(os.environ["AIRFLOW_HOME"]) / "logs" / "local"
     log_dir.mkdir(parents=True, exist_ok=True)
     children = Children(log_dir)
-    with _interruptible():
+    with _interruptible(), contextlib.ExitStack() as stack:
         try:
-            return _serve(children, args, root)
+            return _serve(children, args, root, stack)
         except KeyboardInterrupt:
             print("\nstopping ...", flush=True)
             return 0
         finally:
-            children.stop()
+            children.stop()  # first the processes that use the embedded Postgres, then (on leaving) it
             print("stopped.", flush=True)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from an_sf_sync import localenv
+from an_sf_sync.staging.db import embedded_held
 
 DAG_ID = "actionnetwork_salesforce_sync"
 # These match airflow_settings.yaml.
@@ -158,7 +159,8 @@ def run(args: argparse.Namespace) -> int:
     subprocess.run([sys.executable, "-m", "an_sf_sync.cli", "settings", "import", "--file",
                     str(root / "airflow_settings.yaml"), "--ca-bundle", str(ca_file)], check=True)
     print(f"starting the sandboxes: {args.people} Action Network people, {args.contacts} Salesforce contacts ...")
-    with _sandbox("actionnetwork", "--port", str(AN_PORT), "--api-key", AN_KEY, "--seed-people", str(args.people),
+    # one embedded Postgres for the whole demo, stopped at its end; the runs join it
+    with embedded_held(), _sandbox("actionnetwork", "--port", str(AN_PORT), "--api-key", AN_KEY, "--seed-people", str(args.people),
                   "--seed", str(args.seed), "--rate-limit", "0" if args.fast else "4") as an_url, \
          _sandbox("salesforce", "--port", str(SF_PORT), "--username", SF_USER, "--password", SF_PASSWORD,
                   "--security-token", SF_TOKEN, "--ca-file", str(ca_file), "--custom-field",

@@ -1,19 +1,19 @@
 """One real Airflow for the end-to-end tests: ``an-sf-sync airflow`` as a subprocess.
 
-It runs on free ports with a temporary AIRFLOW_HOME and AN_SF_SYNC_HOME, its staging in a fresh
-database of the test Postgres, and is stopped at the end with SIGINT, as Ctrl-C would, which must
-stop every process it started.
+It runs on free ports with a temporary AIRFLOW_HOME and AN_SF_SYNC_HOME, its staging in the
+embedded Postgres it starts (the default), and is stopped at the end with SIGINT, as Ctrl-C would,
+which must stop every process it started, the embedded Postgres included.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +23,7 @@ import psycopg
 import pytest
 import requests
 
+from an_sf_sync.staging import embedded
 from tests.e2e.airflow_api import AirflowAPI, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,22 +76,11 @@ def _staging_connection(conninfo: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def e2e_staging(postgres_server: str) -> Iterator[str]:
-    name = f"an_sf_e2e_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield psycopg.conninfo.make_conninfo(postgres_server, dbname=name)
-    with psycopg.connect(postgres_server, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(scope="session")
-def local_airflow(tmp_path_factory: pytest.TempPathFactory, e2e_staging: str) -> Iterator[LocalAirflow]:
+def local_airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAirflow]:
     tmp = tmp_path_factory.mktemp("local-airflow")
     ports = {"api": free_port(), "an": free_port(), "sf": free_port()}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "AN_SF_SYNC"))}
-    env.update(AIRFLOW_HOME=str(tmp / "airflow"), AN_SF_SYNC_HOME=str(tmp / "home"),
-               AIRFLOW_CONN_AN_SF_STAGING=_staging_connection(e2e_staging), PYTHONUNBUFFERED="1")
+    env.update(AIRFLOW_HOME=str(tmp / "airflow"), AN_SF_SYNC_HOME=str(tmp / "home"), PYTHONUNBUFFERED="1")
     output = tmp / "an-sf-sync-airflow.log"
     with output.open("w") as out:
         proc = subprocess.Popen(
@@ -112,10 +102,12 @@ def local_airflow(tmp_path_factory: pytest.TempPathFactory, e2e_staging: str) ->
         password = json.loads((tmp / "airflow" / "passwords.json").read_text())["admin"]
         base_url = f"http://127.0.0.1:{ports['api']}"
         home = tmp / "home"
+        staging = re.search(r"embedded Postgres \((\S+)\)", output.read_text())
+        assert staging, f"`an-sf-sync airflow` did not start the embedded Postgres\n{explain()}"
         yield LocalAirflow(base_url, AirflowAPI(base_url, "admin", password),
                            Sandbox(f"http://127.0.0.1:{ports['an']}"),
                            Sandbox(f"https://127.0.0.1:{ports['sf']}", str(home / "sandbox-salesforce-ca.pem")),
-                           tmp / "airflow", e2e_staging, password)
+                           tmp / "airflow", staging.group(1), password)
     finally:
         proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
         try:
@@ -126,6 +118,7 @@ def local_airflow(tmp_path_factory: pytest.TempPathFactory, e2e_staging: str) ->
     assert code == 0, f"`an-sf-sync airflow` exited {code} on Ctrl-C\n{explain()}"
     still = [name for name, port in ports.items() if listening(port)]
     assert not still, f"still listening after Ctrl-C: {still}"
+    assert not embedded.running(tmp / "home" / "pgdata"), "the embedded Postgres still runs after Ctrl-C"
 
 
 @pytest.fixture(scope="session")
