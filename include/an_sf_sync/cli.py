@@ -20,6 +20,8 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
                "Print the project-local Airflow environment as shell exports (eval it to use the airflow CLI)"),
     ("airflow",): ("an_sf_sync.airflow_local",
                    "Run Airflow (UI, API, scheduler) on this machine with the sandboxes; Ctrl-C stops it"),
+    ("doctor",): ("an_sf_sync.doctor",
+                  "Check connections, Salesforce fields, API allowance, staging, pool, variables and clocks"),
     ("settings", "import"): ("an_sf_sync.settings",
                              "Apply airflow_settings.yaml (connections, pools, variables) to Airflow"),
 }

@@ -1,9 +1,17 @@
 """Logging in through Airflow's ``SalesforceHook``, with TLS verified against a configurable CA.
 
-The connection is the provider's own ``salesforce`` type (username, password, extra
-``security_token``, ``domain`` …). One extra of ours: ``ca_bundle``, a path to a PEM file of CAs to
-trust instead of the system's (the sandbox's own CA, or a corporate TLS proxy's). Verification is
-never switched off.
+The connection is the provider's own ``salesforce`` type, and the login is the provider's (through
+simple-salesforce), chosen by which fields are set:
+
+- **JWT bearer** (recommended): username, extras ``consumer_key`` and ``private_key`` (or
+  ``private_key_file_path``) of an External Client App whose certificate holds the public key;
+- **client credentials**: extras ``consumer_key``, ``consumer_secret`` and ``domain`` (your My Domain,
+  e.g. ``acme.my``), the app running as its designated user;
+- **legacy**: username, password and extra ``security_token`` — Salesforce's SOAP API ``login()``,
+  disabled in new orgs, absent from API 65.0 on, and retired with the Summer '27 release.
+
+One extra of ours: ``ca_bundle``, a path to a PEM file of CAs to trust instead of the system's (the
+sandbox's own CA, or a corporate TLS proxy's). Verification is never switched off.
 """
 
 from __future__ import annotations
@@ -17,6 +25,19 @@ from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 from .errors import SalesforceAuthError
 
 DEFAULT_CONN_ID = "salesforce_default"
+SOAP_LOGIN_ENDS = "Summer '27 release (announced for June 2027)"
+LOGIN_FLOWS = {
+    "jwt": "OAuth JWT bearer (External Client App)",
+    "client_credentials": "OAuth client credentials (External Client App)",
+    "oauth_password": "OAuth username-password (legacy)",
+    "soap": "username, password and security token (SOAP API login(), legacy)",
+    "incomplete": "no complete set of login fields",
+}
+LEGACY_FLOWS = {"soap", "oauth_password"}
+MIGRATE_ADVICE = (
+    "Create an External Client App with OAuth (JWT bearer flow with a certificate, or client credentials) "
+    "and move the connection to it: see the README, 'Salesforce login'. SOAP API login() is disabled in new "
+    f"orgs, absent from API 65.0 and retired with Salesforce's {SOAP_LOGIN_ENDS}.")
 
 
 class CABundleSession(requests.Session):
@@ -43,6 +64,31 @@ def session_for(conn_id: str = DEFAULT_CONN_ID) -> requests.Session:
 
     ca_bundle = BaseHook.get_connection(conn_id).extra_dejson.get("ca_bundle")
     return CABundleSession(str(ca_bundle)) if ca_bundle else requests.Session()
+
+
+def login_flow(conn_id: str = DEFAULT_CONN_ID) -> str:
+    """Which login simple-salesforce makes for the connection's fields (a key of ``LOGIN_FLOWS``).
+
+    The same order as ``simple_salesforce.login.SalesforceLogin``: the first complete set wins.
+    """
+    from airflow.sdk import BaseHook
+
+    conn = BaseHook.get_connection(conn_id)
+    extra = conn.extra_dejson
+
+    def has(*keys: str) -> bool:
+        return all(extra.get(key) not in (None, "") for key in keys)
+
+    user, password = bool(conn.login), bool(conn.password)
+    if user and password and (has("security_token") or has("organization_id")):
+        return "soap"
+    if user and password and has("consumer_key", "consumer_secret"):
+        return "oauth_password"
+    if user and has("consumer_key") and (has("private_key") or has("private_key_file_path")):
+        return "jwt"
+    if has("consumer_key", "consumer_secret") and extra.get("domain") not in (None, "", "login", "test"):
+        return "client_credentials"
+    return "incomplete"
 
 
 def login_error(conn_id: str, exc: SalesforceAuthenticationFailed) -> SalesforceAuthError:
