@@ -73,6 +73,7 @@ def configure(root: Path, port: int) -> dict[str, str]:
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",  # new DAG files show up within 30 s, not 5 min
+        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",  # the connection form's Test button
     }.items():
         os.environ.setdefault(key, value)
     return {k: v for k, v in os.environ.items() if k.startswith("AIRFLOW") or k == "AN_SF_SYNC_HOME"}
@@ -183,6 +184,20 @@ def sandbox_settings(settings: dict[str, list[dict[str, Any]]], an_url: str, sf_
     return with_ca_bundle({**settings, "connections": connections}, ca_file)
 
 
+def trust_for_test_button(ca_file: Path) -> None:
+    """Let the provider's own Salesforce hook (the UI's *Test* button) trust the sandbox's CA too.
+
+    That hook knows nothing of our ``ca_bundle`` extra and verifies TLS with requests' defaults, which
+    ``REQUESTS_CA_BUNDLE`` names: here the public CAs plus the sandbox's. Our clients keep ``ca_bundle``.
+    """
+    import certifi
+
+    bundle = ca_file.with_name("ca-bundle-with-sandbox.pem")
+    bundle.write_text(Path(certifi.where()).read_text(encoding="utf-8") + ca_file.read_text(encoding="utf-8"),
+                      encoding="utf-8")
+    os.environ["REQUESTS_CA_BUNDLE"] = str(bundle)
+
+
 def wait_healthy(children: Children, base_url: str) -> None:
     """Until every Airflow component reports healthy; fail fast if a process dies."""
     deadline = time.monotonic() + START_TIMEOUT
@@ -229,6 +244,7 @@ def _serve(children: Children, args: argparse.Namespace, root: Path, stack: cont
         print("starting the sandboxes ...", flush=True)
         an_url, sf_url, ca_file = start_sandboxes(children, args)
         declared = sandbox_settings(declared, an_url, sf_url, ca_file)
+        trust_for_test_button(ca_file)
         lines += [f"  Action Network sandbox  {an_url}  ({args.people} people)",
                   f"  Salesforce sandbox      {sf_url}  ({args.contacts} contacts, CA {ca_file})"]
     settings.apply(declared)

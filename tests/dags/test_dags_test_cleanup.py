@@ -19,10 +19,10 @@ pytestmark = pytest.mark.slow
 DAG_ID = "actionnetwork_salesforce_sync"
 
 
-def test_dags_test_leaves_no_embedded_postgres_running(airflow_db, an_sandbox, sf_sandbox, tmp_path):
+def test_dags_test_leaves_no_embedded_postgres_running(airflow_db, an_sandbox, sf_sandbox, pg_home):
     an_sandbox.app.store.load(generate(people=30, seed=3, now="2026-03-01T00:00:00Z"))
     env = {**os.environ,
-           "AN_SF_SYNC_HOME": str(tmp_path),
+           "AN_SF_SYNC_HOME": str(pg_home),
            "AIRFLOW_CONN_AN_SF_STAGING": json.dumps({"conn_type": "postgres"}),  # no host: embedded
            "AIRFLOW_CONN_ACTIONNETWORK_DEFAULT": json.dumps({
                "conn_type": "actionnetwork", "host": an_sandbox.url, "password": an_sandbox.api_key}),
@@ -34,7 +34,7 @@ def test_dags_test_leaves_no_embedded_postgres_running(airflow_db, an_sandbox, s
     result = subprocess.run([str(airflow), "dags", "test", DAG_ID, "2026-03-01T10:00:00+00:00"], env=env,
                             capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    data_dir = tmp_path / "pgdata"
+    data_dir = pg_home / "pgdata"
     assert (data_dir / "PG_VERSION").exists(), "the run did not use the embedded Postgres"
     assert not embedded.running(data_dir), "`airflow dags test` left the embedded Postgres running"
 

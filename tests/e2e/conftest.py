@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,9 +80,11 @@ def _staging_connection(conninfo: str) -> str:
 @pytest.fixture(scope="session")
 def local_airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAirflow]:
     tmp = tmp_path_factory.mktemp("local-airflow")
+    home = Path(tempfile.mkdtemp(prefix="an-sf-sync-e2e-"))  # the embedded Postgres's user must reach it
+    home.chmod(0o755)
     ports = {"api": free_port(), "an": free_port(), "sf": free_port()}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "AN_SF_SYNC"))}
-    env.update(AIRFLOW_HOME=str(tmp / "airflow"), AN_SF_SYNC_HOME=str(tmp / "home"), PYTHONUNBUFFERED="1")
+    env.update(AIRFLOW_HOME=str(tmp / "airflow"), AN_SF_SYNC_HOME=str(home), PYTHONUNBUFFERED="1")
     output = tmp / "an-sf-sync-airflow.log"
     with output.open("w") as out:
         proc = subprocess.Popen(
@@ -101,7 +105,6 @@ def local_airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAir
         assert proc.poll() is None, f"`an-sf-sync airflow` exited {proc.returncode}\n{explain()}"
         password = json.loads((tmp / "airflow" / "passwords.json").read_text())["admin"]
         base_url = f"http://127.0.0.1:{ports['api']}"
-        home = tmp / "home"
         staging = re.search(r"embedded Postgres \((\S+)\)", output.read_text())
         assert staging, f"`an-sf-sync airflow` did not start the embedded Postgres\n{explain()}"
         yield LocalAirflow(base_url, AirflowAPI(base_url, "admin", password),
@@ -118,7 +121,8 @@ def local_airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAir
     assert code == 0, f"`an-sf-sync airflow` exited {code} on Ctrl-C\n{explain()}"
     still = [name for name, port in ports.items() if listening(port)]
     assert not still, f"still listening after Ctrl-C: {still}"
-    assert not embedded.running(tmp / "home" / "pgdata"), "the embedded Postgres still runs after Ctrl-C"
+    assert not embedded.running(home / "pgdata"), "the embedded Postgres still runs after Ctrl-C"
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

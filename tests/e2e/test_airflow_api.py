@@ -202,3 +202,27 @@ def test_the_sync_report_shows_the_runs(airflow: LocalAirflow):
     assert run.status_code == 200 and "Run e2e_fault" in run.text and "Rejects (" in run.text
     views = {(v["name"], v["destination"]) for p in api.get("/api/v2/plugins")["plugins"] for v in p["external_views"]}
     assert {("Sync report", "nav"), ("Sync report", "dag_run")} <= views
+
+
+def test_the_test_button_checks_both_connection_types(local_airflow: LocalAirflow):
+    """The connection form's *Test*: our ``actionnetwork`` hook and the provider's Salesforce hook."""
+    api = local_airflow.api
+
+    def test(body: dict[str, Any]) -> dict[str, Any]:
+        return api.call("POST", "/api/v2/connections/test", json=body)
+
+    an = {"connection_id": "actionnetwork_default", "conn_type": "actionnetwork",
+          "host": f"{local_airflow.actionnetwork.url}/api/v2/", "password": AN_KEY}
+    assert test(an) == {"status": True, "message": f"Connected to Action Network at {an['host']}; "
+                                                     "the API key was accepted."}
+    refused = test({**an, "password": "not-the-key"})
+    assert refused["status"] is False and "API key" in refused["message"]
+
+    salesforce = next(c for c in api.get("/api/v2/connections", limit=100)["connections"]
+                      if c["connection_id"] == "salesforce_default")
+    body = {"connection_id": "salesforce_default", "conn_type": "salesforce", "login": SF_USER,
+            "password": SF_PASSWORD, "extra": salesforce["extra"]}
+    assert "ca_bundle" in salesforce["extra"] and "security_token" in salesforce["extra"]
+    assert test(body) == {"status": True, "message": "Connection successfully tested"}
+    wrong = test({**body, "password": "wrong"})
+    assert wrong["status"] is False and "INVALID_LOGIN" in wrong["message"]

@@ -33,15 +33,15 @@ def python(code: str, data_dir: Path) -> int:
     return subprocess.run([sys.executable, "-c", code, str(data_dir)], timeout=120).returncode
 
 
-def test_a_lone_user_stops_the_server_when_it_exits(tmp_path):
-    data_dir = tmp_path / "pgdata"
+def test_a_lone_user_stops_the_server_when_it_exits(pg_home):
+    data_dir = pg_home / "pgdata"
     assert python(JOIN_AND_EXIT, data_dir) == 0
     assert (data_dir / "PG_VERSION").exists()
     assert not embedded.running(data_dir)
 
 
-def test_a_holder_keeps_one_server_for_its_users_and_stops_it_on_leaving(tmp_path):
-    data_dir = tmp_path / "pgdata"
+def test_a_holder_keeps_one_server_for_its_users_and_stops_it_on_leaving(pg_home):
+    data_dir = pg_home / "pgdata"
     conninfo = embedded.conninfo(data_dir)
     try:
         pid = int((data_dir / "postmaster.pid").read_text().split()[0])
@@ -57,8 +57,8 @@ def test_a_holder_keeps_one_server_for_its_users_and_stops_it_on_leaving(tmp_pat
     assert not embedded.running(data_dir)
 
 
-def test_a_user_killed_last_is_forgotten_by_the_next_user(tmp_path):
-    data_dir = tmp_path / "pgdata"
+def test_a_user_killed_last_is_forgotten_by_the_next_user(pg_home):
+    data_dir = pg_home / "pgdata"
     assert python(JOIN_AND_DIE, data_dir) == -9
     assert embedded.running(data_dir)  # nobody was left to stop it
     assert python(JOIN_AND_EXIT, data_dir) == 0

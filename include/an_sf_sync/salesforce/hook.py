@@ -91,13 +91,32 @@ def login_flow(conn_id: str = DEFAULT_CONN_ID) -> str:
     return "incomplete"
 
 
+LOGIN_ADVICE = {
+    "jwt": ("Check the extras consumer_key (the External Client App's consumer key) and private_key (or "
+            "private_key_file_path; it must match the certificate uploaded to the app), that the user is "
+            "pre-authorized for the app (admin-approved users, through their profile or a permission set) and "
+            "the domain extra ('login', 'test' or your My Domain)."),
+    "client_credentials": ("Check the extras consumer_key and consumer_secret, that the External Client App "
+                           "has the client credentials flow enabled with a Run As user, and that the domain "
+                           "extra is your My Domain (for example 'acme.my'), not 'login' or 'test'."),
+    "incomplete": ("The connection has no complete login: set the extras of an External Client App (see the "
+                   "README, 'Salesforce login')."),
+}
+LEGACY_ADVICE = (
+    "Check its username and password, the security_token extra (reset it in Salesforce under Settings > "
+    "Reset My Security Token; it changes whenever the password does) and the domain extra ('login' for "
+    "production, 'test' for a Salesforce sandbox, or your My Domain).")
+
+
 def login_error(conn_id: str, exc: SalesforceAuthenticationFailed) -> SalesforceAuthError:
-    """Salesforce's refusal as an error that says which connection to fix, and how."""
-    return SalesforceAuthError(
-        f"Salesforce refused the login of Airflow connection {conn_id!r} ({exc.code}: {exc.message}). "
-        "Check its username and password, the security_token extra (reset it in Salesforce under "
-        "Settings > Reset My Security Token; it changes whenever the password does) and the domain "
-        "extra ('login' for production, 'test' for a Salesforce sandbox, or your My Domain).")
+    """Salesforce's refusal as an error that says which connection to fix, and how (by login flow)."""
+    flow = login_flow(conn_id)
+    if flow in LEGACY_FLOWS:
+        advice = MIGRATE_ADVICE if exc.code == "INVALID_OPERATION" else f"{LEGACY_ADVICE} {MIGRATE_ADVICE}"
+    else:
+        advice = LOGIN_ADVICE[flow]
+    return SalesforceAuthError(f"Salesforce refused the login of Airflow connection {conn_id!r} with "
+                               f"{LOGIN_FLOWS[flow]} ({exc.code}: {exc.auth_message}). {advice}")
 
 
 def connector(conn_id: str = DEFAULT_CONN_ID, session: requests.Session | None = None
