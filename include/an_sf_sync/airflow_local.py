@@ -29,7 +29,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from an_sf_sync import localenv
-from an_sf_sync.demo import AN_KEY, DAG_ID, SF_PASSWORD, SF_TOKEN, SF_USER
+from an_sf_sync.demo import AN_KEY, DAG_ID, salesforce_sandbox_args
 from an_sf_sync.staging.db import embedded_held
 
 ADMIN = "admin"
@@ -95,12 +95,13 @@ class Children:
     procs: dict[str, subprocess.Popen[str]] = field(default_factory=dict)
     logs: dict[str, Path] = field(default_factory=dict)
 
-    def start(self, name: str, cmd: list[str], ready_line: bool = False) -> str:
+    def start(self, name: str, cmd: list[str], ready_line: bool = False, env: dict[str, str] | None = None,
+              cwd: Path | None = None) -> str:
         """Start ``cmd``; with ``ready_line``, return the URL it announces as ``ready <url>``."""
         self.logs[name] = self.log_dir / f"{name}.log"
         log: IO[str] = self.logs[name].open("w", encoding="utf-8")
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE if ready_line else log, stderr=log, text=True,
-                                start_new_session=True, stdin=subprocess.DEVNULL)
+                                start_new_session=True, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
         log.close()
         self.procs[name] = proc
         if not ready_line:
@@ -118,15 +119,16 @@ class Children:
         text = path.read_text(encoding="utf-8", errors="replace") if path and path.exists() else ""
         return "\n".join(text.splitlines()[-lines:])
 
-    def stop(self) -> None:
-        """SIGTERM every process group, then SIGKILL the ones still alive after STOP_TIMEOUT."""
-        for proc in self.procs.values():
+    def stop(self, *names: str) -> None:
+        """SIGTERM the named process groups (all by default), then SIGKILL those alive after STOP_TIMEOUT."""
+        procs = [self.procs.pop(name) for name in names] if names else list(self.procs.values())
+        for proc in procs:
             _signal_group(proc, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT
-        for proc in self.procs.values():
+        for proc in procs:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        for proc in self.procs.values():
+        for proc in procs:
             _signal_group(proc, signal.SIGKILL)  # stragglers, and anything they forked
             proc.wait()
 
@@ -157,7 +159,7 @@ def start_sandboxes(children: Children, args: argparse.Namespace) -> tuple[str, 
         "--seed-people", str(args.people), "--seed", str(args.seed)], ready_line=True)
     sf_url = children.start("sandbox-salesforce", [
         *cli, "salesforce", "--port", str(args.sf_port), "--ca-file", str(ca_file),
-        "--username", SF_USER, "--password", SF_PASSWORD, "--security-token", SF_TOKEN,
+        *salesforce_sandbox_args(),
         "--custom-field", "Contact.Employer__c=textarea",  # the field airflow_settings.yaml maps
         "--seed-contacts", str(args.contacts), "--seed", str(args.seed)], ready_line=True)
     return an_url, sf_url, ca_file

@@ -28,9 +28,27 @@ from an_sf_sync import localenv
 from an_sf_sync.staging.db import embedded_held
 
 DAG_ID = "actionnetwork_salesforce_sync"
-# These match airflow_settings.yaml.
+# These match airflow_settings.yaml. The Salesforce sandbox is a new org: SOAP login() is disabled and
+# the sync logs in with OAuth client credentials, as through an External Client App.
 AN_KEY, AN_PORT = "sandbox-api-key", 8701
 SF_PORT, SF_USER, SF_PASSWORD, SF_TOKEN = 8702, "sync@example.org", "sandbox-password", "sandbox-token"
+SF_CONSUMER_KEY, SF_CONSUMER_SECRET = "an-sf-sync-sandbox", "sandbox-secret"
+
+
+def salesforce_sandbox_args() -> list[str]:
+    """The Salesforce sandbox's login settings, as its command line takes them."""
+    return ["--username", SF_USER, "--password", SF_PASSWORD, "--security-token", SF_TOKEN,
+            "--consumer-key", SF_CONSUMER_KEY, "--consumer-secret", SF_CONSUMER_SECRET, "--soap-login", "disabled"]
+
+
+def sandbox_salesforce(host_port: str, ca_file: Path) -> Any:
+    """simple-salesforce logged in to the sandbox at ``host_port`` the way the sync does (client credentials)."""
+    from simple_salesforce import Salesforce
+
+    from an_sf_sync.salesforce.hook import CABundleSession
+
+    return Salesforce(consumer_key=SF_CONSUMER_KEY, consumer_secret=SF_CONSUMER_SECRET,
+                      domain=f"{host_port}/services/oauth2/token?x=", session=CABundleSession(str(ca_file)))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,15 +80,6 @@ def _sandbox(*args: str) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-
-
-def _salesforce(ca_file: Path) -> Any:
-    from simple_salesforce import Salesforce
-
-    from an_sf_sync.salesforce.hook import CABundleSession
-
-    return Salesforce(username=SF_USER, password=SF_PASSWORD, security_token=SF_TOKEN,
-                      domain=f"127.0.0.1:{SF_PORT}/services/Soap/u/59.0?x=", session=CABundleSession(str(ca_file)))
 
 
 def _share_people(an_url: str, sf_url: str, ca_file: Path) -> int:
@@ -105,7 +114,7 @@ def _change_both_sides(an_url: str, ca_file: Path) -> list[str]:
         an.upsert_person({"given_name": "Nia", "family_name": "Newcomer", "email": "nia.newcomer@example.org"},
                          subscription="subscribed")
         done.append("Action Network: a new activist signed up")
-    sf = _salesforce(ca_file)
+    sf = sandbox_salesforce(f"127.0.0.1:{SF_PORT}", ca_file)
     subscribers = sf.query("SELECT Id FROM Campaign WHERE Name = 'Action Network Subscribers'")["records"][0]["Id"]
     account = sf.query("SELECT Id FROM Account WHERE Name = 'Action Network Donations'")["records"][0]["Id"]
     contacts = sf.query("SELECT Id, Email FROM Contact WHERE Email != null ORDER BY CreatedDate LIMIT 40")["records"]
@@ -162,8 +171,8 @@ def run(args: argparse.Namespace) -> int:
     # one embedded Postgres for the whole demo, stopped at its end; the runs join it
     with embedded_held(), _sandbox("actionnetwork", "--port", str(AN_PORT), "--api-key", AN_KEY, "--seed-people", str(args.people),
                   "--seed", str(args.seed), "--rate-limit", "0" if args.fast else "4") as an_url, \
-         _sandbox("salesforce", "--port", str(SF_PORT), "--username", SF_USER, "--password", SF_PASSWORD,
-                  "--security-token", SF_TOKEN, "--ca-file", str(ca_file), "--custom-field",
+         _sandbox("salesforce", "--port", str(SF_PORT), *salesforce_sandbox_args(), "--ca-file", str(ca_file),
+                  "--custom-field",
                   "Contact.Employer__c=textarea", "--seed-contacts", str(args.contacts), "--seed",
                   str(args.seed)) as sf_url:
         print(f"  Action Network API: {an_url}\n  Salesforce API:     {sf_url} (its CA: {ca_file})")

@@ -7,16 +7,15 @@ are touched only through their control paths (faults, counts, records) and their
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
-from simple_salesforce import Salesforce
 
-from an_sf_sync.demo import AN_KEY, DAG_ID, SF_PASSWORD, SF_TOKEN, SF_USER
-from an_sf_sync.salesforce.hook import CABundleSession
+from an_sf_sync.demo import AN_KEY, DAG_ID, SF_CONSUMER_KEY, SF_CONSUMER_SECRET, sandbox_salesforce
 from tests.e2e.airflow_api import FINISHED, wait_for
 from tests.e2e.conftest import LocalAirflow
 
@@ -81,9 +80,7 @@ def an_records(airflow: LocalAirflow, collection: str) -> list[dict[str, Any]]:
 
 def add_salesforce_donor(airflow: LocalAirflow, name: str = "donor") -> str:
     """Through Salesforce's API: a new Contact in the Subscribers campaign with a gift on the donations account."""
-    host = airflow.salesforce.url.removeprefix("https://")
-    sf = Salesforce(username=SF_USER, password=SF_PASSWORD, security_token=SF_TOKEN,
-                    domain=f"{host}/services/Soap/u/59.0?x=", session=CABundleSession(str(airflow.salesforce.verify)))
+    sf = sandbox_salesforce(airflow.salesforce.url.removeprefix("https://"), airflow.salesforce.verify)
     subscribers, = sf.query("SELECT Id FROM Campaign WHERE Name = 'Action Network Subscribers'")["records"]
     account, = sf.query("SELECT Id FROM Account WHERE Name = 'Action Network Donations'")["records"]
     contact = sf.Contact.create({"FirstName": "Rerun", "LastName": name.title(), "Email": f"e2e.{name}@example.org"})["id"]
@@ -218,11 +215,10 @@ def test_the_test_button_checks_both_connection_types(local_airflow: LocalAirflo
     refused = test({**an, "password": "not-the-key"})
     assert refused["status"] is False and "API key" in refused["message"]
 
-    salesforce = next(c for c in api.get("/api/v2/connections", limit=100)["connections"]
-                      if c["connection_id"] == "salesforce_default")
-    body = {"connection_id": "salesforce_default", "conn_type": "salesforce", "login": SF_USER,
-            "password": SF_PASSWORD, "extra": salesforce["extra"]}
-    assert "ca_bundle" in salesforce["extra"] and "security_token" in salesforce["extra"]
+    host = local_airflow.salesforce.url.removeprefix("https://")
+    extra = {"consumer_key": SF_CONSUMER_KEY, "consumer_secret": SF_CONSUMER_SECRET,
+             "domain": f"{host}/services/oauth2/token?x=", "ca_bundle": local_airflow.salesforce.verify}
+    body = {"connection_id": "salesforce_default", "conn_type": "salesforce", "extra": json.dumps(extra)}
     assert test(body) == {"status": True, "message": "Connection successfully tested"}
-    wrong = test({**body, "password": "wrong"})
-    assert wrong["status"] is False and "INVALID_LOGIN" in wrong["message"]
+    wrong = test({**body, "extra": json.dumps({**extra, "consumer_secret": "wrong"})})
+    assert wrong["status"] is False and "invalid_client" in wrong["message"]
