@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from an_sf_sync import airflow_local, settings
+from an_sf_sync import settings
+from an_sf_sync_dev import airflow_local
 
 ROOT = Path(__file__).resolve().parents[1]
 

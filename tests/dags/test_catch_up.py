@@ -11,7 +11,7 @@ from airflow.serialization.serialized_objects import DagSerialization
 from airflow.timetables.base import DagRunInfo
 from airflow.utils.state import DagRunState
 
-from an_sf_sync.sandbox.actionnetwork.generator import generate
+from an_sf_sync_dev.sandbox.actionnetwork.generator import generate
 from tests.dags.conftest import states
 
 pytestmark = pytest.mark.slow

@@ -11,8 +11,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from an_sf_sync.sandbox.actionnetwork.generator import generate
 from an_sf_sync.staging import embedded
+from an_sf_sync_dev.sandbox.actionnetwork.generator import generate
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ from simple_salesforce import Salesforce
 from an_sf_sync.salesforce.client import SalesforceClient
 from an_sf_sync.salesforce.errors import SalesforceAuthError
 from an_sf_sync.salesforce.hook import login_flow
-from an_sf_sync.sandbox.actionnetwork.generator import generate
+from an_sf_sync_dev.sandbox.actionnetwork.generator import generate
 from tests.dags.conftest import states
 
 pytestmark = pytest.mark.slow

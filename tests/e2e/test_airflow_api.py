@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from an_sf_sync.demo import AN_KEY, DAG_ID, SF_CONSUMER_KEY, SF_CONSUMER_SECRET, sandbox_salesforce
+from an_sf_sync_dev.demo import AN_KEY, DAG_ID, SF_CONSUMER_KEY, SF_CONSUMER_SECRET, sandbox_salesforce
 from tests.e2e.airflow_api import FINISHED, wait_for
 from tests.e2e.conftest import LocalAirflow
 

@@ -29,8 +29,8 @@ import pytest
 import redis
 import requests
 
-from an_sf_sync.airflow_local import PROCESSES, Children
-from an_sf_sync.demo import (
+from an_sf_sync_dev.airflow_local import PROCESSES, Children
+from an_sf_sync_dev.demo import (
     AN_KEY,
     SF_CONSUMER_KEY,
     SF_CONSUMER_SECRET,

@@ -24,8 +24,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from an_sf_sync import localenv
 from an_sf_sync.staging.db import embedded_held
+from an_sf_sync_dev import localenv
 
 DAG_ID = "actionnetwork_salesforce_sync"
 # These match airflow_settings.yaml. The Salesforce sandbox is a new org: SOAP login() is disabled and

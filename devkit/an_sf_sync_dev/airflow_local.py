@@ -1,6 +1,6 @@
 """``an-sf-sync airflow``: the project's own Airflow on this machine — UI, REST API and scheduler.
 
-It prepares the project-local Airflow (see :mod:`an_sf_sync.localenv`), starts both sandboxes with
+It prepares the project-local Airflow (see :mod:`an_sf_sync_dev.localenv`), starts both sandboxes with
 generated data, points the connections of ``airflow_settings.yaml`` at them (the Salesforce CA file
 filled in as ``ca_bundle``), then runs the four Airflow processes — api-server, scheduler,
 dag-processor, triggerer — with the LocalExecutor. Ctrl-C stops every process it started.
@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from an_sf_sync import localenv
-from an_sf_sync.demo import AN_KEY, DAG_ID, salesforce_sandbox_args
 from an_sf_sync.staging.db import embedded_held
+from an_sf_sync_dev import localenv
+from an_sf_sync_dev.demo import AN_KEY, DAG_ID, salesforce_sandbox_args
 
 ADMIN = "admin"
 PROCESSES = ("api-server", "scheduler", "dag-processor", "triggerer")
