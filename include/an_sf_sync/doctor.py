@@ -141,12 +141,10 @@ def check_sf_login(doc: Doctor) -> tuple[str, str, str]:
 def check_sf_fields(doc: Doctor) -> tuple[str, str, str]:
     from an_sf_sync.errors import SetupError
     from an_sf_sync.setup import check_fields
-    from an_sf_sync.tasks import CUSTOM_FIELDS_VARIABLE
 
     sf = _need(doc.sf(), "Salesforce login")
-    custom = _variable(CUSTOM_FIELDS_VARIABLE, [])
     try:
-        mapping = check_fields(sf.describe, custom if isinstance(custom, list) else [])
+        mapping = check_fields(sf.describe, _custom_fields() or [])
     except SetupError as exc:
         problems = str(exc).split("\n- ")[1:]
         return FAIL, f"{len(problems)} field problem(s)", "\n".join(problems)
@@ -212,14 +210,14 @@ def check_variables(doc: Doctor) -> tuple[str, str, str]:
     from an_sf_sync.tasks import CUSTOM_FIELDS_VARIABLE, DUPLICATE_RULE_VARIABLE
 
     problems, notes = [], []
-    custom = _variable(CUSTOM_FIELDS_VARIABLE, None)
+    custom = _custom_fields()
     if custom is None:
-        notes.append(f"{CUSTOM_FIELDS_VARIABLE} not set (no custom fields synced)")
-    elif not (isinstance(custom, list) and all(isinstance(name, str) for name in custom)):
         problems.append(f'Set {CUSTOM_FIELDS_VARIABLE} to a JSON list of field names, e.g. ["employer"].')
+    elif _variable(CUSTOM_FIELDS_VARIABLE) is None:
+        notes.append(f"{CUSTOM_FIELDS_VARIABLE} not set (no custom fields synced)")
     else:
         notes.append(f"{CUSTOM_FIELDS_VARIABLE} = {json.dumps(custom)}")
-    rule = _variable(DUPLICATE_RULE_VARIABLE, None, as_json=False)
+    rule = _variable(DUPLICATE_RULE_VARIABLE)
     if rule is None:
         notes.append(f"{DUPLICATE_RULE_VARIABLE} not set (oldest)")
     elif rule not in RULES:
@@ -265,17 +263,22 @@ CHECKS: list[tuple[str, Callable[[Doctor], Any]]] = [
 ]
 
 
-def _variable(name: str, default: Any, as_json: bool = True) -> Any:
+def _variable(name: str) -> str | None:
     from airflow.sdk import Variable
 
+    return Variable.get(name, default=None)
+
+
+def _custom_fields() -> list[str] | None:
+    """The custom-field variable as a list of names; [] when unset; None when it is not such a list."""
+    from an_sf_sync.tasks import CUSTOM_FIELDS_VARIABLE
+
+    raw = _variable(CUSTOM_FIELDS_VARIABLE)
     try:
-        return Variable.get(name, deserialize_json=as_json)
-    except (KeyError, ValueError):
-        return default
-    except Exception as exc:  # the SDK raises its own "not found" error type
-        if "not found" in str(exc).lower() or type(exc).__name__ in ("AirflowRuntimeError", "VariableNotFound"):
-            return default
-        raise
+        value = json.loads(raw) if raw is not None else []
+    except ValueError:
+        return None
+    return value if isinstance(value, list) and all(isinstance(name, str) for name in value) else None
 
 
 def _describe_server(conninfo: str) -> str:
