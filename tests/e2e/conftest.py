@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 import requests
 
@@ -67,14 +66,6 @@ class LocalAirflow:
     airflow_home: Path
     staging_conninfo: str
     password: str
-
-
-def _staging_connection(conninfo: str) -> str:
-    """The ``an_sf_staging`` connection, as an AIRFLOW_CONN_ JSON, for a libpq conninfo."""
-    params = psycopg.conninfo.conninfo_to_dict(conninfo)
-    return json.dumps({"conn_type": "postgres", "host": params["host"], "port": params.get("port"),
-                       "schema": params["dbname"], "login": params.get("user"),
-                       "password": params.get("password") or None})
 
 
 @pytest.fixture(scope="session")
