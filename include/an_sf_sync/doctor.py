@@ -301,9 +301,9 @@ def render(results: list[Result]) -> str:
     lines = [f"{'CHECK':<{width}}  RESULT  DETAIL"]
     for r in results:
         lines.append(f"{r.check:<{width}}  {r.status:<6}  {r.detail}")
-        for fix_line in r.fix.splitlines() if r.status != PASS else []:
-            wrapped = textwrap.wrap(fix_line, max(40, columns - width - 14))
-            lines += [f"{'':<{width}}  {'fix:' if i == 0 else '':<6}  {text}" for i, text in enumerate(wrapped)]
+        fix = [text for line in (r.fix.splitlines() if r.status != PASS else [])
+               for text in textwrap.wrap(line, max(40, columns - width - 14))]
+        lines += [f"{'':<{width}}  {'fix:' if i == 0 else '':<6}  {text}" for i, text in enumerate(fix)]
     failed = sum(r.status == FAIL for r in results)
     warned = sum(r.status == WARN for r in results)
     lines.append(f"\n{len(results) - failed - warned} passed, {warned} to look at, {failed} failed")
