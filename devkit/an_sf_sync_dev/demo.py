@@ -4,8 +4,8 @@ It prepares the project-local Airflow (database, connections, pool, variables), 
 sandboxes with generated data that has every case the sync handles (shared emails, duplicates,
 malformed and missing emails, subscribers, actions, donations), runs the DAG through Airflow
 (``airflow dags test``), changes records on both sides through the real APIs, runs the next sync,
-and prints each run's summary. The demo keeps its data apart (``.an_sf_sync/demo``) and starts
-from scratch each time.
+and prints each run's summary. The demo keeps its data apart (``$AN_SF_SYNC_HOME/demo``, by default
+``.an_sf_sync/demo``), starts from scratch each time, and stops its embedded Postgres at the end.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from an_sf_sync.staging.db import embedded_held
 from an_sf_sync_dev import localenv
@@ -55,6 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--people", type=int, default=400, help="Action Network people to generate")
     parser.add_argument("--contacts", type=int, default=300, help="Salesforce contacts to generate")
     parser.add_argument("--seed", type=int, default=7, help="random seed for the generated data")
+    parser.add_argument("--an-port", type=int, default=AN_PORT, help="Action Network sandbox port (0: any free port)")
+    parser.add_argument("--sf-port", type=int, default=SF_PORT, help="Salesforce sandbox port (0: any free port)")
     parser.add_argument("--fast", action="store_true",
                         help="lift the Action Network sandbox's 4 requests/s limit (the real API has it)")
 
@@ -100,7 +103,7 @@ def _share_people(an_url: str, sf_url: str, ca_file: Path) -> int:
     return len(contacts)
 
 
-def _change_both_sides(an_url: str, ca_file: Path) -> list[str]:
+def _change_both_sides(an_url: str, sf_url: str, ca_file: Path) -> list[str]:
     """An organizer's hour: edits on both sides, through the real APIs."""
     from an_sf_sync.actionnetwork.client import ActionNetworkClient
 
@@ -114,7 +117,7 @@ def _change_both_sides(an_url: str, ca_file: Path) -> list[str]:
         an.upsert_person({"given_name": "Nia", "family_name": "Newcomer", "email": "nia.newcomer@example.org"},
                          subscription="subscribed")
         done.append("Action Network: a new activist signed up")
-    sf = sandbox_salesforce(f"127.0.0.1:{SF_PORT}", ca_file)
+    sf = sandbox_salesforce(urlsplit(sf_url).netloc, ca_file)
     subscribers = sf.query("SELECT Id FROM Campaign WHERE Name = 'Action Network Subscribers'")["records"][0]["Id"]
     account = sf.query("SELECT Id FROM Account WHERE Name = 'Action Network Donations'")["records"][0]["Id"]
     contacts = sf.query("SELECT Id, Email FROM Contact WHERE Email != null ORDER BY CreatedDate LIMIT 40")["records"]
@@ -156,8 +159,11 @@ def _print_run(label: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from an_sf_sync import settings
+    from an_sf_sync_dev.airflow_local import sandbox_settings
+
     root = localenv.project_root()
-    demo_home = root / ".an_sf_sync" / "demo"
+    demo_home = Path(os.environ.get("AN_SF_SYNC_HOME") or root / ".an_sf_sync") / "demo"
     shutil.rmtree(demo_home, ignore_errors=True)  # the demo's own data only: start from scratch
     os.environ["AN_SF_SYNC_HOME"] = str(demo_home)
     localenv.apply(root)
@@ -165,30 +171,32 @@ def run(args: argparse.Namespace) -> int:
     ca_file = demo_home / "sandbox-ca.pem"
     print("preparing the project-local Airflow (.airflow) ...")
     _airflow("db", "migrate")
-    subprocess.run([sys.executable, "-m", "an_sf_sync.cli", "settings", "import", "--file",
-                    str(root / "airflow_settings.yaml"), "--ca-bundle", str(ca_file)], check=True)
     print(f"starting the sandboxes: {args.people} Action Network people, {args.contacts} Salesforce contacts ...")
-    # one embedded Postgres for the whole demo, stopped at its end; the runs join it
-    with embedded_held(), _sandbox("actionnetwork", "--port", str(AN_PORT), "--api-key", AN_KEY, "--seed-people", str(args.people),
-                  "--seed", str(args.seed), "--rate-limit", "0" if args.fast else "4") as an_url, \
-         _sandbox("salesforce", "--port", str(SF_PORT), *salesforce_sandbox_args(), "--ca-file", str(ca_file),
-                  "--custom-field",
-                  "Contact.Employer__c=textarea", "--seed-contacts", str(args.contacts), "--seed",
-                  str(args.seed)) as sf_url:
+    with _sandbox("actionnetwork", "--port", str(args.an_port), "--api-key", AN_KEY, "--seed-people",
+                  str(args.people), "--seed", str(args.seed), "--rate-limit", "0" if args.fast else "4") as an_url, \
+         _sandbox("salesforce", "--port", str(args.sf_port), *salesforce_sandbox_args(), "--ca-file", str(ca_file),
+                  "--custom-field", "Contact.Employer__c=textarea", "--seed-contacts", str(args.contacts),
+                  "--seed", str(args.seed)) as sf_url:
+        settings.apply(sandbox_settings(settings.load(root / "airflow_settings.yaml"), an_url, sf_url, ca_file))
         print(f"  Action Network API: {an_url}\n  Salesforce API:     {sf_url} (its CA: {ca_file})")
-        print(f"  {_share_people(an_url, sf_url, ca_file)} Salesforce contacts share an activist's email")
-        time.sleep(1)  # windows are whole seconds
-        # Logical dates ahead of now: each window then ends "now" (a window never ends in the future).
-        next_hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-        print("first run (reads everything, resolves duplicate contacts) ...")
-        _airflow("dags", "test", DAG_ID, next_hour.isoformat(), "-c", json.dumps({"full_refresh": True}))
-        _print_run("first run")
-        print("\nchanging records on both sides:")
-        for line in _change_both_sides(an_url, ca_file):
-            print(f"  - {line}")
-        time.sleep(1)
-        print("next run (only what changed) ...")
-        _airflow("dags", "test", DAG_ID, (next_hour + timedelta(hours=1)).isoformat())
-        _print_run("second run")
+        with embedded_held():  # one embedded Postgres for the whole demo, stopped at its end; the runs join it
+            _two_runs(an_url, sf_url, ca_file)
     print(f"\nEvery record skipped has its reason in sync.rejects (embedded Postgres under {demo_home}).")
     return 0
+
+
+def _two_runs(an_url: str, sf_url: str, ca_file: Path) -> None:
+    print(f"  {_share_people(an_url, sf_url, ca_file)} Salesforce contacts share an activist's email")
+    time.sleep(1)  # windows are whole seconds
+    # Logical dates ahead of now: each window then ends "now" (a window never ends in the future).
+    next_hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    print("first run (reads everything, resolves duplicate contacts) ...")
+    _airflow("dags", "test", DAG_ID, next_hour.isoformat(), "-c", json.dumps({"full_refresh": True}))
+    _print_run("first run")
+    print("\nchanging records on both sides:")
+    for line in _change_both_sides(an_url, sf_url, ca_file):
+        print(f"  - {line}")
+    time.sleep(1)
+    print("next run (only what changed) ...")
+    _airflow("dags", "test", DAG_ID, (next_hour + timedelta(hours=1)).isoformat())
+    _print_run("second run")
