@@ -76,6 +76,11 @@ def test_the_wheel_runs_the_dag_from_a_fresh_virtualenv(tmp_path, an_sandbox, sf
                 "ca_bundle": str(sf_sandbox.ca_file)}}),
     })
     run(airflow, "db", "migrate", env=env, cwd=tmp_path)
+    unnamed = {k: v for k, v in env.items() if k not in ("AIRFLOW_CONN_AN_SF_STAGING", "AN_SF_SYNC_EMBEDDED_POSTGRES")}
+    refused = subprocess.run([str(python), "-c", "from an_sf_sync.staging.db import resolve_conninfo; resolve_conninfo()"],
+                             env=unnamed, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0 and "pip install 'an-sf-sync[embedded]'" in refused.stderr
+    assert "AIRFLOW_CONN_AN_SF_STAGING='postgres://" in refused.stderr
     run(airflow, "dags", "test", DAG_ID, "2026-03-01T10:00:00+00:00", env=env, cwd=tmp_path)
     with staging.connect() as conn:
         status, summary = conn.execute("SELECT status, summary FROM sync.runs").fetchone()

@@ -24,7 +24,15 @@ HANDLES_FILE = ".handle_pids.json"
 def _pgserver() -> Any:
     with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on servers; harmless
         warnings.simplefilter("ignore")
-        import pgserver  # only when the embedded server is wanted
+        try:
+            import pgserver  # only when the embedded server is wanted
+        except ImportError:
+            from an_sf_sync.errors import SetupError
+            from an_sf_sync.staging.db import SERVER_ADVICE
+
+            raise SetupError("The connection 'an_sf_staging' names no server and the embedded Postgres is not "
+                             "installed (it is the development extra: pip install 'an-sf-sync[embedded]'). "
+                             + SERVER_ADVICE) from None
     logging.getLogger("pgserver").setLevel(logging.WARNING)  # its start-up chatter is not news
     return pgserver
 
