@@ -42,6 +42,7 @@ class Doctor:
     an_conn_id: str = "actionnetwork_default"
     sf_conn_id: str = "salesforce_default"
     results: list[Result] = field(default_factory=list)
+    sf_date: str | None = None  # Salesforce's Date header, for the clock check
     _clients: dict[str, Any] = field(default_factory=dict)
 
     def client(self, name: str, build: Callable[[], Any]) -> Any:
@@ -65,7 +66,7 @@ class Doctor:
     def add(self, check: str, status: str, detail: str, fix: str = "") -> None:
         self.results.append(Result(check, status, detail, fix))
 
-    def run(self, check: str, fn: Callable[[Doctor], tuple[str, str, str] | tuple[str, str]]) -> None:
+    def run(self, check: str, fn: Callable[[Doctor], tuple[str, str, str]]) -> None:
         try:
             self.add(check, *fn(self))
         except _Skipped as skipped:
@@ -155,7 +156,7 @@ def check_sf_allowance(doc: Doctor) -> tuple[str, str, str]:
     sf = _need(doc.sf(), "Salesforce login")
     response = sf.sf.session.get(f"{sf.sf.base_url}limits/", headers=sf.sf.headers, timeout=30)
     response.raise_for_status()
-    doc._clients["sf_date"] = response.headers.get("Date")
+    doc.sf_date = response.headers.get("Date")
     daily = response.json()["DailyApiRequests"]
     left, most = int(daily["Remaining"]), int(daily["Max"])
     detail = f"{left:,} of {most:,} API requests left in the last 24 hours"
@@ -236,8 +237,8 @@ def check_clock(doc: Doctor) -> tuple[str, str, str]:
     an = doc.an()
     if not isinstance(an, Exception):
         skews["Action Network"] = requests.get(an.base_url, timeout=30).headers.get("Date")
-    if doc._clients.get("sf_date"):
-        skews["Salesforce"] = doc._clients["sf_date"]
+    if doc.sf_date:
+        skews["Salesforce"] = doc.sf_date
     if not skews:
         raise _Skipped("no server answered")
     now = datetime.now(UTC)
