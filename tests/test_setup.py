@@ -27,20 +27,27 @@ def an(an_sandbox) -> ActionNetworkClient:
     return ActionNetworkClient(an_sandbox.url, an_sandbox.api_key, requests_per_second=200)
 
 
-def test_configured_custom_fields_map_to_text_area_long_fields(sf):
-    assert check_fields(sf.describe, ["employer"]) == {"employer": "Employer__c"}
+def test_configured_custom_fields_map_to_text_area_long_fields_and_lengths_come_from_describe(sf):
+    check = check_fields(sf.describe, ["employer"])
+    assert check.custom_fields == {"employer": "Employer__c"} and check.warnings == []
+    assert (check.lengths["first_name"], check.lengths["last_name"], check.lengths["city"]) == (40, 80, 40)
+    assert check.lengths["cf:employer"] > 255
 
 
-def test_every_field_problem_is_listed_with_what_to_do(sf, sf_sandbox):
-    sf_sandbox.app.store.set_custom_fields({"Contact": {"Title_Short__c": "text"},
-                                            "Opportunity": {"Action_Network_Recurring__c": None}})
-    with pytest.raises(SetupError) as error:
-        check_fields(sf.describe, ["Join Date", "volunteer_skills", "Title_Short"])
-    message = str(error.value)
+def test_a_custom_field_that_cannot_sync_is_skipped_with_what_to_do(sf, sf_sandbox):
+    sf_sandbox.app.store.set_custom_fields({"Contact": {"Title_Short__c": "text", "Employer__c": "textarea"}})
+    check = check_fields(sf.describe, ["Join Date", "volunteer_skills", "Title_Short", "employer"])
+    assert check.custom_fields == {"employer": "Employer__c"}  # the good one still syncs
+    message = "\n".join(check.warnings)
     assert "'Join Date' has a space in its name" in message and "'Join_Date'" in message
     assert "Contact has no field volunteer_skills__c. Create a Text Area (Long) field" in message
     assert "Contact.Title_Short__c must be a Text Area (Long)" in message
-    assert "Opportunity has no field Action_Network_Recurring__c" in message
+
+
+def test_a_field_the_sync_itself_needs_stops_it(sf, sf_sandbox):
+    sf_sandbox.app.store.set_custom_fields({"Opportunity": {"Action_Network_Recurring__c": None}})
+    with pytest.raises(SetupError, match="Opportunity has no field Action_Network_Recurring__c"):
+        check_fields(sf.describe, ["employer"])
 
 
 def test_masters_are_created_once_then_followed_by_id_even_when_renamed(staging, an, sf, sf_sandbox):

@@ -103,8 +103,9 @@ def _share_people(an_url: str, sf_url: str, ca_file: Path) -> int:
     return len(contacts)
 
 
-def _change_both_sides(an_url: str, sf_url: str, ca_file: Path) -> list[str]:
-    """An organizer's hour: edits on both sides, through the real APIs."""
+def _change_both_sides(an_url: str, sf_url: str, ca_file: Path) -> tuple[list[str], dict[str, str]]:
+    """An organizer's hour: edits on both sides, through the real APIs. Returns what was done, and
+    the records whose outcome the demo shows (an email change, a gift waiting for its donor)."""
     from an_sf_sync.actionnetwork.client import ActionNetworkClient
 
     done = []
@@ -114,6 +115,9 @@ def _change_both_sides(an_url: str, sf_url: str, ca_file: Path) -> list[str]:
             an.upsert_person({"email": person["email"], "city": "Oakland"})
         an.unsubscribe(people[5]["an_id"])
         done.append("Action Network: 5 activists moved to Oakland, 1 unsubscribed")
+        mover = next(p for p in people[6:] if p["family_name"])
+        an.update_person(mover["an_id"], {"email": f"new.{mover['email']}"})
+        done.append(f"Action Network: {mover['given_name']} {mover['family_name']} changed their email address")
         an.upsert_person({"given_name": "Nia", "family_name": "Newcomer", "email": "nia.newcomer@example.org"},
                          subscription="subscribed")
         done.append("Action Network: a new activist signed up")
@@ -132,11 +136,34 @@ def _change_both_sides(an_url: str, sf_url: str, ca_file: Path) -> list[str]:
                                   "Action_Network_Recurring__c": "Yearly"})["id"]
     sf.OpportunityContactRole.create({"OpportunityId": gift, "ContactId": newcomer, "Role": "Donor",
                                       "IsPrimary": True})
+    patron = sf.Contact.create({"FirstName": "Pat", "LastName": "Patron", "Email": "pat.patron@example.org"})["id"]
+    pledge = sf.Opportunity.create({"Name": "Pledge", "AccountId": account, "StageName": "Closed Won",
+                                    "CloseDate": time.strftime("%Y-%m-%d"), "Amount": 75})["id"]
+    sf.OpportunityContactRole.create({"OpportunityId": pledge, "ContactId": patron, "Role": "Donor",
+                                      "IsPrimary": True})
     sf.Contact.update(contacts[3]["Id"], {"Email": f"changed.{contacts[3]['Email']}"})
     done += ["Salesforce: 3 contacts moved to Portland, 1 contact's email changed (stops its sync)",
              "Salesforce: a new contact added to the Subscribers campaign and to a child 'Phone bank' campaign",
-             "Salesforce: a $250 yearly gift recorded with the new contact as donor"]
-    return done
+             "Salesforce: a $250 yearly gift recorded with the new contact as donor",
+             "Salesforce: a $75 pledge whose donor is not in the Subscribers campaign yet (it waits)"]
+    return done, {"mover": mover["an_id"], "patron": patron, "pledge": pledge, "subscribers": subscribers}
+
+
+def _show_outcomes(an_url: str, sf_url: str, ca_file: Path, facts: dict[str, str]) -> None:
+    """What became of the email change and of the gift that waited for its donor."""
+    from an_sf_sync.actionnetwork.client import ActionNetworkClient
+    from an_sf_sync.staging.store import StagingStore
+
+    with StagingStore.from_connection().connect() as conn:
+        sf_id, = conn.execute("SELECT sf_id FROM sync.contact_links WHERE an_id = %s", (facts["mover"],)).fetchone()
+    contact = sandbox_salesforce(urlsplit(sf_url).netloc, ca_file).Contact.get(sf_id)
+    with ActionNetworkClient(an_url, AN_KEY) as an:
+        mover = an.get_person(facts["mover"])
+        donations = [d for d in an.donations() if d.get("amount") == "75.00"]
+    print(f"\n  email change: activist {mover['email']} -> Contact Email {contact['Email']}, "
+          f"LastName {contact['LastName']!r} (the activist's last name is {mover['family_name']!r})")
+    print(f"  pending, then synced: the $75 pledge waited for its donor; Action Network now has "
+          f"{len(donations)} donation of $75")
 
 
 def _print_run(label: str) -> None:
@@ -156,6 +183,9 @@ def _print_run(label: str) -> None:
     for r in summary["rejects"]:
         print(f"    {r['source']:<14} {r['object']:<13} {r['reason_code']:<32} {r['count']:>6}")
     print(f"  conflicts resolved (sync.conflicts): {summary['conflicts']}")
+    queue = summary.get("pending") or {}
+    if queue:
+        print(f"  earlier rejects now resolved: {queue['resolved']}; records waiting for a later run: {queue['pending']}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -180,12 +210,12 @@ def run(args: argparse.Namespace) -> int:
         settings.apply(sandbox_settings(settings.load(root / "airflow_settings.yaml"), an_url, sf_url, ca_file))
         print(f"  Action Network API: {an_url}\n  Salesforce API:     {sf_url} (its CA: {ca_file})")
         with embedded_held():  # one embedded Postgres for the whole demo, stopped at its end; the runs join it
-            _two_runs(an_url, sf_url, ca_file)
+            _runs(an_url, sf_url, ca_file)
     print(f"\nEvery record skipped has its reason in sync.rejects (embedded Postgres under {demo_home}).")
     return 0
 
 
-def _two_runs(an_url: str, sf_url: str, ca_file: Path) -> None:
+def _runs(an_url: str, sf_url: str, ca_file: Path) -> None:
     print(f"  {_share_people(an_url, sf_url, ca_file)} Salesforce contacts share an activist's email")
     time.sleep(1)  # windows are whole seconds
     # Logical dates ahead of now: each window then ends "now" (a window never ends in the future).
@@ -194,9 +224,18 @@ def _two_runs(an_url: str, sf_url: str, ca_file: Path) -> None:
     _airflow("dags", "test", DAG_ID, next_hour.isoformat(), "-c", json.dumps({"full_refresh": True}))
     _print_run("first run")
     print("\nchanging records on both sides:")
-    for line in _change_both_sides(an_url, sf_url, ca_file):
+    done, facts = _change_both_sides(an_url, sf_url, ca_file)
+    for line in done:
         print(f"  - {line}")
     time.sleep(1)
     print("next run (only what changed) ...")
     _airflow("dags", "test", DAG_ID, (next_hour + timedelta(hours=1)).isoformat())
     _print_run("second run")
+    print("\nthe pledge's donor joins the Subscribers campaign (the pledge itself is not touched)")
+    sandbox_salesforce(urlsplit(sf_url).netloc, ca_file).CampaignMember.create(
+        {"CampaignId": facts["subscribers"], "ContactId": facts["patron"]})
+    time.sleep(1)
+    print("third run ...")
+    _airflow("dags", "test", DAG_ID, (next_hour + timedelta(hours=2)).isoformat())
+    _print_run("third run")
+    _show_outcomes(an_url, sf_url, ca_file, facts)

@@ -145,10 +145,14 @@ def check_sf_fields(doc: Doctor) -> tuple[str, str, str]:
 
     sf = _need(doc.sf(), "Salesforce login")
     try:
-        mapping = check_fields(sf.describe, _custom_fields() or [])
+        checked = check_fields(sf.describe, _custom_fields() or [])
     except SetupError as exc:
         problems = str(exc).split("\n- ")[1:]
         return FAIL, f"{len(problems)} field problem(s)", "\n".join(problems)
+    if checked.warnings:
+        return (WARN, f"required fields present; {len(checked.warnings)} custom field(s) will not sync",
+                "\n".join(checked.warnings))
+    mapping = checked.custom_fields
     return PASS, ("required fields present" + (f"; custom fields {', '.join(mapping.values())}" if mapping else "")), ""
 
 

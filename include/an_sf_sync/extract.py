@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from an_sf_sync import rules
+from an_sf_sync import rules, text
 from an_sf_sync.progress import Progress
 from an_sf_sync.staging.store import StagingStore
 from an_sf_sync.window import Window
@@ -26,7 +26,9 @@ log = logging.getLogger(__name__)
 CHUNK_ROWS = 5_000
 
 AN_PEOPLE_COLUMNS = ("an_id", "email", "email_status", "given_name", "family_name", "street", "city",
-                     "state", "postal_code", "country", "custom_fields", "created_date", "modified_date")
+                     "state", "postal_code", "country", "custom_fields", "created_date", "modified_date",
+                     "other_emails")
+_JSON_COLUMNS = ("custom_fields", "other_emails")
 AN_ACTION_COLUMNS = ("an_id", "action_type", "title", "origin_system", "event_campaign_id",
                      "created_date", "modified_date")
 AN_PARTICIPATION_COLUMNS = ("an_id", "action_type", "action_id", "person_id", "status",
@@ -43,14 +45,18 @@ AN_PARTICIPATION_TYPES = ("form", "petition", "event", "advocacy_campaign")
 
 def _frames(records: Iterable[dict[str, Any]], columns: Sequence[str],
             progress: Callable[[int], None] | None = None) -> Iterator[pd.DataFrame]:
-    """Chunk records into frames with exactly ``columns``; dict columns become JSON text."""
+    """Chunk records into frames with exactly ``columns``; dict columns become JSON text, and text
+    Postgres cannot store (NUL, control characters, lone surrogates) is cleaned, never fatal."""
     it = iter(records)
     done = 0
     while chunk := list(itertools.islice(it, CHUNK_ROWS)):
         frame = pd.DataFrame.from_records(chunk, columns=list(columns))
-        if "custom_fields" in frame:
-            frame["custom_fields"] = [None if v is None else json.dumps(v, ensure_ascii=False)
-                                      for v in frame["custom_fields"]]
+        for column in set(_JSON_COLUMNS) & set(frame.columns):
+            frame[column] = [None if v is None else json.dumps(v, ensure_ascii=False) for v in frame[column]]
+        if cleaned := text.clean_frame(frame, json_columns=_JSON_COLUMNS):
+            log.warning("removed characters no database can store (NUL and other control characters, broken"
+                        " Unicode) from %d records; they sync without them: %s", len(cleaned),
+                        ", ".join(str(v) for v in frame[columns[0]].iloc[cleaned[:20]]))
         done += len(frame)
         if progress:
             progress(done)

@@ -95,6 +95,19 @@ def text_value(value: Any) -> str | None:
     return text if text.strip() else None
 
 
+def fit(value: Any, length: int | None) -> Any:
+    """Text cut to a Salesforce field's ``length``, which counts UTF-16 code units (as Java does),
+    on a character boundary: an emoji is never split in half. Other values pass through."""
+    if not isinstance(value, str) or not length or len(value) <= length // 2:
+        return value
+    units = 0
+    for i, char in enumerate(value):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > length:
+            return value[:i].rstrip()
+    return value
+
+
 def sf_last_name(last_name: str | None, email: str | None) -> str | None:
     """Salesforce requires a LastName: an activist without one gets the email address."""
     return last_name or email

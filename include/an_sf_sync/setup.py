@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,9 +36,17 @@ REQUIRED_FIELDS = [
 ]
 
 
-def check_fields(describe: Any, custom_fields: list[str]) -> dict[str, str]:
-    """Validate Salesforce fields; return the custom field mapping (Action Network name -> API name)."""
-    problems, mapping = [], {}
+@dataclass
+class FieldCheck:
+    custom_fields: dict[str, str]  # Action Network name -> Salesforce API name, of the fields that can sync
+    lengths: dict[str, int]  # our contact field name -> its Salesforce length (values are cut to fit)
+    warnings: list[str]  # configured custom fields that cannot sync, and what to do about each
+
+
+def check_fields(describe: Any, custom_fields: list[str]) -> FieldCheck:
+    """Validate Salesforce fields. A field the sync itself needs stops it (SetupError); a configured
+    custom field that cannot sync is skipped with a warning while everything else keeps syncing."""
+    problems, warnings, mapping = [], [], {}
     for sobject, name, kind, why in REQUIRED_FIELDS:
         found = _field(describe(sobject), name)
         if found is None:
@@ -45,26 +54,39 @@ def check_fields(describe: Any, custom_fields: list[str]) -> dict[str, str]:
                             + (" marked External ID and Unique" if kind == "external_id" else "") + ".")
         elif kind == "external_id" and not found.get("externalId"):
             problems.append(f"Salesforce field {sobject}.{name} must be marked External ID ({why}).")
+    if problems:
+        raise SetupError("The sync cannot start until these are fixed:\n- " + "\n- ".join(problems))
     contact = describe("Contact")
     for an_name in custom_fields:
         problem = rules.custom_field_problem(an_name)
         if problem:
-            problems.append(problem[0].upper() + problem[1:] + ".")
+            warnings.append(problem[0].upper() + problem[1:] + ".")
             continue
         found = _field(contact, f"{an_name}__c")
         if found is None:
-            problems.append(f"Custom field {an_name!r} is configured, but Salesforce Contact has no field "
+            warnings.append(f"Custom field {an_name!r} is configured, but Salesforce Contact has no field "
                             f"{an_name}__c. Create a Text Area (Long) field on Contact named {an_name!r} "
                             f"(API name {an_name}__c), or remove it from the an_sf_sync_custom_fields variable.")
         elif found.get("type") != "textarea" or int(found.get("length") or 0) <= 255:
-            problems.append(f"Salesforce field Contact.{found['name']} must be a Text Area (Long) to sync custom "
+            warnings.append(f"Salesforce field Contact.{found['name']} must be a Text Area (Long) to sync custom "
                             f"field {an_name!r}, but it is a {found.get('type')} of length {found.get('length')}. "
                             "Change its type in Salesforce Setup.")
         else:
             mapping[an_name] = found["name"]
-    if problems:
-        raise SetupError("The sync cannot start until these are fixed:\n- " + "\n- ".join(problems))
-    return mapping
+    lengths = {name: int(found["length"]) for name, sf_name in rules.SF_CONTACT_FIELDS.items()
+               if (found := _field(contact, sf_name)) and found.get("length")}
+    lengths |= {f"cf:{an}": int(found["length"]) for an, sf_name in mapping.items()
+                if (found := _field(contact, sf_name)) and found.get("length")}
+    return FieldCheck(mapping, lengths, [f"Custom field not synced: {w}" for w in warnings])
+
+
+def org_time_zone(sf: Any) -> str:
+    """The org's default time zone (Organization.TimeZoneSidKey), in whose days CloseDates are."""
+    found = _sf_find(sf, "Organization", ["TimeZoneSidKey"], "Id != null")
+    if found and found.get("TimeZoneSidKey"):
+        return found["TimeZoneSidKey"]
+    log.warning("setup: the org's time zone could not be read; donation dates use UTC days until it can")
+    return "UTC"
 
 
 def _field(describe: dict[str, Any], name: str) -> dict[str, Any] | None:
@@ -179,13 +201,19 @@ def run_setup(store: Any, an: Callable[[], Any], sf: Callable[[], Any], custom_f
               and now - datetime.fromisoformat(checked["at"]) < CHECK_EVERY)
     if recent and not force and not dry_run:
         log.info("setup last checked at %s; the next full check is due within %s", checked["at"], CHECK_EVERY)
-        return {"custom_fields": state.get_setting(store, "custom_fields", {}), "masters": state.masters(store)}
+        return {"custom_fields": state.get_setting(store, "custom_fields", {}), "masters": state.masters(store),
+                "warnings": state.get_setting(store, "setup_warnings", [])}
     salesforce = sf()
-    mapping = check_fields(salesforce.describe, custom_fields)
-    state.put_setting(store, "custom_fields", mapping)
+    fields = check_fields(salesforce.describe, custom_fields)
+    for warning in fields.warnings:
+        log.warning("setup: %s", warning)
+    state.put_setting(store, "custom_fields", fields.custom_fields)
+    state.put_setting(store, "contact_lengths", fields.lengths)
+    state.put_setting(store, "setup_warnings", fields.warnings)
+    state.put_setting(store, "org_time_zone", org_time_zone(salesforce))
     if dry_run:
         log.info("dry run: master records are checked by the loads, not created")
-        return {"custom_fields": mapping, "masters": state.masters(store)}
+        return {"custom_fields": fields.custom_fields, "masters": state.masters(store), "warnings": fields.warnings}
     masters = ensure_masters(store, an(), salesforce)
     state.put_setting(store, "setup_checked", {"at": now.isoformat(), "custom_fields": custom_fields})
-    return {"custom_fields": mapping, "masters": masters}
+    return {"custom_fields": fields.custom_fields, "masters": masters, "warnings": fields.warnings}

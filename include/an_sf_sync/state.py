@@ -14,6 +14,7 @@ import psycopg
 from psycopg import sql
 
 from an_sf_sync import rules
+from an_sf_sync.staging import pending
 from an_sf_sync.staging.store import StagingStore
 
 
@@ -79,6 +80,14 @@ def refresh_mirrors(conn: psycopg.Connection, run_id: str, subscribers_campaign:
     conn.execute("INSERT INTO sync.an_people SELECT * FROM an_mirror_in ON CONFLICT (an_id) DO UPDATE SET"
                  " email_key = EXCLUDED.email_key, email_status = EXCLUDED.email_status,"
                  " modified_date = EXCLUDED.modified_date")
+    others = frame(conn, "SELECT p.an_id, e.address FROM staging.an_people p,"
+                         " jsonb_array_elements_text(p.other_emails) e (address) WHERE p.run_id = %s", (run_id,))
+    conn.execute("DELETE FROM sync.an_emails WHERE an_id IN (SELECT an_id FROM staging.an_people"
+                 " WHERE run_id = %s)", (run_id,))
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO sync.an_emails (an_id, email_key) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                        [(a, k) for a, k in zip(others["an_id"], others["address"].map(rules.email_key),
+                                                strict=True) if k])
     sf = frame(conn, "SELECT sf_id, email, is_deleted, created_date, last_modified_date FROM staging.sf_contacts"
                      " WHERE run_id = %s", (run_id,))
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS sf_mirror_in (sf_id text, email_key text, is_deleted boolean,"
@@ -153,13 +162,22 @@ REJECT_COLUMNS = ["run_id", "source", "object", "record_id", "reason_code", "mes
 
 
 def add_rejects(conn: psycopg.Connection, run_id: str, rejects: Iterable[dict]) -> None:
+    """Record rejects; one that waits on a record (``pending``: staging table and id) is retried by
+    later runs (see ``staging.pending``), one that reports a repair is resolved at once."""
+    rows = []
+    for r in rejects:
+        kind, record = r.get("pending") or ((pending.WAITING[r["reason_code"]], r["record_id"])
+                                            if r["reason_code"] in pending.WAITING else (None, None))
+        rows.append((run_id, r["source"], r["object"], r["record_id"], r["reason_code"], r["message"],
+                     json.dumps(r.get("payload")) if r.get("payload") is not None else None,
+                     "resolved" if r["reason_code"] in pending.NOTES else "open", kind, record))
     with conn.cursor() as cur:
         cur.executemany(
-            "INSERT INTO sync.rejects (run_id, source, object, record_id, reason_code, message, payload)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (run_id, source, object, record_id, reason_code)"
-            " DO UPDATE SET message = EXCLUDED.message, payload = EXCLUDED.payload",
-            [(run_id, r["source"], r["object"], r["record_id"], r["reason_code"], r["message"],
-              json.dumps(r.get("payload")) if r.get("payload") is not None else None) for r in rejects])
+            "INSERT INTO sync.rejects (run_id, source, object, record_id, reason_code, message, payload, status,"
+            " pending_kind, pending_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (run_id, source, object, record_id, reason_code) DO UPDATE SET message = EXCLUDED.message,"
+            " payload = EXCLUDED.payload, status = EXCLUDED.status, pending_kind = EXCLUDED.pending_kind,"
+            " pending_id = EXCLUDED.pending_id", rows)
 
 
 def replace_conflicts(conn: psycopg.Connection, run_id: str, conflicts: Sequence[dict]) -> None:

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 SOURCES = ("actionnetwork", "salesforce")
 CUSTOM_FIELDS_VARIABLE = "an_sf_sync_custom_fields"
 DUPLICATE_RULE_VARIABLE = "an_sf_sync_duplicate_rule"
+TIME_ZONE_VARIABLE = "an_sf_sync_time_zone"
 
 
 def _store() -> StagingStore:
@@ -30,6 +31,21 @@ def _variable(name: str, default: Any) -> Any:
     from airflow.sdk import Variable
 
     return Variable.get(name, default=default, deserialize_json=not isinstance(default, str))
+
+
+def _time_zone(store: StagingStore) -> str:
+    """The time zone whose days CloseDates are: the variable's, else the org's (read by setup), else UTC."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    org = state.get_setting(store, "org_time_zone") or "UTC"
+    chosen = _variable(TIME_ZONE_VARIABLE, "") or org
+    try:
+        ZoneInfo(chosen)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("variable %s is %r, which is no time zone name (like 'America/New_York'); using the org's, %s",
+                    TIME_ZONE_VARIABLE, chosen, org)
+        return org
+    return chosen
 
 
 def _dry_run(context: dict[str, Any]) -> bool:
@@ -108,7 +124,9 @@ def resolve_duplicates(context: dict[str, Any]) -> dict[str, Any]:
 def reconcile(context: dict[str, Any]) -> dict[str, Any]:
     from an_sf_sync.reconcile import reconcile_run
 
-    counts = reconcile_run(_store(), context["run_id"], duplicate_rule=_variable(DUPLICATE_RULE_VARIABLE, "oldest"))
+    store = _store()
+    counts = reconcile_run(store, context["run_id"], duplicate_rule=_variable(DUPLICATE_RULE_VARIABLE, "oldest"),
+                           time_zone=_time_zone(store))
     log.info("plan for run %s: %s", context["run_id"], counts)
     return counts
 
@@ -184,7 +202,16 @@ def finalize(context: dict[str, Any]) -> dict[str, Any]:
         windows[source] = extract
         if not dry_run:
             committed[source] = store.commit_watermark(source, extract["window_end"], run_id).isoformat()
-    summary = {**summarize(store, run_id), "watermarks": committed, "dry_run": dry_run}
+    queue = {}
+    if not dry_run:
+        from an_sf_sync.staging import pending
+
+        with store.connect() as conn:
+            queue = pending.settle(conn, run_id)
+        log.info("rejects: %(resolved)d resolved, %(repeated)d seen again; %(pending)d records wait for a later run"
+                 " (%(queued)d from this run)", queue)
+    summary = {**summarize(store, run_id), "watermarks": committed, "dry_run": dry_run, "pending": queue,
+               "setup_warnings": state.get_setting(store, "setup_warnings", []) or []}
     start = min((w["window_start"] for w in windows.values() if w["window_start"]), default=None)
     with store.connect() as conn:
         conn.execute(

@@ -32,6 +32,7 @@ def test_person_identifier_in_any_position_and_multiple_emails() -> None:
     person = records.person(raw)
     assert person == {
         "an_id": UUID, "email": "Ana.Ruiz@Example.ORG", "email_status": "unsubscribed",
+        "other_emails": ["old@example.org"],  # the person's other addresses, each once
         "given_name": "Ana", "family_name": "Ruiz", "street": "1600 Pennsylvania Ave.\nSuite 2",
         "city": "Washington", "state": "DC", "postal_code": "20009-0000", "country": None,
         "custom_fields": {"employer": "ACME", "checkbox value": 1, "logical value": True},

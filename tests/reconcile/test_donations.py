@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pandas as pd
+import pytest
 
 from an_sf_sync.reconcile.donations import DonationInputs, opportunity_name, pick_donor, reconcile_donations
 
@@ -34,12 +36,12 @@ def role(opportunity_id: str, contact_id: str, **values) -> dict:
             "is_primary": False, "is_deleted": False, "created": T, **values}
 
 
-def run(donations=(), opportunities=(), roles=(), links=(), titles=None):
+def run(donations=(), opportunities=(), roles=(), links=(), titles=None, time_zone="UTC"):
     return reconcile_donations(DonationInputs(
         donations=pd.DataFrame(list(donations), columns=DONATION),
         opportunities=pd.DataFrame(list(opportunities), columns=OPPORTUNITY),
         roles=pd.DataFrame(list(roles), columns=ROLE), links=pd.DataFrame(list(links), columns=LINK),
-        account_id=ACCOUNT, page_id=PAGE, page_titles=titles or {"page1": "Spring appeal"}))
+        account_id=ACCOUNT, page_id=PAGE, page_titles=titles or {"page1": "Spring appeal"}, time_zone=time_zone))
 
 
 def ops(plan, obj=None, direction=None):
@@ -61,6 +63,30 @@ def test_donation_becomes_a_closed_won_opportunity_with_its_donor_as_contact_rol
     assert (role_op["object"], role_op["payload"], role_op["pair_id"]) == ("contact_role", {"person_id": "p1"},
                                                                            opp["pair_id"])
     assert plan.rejects == []
+
+
+@pytest.mark.parametrize(("made", "zone", "day"), [
+    # New Year's Eve, 8 pm in New York: already January 1 in UTC, still December 31 for the receipt
+    (datetime(2027, 1, 1, 1, 0, tzinfo=UTC), "America/New_York", "2026-12-31"),
+    # just after midnight in Berlin: still the day before in UTC
+    (datetime(2026, 6, 30, 22, 30, tzinfo=UTC), "Europe/Berlin", "2026-07-01"),
+    # the night clocks go back in Los Angeles (UTC-7 until 2 am, then UTC-8)
+    (datetime(2026, 11, 1, 7, 30, tzinfo=UTC), "America/Los_Angeles", "2026-11-01"),
+    (datetime(2026, 11, 1, 6, 59, tzinfo=UTC), "America/Los_Angeles", "2026-10-31"),
+    # the day after clocks go forward in Sydney (UTC+10 until 2 am on October 4, then +11)
+    (datetime(2026, 10, 4, 13, 30, tzinfo=UTC), "Australia/Sydney", "2026-10-05"),
+])
+def test_close_date_is_the_day_in_the_orgs_time_zone(made, zone, day):
+    fields = run(donations=[donation("d1", created=made)], time_zone=zone).ops[0]["payload"]["fields"]
+    assert fields["CloseDate"] == day and fields["Name"].endswith(day)
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC"])
+def test_a_close_date_goes_to_action_network_as_an_instant_on_that_day_everywhere_near_the_org(zone):
+    plan = run(opportunities=[opportunity("006A", close_date=date(2026, 12, 31))],
+               roles=[role("006A", "003B")], time_zone=zone)
+    sent = datetime.fromisoformat(ops(plan, "donation")[0]["payload"]["date"])
+    assert sent.tzinfo is not None and sent.astimezone(ZoneInfo(zone)).date() == date(2026, 12, 31)
 
 
 def test_close_date_is_the_utc_day_and_the_page_id_stands_in_for_an_unknown_title():
@@ -121,7 +147,7 @@ def test_opportunity_with_a_role_becomes_a_donation_then_gets_stamped():
     send, stamp = plan.ops
     assert (send["object"], send["direction"], send["action"], send["sf_id"]) == ("donation", "to_actionnetwork",
                                                                                  "create", "006A")
-    assert send["payload"] == {"amount": "40.00", "date": "2026-02-14", "period": "Monthly",
+    assert send["payload"] == {"amount": "40.00", "date": "2026-02-14T12:00:00+00:00", "period": "Monthly",
                                "contacts": ["003P", "003C", "003B"]}  # primary, then Donor, then oldest
     assert (stamp["object"], stamp["action"], stamp["sf_id"], stamp["pair_id"]) == ("opportunity", "update", "006A",
                                                                                    send["pair_id"])

@@ -208,8 +208,10 @@ class ActionNetworkClient:
 
     def update_person(self, an_id: str, fields: Mapping[str, Any], *, subscription: str | None = None,
                       background: bool = False) -> Record | None:
-        """PUT the given fields onto a person; as with :meth:`upsert_person`, ``None`` means untouched."""
-        return self._write("PUT", f"people/{quote(an_id)}", _person_body(fields, subscription),
+        """PUT the given fields onto a person. Fields left out stay untouched; a field given as
+        ``None`` is cleared, sent as an explicit ``null`` ("no data will be removed unless it is
+        explicitly nulled"). The email is never cleared; a new one becomes the primary address."""
+        return self._write("PUT", f"people/{quote(an_id)}", _person_body(fields, subscription, nulls=True),
                            records.person, background=background)
 
     def unsubscribe(self, an_id: str, *, background: bool = False) -> Record | None:
@@ -473,24 +475,32 @@ class ActionNetworkClient:
         return session
 
 
-def _person_body(fields: Mapping[str, Any], subscription: str | None) -> dict[str, Any]:
-    """Normalized person fields -> OSDI person; ``None`` values are left out, never nulled."""
+def _person_body(fields: Mapping[str, Any], subscription: str | None, *, nulls: bool = False) -> dict[str, Any]:
+    """Normalized person fields -> OSDI person. ``None`` values are left out, or with ``nulls``
+    sent as ``null``, which clears them (a PUT's only way to remove data)."""
     if subscription is not None and subscription not in SUBSCRIPTION_STATUSES:
         raise ValueError(f"subscription must be one of {SUBSCRIPTION_STATUSES}, not {subscription!r}")
-    body: dict[str, Any] = {key: fields[key] for key in ("given_name", "family_name")
-                            if fields.get(key) is not None}
+
+    def given(key: str) -> bool:
+        return key in fields and (nulls or fields[key] is not None)
+
+    body: dict[str, Any] = {key: fields[key] for key in ("given_name", "family_name") if given(key)}
     email: dict[str, Any] = {"address": fields["email"]} if fields.get("email") else {}
+    if email and nulls:
+        email["primary"] = True  # a PUT's new address replaces the primary one instead of adding one
     if subscription is not None:
         email["status"] = subscription
     if email:
         body["email_addresses"] = [email]
-    address = {an_key: fields[key] for key, an_key in _ADDRESS_FIELDS.items() if fields.get(key) is not None}
-    if fields.get("street") is not None:
-        address["address_lines"] = str(fields["street"]).split("\n")
+    address = {an_key: fields[key] for key, an_key in _ADDRESS_FIELDS.items() if given(key)}
+    if given("street"):
+        address["address_lines"] = None if fields["street"] is None else str(fields["street"]).split("\n")
     if address:
         body["postal_addresses"] = [address]
-    if fields.get("custom_fields"):
-        body["custom_fields"] = dict(fields["custom_fields"])
+    custom = {name: value for name, value in (fields.get("custom_fields") or {}).items()
+              if nulls or value is not None}
+    if custom:
+        body["custom_fields"] = custom
     return body
 
 

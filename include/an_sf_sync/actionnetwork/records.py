@@ -55,12 +55,15 @@ def format_date(value: datetime) -> str:
 
 def person(raw: Mapping[str, Any]) -> Record:
     email = _primary(raw.get("email_addresses"))
+    others = [_text(e.get("address"), strip=True) for e in raw.get("email_addresses") or ()
+              if isinstance(e, Mapping) and e is not email]
     address = _primary(raw.get("postal_addresses"))
     lines = [line for line in address.get("address_lines") or () if _text(line)]
     return {
         "an_id": an_id(raw),
         "email": _text(email.get("address"), strip=True),
         "email_status": _text(email.get("status")),
+        "other_emails": [e for e in dict.fromkeys(others) if e],  # the person's other addresses
         "given_name": _text(raw.get("given_name")),
         "family_name": _text(raw.get("family_name")),
         "street": "\n".join(lines) or None,

@@ -26,23 +26,32 @@ PAIRS_PER_CHUNK = 20_000  # a chunk's plan rows and payloads are what the load h
 
 
 def sf_contact(fields: dict[str, Any], payload: dict[str, Any], custom: dict[str, str],
-               create: bool) -> dict[str, Any]:
-    """Our field names -> Salesforce Contact fields (no ZIP: no postal code; no last name: the email)."""
+               create: bool, lengths: dict[str, int] | None = None) -> dict[str, Any]:
+    """Our field names -> Salesforce Contact fields (no ZIP: no postal code; no last name: the email).
+
+    ``payload`` carries the pair's merged ``email`` and ``last_name``: an email change rewrites the
+    LastName only while the activist has no last name (the fallback follows the email). Values are
+    cut to the fields' ``lengths`` (reconcile reported each cut).
+    """
+    lengths = lengths or {}
+    fields = {name: rules.fit(value, lengths.get(name)) for name, value in fields.items()}
     record: dict[str, Any] = {}
     for name, value in fields.items():
         if name.startswith("cf:"):
             record[custom[name[3:]]] = value
-        elif name != "last_name" and not (value is None and (create or name == "postal_code")):
+        elif name != "last_name" and not (value is None and create):
             record[rules.SF_CONTACT_FIELDS[name]] = value
-    if "last_name" in fields or "email" in fields:
-        last = fields.get("last_name", payload.get("last_name"))
-        record["LastName"] = rules.sf_last_name(last, fields.get("email", payload.get("email")))
+    last = fields["last_name"] if "last_name" in fields else payload.get("last_name")
+    if "last_name" in fields or ("email" in fields and not last):
+        record["LastName"] = rules.fit(rules.sf_last_name(last, fields.get("email", payload.get("email"))),
+                                       lengths.get("last_name"))
     return record
 
 
 def an_person(fields: dict[str, Any]) -> dict[str, Any]:
+    """Our field names -> the client's person fields; ``None`` clears a field on an update."""
     person = {rules.AN_PERSON_FIELDS[n]: v for n, v in fields.items() if not n.startswith("cf:")}
-    custom = {n[3:]: v for n, v in fields.items() if n.startswith("cf:") and v is not None}
+    custom = {n[3:]: v for n, v in fields.items() if n.startswith("cf:")}
     if custom:
         person["custom_fields"] = custom
     return person
@@ -54,15 +63,16 @@ def load_contacts(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[st
     with store.connect() as conn:
         first, last = conn.execute("SELECT min(pair_id), max(pair_id) FROM staging.plan WHERE run_id = %s"
                                    " AND step = %s AND status IN ('pending', 'attempting')", (run_id, STEP)).fetchone()
+    lengths = state.get_setting(store, "contact_lengths", {}) or {}
     if first is not None:
         for start in range(first, last + 1, PAIRS_PER_CHUNK):
-            _load_chunk(store, run_id, an, sf, masters, custom, (start, start + PAIRS_PER_CHUNK))
+            _load_chunk(store, run_id, an, sf, masters, custom, lengths, (start, start + PAIRS_PER_CHUNK))
     with store.connect() as conn:
         return Outcomes.counts(state.pending_ops(conn, run_id, STEP, payloads="none"))
 
 
 def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, str], custom: dict[str, str],
-                pairs: tuple[int, int]) -> None:
+                lengths: dict[str, int], pairs: tuple[int, int]) -> None:
     with store.connect() as conn:  # the links' payloads are read at the end, when they are committed
         ops = state.pending_ops(conn, run_id, STEP, payloads="writes", pairs=pairs)
     todo = ops[ops["status"].isin(["pending", "attempting"])]
@@ -77,12 +87,12 @@ def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, st
     # 1. Salesforce Contacts: new ones upserted on the external id, known ones updated by Id.
     creates = rows("to_salesforce", "create")
     _sf(out, creates, "contact", results, lambda: sf.write("Contact", [
-        {**sf_contact(p["fields"], p, custom, create=True), rules.EXTERNAL_ID_FIELD: a}
+        {**sf_contact(p["fields"], p, custom, create=True, lengths=lengths), rules.EXTERNAL_ID_FIELD: a}
         for p, a in zip(creates["payload"], creates["an_id"], strict=True)],
         operation="upsert", external_id_field=rules.EXTERNAL_ID_FIELD))
     updates = rows("to_salesforce", "update")
     _sf(out, updates, "contact", results, lambda: sf.write("Contact", [
-        {"Id": s, **sf_contact(p["fields"], p, custom, create=False)}
+        {"Id": s, **sf_contact(p["fields"], p, custom, create=False, lengths=lengths)}
         for p, s in zip(updates["payload"], updates["sf_id"], strict=True)], operation="update"))
 
     # 2. Action Network people, one request each, side by side under the client's rate limit.
@@ -192,6 +202,18 @@ def _commit_links(conn: Any, run_id: str, local: pd.DataFrame, payloads: dict[in
             retire.append((payload["state"], payload.get("reason"), run_id, an_id))
         elif an_id and sf_id:
             link.append((an_id, sf_id, payload["email_key"], json.dumps(payload["base"]), run_id, run_id))
+    # The signup helper matches any of a person's addresses: a Contact created as a "new" activist
+    # may come back as one already linked to another Contact. That link is never re-pointed.
+    taken = dict(conn.execute("SELECT an_id, sf_id FROM sync.contact_links WHERE an_id = ANY(%s)",
+                              ([row[0] for row in link],)).fetchall())
+    clashes = [row for row in link if taken.get(row[0], row[1]) != row[1]]
+    link = [row for row in link if row not in clashes]
+    state.add_rejects(conn, run_id, [{
+        "source": "salesforce", "object": "contact", "record_id": sf_id, "reason_code": "SECONDARY_EMAIL",
+        "message": f"Contact {sf_id} has the email {email_key!r}, which Action Network matched to activist "
+                   f"{an_id}, already synced with Contact {taken[an_id]}; the Contact was not linked. Give it "
+                   "the activist's primary email, or merge the two Contacts.",
+        "payload": {"step": STEP}} for an_id, sf_id, email_key, *_ in clashes])
     with conn.cursor() as cur:
         cur.executemany("UPDATE sync.contact_links SET state = %s, stopped_reason = %s, updated_run = %s"
                         " WHERE an_id = %s", retire)

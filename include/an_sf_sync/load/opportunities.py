@@ -85,15 +85,15 @@ def _contact_roles(store: Any, out: Outcomes, todo: pd.DataFrame, opportunity_of
                                        " AND an_id = ANY(%s)", (people,)).fetchall())
     wanted = []
     for op in todo.itertuples():
-        opportunity, person = opportunity_of.get(op.pair_id), op.payload.get("person_id")
+        opportunity, person = opportunity_of.get(op.pair_id, _text_id(op.sf_id)), op.payload.get("person_id")
         if opportunity is None:
             out.record(op.seq, "failed", None, "BLOCKED", "the Opportunity could not be created")
         elif person not in contact_of:
             who = f"the donor, activist {person}," if person else "the donation names no activist, so its donor"
             out.fail(op, "contact role", "salesforce", "DONOR_NOT_SYNCED",
-                     f"{who} is not synced with a Salesforce Contact, so Opportunity {opportunity} was created "
-                     f"without a Contact Role. Add the donor in its Contact Roles by hand (role {DONOR_ROLE!r}); the "
-                     "sync will not add it later, since synced donations are never edited.")
+                     f"{who} is not synced with a Salesforce Contact yet, so Opportunity {opportunity} has no "
+                     f"Contact Role; the sync adds the donor (role {DONOR_ROLE!r}) on its own once the activist is "
+                     "synced (see the activist's own reject, e.g. a missing or malformed email).")
         else:
             wanted.append((op, opportunity, contact_of[person]))
     existing = _existing_roles(sf, {o for _, o, _ in wanted})
@@ -153,7 +153,7 @@ def _donations(store: Any, run_id: str, out: Outcomes, todo: pd.DataFrame, resul
         if found is None:
             found = an.record_donation(
                 page_id, op.payload["amount"], person_id=person, recurring_period=op.payload.get("period"),
-                created_date=datetime.fromisoformat(op.payload["date"]).replace(tzinfo=UTC),
+                created_date=_instant(op.payload["date"]),
                 identifiers=[identifier])
         return found["an_id"]
 
@@ -208,3 +208,14 @@ def _commit_links(store: Any, run_id: str) -> None:
             " CASE WHEN direction = 'to_salesforce' THEN 'actionnetwork' ELSE 'salesforce' END, %s"
             " FROM staging.plan WHERE run_id = %s AND step = %s AND action = 'create' AND status = 'done'"
             " AND object IN ('opportunity', 'donation') ON CONFLICT DO NOTHING", (run_id, run_id, STEP))
+
+
+def _text_id(value: Any) -> str | None:
+    """A plan row's record id (missing ids come back from pandas as None or NaN)."""
+    return value if isinstance(value, str) else None
+
+
+def _instant(text: str) -> datetime:
+    """A planned donation date: an instant (naive ones, from plans made before time zones, are UTC)."""
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

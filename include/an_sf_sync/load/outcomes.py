@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from an_sf_sync import state
+from an_sf_sync.staging import pending
 
 # What an admin can do about common Salesforce errors.
 _SF_ADVICE = {
@@ -69,7 +70,8 @@ class Outcomes:
         self.record(op.seq, "failed", None, code, message)
         self._rejects.append({"source": source, "object": obj, "record_id": record, "reason_code": code,
                               "message": f"Failed {what} for {source} record {record}: {message}",
-                              "payload": {"step": self.step, "seq": int(op.seq)}})
+                              "payload": {"step": self.step, "seq": int(op.seq)},
+                              "pending": pending.load_record(self.step, op)})
 
     def salesforce(self, todo: pd.DataFrame, results: Sequence[Any], obj: str, ids: dict,
                    done_codes: Iterable[str] = ()) -> None:

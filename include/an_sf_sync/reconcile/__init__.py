@@ -17,6 +17,7 @@ from an_sf_sync.reconcile.campaigns import plan_campaigns
 from an_sf_sync.reconcile.contacts import ContactInputs, reconcile_contacts
 from an_sf_sync.reconcile.donations import plan_opportunities
 from an_sf_sync.reconcile.duplicates import pick_winners, reject
+from an_sf_sync.staging import pending
 from an_sf_sync.staging.store import StagingStore
 
 
@@ -39,7 +40,7 @@ def _texts(values: Any) -> list[str]:
 
 
 def contact_inputs(conn: Any, run_id: str, subscribers: str | None, custom: dict[str, str],
-                   duplicate_rule: str) -> ContactInputs:
+                   duplicate_rule: str, lengths: dict[str, int] | None = None) -> ContactInputs:
     """Build the contact reconcile's frames for ``run_id`` from staging and sync state."""
     an = state.frame(conn, "SELECT an_id, email, email_status, given_name AS first_name, family_name AS last_name,"
                            " street, city, state, postal_code, custom_fields, modified_date AS modified"
@@ -52,10 +53,6 @@ def contact_inputs(conn: Any, run_id: str, subscribers: str | None, custom: dict
                            " c.last_modified_date AS modified, c.created_date AS created, false AS member_only"
                            " FROM staging.sf_contacts c WHERE c.run_id = %s", (run_id,))
     sf = _custom(_text_columns(sf, ["first_name", "last_name", "street", "city", "state", "postal_code"]), custom)
-    # an activist without a last name is a Contact whose LastName is the email: that is no name
-    same = [isinstance(n, str) and isinstance(e, str) and n.strip().casefold() == e.strip().casefold()
-            for n, e in zip(sf["last_name"], sf["email"], strict=True)]
-    sf.loc[same, "last_name"] = None
     members = state.frame(conn, "SELECT DISTINCT contact_id FROM staging.sf_campaign_members"
                                 " WHERE run_id = %s AND campaign_id = %s AND contact_id IS NOT NULL",
                           (run_id, subscribers))
@@ -81,21 +78,25 @@ def contact_inputs(conn: Any, run_id: str, subscribers: str | None, custom: dict
     sf_index = state.frame(conn, "SELECT sf_id, email_key, created_date AS created,"
                                  " last_modified_date AS modified, is_deleted FROM sync.sf_contacts"
                                  " WHERE email_key = ANY(%s)", (all_keys,))
+    other_emails = state.frame(conn, "SELECT an_id, email_key FROM sync.an_emails WHERE email_key = ANY(%s)",
+                               (keys,))
     losers = frozenset(state.frame(conn, "SELECT sf_id FROM sync.duplicates")["sf_id"])
-    return ContactInputs(an=an, sf=sf, links=links, an_index=an_index, sf_index=sf_index, losers=losers,
-                         custom_fields=tuple(custom), duplicate_rule=duplicate_rule)
+    return ContactInputs(an=an, sf=sf, links=links, an_index=an_index, sf_index=sf_index,
+                         other_emails=other_emails, losers=losers, custom_fields=tuple(custom),
+                         duplicate_rule=duplicate_rule, sf_lengths=dict(lengths or {}))
 
 
-def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str) -> dict[str, int]:
+def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str, time_zone: str = "UTC") -> dict[str, int]:
     """Plan every step of ``run_id``; returns counts of planned operations and rejects."""
     masters = state.masters(store)
     custom = state.get_setting(store, "custom_fields", {}) or {}
     with store.connect() as conn:
+        restaged = pending.restage(conn, run_id)
         state.refresh_mirrors(conn, run_id, masters.get("sf_subscribers_campaign"))
-        plan = reconcile_contacts(contact_inputs(conn, run_id, masters.get("sf_subscribers_campaign"),
-                                                 custom, duplicate_rule))
+        plan = reconcile_contacts(contact_inputs(conn, run_id, masters.get("sf_subscribers_campaign"), custom,
+                                                 duplicate_rule, state.get_setting(store, "contact_lengths", {})))
         campaign_ops, campaign_rejects = plan_campaigns(conn, run_id, masters)
-        opportunity_ops, opportunity_rejects = plan_opportunities(conn, run_id, masters)
+        opportunity_ops, opportunity_rejects = plan_opportunities(conn, run_id, masters, time_zone)
         counts = {"contacts": state.replace_plan(conn, run_id, "contacts", plan.ops, "contact"),
                   "campaigns": state.replace_plan(conn, run_id, "campaigns", campaign_ops, "campaign"),
                   "opportunities": state.replace_plan(conn, run_id, "opportunities", opportunity_ops,
@@ -105,7 +106,8 @@ def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str) -> d
         state.add_rejects(conn, run_id, [{**r, "payload": {"step": "reconcile"}} for r in rejects])
         state.replace_conflicts(conn, run_id, plan.conflicts)
         state.add_duplicates(conn, run_id, plan.duplicates)
-    return {**counts, "rejects": len(rejects), "conflicts": len(plan.conflicts), "duplicates": len(plan.duplicates)}
+    return {**counts, "rejects": len(rejects), "conflicts": len(plan.conflicts), "duplicates": len(plan.duplicates),
+            "retried": restaged}
 
 
 def resolve_staged_duplicates(store: StagingStore, run_id: str, rule: str) -> int:

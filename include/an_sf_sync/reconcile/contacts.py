@@ -44,8 +44,11 @@ class ContactInputs:
     an_index: pd.DataFrame  # activists holding the emails of unlinked contacts: an_id, email_key, email_status
     sf_index: pd.DataFrame  # contacts holding the emails of unlinked records: sf_id, email_key, created,
     #                         modified, is_deleted
+    other_emails: pd.DataFrame = field(  # activists' other (not primary) addresses: an_id, email_key
+        default_factory=lambda: pd.DataFrame(columns=["an_id", "email_key"]))
     losers: frozenset[str] = frozenset()  # contacts already reported as duplicates
     custom_fields: tuple[str, ...] = ()  # Action Network custom field names
+    sf_lengths: dict[str, int] = field(default_factory=dict)  # field -> Salesforce length (values are cut to it)
     duplicate_rule: str = "oldest"
 
 
@@ -76,8 +79,19 @@ def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
     return (a.astype(object).fillna(_MISSING).to_numpy() == b.astype(object).fillna(_MISSING).to_numpy())
 
 
-def _none(values: pd.Series) -> list:
-    return [None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in values]
+def _email_text(values: pd.Series) -> pd.Series:
+    return values.map(lambda v: v.strip().casefold() if isinstance(v, str) else v)
+
+
+def _same_email(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Emails are the same when they differ only in letter case or surrounding spaces."""
+    return _same(_email_text(a), _email_text(b))
+
+
+def _is_email_of(names: pd.Series, emails: pd.Series) -> np.ndarray:
+    """Where a name is (case aside) the email next to it: the fallback LastName, not a name."""
+    return np.array([isinstance(n, str) and isinstance(e, str) and n.strip().casefold() == e.strip().casefold()
+                     for n, e in zip(names, emails, strict=True)], dtype=bool)
 
 
 def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
@@ -90,6 +104,9 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
     links = inputs.links.drop_duplicates("an_id")
     an["email_key"] = an["email"].map(rules.email_key)
     sf["email_key"] = sf["email"].map(rules.email_key)
+    # an activist without a last name is a Contact whose LastName is the email: that is no name
+    sf["name_is_email"] = _is_email_of(sf["last_name"], sf["email"])
+    sf.loc[sf["name_is_email"], "last_name"] = None
 
     # -- records that cannot cross ------------------------------------------------------------
     for row in an[an["email_key"].isna()].itertuples():
@@ -111,9 +128,15 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
                 "Network and is no longer synced. Restore the Contact from the Recycle Bin to resume."))
 
     # Email changed in Salesforce (or made invalid): sync stops for that pair, as Action Network does.
+    # A Contact whose new email is the one its activist now has was written by us (a load stopped
+    # before it committed the link) or changed alike on both sides: that is no reason to stop.
+    activist_key = pd.concat([inputs.an_index.set_index("an_id")["email_key"], an.set_index("an_id")["email_key"]])
+    activist_key = activist_key[~activist_key.index.duplicated(keep="last")]
+    sf_key = linked_sf["email_key"].fillna(_MISSING).to_numpy()
+    linked_an = link_by_sf.loc[linked_sf["sf_id"], "an_id"]
     changed_email = linked_sf[~linked_sf["member_only"]
-                              & (linked_sf["email_key"].fillna(_MISSING).to_numpy()
-                                 != link_by_sf.loc[linked_sf["sf_id"], "email_key"].to_numpy())]
+                              & (sf_key != link_by_sf.loc[linked_sf["sf_id"], "email_key"].to_numpy())
+                              & (sf_key != linked_an.map(activist_key).astype(object).fillna(_MISSING).to_numpy())]
     stopped = set(changed_email["sf_id"])
     for row in changed_email.itertuples():
         link = link_by_sf.loc[row.sf_id]
@@ -126,7 +149,12 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
                 f"{row.email!r}); as in Action Network's own sync this stops syncing the Contact. Change it "
                 "back to resume, or change the email in Action Network instead."))
     deleted = set(sf.loc[sf["is_deleted"], "sf_id"])
-    inactive = set(links.loc[links["state"] != "active", "sf_id"]) | stopped | deleted
+    # A Contact restored from the Recycle Bin, or whose email was changed back, resumes its pair
+    # (linking it again makes it active).
+    states = link_by_sf.loc[linked_sf["sf_id"], "state"].to_numpy()
+    resumed = set(linked_sf.loc[~linked_sf["member_only"].to_numpy() & ((states == "sf_deleted") | (states == "stopped")),
+                                "sf_id"]) - stopped
+    inactive = (set(links.loc[links["state"] != "active", "sf_id"]) - resumed) | stopped | deleted
     inactive_an = set(links.loc[links["sf_id"].isin(inactive), "an_id"])
 
     unlinked_sf = live[~live["sf_id"].isin(link_by_sf.index)]
@@ -135,7 +163,7 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
         plan.rejects.append(_reject("salesforce", "contact", row.sf_id, code, f"Contact {row.sf_id} {message}"))
 
     # -- duplicates among unlinked contacts ---------------------------------------------------------
-    index = inputs.sf_index
+    index = inputs.sf_index.assign(is_deleted=inputs.sf_index["is_deleted"].fillna(False).astype(bool))
     pool = pd.concat([unlinked_sf.loc[unlinked_sf["email_key"].notna(), ["sf_id", "email_key", "created", "modified"]],
                       index.loc[~index["is_deleted"] & ~index["sf_id"].isin(link_by_sf.index),
                                 ["sf_id", "email_key", "created", "modified"]]])
@@ -179,6 +207,18 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
     matched_an = open_sf["email_key"].map(an_by_key["an_id"])
     pairs += [(a, s, "new") for a, s in zip(matched_an, open_sf["sf_id"], strict=True) if isinstance(a, str)]
     no_match = open_sf[matched_an.isna().to_numpy()]
+    # A Contact holding another address of an activist is not a new person: the signup helper would
+    # match it to that activist and overwrite them. It is reported, never linked or created.
+    other_owner = inputs.other_emails.drop_duplicates("email_key").set_index("email_key")["an_id"]
+    secondary = no_match["email_key"].isin(other_owner.index).to_numpy()
+    for row in no_match[secondary].itertuples():
+        plan.rejects.append(_reject(
+            "salesforce", "contact", row.sf_id, "SECONDARY_EMAIL",
+            f"Contact {row.sf_id} has the email {row.email_key!r}, which activist {other_owner[row.email_key]} "
+            "holds as another (not primary) address; Action Network keys people by their primary address, so "
+            "the Contact was not sent. Give the Contact the activist's primary email (or merge it with the "
+            "activist's Contact) to sync it."))
+    no_match = no_match[~secondary]
     creates_an = no_match[no_match["subscribed"]]
     for row in no_match[~no_match["subscribed"]].itertuples():
         plan.rejects.append(_reject(
@@ -189,14 +229,16 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
     status_by_an = pd.concat([inputs.an_index.set_index("an_id")["email_status"],
                               an.set_index("an_id")["email_status"]])
     status_by_an = status_by_an[~status_by_an.index.duplicated(keep="last")]
+    live_keys = index.loc[~index["is_deleted"], ["sf_id", "email_key"]]
     _plan_pairs(plan, pd.DataFrame(pairs, columns=["an_id", "sf_id", "kind"]).drop_duplicates(["an_id"]),
-                an, sf, links, status_by_an, names)
-    _plan_creates(plan, creates_sf, creates_an, names)
+                an, sf, links, status_by_an, names, live_keys, inputs.sf_lengths)
+    _plan_creates(plan, creates_sf, creates_an, names, inputs.sf_lengths)
     return plan
 
 
 def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd.DataFrame,
-                links: pd.DataFrame, status_by_an: pd.Series, names: list[str]) -> None:
+                links: pd.DataFrame, status_by_an: pd.Series, names: list[str], live_keys: pd.DataFrame,
+                lengths: dict[str, int]) -> None:
     if pairs.empty:
         return
     pairs = pairs.drop_duplicates(["sf_id"]).reset_index(drop=True)
@@ -210,23 +252,47 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
     an_later = (a["modified"].fillna(pd.Timestamp.min.tz_localize("UTC")).to_numpy()
                 >= s["modified"].fillna(pd.Timestamp.min.tz_localize("UTC")).to_numpy())
 
-    target, to_sf, to_an = {}, {}, {}
+    # A LastName holding an email of the pair while the activist has a family name was written by
+    # an older release on an email change: it is repaired, never taken for a cleared name.
+    damaged = linked & sf_fields_known & (
+        s["name_is_email"].fillna(False).astype(bool).to_numpy()
+        | _is_email_of(s["last_name"], a["email"]) | _is_email_of(s["last_name"], base["email"]))
+    damaged &= (a["last_name"].where(an_known, base["last_name"]).notna()).to_numpy()
+    s.loc[damaged, "last_name"] = None
+
+    target, to_sf, to_an, held = {}, {}, {}, {}
     for name in names:
         an_v = a[name] if name in a else pd.Series([None] * len(pairs))
         sf_v = s[name] if name in s else pd.Series([None] * len(pairs))
         b = base[name]
+        same = _same_email if name == "email" else _same
+
+        def fitted(values: pd.Series, limit: int | None = lengths.get(name)) -> pd.Series:
+            """What Salesforce holds of ``values``: a longer value was cut to its field's length."""
+            if not limit:
+                return values
+            long = values.astype(object).str.len().gt(limit // 2).to_numpy()  # the few that may not fit
+            if not long.any():
+                return values
+            cut = values.astype(object).copy()
+            cut[long] = [rules.fit(v, limit) for v in cut[long]]
+            return cut
+
         an_cur = an_v.where(an_known, b).astype(object)
-        sf_cur = sf_v.where(sf_fields_known, b).astype(object)
-        an_ch, sf_ch = ~_same(an_cur, b), ~_same(sf_cur, b)
+        sf_cur = sf_v.where(sf_fields_known, fitted(b)).astype(object)
+        sf_held = held[name] = sf_cur  # what Salesforce holds, against which a write is decided
+        if name == "last_name":
+            sf_cur = sf_cur.where(~damaged, fitted(b))
+        an_ch, sf_ch = ~same(an_cur, b), ~same(sf_cur, fitted(b))
         later = np.where(an_later, an_cur, sf_cur)
-        settled = np.where(_same(an_cur, sf_cur), an_cur, later)
+        settled = np.where(same(fitted(an_cur), sf_cur), an_cur, later)
         merged = np.where(an_ch & ~sf_ch, an_cur, np.where(sf_ch & ~an_ch, sf_cur, np.where(an_ch & sf_ch, settled, b)))
         # first match: an empty value takes the other side's; otherwise the later record wins
         first = np.where(~an_known, sf_cur, np.where(~sf_fields_known, an_cur,
                          np.where(an_cur.isna(), sf_cur, np.where(sf_cur.isna(), an_cur, settled))))
         t = pd.Series(np.where(linked, merged, first), dtype=object)
         target[name] = t
-        for i in np.flatnonzero(linked & an_ch & sf_ch & ~_same(an_cur, sf_cur)):
+        for i in np.flatnonzero(linked & an_ch & sf_ch & ~same(fitted(an_cur), sf_cur)):
             plan.conflicts.append({
                 "an_id": pairs.at[i, "an_id"], "sf_id": pairs.at[i, "sf_id"], "field": name,
                 "an_value": rules.text_value(an_cur.iat[i]), "sf_value": rules.text_value(sf_cur.iat[i]),
@@ -234,8 +300,8 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
                 "an_modified": a["modified"].iat[i], "sf_modified": s["modified"].iat[i]})
         sf_known_now = sf_fields_known | linked
         an_known_now = an_known | linked
-        to_sf[name] = ~_same(t, sf_cur) & (sf_known_now | t.notna().to_numpy())
-        to_an[name] = ~_same(t, an_cur) & (an_known_now | t.notna().to_numpy()) & t.notna().to_numpy()
+        to_sf[name] = ~same(fitted(t), sf_held) & (sf_known_now | t.notna().to_numpy())
+        to_an[name] = ~same(t, an_cur) & (an_known_now | t.notna().to_numpy())
 
     # subscription
     an_sub = pd.Series([rules.is_subscribed(v) for v in status_by_an.reindex(pairs["an_id"])], dtype=bool)
@@ -260,19 +326,40 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
     blocked = sub & ~an_sub_cur & spam
     sub = sub & ~blocked
 
+    new_keys = {rules.email_key(v) for v in target["email"][to_sf["email"]]}
+    holders_of = live_keys[live_keys["email_key"].isin(new_keys)].groupby("email_key")["sf_id"].agg(set)
     for i in range(len(pairs)):
         an_id, sf_id = pairs.at[i, "an_id"], pairs.at[i, "sf_id"]
         values = {name: _py(target[name].iat[i]) for name in names}
+        if damaged[i] and to_sf["last_name"][i]:
+            plan.rejects.append(_reject(
+                "salesforce", "contact", sf_id, "LAST_NAME_REPAIRED",
+                f"Contact {sf_id} had an email address as its LastName although activist {an_id} has a last "
+                f"name; it was set back to {values['last_name']!r}. Nothing to do."))
         if blocked[i]:
             plan.rejects.append(_reject(
                 "salesforce", "subscription", sf_id, "SPAM_COMPLAINT",
                 f"Contact {sf_id} is in the {rules.SUBSCRIBERS_CAMPAIGN!r} campaign, but activist {an_id} "
                 "reported Action Network email as spam, so they were not re-subscribed automatically."))
-        sf_changes = {n: values[n] for n in names if to_sf[n][i] and not (n == "postal_code" and values[n] is None)}
+        sf_changes = {n: values[n] for n in names if to_sf[n][i]}
+        _report_cuts(plan, an_id, sf_id, sf_changes, lengths)
+        base_values = {**values, "subscribed": bool(sub[i])}
+        holders = holders_of.get(rules.email_key(values["email"]), set()) - {sf_id} if "email" in sf_changes else ()
+        if holders:
+            # Two Contacts must never hold one email: the change waits (the base keeps the Contact's
+            # email, so the activist's new one stays a pending change) until the other one is merged.
+            del sf_changes["email"]
+            base_values["email"] = _py(held["email"].iat[i])
+            plan.rejects.append(_reject(
+                "actionnetwork", "person", an_id, "EMAIL_HELD_BY_ANOTHER_CONTACT",
+                f"Activist {an_id} changed their email to {values['email']!r}, which Contact "
+                f"{sorted(holders)[0]} already has; Contact {sf_id} keeps its email until the two Contacts "
+                "are merged in Salesforce (the next run then sends it)."))
         pair = plan.add("local", "link", an_id, sf_id, {
-            "base": {**values, "subscribed": bool(sub[i])}, "email_key": rules.email_key(values["email"])})
+            "base": base_values, "email_key": rules.email_key(base_values["email"])})
         if sf_changes:
-            plan.add("to_salesforce", "update", an_id, sf_id, {"fields": sf_changes, "email": values["email"]}, pair)
+            plan.add("to_salesforce", "update", an_id, sf_id, {
+                "fields": sf_changes, "email": values["email"], "last_name": values["last_name"]}, pair)
         an_changes = {n: values[n] for n in names if to_an[n][i]}
         if an_changes:
             plan.add("to_actionnetwork", "update", an_id, sf_id, {"fields": an_changes}, pair)
@@ -283,9 +370,11 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
                      {"email": values["email"]}, pair)
 
 
-def _plan_creates(plan: ContactPlan, creates_sf: pd.DataFrame, creates_an: pd.DataFrame, names: list[str]) -> None:
+def _plan_creates(plan: ContactPlan, creates_sf: pd.DataFrame, creates_an: pd.DataFrame, names: list[str],
+                  lengths: dict[str, int]) -> None:
     for row in creates_sf.to_dict("records"):
         values = {n: _py(row.get(n)) for n in names}
+        _report_cuts(plan, row["an_id"], None, values, lengths)
         subscribed = rules.is_subscribed(row["email_status"])
         pair = plan.add("local", "link", row["an_id"], None, {
             "base": {**values, "subscribed": subscribed}, "email_key": row["email_key"]})
@@ -297,6 +386,17 @@ def _plan_creates(plan: ContactPlan, creates_sf: pd.DataFrame, creates_an: pd.Da
         pair = plan.add("local", "link", None, row["sf_id"], {
             "base": {**values, "subscribed": True}, "email_key": row["email_key"]})
         plan.add("to_actionnetwork", "create", None, row["sf_id"], {"fields": values}, pair)
+
+
+def _report_cuts(plan: ContactPlan, an_id: str, sf_id: str | None, values: dict, lengths: dict[str, int]) -> None:
+    """A note for each value longer than its Salesforce field: it is sent cut to fit, never refused."""
+    for name, value in values.items():
+        if (cut := rules.fit(value, lengths.get(name))) != value:
+            plan.rejects.append(_reject(
+                "actionnetwork", "person", an_id, "VALUE_TRUNCATED",
+                f"The {name.removeprefix('cf:').replace('_', ' ')} of activist {an_id} is longer than Salesforce's "
+                f"{lengths[name]} characters, so Contact {sf_id or '(new)'} got {cut!r}; the full value stays in "
+                "Action Network, and is not overwritten by the shortened one. Nothing to do."))
 
 
 def _py(value: object) -> object:

@@ -8,7 +8,11 @@ Contact Role. The donor's Contact is resolved when loading (load_contacts may li
 same run); an activist who is not synced still gets the Opportunity, and a reject explains the
 missing role. Choices where Action Network is silent:
 
-- CloseDate is the donation's ``created_date`` as a UTC date.
+- CloseDate is the day of the donation's ``created_date`` in the org's time zone (Salesforce's
+  ``Organization.TimeZoneSidKey``, or the ``an_sf_sync_time_zone`` variable): a gift made on
+  December 31 at 8 pm in New York closes on December 31, not on January 1 (its UTC day). The other
+  way, an Opportunity's CloseDate becomes a donation made at noon of that day in the org's time
+  zone, so every time zone Action Network may show it in keeps the day.
 - A refund or return may have ``"0.00"`` (sent as 0) or no amount at all: the Opportunity is still
   created, without Amount, and its Description says why.
 - An amount in another currency is sent as is (never converted); the Description names the
@@ -35,13 +39,15 @@ from __future__ import annotations
 
 from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from an_sf_sync import rules, state
+from an_sf_sync.staging import pending
 
 STEP = "opportunities"
 DONOR_ROLE = "Donor"  # the Contact Role of a donor
@@ -61,6 +67,8 @@ class DonationInputs:
     account_id: str | None  # the "Action Network Donations" account (None before the first setup: a dry run)
     page_id: str | None  # the "Salesforce Donations" fundraising page
     page_titles: Mapping[str, str] = field(default_factory=dict)  # fundraising page id -> title
+    pending_roles: frozenset[str] = frozenset()  # synced donations still waiting for their donor's Contact Role
+    time_zone: str = "UTC"  # the org's: the one whose days CloseDates are
 
 
 @dataclass
@@ -83,6 +91,10 @@ def reconcile_donations(inputs: DonationInputs) -> DonationPlan:
     for row in inputs.donations.drop_duplicates("an_id").itertuples():
         if row.an_id in by_an.index:
             link = by_an.loc[row.an_id]
+            if row.an_id in inputs.pending_roles:  # the donor was not synced yet: try the role again
+                pair += 1
+                plan.add(pair, "contact_role", "to_salesforce", "create", row.an_id, link["sf_id"],
+                         {"person_id": _py(row.person_id)})
             if link["origin"] == "actionnetwork" and _after(row.modified, link["linked_at"]):
                 plan.rejects.append(_reject(
                     "actionnetwork", "donation", row.an_id, "DONATION_CHANGED_AFTER_SYNC",
@@ -94,7 +106,7 @@ def reconcile_donations(inputs: DonationInputs) -> DonationPlan:
             continue  # recorded by the sync from an Opportunity: never sent back
         pair += 1
         plan.add(pair, "opportunity", "to_salesforce", "create", row.an_id, None,
-                 {"fields": opportunity_fields(row, inputs.account_id, inputs.page_titles)})
+                 {"fields": opportunity_fields(row, inputs.account_id, inputs.page_titles, inputs.time_zone)})
         plan.add(pair, "contact_role", "to_salesforce", "create", row.an_id, None, {"person_id": _py(row.person_id)})
 
     roles = inputs.roles[~inputs.roles["is_deleted"].fillna(False).astype(bool)]
@@ -115,15 +127,16 @@ def reconcile_donations(inputs: DonationInputs) -> DonationPlan:
             continue
         pair += 1
         plan.add(pair, "donation", "to_actionnetwork", "create", None, row.sf_id, {
-            "amount": f"{Decimal(str(row.amount)):.2f}", "date": _iso(row.close_date),
+            "amount": f"{Decimal(str(row.amount)):.2f}", "date": _noon(row.close_date, inputs.time_zone),
             "period": _text(row.recurring), "contacts": contacts[row.sf_id]})
         plan.add(pair, "opportunity", "to_salesforce", "update", None, row.sf_id, {})
     return plan
 
 
-def opportunity_fields(donation: Any, account_id: str, titles: Mapping[str, str]) -> dict[str, Any]:
+def opportunity_fields(donation: Any, account_id: str, titles: Mapping[str, str],
+                       time_zone: str = "UTC") -> dict[str, Any]:
     """The Opportunity for an Action Network donation (without the external id, which the load adds)."""
-    when = _day(donation.created) or _day(donation.modified)
+    when = _day(donation.created, time_zone) or _day(donation.modified, time_zone)
     page = titles.get(donation.fundraising_page_id) or donation.fundraising_page_id or "unknown page"
     fields: dict[str, Any] = {"AccountId": account_id, "Name": opportunity_name(page, when),
                               "StageName": "Closed Won", "CloseDate": when}
@@ -203,16 +216,18 @@ def _after(modified: Any, linked_at: Any) -> bool:
     return not (pd.isna(modified) or pd.isna(linked_at)) and pd.Timestamp(modified) > pd.Timestamp(linked_at)
 
 
-def _day(value: Any) -> str | None:
-    """A donation's date: the UTC day of its timestamp."""
+def _day(value: Any, time_zone: str) -> str | None:
+    """A donation's date: the day of its timestamp in the org's time zone."""
     if value is None or pd.isna(value):
         return None
     stamp = pd.Timestamp(value)
-    return (stamp.tz_convert("UTC") if stamp.tzinfo else stamp).date().isoformat()
+    return (stamp if stamp.tzinfo else stamp.tz_localize("UTC")).tz_convert(time_zone).date().isoformat()
 
 
-def _iso(value: Any) -> str:
-    return value.isoformat() if isinstance(value, date | datetime) else str(value)
+def _noon(day: Any, time_zone: str) -> str:
+    """Noon of a CloseDate in the org's time zone, as a UTC instant: the same day seen from anywhere."""
+    local = datetime.combine(date.fromisoformat(str(day)[:10]), time(12), ZoneInfo(time_zone))
+    return local.astimezone(UTC).isoformat()
 
 
 def _text(value: Any) -> str | None:
@@ -230,7 +245,7 @@ def _reject(source: str, obj: str, record_id: str, code: str, message: str) -> d
 
 # -- I/O around the pure function ----------------------------------------------------------------
 
-def opportunity_inputs(conn: Any, run_id: str, masters: Mapping[str, str]) -> DonationInputs:
+def opportunity_inputs(conn: Any, run_id: str, masters: Mapping[str, str], time_zone: str = "UTC") -> DonationInputs:
     """The donation reconcile's frames for ``run_id``, from staging and sync state.
 
     Contact Roles come joined to the staged Opportunities: extract stages an Opportunity whose
@@ -255,10 +270,12 @@ def opportunity_inputs(conn: Any, run_id: str, masters: Mapping[str, str]) -> Do
                          (list(donations["fundraising_page_id"].dropna().unique()),))
     return DonationInputs(donations=donations, opportunities=opportunities, roles=roles, links=links,
                           account_id=masters.get("sf_donations_account"), page_id=masters.get("an_donations_page"),
-                          page_titles=dict(zip(titles["an_id"], titles["title"], strict=True)))
+                          page_titles=dict(zip(titles["an_id"], titles["title"], strict=True)),
+                          pending_roles=frozenset(pending.pending_roles(conn)), time_zone=time_zone)
 
 
-def plan_opportunities(conn: Any, run_id: str, masters: Mapping[str, str]) -> tuple[list[dict], list[dict]]:
+def plan_opportunities(conn: Any, run_id: str, masters: Mapping[str, str],
+                       time_zone: str = "UTC") -> tuple[list[dict], list[dict]]:
     """(plan rows, rejects) of the "opportunities" step for ``run_id``."""
-    plan = reconcile_donations(opportunity_inputs(conn, run_id, masters))
+    plan = reconcile_donations(opportunity_inputs(conn, run_id, masters, time_zone))
     return plan.ops, plan.rejects

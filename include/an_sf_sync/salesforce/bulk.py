@@ -136,9 +136,9 @@ def _lines(response: requests.Response) -> Iterator[str]:
         pending += piece
         *complete, pending = pending.split(b"\n")
         for line in complete:
-            yield line.decode("utf-8") + "\n"
+            yield line.decode("utf-8", errors="replace") + "\n"
     if pending:
-        yield pending.decode("utf-8")
+        yield pending.decode("utf-8", errors="replace")
 
 
 def cell(value: Any) -> str:

@@ -32,6 +32,7 @@ from .records import (
     Person,
     Phone,
     Tag,
+    action_defaults,
     bulk_allocation,
     format_time,
 )
@@ -118,6 +119,7 @@ def _generate(rng: random.Random, people: int, end: int, days: int, forms: int |
                                                    "checkbox value", "I am a parent")}
     people_gen = _People(rng, new_id, start, end)
     data.people = [people_gen.make(i) for i in range(people)]
+    data.owner_id = data.people[0].id if data.people else None  # the staffer who made every action
     data.participations, data.ticket_purchases = _participations(
         rng, new_id, data.people, data.actions, data.tags, end, actions_per_person)
     return data
@@ -222,19 +224,32 @@ def _actions(rng: random.Random, new_id: _Ids, counts: dict[str, int], start: in
             api_created = n == 0 and kind in ("fundraising_pages", "advocacy_campaigns") or rng.random() < 0.1
             fields: dict[str, Any] = {"title": f"{titles[kind]} #{n + 1}",
                                       "origin_system": "Partner CRM" if api_created else "Action Network",
-                                      "description": f"<p>{titles[kind]}</p>",
-                                      "action_network:hidden": False}
+                                      "description": f"<p>{titles[kind]}</p>", **action_defaults(kind)}
             action = Action(new_id(), kind, created, created, fields, api_created=api_created)
+            if not api_created:  # only pages made in the UI have a public page
+                fields["browser_url"] = f"https://actionnetwork.org/{kind}/{_slug(titles[kind])}-{n + 1}"
             if kind == "events":
                 begins = rng.randrange(created, end + 30 * 86400)
+                locality, region = _choice(rng.random, PLACES)
                 fields.update(start_date=format_time(begins), end_date=format_time(begins + 7200),
-                              status="confirmed", visibility="public", transparence="opaque")
+                              instructions="<p>Bring a friend.</p>",
+                              location={"venue": "Community Center", "address_lines": [f"{n + 100} Main St"],
+                                        "locality": locality, "region": region, "postal_code": f"{10001 + n:05d}",
+                                        "country": "US", "language": "en",
+                                        "location": {"latitude": round(25 + 23 * rng.random(), 4),
+                                                     "longitude": round(-123 + 53 * rng.random(), 4),
+                                                     "accuracy": "Rooftop"}})
+                if n % 2:
+                    fields["capacity"] = 50
                 action.campaign_id = campaigns[n % len(campaigns)].id if campaigns and n % 3 == 0 else None
                 action.ticketed = n % 4 == 3
             elif kind == "fundraising_pages":
-                fields["currency"] = "USD"
                 if n == 1:
                     fields["origin_system"] = "ActBlue"
+            elif kind == "event_campaigns" and not api_created:
+                fields.update(host_pitch="Hosting is easy: we send you everything you need.",
+                              host_instructions="<p>Download the host toolkit.</p>",
+                              host_url=f"{fields['browser_url']}/host")
             elif kind == "advocacy_campaigns":
                 fields.update(type="email", targets="City Council")
             if kind == "event_campaigns":

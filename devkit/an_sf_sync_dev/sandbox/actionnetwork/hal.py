@@ -3,6 +3,13 @@
 Every resource carries ``identifiers``, dates, ``_links.self`` and the curies; a collection embeds
 each item in full under ``_embedded.<rel>`` and also lists it under ``_links.<rel>``.
 
+Every action but an event campaign links its creator (the store's owner when it has no other);
+events link it as creator and organizer but, since 2018, embed neither, other actions embed the
+full person. A postal address always carries its ``location`` block, null when not geocoded.
+Submissions, signatures, attendances and donations always carry ``action_network:referrer_data``
+(``"none"`` values when unknown); a donation's ``payment.reference_number`` is its id, as in the
+documented example.
+
 Unconfirmed shapes, chosen here: a ``previous`` link on pages after the first; totals (0) on
 empty pages of collections that have totals; ``self`` of a collection is its bare URL (as in a
 real capture), while ``next`` keeps ``filter`` and ``per_page``.
@@ -22,6 +29,8 @@ CURIES = [
     {"name": "action_network", "href": "https://actionnetwork.org/docs/v2/{rel}", "templated": True},
 ]
 PERSON_CHILDREN = ("attendances", "signatures", "submissions", "donations", "outreaches", "taggings")
+NO_REFERRER = {"source": "none", "referrer": "none", "website": "none"}
+REFERRED = {"submissions", "signatures", "attendances", "donations"}
 
 
 def link(href: str) -> dict[str, str]:
@@ -45,7 +54,8 @@ def person(api: str, p: Person) -> dict[str, Any]:
     if p.phones is not None:
         doc["phone_numbers"] = [{"primary": n.primary, "number": n.number, "number_type": n.number_type,
                                  "status": n.status} for n in p.phones]
-    doc["postal_addresses"] = [_address(a) for a in p.addresses]
+    language = p.languages[0] if p.languages else "en"
+    doc["postal_addresses"] = [_address(a, language) for a in p.addresses]
     doc["custom_fields"] = dict(p.custom_fields or {})
     self_href = f"{api}/people/{p.id}"
     doc["_links"] = {"self": link(self_href),
@@ -54,7 +64,7 @@ def person(api: str, p: Person) -> dict[str, Any]:
     return doc
 
 
-def _address(a: Any) -> dict[str, Any]:
+def _address(a: Any, language: str) -> dict[str, Any]:
     doc: dict[str, Any] = {"primary": a.primary}
     if a.address_lines:
         doc["address_lines"] = list(a.address_lines)
@@ -62,8 +72,8 @@ def _address(a: Any) -> dict[str, Any]:
         value = getattr(a, key)
         if value is not None:
             doc[key] = value
-    if a.accuracy is not None or a.latitude is not None:
-        doc["location"] = {"latitude": a.latitude, "longitude": a.longitude, "accuracy": a.accuracy}
+    doc["language"] = language
+    doc["location"] = {"latitude": a.latitude, "longitude": a.longitude, "accuracy": a.accuracy}
     return doc
 
 
@@ -98,7 +108,8 @@ def action(api: str, store: Store, a: Action) -> dict[str, Any]:
         if a.campaign_id:
             doc["action_network:event_campaign_id"] = a.campaign_id
             links["action_network:event_campaign"] = link(f"{api}/event_campaigns/{a.campaign_id}")
-    creator = store.people.get(a.creator_id) if a.creator_id else None
+    creator_id = a.creator_id or store.owner_id
+    creator = store.people.get(creator_id) if creator_id and a.kind != "event_campaigns" else None
     if creator is not None:
         links["osdi:creator"] = link(f"{api}/people/{creator.id}")
         if a.kind == "events":
@@ -115,6 +126,11 @@ def participation(api: str, r: Participation) -> dict[str, Any]:
     doc = _base(r.identifiers, r.id, r.created, r.modified)
     if r.fields:
         doc.update(r.fields)
+    if r.kind in REFERRED and "action_network:referrer_data" not in doc:
+        doc["action_network:referrer_data"] = NO_REFERRER
+    payment = doc.get("payment")
+    if isinstance(payment, dict) and "reference_number" not in payment:
+        doc["payment"] = {**payment, "reference_number": r.id}
     person_href = f"{api}/people/{r.person_id}"
     if r.kind == "taggings":
         links = {"self": link(f"{api}/tags/{r.parent_id}/taggings/{r.id}"),

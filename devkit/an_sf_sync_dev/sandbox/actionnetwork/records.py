@@ -181,6 +181,21 @@ ACTION_KINDS: dict[str, ActionKind] = {k.collection: k for k in (
                namespace="action_network", filter_fields=ACTION_FILTERS),
 )}
 
+# Fields every action of a kind carries unless told otherwise, generated or POSTed (docs examples;
+# Parsons' fixtures). Events are public, confirmed and remind a day before, as the UI's defaults are.
+ACTION_DEFAULTS: dict[str, dict[str, Any]] = {
+    "events": {"status": "confirmed", "visibility": "public", "transparence": "opaque",
+               "guests_can_invite_others": True, "reminders": [{"method": "email", "minutes": 1440}]},
+    "fundraising_pages": {"currency": "USD"},
+}
+
+
+def action_defaults(kind: str) -> dict[str, Any]:
+    """A fresh copy of the defaults (events' reminders are a list the caller may change)."""
+    return {"action_network:hidden": False,
+            **{k: list(v) if isinstance(v, list) else v for k, v in ACTION_DEFAULTS.get(kind, {}).items()}}
+
+
 # participation kind -> the action kind it belongs to ("taggings" belong to tags)
 PARENT_OF: dict[str, str] = {k.child: k.collection for k in ACTION_KINDS.values() if k.child != "events"}
 PARTICIPATION_FILTERS = ("identifier", "created_date", "modified_date")
@@ -196,6 +211,7 @@ class Dataset:
     actions: list[Action] = field(default_factory=list)
     participations: list[Participation] = field(default_factory=list)
     custom_fields: dict[str, int] = field(default_factory=dict)  # name -> created (epoch seconds)
+    owner_id: str | None = None  # the group's owner: creator of actions POSTed without one
     ticket_purchases: int = 0  # ticketed events' purchases: recorded nowhere visible on the API
 
     def counts(self) -> dict[str, int]:

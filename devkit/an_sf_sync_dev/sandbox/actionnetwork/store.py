@@ -16,6 +16,9 @@ Choices where Action Network's behaviour is unconfirmed:
 * Tags are matched by name case-insensitively; a tagging or an action bumps the person's
   ``modified_date`` but not the action's.
 * Donations and outreaches on a page/campaign not created through the API: 400.
+* The group's owner, who creates actions POSTed without ``_links.osdi:creator``, is the dataset's
+  ``owner_id`` or else the first person the store ever held; an empty store has none, so its
+  actions have no creator until someone signs up.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from .records import (
     Person,
     Phone,
     Tag,
+    action_defaults,
     bulk_allocation,
     parse_time,
 )
@@ -106,6 +110,7 @@ class Store:
             self.children: dict[str, list[Any]] = {}  # action/tag/event campaign id -> records
             self.donation_order: list[Participation] = []
             self.custom_fields: dict[str, int] = {}
+            self.owner_id: str | None = None
             self.ticket_purchases = 0
             self.version = 0
             self._cache: dict[tuple[str, str], tuple[int, list[Any]]] = {}
@@ -120,6 +125,7 @@ class Store:
                 people[person.id] = person
                 self._index_person(person)
             self.people_order = sorted(people.values(), key=_by_id)
+            self.owner_id = self.owner_id or dataset.owner_id or (dataset.people[0].id if dataset.people else None)
             for tag in dataset.tags:
                 self.tags[tag.id] = tag
             self.tag_order = sorted(self.tags.values(), key=_by_id)
@@ -246,6 +252,7 @@ class Store:
             if created:
                 self.people[person.id] = person
                 bisect.insort(self.people_order, person, key=_by_id)
+                self.owner_id = self.owner_id or person.id
             person.modified = at
             self._index_person(person)
             self._retag(person, body.get("add_tags"), body.get("remove_tags"), at)
@@ -403,8 +410,9 @@ class Store:
                 self.action("event_campaigns", campaign_id)
             creator = self._creator(body)
             at = now()
-            fields = {k: v for k, v in body.items() if k not in ("_links", "identifiers", "created_date",
-                                                                  "modified_date") and not k.startswith("total_")}
+            fields = {**action_defaults(kind), **{
+                k: v for k, v in body.items() if k not in ("_links", "identifiers", "created_date", "modified_date")
+                and not k.startswith("total_")}}
             action = Action(new_id(), kind, at, at, fields, api_created=True, creator_id=creator,
                             campaign_id=campaign_id)
             action.identifiers = _with_foreign(action.id, body)
@@ -604,9 +612,10 @@ def dataset_from_json(records: dict[str, Any]) -> Dataset:
     for kind in ACTION_KINDS:
         for a in records.get(kind) or ():
             created, modified = _dates(a, at)
-            fields = {k: v for k, v in a.items() if k not in ("id", "created_date", "modified_date",
-                                                               "api_created", "ticketed", "event_campaign_id",
-                                                               "action_network:event_campaign_id")}
+            fields = {**action_defaults(kind), **{
+                k: v for k, v in a.items() if k not in ("id", "created_date", "modified_date", "api_created",
+                                                        "ticketed", "event_campaign_id",
+                                                        "action_network:event_campaign_id")}}
             dataset.actions.append(Action(
                 a.get("id") or new_id(), kind, created, modified, fields, bool(a.get("api_created")),
                 campaign_id=a.get("event_campaign_id") or a.get("action_network:event_campaign_id"),

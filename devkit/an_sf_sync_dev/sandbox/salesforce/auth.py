@@ -33,6 +33,9 @@ from .ids import make_id
 
 ORG_ID = make_id("00D", 1)
 SOAP_LOGIN_REMOVED_IN = 65.0
+ORG_NAME = "Sandbox Org"
+PROFILE_ID = make_id("00e", 1)  # System Administrator
+USER_FULL_NAME = "Sandbox Integration User"
 _SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 
 
@@ -112,11 +115,25 @@ class Auth:
             "<passwordExpired>false</passwordExpired><sandbox>true</sandbox>"
             f"<serverUrl>{base}/services/Soap/u/{version}/{ORG_ID[:15]}</serverUrl>"
             f"<sessionId>{escape(session)}</sessionId><userId>{self.user_id}</userId>"
-            f"<userInfo><organizationId>{ORG_ID}</organizationId><userName>{escape(c.username)}</userName>"
-            "<sessionSecondsValid>7200</sessionSecondsValid></userInfo>"
+            f"<userInfo>{self._user_info()}</userInfo>"
             "</result></loginResponse></soapenv:Body></soapenv:Envelope>"
         )
         return Response.text(body, content_type="text/xml")
+
+    def _user_info(self) -> str:
+        """The partner API's GetUserInfoResult, every element, in WSDL order (a single-currency org, no role)."""
+        elements = (
+            ("accessibilityMode", "false"), ("chatterExternal", "false"), ("currencySymbol", "$"),
+            ("orgAttachmentFileSizeLimit", "5242880"), ("orgDefaultCurrencyIsoCode", "USD"),
+            ("orgDefaultCurrencyLocale", "en_US"), ("orgDisallowHtmlAttachments", "false"),
+            ("orgHasPersonAccounts", "false"), ("organizationId", ORG_ID), ("organizationMultiCurrency", "false"),
+            ("organizationName", ORG_NAME), ("profileId", PROFILE_ID), ("roleId", None),
+            ("sessionSecondsValid", "7200"), ("userDefaultCurrencyIsoCode", None),
+            ("userEmail", self.credentials.username), ("userFullName", USER_FULL_NAME), ("userId", self.user_id),
+            ("userLanguage", "en_US"), ("userLocale", "en_US"), ("userName", self.credentials.username),
+            ("userTimeZone", "America/Los_Angeles"), ("userType", "Standard"), ("userUiSkin", "Theme3"))
+        return "".join(f'<{name} xsi:nil="true"/>' if value is None else f"<{name}>{escape(value)}</{name}>"
+                       for name, value in elements)
 
     # ------------------------------------------------------------------------------------ OAuth
     def oauth_token(self, request: Request) -> Response:

@@ -73,7 +73,8 @@ class Bulk1Job:
         return {
             "id": self.id, "operation": self.operation, "object": self.object, "createdById": user_id,
             "createdDate": sf_datetime(self.created), "systemModstamp": sf_datetime(self.created),
-            "state": self.state, "externalIdFieldName": self.external_id_field,
+            "state": self.state, "externalIdFieldName": self.external_id_field, "assignmentRuleId": None,
+            "fastPathEnabled": False,
             "concurrencyMode": "Serial" if self.serial else "Parallel", "contentType": "JSON",
             "numberBatchesQueued": 0, "numberBatchesInProgress": 0,
             "numberBatchesCompleted": sum(b.state == "Completed" for b in batches),

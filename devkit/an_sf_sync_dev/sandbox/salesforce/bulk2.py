@@ -5,7 +5,9 @@ processed on a background thread started by ``UploadComplete``: polls see ``InPr
 runs, then ``JobComplete`` (or ``Failed`` when the CSV header names an unknown field; ``Aborted``
 stops it between rows, leaving the rest unprocessed). A query job runs when it is created (so a bad
 query is a 400 at once): the creation answer says ``UploadComplete``, the first poll
-``JobComplete``. Result pages default to 100,000 rows when ``maxRecords`` is absent (UNCONFIRMED).
+``JobComplete``. Creating and closing answer the job without its counters, as documented; the
+answer to ``UploadComplete`` says ``UploadComplete`` even when processing finishes at once.
+Result pages default to 100,000 rows when ``maxRecords`` is absent (UNCONFIRMED).
 Result CSVs quote every cell; an empty cell leaves a field unchanged and ``#N/A`` sets it null.
 """
 
@@ -62,23 +64,35 @@ class Job:
     result: Any = None  # the SOQL result of a query job
 
     def info(self, user_id: str) -> dict[str, Any]:
+        """Get Job Info: the job with its type and processing counters."""
+        out = self.brief(user_id)
+        out.update(jobType="V2Query" if self.is_query else "V2Ingest", lineEnding=self.line_ending,
+                   columnDelimiter=self.column_delimiter, numberRecordsProcessed=self.processed, retries=0,
+                   totalProcessingTime=int(self.seconds * 1000))
+        if not self.is_query:
+            out.update(numberRecordsFailed=self.failed, apiActiveProcessingTime=int(self.seconds * 1000),
+                       apexProcessingTime=0)
+        if self.error_message:
+            out["errorMessage"] = self.error_message
+        return out
+
+    def brief(self, user_id: str, created: bool = False) -> dict[str, Any]:
+        """The answer to creating (``created``) or closing/aborting a job: no type, no counters.
+
+        As in the documentation's examples, a new job also says where its data goes and how it is
+        delimited; the answer to closing or aborting says neither.
+        """
         out: dict[str, Any] = {
             "id": self.id, "operation": self.operation, "object": self.object, "createdById": user_id,
             "createdDate": sf_datetime(self.created), "systemModstamp": sf_datetime(self.modstamp or self.created),
-            "state": self.state, "concurrencyMode": "Parallel", "contentType": "CSV",
-            "apiVersion": self.api_version, "jobType": "V2Query" if self.is_query else "V2Ingest",
-            "lineEnding": self.line_ending, "columnDelimiter": self.column_delimiter,
-            "numberRecordsProcessed": self.processed, "retries": 0,
-            "totalProcessingTime": int(self.seconds * 1000),
+            "state": self.state, "concurrencyMode": "Parallel", "contentType": "CSV", "apiVersion": self.api_version,
         }
-        if not self.is_query:
-            out.update(numberRecordsFailed=self.failed, apiActiveProcessingTime=int(self.seconds * 1000),
-                       apexProcessingTime=0,
-                       contentUrl=f"services/data/v{self.api_version:.1f}/jobs/ingest/{self.id}/batches")
-            if self.external_id_field:
-                out["externalIdFieldName"] = self.external_id_field
-        if self.error_message:
-            out["errorMessage"] = self.error_message
+        if self.external_id_field:
+            out["externalIdFieldName"] = self.external_id_field
+        if created:
+            if not self.is_query:
+                out["contentUrl"] = f"services/data/v{self.api_version:.1f}/jobs/ingest/{self.id}/batches"
+            out.update(lineEnding=self.line_ending, columnDelimiter=self.column_delimiter)
         return out
 
     def csv(self, header: list[str], rows: list[list[str]]) -> bytes:
@@ -147,7 +161,7 @@ class Bulk2:
             external = fd.name
         job = self._new_job(request, payload, operation, obj.name, False)
         job.external_id_field = external if operation == "upsert" else None
-        return Response.json(job.info(self.store.user_id))
+        return Response.json(job.brief(self.store.user_id, created=True))
 
     def create_query(self, request: Request) -> Response:
         from . import soql
@@ -166,7 +180,7 @@ class Bulk2:
             raise SfError("INVALIDJOB", "Aggregate queries (COUNT()) are not supported by Bulk API 2.0 query jobs")
         job = self._new_job(request, payload, operation, result.sobject, True)
         job.result, job.state = result, "UploadComplete"
-        info = job.info(self.store.user_id)
+        info = job.brief(self.store.user_id, created=True)
         job.processed, job.seconds = len(result.rows), time.monotonic() - started
         job.state, job.modstamp = "JobComplete", self.store.now()
         return Response.json(info)
@@ -195,11 +209,13 @@ class Bulk2:
             if job.state != "Open":
                 raise _job_state_error(f"Job is not Open: {job.state}")
             job.state = "UploadComplete"
-            threading.Thread(target=self._process, args=(job,), daemon=True).start()
         else:
             raise _job_state_error(f"Invalid state change: {state}")
         job.modstamp = self.store.now()
-        return Response.json(job.info(self.store.user_id))
+        answer = job.brief(self.store.user_id)  # taken before processing starts: closing says UploadComplete
+        if job.state == "UploadComplete":
+            threading.Thread(target=self._process, args=(job,), daemon=True).start()
+        return Response.json(answer)
 
     def delete(self, request: Request, is_query: bool) -> Response:
         job = self._job(request, is_query)

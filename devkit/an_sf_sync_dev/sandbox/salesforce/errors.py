@@ -27,13 +27,15 @@ class SfError(Exception):
     """A Salesforce error: REST list item, SaveResult error and Bulk 2.0 error cell from one place."""
 
     def __init__(self, code: str, message: str, fields: Iterable[str] = (), status: int = 400,
-                 extra: dict[str, Any] | None = None) -> None:
+                 extra: dict[str, Any] | None = None, about_record: bool = True) -> None:
         super().__init__(f"{code}: {message}")
         self.code, self.message, self.fields = code, message, list(fields)
         self.status, self.extra = status, extra or {}
+        self.about_record = about_record  # False: a request-level error, whose REST body names no fields
 
     def rest(self) -> dict[str, Any]:
-        return {"message": self.message, "errorCode": self.code, "fields": self.fields, **self.extra}
+        fields = {"fields": self.fields} if self.about_record else {}
+        return {"message": self.message, "errorCode": self.code, **fields, **self.extra}
 
     def save_error(self) -> dict[str, Any]:
         return {"statusCode": self.code, "message": self.message, "fields": self.fields, **self.extra}
@@ -43,7 +45,7 @@ class SfError(Exception):
 
 
 def not_found() -> SfError:
-    return SfError("NOT_FOUND", "The requested resource does not exist", status=404)
+    return SfError("NOT_FOUND", "The requested resource does not exist", status=404, about_record=False)
 
 
 

@@ -54,6 +54,11 @@ def key15(value: str) -> str | None:
     return value[:15] if isinstance(value, str) and _ID.match(value) else None
 
 
+def well_formed(value: str) -> bool:
+    """15 or 18 alphanumerics, and an 18-character Id's checksum matches, in any case (else MALFORMED_ID)."""
+    return key15(value) is not None and (len(value) == 15 or value[15:].upper() == checksum(value[:15]))
+
+
 def to18(value: str) -> str:
     return value[:15] + checksum(value[:15])
 

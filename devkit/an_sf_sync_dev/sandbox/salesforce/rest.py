@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..http import Request, Response
 from .errors import SfError, not_found
-from .ids import make_id, parse_datetime, sf_datetime
+from .ids import make_id, parse_datetime, sf_datetime, well_formed
 
 if TYPE_CHECKING:
     from .server import SalesforceApp
@@ -59,6 +59,12 @@ def body_json(request: Request, kind: type = dict) -> Any:
 def allow_save(request: Request) -> bool:
     header = request.headers.get("sforce-duplicate-rule-header", "").replace(" ", "").lower()
     return "allowsave=true" in header
+
+
+# limits every edition reports that the sandbox never uses up (from the documented example)
+STATIC_LIMITS = (("DailyAsyncApexExecutions", 250_000), ("DailyStreamingApiEvents", 10_000),
+                 ("DailyWorkflowEmails", 405), ("HourlyDashboardRefreshes", 200), ("HourlyTimeBasedWorkflow", 50),
+                 ("MassEmail", 10), ("StreamingApiConcurrentClients", 20))
 
 
 class Rest:
@@ -108,7 +114,7 @@ class Rest:
             result = soql.execute(soql.parse(text), self.store, include_deleted=kind == "queryAll",
                                   now=self.store.now())
         except soql.SoqlError as exc:
-            raise SfError(exc.error_code, exc.message) from None
+            raise SfError(exc.error_code, exc.message, about_record=False) from None
         if result.count is not None:
             return Response.json({"totalSize": result.total_size, "done": True, "records": []})
         with self._cursor_lock:
@@ -326,6 +332,7 @@ class Rest:
             "FileStorageMB": limit(1_024),
             "ConcurrentAsyncGetReportInstances": limit(200),
             "SingleEmail": limit(5_000),
+            **{name: limit(maximum) for name, maximum in STATIC_LIMITS},
         })
 
     # ---------------------------------------------------------------------------- collections
@@ -393,7 +400,7 @@ class Rest:
 
         def apply(record_id: str) -> dict[str, Any]:
             obj = self.store.schema.for_id(record_id)
-            if obj is None:
+            if obj is None or not well_formed(record_id):
                 raise SfError("MALFORMED_ID", f"malformed id {record_id}")
             self.store.delete(obj.name, record_id)
             return {"id": record_id}

@@ -92,6 +92,14 @@ class FieldDef:
             "extraTypeInfo": ("plaintextarea" if self.type == "textarea"
                               else "personname" if self.name == "Name" else None),
             "defaultValue": self.default, "inlineHelpText": None,
+            "aggregatable": self.filterable and self.type not in ("textarea",), "calculatedFormula": None,
+            "cascadeDelete": False, "compoundFieldName": None, "controllerName": None, "defaultValueFormula": None,
+            "dependentPicklist": False, "deprecatedAndHidden": False, "displayLocationInDecimal": False,
+            "encrypted": False, "filteredLookupInfo": None, "highScaleNumber": False, "mask": None, "maskType": None,
+            "namePointing": False, "permissionable": self.nillable and not self.calculated,
+            "polymorphicForeignKey": False, "queryByDistance": False, "referenceTargetField": None,
+            "relationshipOrder": None, "restrictedDelete": False, "searchPrefilterable": False,
+            "writeRequiresMasterRead": False,
         }
 
 
@@ -205,6 +213,15 @@ def _standard_objects() -> list[tuple[str, str, str, list[FieldDef]]]:
             _f("IsClosed", "boolean", label="Closed", calculated=True, **_RO),
             _f("IsWon", "boolean", label="Won", calculated=True, **_RO),
             _f("Description", "textarea", 32000),
+        ]),
+        # The org itself: one read-only row. TimeZoneSidKey is the org's default time zone, in
+        # which Salesforce shows dates; the sandbox's is settable (store.set_org_time_zone).
+        ("Organization", "00D", "Organizations", [
+            _f("Name", "string", 80, **_RO),
+            _f("TimeZoneSidKey", "picklist", 40, label="Locale Time Zone", **_RO),
+            _f("DefaultLocaleSidKey", "picklist", 40, label="Locale", **_RO),
+            _f("IsSandbox", "boolean", **_RO),
+            _f("OrganizationType", "picklist", 40, label="Edition", **_RO),
         ]),
         ("OpportunityContactRole", "00K", "Contact Roles", [
             _ref("OpportunityId", "Opportunity", "Opportunity", required=True, cascade_delete=True,

@@ -61,6 +61,9 @@ def _multi_get(index: dict[str, Any], key: str) -> list[str]:
     return [] if current is None else [current] if isinstance(current, str) else sorted(current)
 
 
+# A new org's default time zone, unless its admin picked another (Setup > Company Information).
+ORG_TIME_ZONE = "America/Los_Angeles"
+
 class Savepoint:
     def __init__(self, store: Store, log_length: int) -> None:
         self.store, self.log_length, self.undo = store, log_length, []  # (object, key, old row)
@@ -93,6 +96,20 @@ class Store:
             self.deleted_log: list[tuple[str, str, datetime]] = []  # (object, Id, deletedDate)
             self.counters: dict[str, int] = {}
             self._savepoint: Savepoint | None = None
+            self.set_org_time_zone(ORG_TIME_ZONE)
+
+    def set_org_time_zone(self, time_zone: str) -> None:
+        """The org's one Organization row, with its default time zone (a tz database name)."""
+        with self.lock:
+            obj = self.object("Organization")
+            table = self.tables[obj.name.lower()]
+            key, record_id = next(((k, r["Id"]) for k, r in table.items()), None) or self._new_id(obj)
+            now = self.now()
+            row = {"Id": record_id, "IsDeleted": False, "CreatedDate": now, "LastModifiedDate": now,
+                   "SystemModstamp": now, "CreatedById": self.user_id, "LastModifiedById": self.user_id,
+                   "Name": "Sandbox Org", "TimeZoneSidKey": time_zone, "DefaultLocaleSidKey": "en_US",
+                   "IsSandbox": True, "OrganizationType": "Developer Edition"}
+            self._put(obj, key, row)
 
     # ----------------------------------------------------------------- schema and Source protocol
     def object(self, sobject: str) -> ObjectDef:

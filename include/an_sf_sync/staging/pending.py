@@ -1,0 +1,160 @@
+"""Pending records: what could not be written yet is retried by later runs on its own.
+
+A record is skipped when something it depends on is not ready (its donor or Contact not synced
+yet, a Campaign not created yet, an email another Contact still holds) or when an API refused it.
+Nobody should have to re-save it once the cause is gone, and the cause may go away in a run that
+never reads the record again. So its last staged copy is kept in ``sync.pending`` and put back into
+every later run's staging (``restage``), where reconcile and load treat it like a fresh change,
+until it goes through. Dependencies are re-checked every run (that costs no API call); records an
+API refused are retried with a growing pause (next run, then 1, 3, 7, 15, at most 24 hours).
+
+Rejects are ``open`` until a run sees their record again without that problem (``resolved``); a
+problem seen again is one row, the newest run's, which keeps the run it was first seen in
+(``first_run``) — see ``settle``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+# staging table -> its id column: the records that can wait in the queue
+KINDS = {"an_people": "an_id", "sf_contacts": "sf_id", "an_participations": "an_id", "an_donations": "an_id",
+         "sf_campaigns": "sf_id", "sf_campaign_members": "sf_id", "sf_opportunities": "sf_id"}
+# Causes that another record's change removes: re-checked every run. Every other cause of a
+# pending record is an API's refusal, retried with backoff.
+DEPENDENCIES = frozenset({"DONOR_NOT_SYNCED", "DONOR_NOT_SUBSCRIBED", "PERSON_NOT_SYNCED", "CONTACT_NOT_SYNCED",
+                          "NOT_IN_SUBSCRIBERS_CAMPAIGN", "BLOCKED", "EMAIL_HELD_BY_ANOTHER_CONTACT",
+                          "CAMPAIGN_DELETED_IN_SALESFORCE", "SYNC_STOPPED"})
+# Reconcile's own rejects that wait on another record (load failures always do): code -> kind
+WAITING = {"DONOR_NOT_SYNCED": "sf_opportunities", "DONOR_NOT_SUBSCRIBED": "sf_opportunities",
+           "EMAIL_HELD_BY_ANOTHER_CONTACT": "an_people", "SYNC_STOPPED": "an_people"}
+# Rejects that report a repair, not a problem: resolved as they are written
+NOTES = frozenset({"LAST_NAME_REPAIRED", "VALUE_TRUNCATED"})
+# Rejects reported once, when a state begins: a later run that sees the record without them has
+# not fixed anything. They are resolved when the state ends (the pair or Campaign is active again).
+STATES = {"EMAIL_CHANGED_IN_SALESFORCE": "contact", "CONTACT_DELETED_IN_SALESFORCE": "contact",
+          "CAMPAIGN_DELETED_IN_SALESFORCE": "campaign", "DUPLICATE_EMAIL": None}
+MAX_PAUSE_HOURS = 24
+
+
+def load_record(step: str, op: Any) -> tuple[str, str] | None:
+    """The staged record whose re-staging retries a failed plan row of a load ``step``."""
+    payload = op.payload if isinstance(op.payload, dict) else {}
+    if step == "contacts":
+        sides = [("an_people", op.an_id), ("sf_contacts", op.sf_id)]
+        if op.direction == "to_actionnetwork":
+            sides.reverse()
+        return next(((kind, rid) for kind, rid in sides if isinstance(rid, str)), None)
+    if step == "campaigns":
+        if op.object == "member" and op.direction == "to_salesforce" and payload.get("taker_id"):
+            kind = "an_donations" if payload.get("action_type") == "fundraising_page" else "an_participations"
+            return kind, payload["taker_id"]
+        if op.direction == "to_actionnetwork" and isinstance(op.sf_id, str):
+            return ("sf_campaign_members" if op.object == "member" else "sf_campaigns"), op.sf_id
+        return None  # actions are read in full every run
+    if step == "opportunities":
+        if op.direction == "to_salesforce" and isinstance(op.an_id, str):
+            return "an_donations", op.an_id
+        if isinstance(op.sf_id, str):
+            return "sf_opportunities", op.sf_id
+    return None
+
+
+def restage(conn: psycopg.Connection, run_id: str) -> int:
+    """Put the pending records that are due back into ``run_id``'s staging (unless it holds a newer copy)."""
+    count = 0
+    for kind, id_column in KINDS.items():
+        table = sql.Identifier("staging", kind)
+        count += conn.execute(sql.SQL(
+            "INSERT INTO {table} SELECT (jsonb_populate_record(NULL::{table}, p.row || jsonb_build_object("
+            "'run_id', %(run)s::text))).* FROM sync.pending p WHERE p.kind = %(kind)s AND p.next_attempt_at <= now()"
+            " AND NOT EXISTS (SELECT 1 FROM {table} s WHERE s.run_id = %(run)s AND s.{id} = p.record_id)"
+        ).format(table=table, id=sql.Identifier(id_column)), {"run": run_id, "kind": kind}).rowcount
+    conn.execute(
+        "INSERT INTO staging.sf_opportunity_contact_roles SELECT (jsonb_populate_record("
+        "NULL::staging.sf_opportunity_contact_roles, r.value || jsonb_build_object('run_id', %(run)s::text))).*"
+        " FROM sync.pending p, jsonb_array_elements(p.related) r WHERE p.kind = 'sf_opportunities'"
+        " AND p.next_attempt_at <= now() ON CONFLICT DO NOTHING", {"run": run_id})
+    return count
+
+
+def pending_roles(conn: psycopg.Connection) -> set[str]:
+    """Action Network donations synced without their donor's Contact Role, waiting for the donor."""
+    return {row[0] for row in conn.execute("SELECT record_id FROM sync.pending WHERE kind = 'an_donations'"
+                                           " AND reason_code = 'DONOR_NOT_SYNCED'")}
+
+
+def settle(conn: psycopg.Connection, run_id: str) -> dict[str, int]:
+    """After a run's loads: fold repeated rejects into this run's, resolve the ones whose record went
+    through, and bring the queue up to date (records that went through leave it, new ones join it)."""
+    conn.execute("CREATE TEMP TABLE seen (kind text, id text) ON COMMIT DROP")
+    for kind, id_column in KINDS.items():
+        conn.execute(sql.SQL("INSERT INTO seen SELECT %s, {id} FROM {table} WHERE run_id = %s").format(
+            id=sql.Identifier(id_column), table=sql.Identifier("staging", kind)), (kind, run_id))
+    conn.execute("CREATE INDEX ON seen (id)")
+    repeated = ("old.status = 'open' AND old.run_id <> %(run)s AND new.run_id = %(run)s AND (new.source,"
+                " new.object, new.record_id, new.reason_code) = (old.source, old.object, old.record_id, old.reason_code)")
+    conn.execute(f"UPDATE sync.rejects new SET first_run = coalesce(old.first_run, old.run_id) FROM sync.rejects old"
+                 f" WHERE {repeated}", {"run": run_id})
+    repeats = conn.execute(f"DELETE FROM sync.rejects old USING sync.rejects new WHERE {repeated}",
+                           {"run": run_id}).rowcount
+    sticky = [(code, obj) for code, obj in STATES.items()]
+    resolved = conn.execute(
+        "UPDATE sync.rejects old SET status = 'resolved', resolved_run = %(run)s, resolved_at = now()"
+        " WHERE old.status = 'open' AND old.run_id <> %(run)s"
+        " AND (old.reason_code, old.object) <> ALL (SELECT * FROM unnest(%(codes)s::text[], %(objects)s::text[]))"
+        " AND EXISTS (SELECT 1 FROM seen WHERE seen.id = coalesce(old.pending_id, old.record_id)"
+        "             AND (old.pending_kind IS NULL OR seen.kind = old.pending_kind))"
+        " AND NOT EXISTS (SELECT 1 FROM sync.rejects new WHERE new.run_id = %(run)s"
+        "                 AND new.record_id = old.record_id AND new.reason_code = old.reason_code)",
+        {"run": run_id, "codes": [c for c, _ in sticky], "objects": [o or "contact" for _, o in sticky]}).rowcount
+    resolved += conn.execute(
+        "UPDATE sync.rejects r SET status = 'resolved', resolved_run = %(run)s, resolved_at = now()"
+        " WHERE r.status = 'open' AND ((r.object = 'contact' AND r.reason_code = ANY(%(contact)s) AND EXISTS"
+        "  (SELECT 1 FROM sync.contact_links l WHERE l.sf_id = r.record_id AND l.state = 'active'))"
+        " OR (r.object = 'campaign' AND r.reason_code = 'CAMPAIGN_DELETED_IN_SALESFORCE' AND EXISTS"
+        "  (SELECT 1 FROM sync.action_links l WHERE l.sf_id = r.record_id AND l.state = 'active')))",
+        {"run": run_id, "contact": [c for c, o in STATES.items() if o == "contact"]}).rowcount
+    conn.execute("CREATE TEMP TABLE waiting (kind text, id text, code text) ON COMMIT DROP")
+    rows = _waiting(conn, run_id)
+    with conn.cursor() as cur, cur.copy("COPY waiting FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    conn.execute("DELETE FROM sync.pending p USING seen WHERE seen.kind = p.kind AND seen.id = p.record_id"
+                 " AND NOT EXISTS (SELECT 1 FROM waiting w WHERE w.kind = p.kind AND w.id = p.record_id)")
+    queued = 0
+    for kind, id_column in KINDS.items():
+        related = ("(SELECT jsonb_agg(to_jsonb(c) - 'run_id') FROM staging.sf_opportunity_contact_roles c"
+                   " WHERE c.run_id = s.run_id AND c.opportunity_id = s.sf_id)" if kind == "sf_opportunities"
+                   else "NULL::jsonb")
+        queued += conn.execute(sql.SQL(
+            "INSERT INTO sync.pending (kind, record_id, reason_code, row, related, first_run, last_run)"
+            " SELECT DISTINCT ON (s.{id}) %(kind)s, s.{id}, w.code, to_jsonb(s) - 'run_id', {related},"
+            "  %(run)s, %(run)s FROM waiting w JOIN {table} s ON s.run_id = %(run)s AND s.{id} = w.id"
+            " WHERE w.kind = %(kind)s ORDER BY s.{id}, w.code"
+            " ON CONFLICT (kind, record_id) DO UPDATE SET reason_code = EXCLUDED.reason_code, row = EXCLUDED.row,"
+            "  related = EXCLUDED.related, last_run = EXCLUDED.last_run, attempts = sync.pending.attempts + 1,"
+            "  next_attempt_at = now() + CASE WHEN EXCLUDED.reason_code = ANY(%(dependencies)s) THEN interval '0'"
+            "   ELSE make_interval(hours => least(power(2, sync.pending.attempts)::int - 1, %(max)s)) END"
+        ).format(id=sql.Identifier(id_column), table=sql.Identifier("staging", kind), related=sql.SQL(related)),
+            {"kind": kind, "run": run_id, "dependencies": list(DEPENDENCIES), "max": MAX_PAUSE_HOURS}).rowcount
+    waiting = conn.execute("SELECT count(*) FROM sync.pending").fetchone()[0]
+    return {"repeated": repeats, "resolved": resolved, "queued": queued, "pending": waiting}
+
+
+def _waiting(conn: psycopg.Connection, run_id: str) -> list[tuple[str, str, str]]:
+    """(kind, record id, reason) of every record this run left waiting: reconcile's rejects that
+    wait on another record, and every load write that failed (one reject may stand for several)."""
+    found = conn.execute("SELECT pending_kind, pending_id, reason_code FROM sync.rejects WHERE run_id = %s"
+                         " AND pending_kind IS NOT NULL AND payload->>'step' = 'reconcile'", (run_id,)).fetchall()
+    with conn.cursor(row_factory=psycopg.rows.namedtuple_row) as cur:
+        cur.execute("SELECT step, object, direction, an_id, sf_id, payload, error_code FROM staging.plan"
+                    " WHERE run_id = %s AND status = 'failed' AND direction <> 'local'", (run_id,))
+        for op in cur:
+            record = load_record(op.step, op)
+            if record:
+                found.append((*record, op.error_code or "WRITE_FAILED"))
+    return found

@@ -1,0 +1,67 @@
+"""Text that every system on the way can store.
+
+Postgres text cannot hold NUL, UTF-8 cannot encode a lone surrogate, and control characters break
+CSV files and Salesforce's XML. Real records carry all of these (pasted from spreadsheets, typed
+through old forms), and one such value must never stop a task: it is cleaned where it enters, once,
+so every later stage (staging, reconcile, load, report) sees storable text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pandas as pd
+
+# C0 controls but tab, newline and carriage return; DEL and the C1 controls; lone surrogates.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|[\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean(value: str) -> str:
+    """``value`` without control characters; a lone surrogate becomes U+FFFD (the replacement mark)."""
+    return _UNSTORABLE.sub(lambda m: "\ufffd" if _SURROGATE.match(m.group()) else "", value)
+
+
+def clean_value(value: Any) -> Any:
+    """Clean strings, also inside dicts and lists (keys too); other values pass through."""
+    if isinstance(value, str):
+        return clean(value) if _UNSTORABLE.search(value) else value
+    if isinstance(value, dict):
+        return {clean_value(k): clean_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_value(v) for v in value]
+    return value
+
+
+# JSON text (json.dumps escapes control characters; surrogates stay raw with ensure_ascii=False)
+_UNSTORABLE_JSON = re.compile(r"\\u00(?:0[0-8bcef]|1[0-9a-f]|7f|[89][0-9a-f])|[\ud800-\udfff]", re.IGNORECASE)
+
+
+def clean_frame(frame: pd.DataFrame, json_columns: tuple[str, ...] = ()) -> list[int]:
+    """Clean every text column of ``frame`` in place; return the positions of the rows changed.
+
+    ``json_columns`` hold JSON text, whose escaped control characters are cleaned too. A column is
+    first searched as one joined string (one regex pass in C), so the common case, a chunk with
+    nothing to clean, costs no Python call per value.
+    """
+    changed: set[int] = set()
+    for column in frame.columns:
+        values = frame[column]
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)):
+            continue
+        is_json = column in json_columns
+        if not (_UNSTORABLE_JSON if is_json else _UNSTORABLE).search("\n".join(v for v in values if isinstance(v, str))):
+            continue
+        cleaned = [_clean_json(v) if is_json else clean_value(v) for v in values]
+        changed.update(i for i, (old, new) in enumerate(zip(values, cleaned, strict=True))
+                       if old is not new and old != new)
+        frame[column] = cleaned
+    return sorted(changed)
+
+
+def _clean_json(text: Any) -> Any:
+    if not isinstance(text, str) or not _UNSTORABLE_JSON.search(text):
+        return text
+    return json.dumps(clean_value(json.loads(text)), ensure_ascii=False)

@@ -1,0 +1,290 @@
+"""Real org data over several hourly runs: email changes, letter case, damaged last names, bad
+characters, and a load stopped between its two sides' writes.
+
+Each scenario drives the DAG (``dag.test``) against both sandboxes, changing records only through
+the public APIs, with the default overlap and with none (runs an hour apart do not re-read earlier
+changes).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+from airflow.utils.state import DagRunState
+
+from an_sf_sync_dev.sandbox.http import Fault
+from tests.dags.conftest import states
+
+pytestmark = pytest.mark.slow
+
+ADA, SOLO, BOB = "p-ada", "p-solo", "p-bob"
+
+
+def person(an_id: str, email: str, given: str, family: str | None = None) -> dict:
+    return {"id": an_id, "given_name": given, "family_name": family,
+            "email_addresses": [{"address": email, "primary": True, "status": "subscribed"}]}
+
+
+class Org:
+    """Both sandboxes as a CRM admin sees them: the public APIs, and a run of the sync an hour later."""
+
+    def __init__(self, dag, an_sandbox, sf_sandbox, staging, overlap: int) -> None:
+        self.dag, self.staging, self.overlap = dag, staging, overlap
+        self.an_url = an_sandbox.url
+        self.an = requests.Session()
+        self.an.headers.update(an_sandbox.headers)
+        self.sf = sf_sandbox.client()
+        self.an_sandbox, self.sf_sandbox = an_sandbox, sf_sandbox
+
+    def run(self, expect: DagRunState = DagRunState.SUCCESS):
+        time.sleep(1)  # windows are whole seconds: the edits' second ends before the run starts
+        run = self.dag.test(logical_date=None, run_conf={"overlap_minutes": self.overlap})
+        assert run.state == expect, states(run)
+        return run
+
+    def activist(self, an_id: str) -> dict:
+        return self.an.get(f"{self.an_url}people/{an_id}").json()
+
+    def put(self, an_id: str, body: dict) -> None:
+        self.an.put(f"{self.an_url}people/{an_id}", json=body).raise_for_status()
+
+    def contact(self, sf_id: str) -> dict:
+        return self.sf.Contact.get(sf_id)
+
+    def link(self, an_id: str) -> tuple[str, str]:
+        with self.staging.connect() as conn:
+            return conn.execute("SELECT sf_id, state FROM sync.contact_links WHERE an_id = %s", (an_id,)).fetchone()
+
+    def rejects(self, run) -> set[tuple[str, str]]:
+        with self.staging.connect() as conn:
+            return set(conn.execute("SELECT record_id, reason_code FROM sync.rejects WHERE run_id = %s",
+                                    (run.run_id,)).fetchall())
+
+    def writes(self, run) -> list[tuple]:
+        with self.staging.connect() as conn:
+            return conn.execute("SELECT step, direction, action, an_id, payload FROM staging.plan"
+                                " WHERE run_id = %s AND direction <> 'local' ORDER BY seq", (run.run_id,)).fetchall()
+
+
+@pytest.fixture(params=[5, 0], ids=["overlap5", "overlap0"])
+def org(request, dag, an_sandbox, sf_sandbox, staging) -> Org:
+    an_sandbox.app.store.load_records({"people": [
+        person(ADA, "ada@example.org", "Ada", "Lovelace"), person(SOLO, "solo@example.org", "Solo"),
+        person(BOB, "bob@example.org", "Bob", "Builder")]})
+    return Org(dag, an_sandbox, sf_sandbox, staging, request.param)
+
+
+def test_email_changes_and_letter_case_never_touch_a_real_last_name(org):
+    org.run()
+    ada, solo = org.link(ADA)[0], org.link(SOLO)[0]
+    assert org.contact(ada)["LastName"] == "Lovelace" and org.contact(solo)["LastName"] == "solo@example.org"
+
+    # letter case only, in Salesforce: no change, nothing written either way, no stop
+    org.sf.Contact.update(ada, {"Email": "ADA@Example.ORG"})
+    run = org.run()
+    assert org.writes(run) == [] and org.link(ADA) == (ada, "active")
+    assert org.contact(ada)["LastName"] == "Lovelace"
+    assert org.activist(ADA)["email_addresses"][0]["address"] == "ada@example.org"
+
+    # a new primary address in Action Network: the Contact's email follows, its LastName stays
+    org.put(ADA, {"email_addresses": [{"address": "ada.l@example.org", "primary": True}]})
+    org.put(SOLO, {"email_addresses": [{"address": "solo.new@example.org", "primary": True}]})
+    org.run()
+    assert (org.contact(ada)["Email"], org.contact(ada)["LastName"]) == ("ada.l@example.org", "Lovelace")
+    # ... while an activist without a last name keeps the email as LastName, the new one
+    assert org.contact(solo)["LastName"] == "solo.new@example.org"
+    assert org.link(ADA) == (ada, "active") and org.link(SOLO) == (solo, "active")
+
+    # a later run reads our own writes back: nothing echoes, nothing changes
+    run = org.run()
+    assert org.writes(run) == []
+    assert org.activist(ADA)["family_name"] == "Lovelace" and org.activist(SOLO).get("family_name") is None
+    assert org.contact(ada)["LastName"] == "Lovelace"
+
+
+def test_a_last_name_replaced_by_the_email_is_repaired_and_reported(org):
+    org.run()
+    ada = org.link(ADA)[0]
+    org.sf.Contact.update(ada, {"LastName": "ada@example.org"})  # as an older release wrote it
+    run = org.run()
+    assert org.contact(ada)["LastName"] == "Lovelace"
+    assert org.activist(ADA)["family_name"] == "Lovelace"
+    assert (ada, "LAST_NAME_REPAIRED") in org.rejects(run)
+    assert org.writes(org.run()) == []
+
+
+def test_values_no_database_can_store_are_cleaned_not_fatal(org):
+    org.an.post(f"{org.an_url}people", json={"person": {
+        "given_name": "Nu\u0000ll", "family_name": "Byte\u0001",
+        "email_addresses": [{"address": "nul@example.org"}], "custom_fields": {"employer": "Acme\u0000 Inc"}}},
+    ).raise_for_status()
+    org.run()
+    subscribers = org.staging.connect().execute(
+        "SELECT record_id FROM sync.masters WHERE kind = 'sf_subscribers_campaign'").fetchone()[0]
+    contact = org.sf.Contact.create({"FirstName": "Sal\u0000ly", "LastName": "Stray\u0007", "Email": "sally@example.org"})
+    org.sf.CampaignMember.create({"CampaignId": subscribers, "ContactId": contact["id"]})
+    org.run()
+    created, = org.sf.query("SELECT FirstName, LastName, Employer__c FROM Contact"
+                            " WHERE Email = 'nul@example.org'")["records"]
+    assert (created["FirstName"], created["LastName"], created["Employer__c"]) == ("Null", "Byte", "Acme Inc")
+    sally, = org.an.get(f"{org.an_url}people", params={"filter": "email_address eq 'sally@example.org'"}
+                        ).json()["_embedded"]["osdi:people"]
+    assert (sally["given_name"], sally["family_name"]) == ("Sally", "Stray")
+    assert org.writes(org.run()) == []
+
+
+def test_a_load_stopped_after_writing_salesforce_does_not_stop_the_pair(org):
+    org.run()
+    ada, bob = org.link(ADA)[0], org.link(BOB)[0]
+    org.put(ADA, {"email_addresses": [{"address": "ada.new@example.org", "primary": True}]})
+    org.sf.Contact.update(bob, {"MailingCity": "Leeds"})
+    # Salesforce gets Ada's new email; then Action Network refuses the key while Bob is updated
+    org.an_sandbox.app.knobs.add_fault(Fault(status=403, body='{"error": "API Key invalid or not present"}',
+                                             path=f"/people/{BOB}$", method="PUT"))
+    failed = org.run(expect=DagRunState.FAILED)
+    assert states(failed)["load_contacts"] == "failed"
+    assert org.contact(ada)["Email"] == "ada.new@example.org"  # written, but the link was not committed
+
+    run = org.run()
+    assert org.link(ADA) == (ada, "active") and org.link(BOB) == (bob, "active")
+    assert not {code for _, code in org.rejects(run)} & {"EMAIL_CHANGED_IN_SALESFORCE", "SYNC_STOPPED"}
+    assert org.activist(BOB)["postal_addresses"][0]["locality"] == "Leeds"
+    assert org.writes(org.run()) == []
+
+
+def test_clearing_a_value_on_either_side_clears_it_on_the_other_for_good(org):
+    org.put(BOB, {"postal_addresses": [{"address_lines": ["1 Main St"], "locality": "Leeds", "region": "YK",
+                                        "postal_code": "LS1"}], "custom_fields": {"employer": "Acme"}})
+    org.run()
+    bob = org.link(BOB)[0]
+    assert org.contact(bob)["MailingPostalCode"] == "LS1" and org.contact(bob)["Employer__c"] == "Acme"
+
+    # cleared in Action Network (explicit nulls): cleared in Salesforce
+    org.put(BOB, {"given_name": None, "postal_addresses": [{"postal_code": None, "locality": None}],
+                  "custom_fields": {"employer": None}})
+    org.run()
+    contact = org.contact(bob)
+    assert (contact["FirstName"], contact["MailingCity"], contact["MailingPostalCode"], contact["Employer__c"]) == (
+        None, None, None, None)
+    assert (contact["MailingStreet"], contact["MailingState"], contact["LastName"]) == ("1 Main St", "YK", "Builder")
+
+    # cleared in Salesforce: cleared in Action Network
+    org.sf.Contact.update(bob, {"MailingStreet": None, "MailingState": None})
+    org.run()
+    address = org.activist(BOB)["postal_addresses"][0]
+    assert not address.get("address_lines") and address.get("region") is None
+    # ... and no run brings an old value back
+    for _ in range(2):
+        assert org.writes(org.run()) == []
+    contact, activist = org.contact(bob), org.activist(BOB)
+    assert (contact["FirstName"], contact["MailingStreet"], contact["Employer__c"]) == (None, None, None)
+    assert activist.get("given_name") is None and not activist.get("custom_fields", {}).get("employer")
+
+
+def subscribers_campaign(org) -> str:
+    with org.staging.connect() as conn:
+        return conn.execute("SELECT record_id FROM sync.masters WHERE kind = 'sf_subscribers_campaign'").fetchone()[0]
+
+
+def test_a_contact_holding_an_activists_other_address_is_reported_never_linked(org):
+    org.put(ADA, {"email_addresses": [{"address": "ada.work@example.org"}]})  # added as another address
+    stray = org.sf.Contact.create({"FirstName": "Work", "LastName": "Ada", "Email": "Ada.Work@example.org"})["id"]
+    org.run()
+    ada = org.link(ADA)[0]
+    # Activist first: the Contact with the other address was not linked, and no Contact was written
+    # with an email another one holds
+    assert ada != stray and org.contact(ada)["Email"] == "ada@example.org"
+    # Contact side: an activist already synced gets another address, then a Contact with it appears
+    bob = org.link(BOB)[0]
+    org.put(BOB, {"email_addresses": [{"address": "builder@example.org"}]})
+    org.run()
+    other = org.sf.Contact.create({"FirstName": "Robert", "LastName": "Office", "Email": "builder@example.org"})["id"]
+    for contact in (stray, other):
+        org.sf.CampaignMember.create({"CampaignId": subscribers_campaign(org), "ContactId": contact})
+    run = org.run()
+    assert {(stray, "SECONDARY_EMAIL"), (other, "SECONDARY_EMAIL")} <= org.rejects(run)
+    activist = org.activist(ADA)
+    assert (activist["given_name"], activist["family_name"]) == ("Ada", "Lovelace")
+    assert (org.activist(BOB)["given_name"], org.activist(BOB)["family_name"]) == ("Bob", "Builder")
+    assert org.link(ADA) == (ada, "active") and org.link(BOB) == (bob, "active")
+    people = org.an.get(f"{org.an_url}people", params={"filter": "email_address eq 'ada.work@example.org'"}
+                        ).json()["_embedded"]["osdi:people"]
+    assert [p["identifiers"] for p in people] == [activist["identifiers"]]  # no second activist
+    assert org.writes(org.run()) == []
+
+
+def test_over_long_values_are_cut_to_fit_reported_and_never_echo_back(org):
+    long_first, long_city = "Maximiliana-Theodora-Wilhelmina-Josephine", "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch"
+    org.put(BOB, {"given_name": long_first, "postal_addresses": [{"locality": long_city}]})
+    run = org.run()
+    bob = org.link(BOB)[0]
+    contact = org.contact(bob)
+    assert (contact["FirstName"], contact["MailingCity"]) == (long_first[:40].rstrip("-"), long_city[:40])
+    assert (BOB, "VALUE_TRUNCATED") in org.rejects(run)
+    with org.staging.connect() as conn:
+        assert conn.execute("SELECT DISTINCT status FROM sync.rejects WHERE reason_code = 'VALUE_TRUNCATED'"
+                            ).fetchall() == [("resolved",)]  # a note, not a problem to fix
+    org.sf.Contact.update(bob, {"MailingState": "NY"})  # the Contact changes: its cut values are not edits
+    org.run()
+    activist = org.activist(BOB)
+    assert (activist["given_name"], activist["postal_addresses"][0]["locality"]) == (long_first, long_city)
+    assert activist["postal_addresses"][0]["region"] == "NY"
+    assert org.writes(org.run()) == []
+
+
+def test_a_record_salesforce_refuses_waits_with_its_reason_and_is_retried(org):
+    org.run()
+    bob = org.link(BOB)[0]
+    org.put(BOB, {"postal_addresses": [{"locality": "Leeds"}]})
+    org.sf_sandbox.app.knobs.add_fault(Fault(status=200, path="/composite/sobjects$", method="PATCH", body=json.dumps([
+        {"id": bob, "success": False, "errors": [{"statusCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+                                                  "message": "Mailing city needs a state", "fields": []}]}])))
+    run = org.run()
+    assert (BOB, "FIELD_CUSTOM_VALIDATION_EXCEPTION") in org.rejects(run)
+    assert org.contact(bob)["MailingCity"] is None
+    org.run()  # the next run tries again, on its own
+    assert org.contact(bob)["MailingCity"] == "Leeds"
+    with org.staging.connect() as conn:
+        assert conn.execute("SELECT status FROM sync.rejects WHERE reason_code = 'FIELD_CUSTOM_VALIDATION_EXCEPTION'"
+                            ).fetchall() == [("resolved",)]
+        assert conn.execute("SELECT count(*) FROM sync.pending").fetchone() == (0,)
+    assert org.writes(org.run()) == []
+
+
+def test_a_custom_field_that_cannot_sync_is_skipped_and_everything_else_syncs(org, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_VAR_AN_SF_SYNC_CUSTOM_FIELDS", json.dumps(["employer", "Join Date", "missing"]))
+    org.put(BOB, {"custom_fields": {"employer": "Acme", "Join Date": "2020", "missing": "x"}})
+    run = org.run()
+    assert org.contact(org.link(BOB)[0])["Employer__c"] == "Acme"
+    with org.staging.connect() as conn:
+        summary, = conn.execute("SELECT summary FROM sync.runs WHERE run_id = %s", (run.run_id,)).fetchone()
+    warnings = "\n".join(summary["setup_warnings"])
+    assert "'Join Date' has a space in its name" in warnings and "no field missing__c" in warnings
+
+
+def test_donation_dates_keep_their_day_in_the_orgs_time_zone(org):
+    org.sf_sandbox.app.store.set_org_time_zone("America/New_York")
+    org.an_sandbox.app.store.load_records({
+        "fundraising_pages": [{"id": "fp-eoy", "title": "Year-end appeal", "api_created": True}],
+        "donations": [{"person_id": ADA, "fundraising_page_id": "fp-eoy", "amount": "50.00",
+                       "created_date": "2026-01-01T01:30:00Z",  # 8:30 pm on New Year's Eve in New York
+                       "recipients": [{"display_name": "Us", "amount": "50.00"}]}]})
+    org.run()
+    ada = org.link(ADA)[0]
+    eve, = org.sf.query("SELECT CloseDate FROM Opportunity WHERE Amount = 50")["records"]
+    assert eve["CloseDate"] == "2025-12-31"
+    with org.staging.connect() as conn:
+        account = conn.execute("SELECT record_id FROM sync.masters WHERE kind = 'sf_donations_account'").fetchone()[0]
+    gift = org.sf.Opportunity.create({"Name": "Pledge", "AccountId": account, "StageName": "Closed Won",
+                                      "CloseDate": "2026-12-31", "Amount": 70})["id"]
+    org.sf.OpportunityContactRole.create({"OpportunityId": gift, "ContactId": ada, "Role": "Donor", "IsPrimary": True})
+    org.run()
+    donation, = [d for d in org.an.get(f"{org.an_url}donations").json()["_embedded"]["osdi:donations"]
+                 if f"salesforce:{gift}" in d["identifiers"]]
+    made = datetime.fromisoformat(donation["created_date"].replace("Z", "+00:00"))
+    assert made.astimezone(ZoneInfo("America/New_York")).date() == date(2026, 12, 31)
