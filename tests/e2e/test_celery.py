@@ -239,6 +239,7 @@ def test_the_sync_runs_on_celery_workers_on_different_folders(celery_airflow: Ce
 
     # the staging data is on the server, and no worker folder holds a database
     with psycopg.connect(airflow.staging) as conn:
-        runs = conn.execute("SELECT run_id, status FROM sync.runs ORDER BY finished_at").fetchall()
-    assert runs == [(first, "succeeded"), (second, "succeeded")]
+        runs = dict(conn.execute("SELECT run_id, status FROM sync.runs").fetchall())
+    # (crossing an hour boundary, the scheduler may have added its own run meanwhile: it succeeds too)
+    assert runs[first] == runs[second] == "succeeded" and set(runs.values()) == {"succeeded"}
     assert not any((folder / ".an_sf_sync" / "pgdata").exists() for folder in airflow.workers.values())
