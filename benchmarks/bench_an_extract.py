@@ -18,9 +18,9 @@ import time
 import requests
 
 from an_sf_sync.actionnetwork.client import PAGE_SIZE, ActionNetworkClient
-from an_sf_sync.sandbox.actionnetwork.generator import generate
-from an_sf_sync.sandbox.actionnetwork.server import ActionNetworkApp
-from an_sf_sync.sandbox.http import SandboxServer
+from an_sf_sync_dev.sandbox.actionnetwork.generator import generate
+from an_sf_sync_dev.sandbox.actionnetwork.server import ActionNetworkApp
+from an_sf_sync_dev.sandbox.http import SandboxServer
 
 API_KEY = "bench-key"
 

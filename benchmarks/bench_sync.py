@@ -199,11 +199,11 @@ class Bench:
 
     # emulators and data
     def start(self) -> None:
-        from an_sf_sync.sandbox.actionnetwork.generator import generate as an_generate
-        from an_sf_sync.sandbox.actionnetwork.server import ActionNetworkApp
-        from an_sf_sync.sandbox.http import SandboxServer
-        from an_sf_sync.sandbox.salesforce.server import SalesforceApp
-        from an_sf_sync.sandbox.salesforce.tls import make_ca_and_server_context
+        from an_sf_sync_dev.sandbox.actionnetwork.generator import generate as an_generate
+        from an_sf_sync_dev.sandbox.actionnetwork.server import ActionNetworkApp
+        from an_sf_sync_dev.sandbox.http import SandboxServer
+        from an_sf_sync_dev.sandbox.salesforce.server import SalesforceApp
+        from an_sf_sync_dev.sandbox.salesforce.tls import make_ca_and_server_context
 
         started = time.monotonic()
         self.an_app = ActionNetworkApp(api_key=AN_KEY, rate_limit=0)
@@ -221,7 +221,7 @@ class Bench:
 
     def _sf_data(self) -> dict[str, Iterator[dict[str, Any]]]:
         """The Salesforce generator's org, 1% duplicate emails, the first half's emails taken from activists."""
-        from an_sf_sync.sandbox.salesforce.generator import generate as sf_generate
+        from an_sf_sync_dev.sandbox.salesforce.generator import generate as sf_generate
 
         emails = [p.primary_email() for p in self.an_app.store.people_order[: self.contacts // 2]]
         data = sf_generate(contacts=self.contacts, seed=1, duplicate_email_share=0.01)

@@ -16,6 +16,12 @@ Campaigns with their members, donations ⇄ Opportunities on the "Action Network
    rerun on its own: it finishes what is left and duplicates nothing.
 6. **finalize** advances the watermarks and records the run's summary.
 
+**Falling behind:** one run at a time (`max_active_runs=1`) and no catch-up runs. A run that
+outlasts its hour (a long first sync, an outage with retries) does not queue the hours it
+overlapped behind it: the next scheduled run reads everything since the last watermark, so a day
+of downtime is caught up by a single run. Every task that talks to Action Network takes the one
+slot of the `actionnetwork_api` pool, so manual runs and backfills never share its rate limit.
+
 Every skipped or failed record is in `sync.rejects` with a reason; the run summary is in
 `sync.runs` and in the *Sync report* view.
 
@@ -60,6 +66,11 @@ FAIL_FAST = ExceptionRetryPolicy(rules=[
 ])
 
 
+# Reading or writing at Action Network's 4 requests/s, a first sync of a large group takes hours
+# (a million activists are 40,000 pages). These steps get a day; the others an hour's worth.
+LONG_STEP = timedelta(hours=24)
+
+
 @dag(
     schedule=CronDataIntervalTimetable("@hourly", timezone="UTC"),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
@@ -95,14 +106,14 @@ def actionnetwork_salesforce_sync():
 
         return tasks.setup(context)
 
-    @task(pool="actionnetwork_api")
+    @task(pool="actionnetwork_api", execution_timeout=LONG_STEP)
     def extract_an(**context) -> dict:
         """Stage the Action Network people, actions, participations and donations changed in the window."""
         from an_sf_sync import tasks
 
         return tasks.extract_an(context)
 
-    @task
+    @task(execution_timeout=LONG_STEP)
     def extract_sf(**context) -> dict:
         """Stage the Salesforce Contacts, Campaigns, members, Opportunities and roles changed in the window."""
         from an_sf_sync import tasks
@@ -130,21 +141,21 @@ def actionnetwork_salesforce_sync():
 
         return tasks.reconcile(context)
 
-    @task(pool="actionnetwork_api")
+    @task(pool="actionnetwork_api", execution_timeout=LONG_STEP)
     def load_contacts(**context) -> dict:
         """Write Contacts and activists, subscriptions, and commit the links. Safe to rerun alone."""
         from an_sf_sync import tasks
 
         return tasks.load_contacts(context)
 
-    @task(pool="actionnetwork_api")
+    @task(pool="actionnetwork_api", execution_timeout=LONG_STEP)
     def load_campaigns(**context) -> dict:
         """Write Campaigns and their members, and actions from Salesforce. Safe to rerun alone."""
         from an_sf_sync import tasks
 
         return tasks.load_campaigns(context)
 
-    @task(pool="actionnetwork_api")
+    @task(pool="actionnetwork_api", execution_timeout=LONG_STEP)
     def load_opportunities(**context) -> dict:
         """Write Opportunities with their donors, and donations from Salesforce. Safe to rerun alone."""
         from an_sf_sync import tasks

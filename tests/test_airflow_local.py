@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from an_sf_sync import airflow_local, settings
+from an_sf_sync import settings
+from an_sf_sync_dev import airflow_local
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,8 +21,8 @@ def test_sandbox_connections_point_at_the_started_sandboxes():
     conns = {c["conn_id"]: c for c in moved["connections"]}
     assert conns["actionnetwork_default"]["conn_host"] == "http://127.0.0.1:9001/api/v2/"
     extra = conns["salesforce_default"]["conn_extra"]
-    assert extra["domain"] == "127.0.0.1:9002/services/Soap/u/59.0?x="
-    assert extra["ca_bundle"] == "/tmp/ca.pem" and extra["security_token"] == "sandbox-token"
+    assert extra["domain"] == "127.0.0.1:9002/services/oauth2/token?x="
+    assert extra["ca_bundle"] == "/tmp/ca.pem" and extra["consumer_key"] == "an-sf-sync-sandbox"
     assert conns["an_sf_staging"] == next(c for c in declared["connections"] if c["conn_id"] == "an_sf_staging")
     assert "ca_bundle" not in next(c for c in declared["connections"]
                                    if c["conn_id"] == "salesforce_default")["conn_extra"]  # input untouched

@@ -8,8 +8,8 @@ import pytest
 
 from an_sf_sync.actionnetwork.client import ActionNetworkClient
 from an_sf_sync.extract import extract_actionnetwork
-from an_sf_sync.sandbox.actionnetwork.generator import generate
 from an_sf_sync.window import Window, extract_window
+from an_sf_sync_dev.sandbox.actionnetwork.generator import generate
 
 T = datetime(2026, 3, 1, 10, tzinfo=UTC)
 H = timedelta(hours=1)

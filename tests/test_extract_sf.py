@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from an_sf_sync.extract import SF_OBJECTS, extract_salesforce
-from an_sf_sync.sandbox.salesforce.generator import generate
 from an_sf_sync.window import Window
+from an_sf_sync_dev.sandbox.salesforce.generator import generate
 from tests.salesforce.support import T0, connect
 
 FAR = T0 + timedelta(days=3650)

@@ -12,8 +12,8 @@ from an_sf_sync.actionnetwork.client import ActionNetworkClient
 from an_sf_sync.errors import SetupError
 from an_sf_sync.salesforce.client import SalesforceClient
 from an_sf_sync.salesforce.hook import CABundleSession
-from an_sf_sync.sandbox.actionnetwork.server import ActionNetworkApp
 from an_sf_sync.setup import check_fields, ensure_masters, run_setup, unknown_action_collections
+from an_sf_sync_dev.sandbox.actionnetwork.server import ActionNetworkApp
 from tests.fixtures.actionnetwork import serve
 from tests.salesforce.support import control
 

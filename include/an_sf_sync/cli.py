@@ -1,4 +1,4 @@
-"""``an-sf-sync``: the project's command line (sandboxes, demo, settings import, doctor).
+"""``an-sf-sync``: the project's command line (doctor, settings import; the dev kit adds sandboxes, demo).
 
 Subcommands import their modules lazily so ``an-sf-sync --help`` stays instant.
 """
@@ -9,27 +9,32 @@ import argparse
 import importlib
 import sys
 
-# subcommand path -> "module:function" pairs; each module offers add_arguments(parser) and run(args)
+# subcommand path -> ("module", help); each module offers add_arguments(parser) and run(args)
 COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
-    ("sandbox", "actionnetwork"): ("an_sf_sync.sandbox.actionnetwork.server",
-                                   "Serve the Action Network API emulator"),
-    ("sandbox", "salesforce"): ("an_sf_sync.sandbox.salesforce.server",
-                                "Serve the Salesforce API emulator over HTTPS"),
-    ("demo",): ("an_sf_sync.demo", "Run the sync end to end on the sandboxes and print what landed"),
-    ("env",): ("an_sf_sync.localenv",
-               "Print the project-local Airflow environment as shell exports (eval it to use the airflow CLI)"),
-    ("airflow",): ("an_sf_sync.airflow_local",
-                   "Run Airflow (UI, API, scheduler) on this machine with the sandboxes; Ctrl-C stops it"),
+    ("doctor",): ("an_sf_sync.doctor",
+                  "Check connections, Salesforce fields, API allowance, staging, pool, variables and clocks"),
     ("settings", "import"): ("an_sf_sync.settings",
                              "Apply airflow_settings.yaml (connections, pools, variables) to Airflow"),
 }
+# Other installed packages add commands through this entry-point group (a dict like COMMANDS); the
+# development kit (an-sf-sync-dev) adds the sandboxes, the demo and the local Airflow this way.
+PLUGIN_GROUP = "an_sf_sync.commands"
+
+
+def commands() -> dict[tuple[str, ...], tuple[str, str]]:
+    from importlib.metadata import entry_points
+
+    found = dict(COMMANDS)
+    for entry in entry_points(group=PLUGIN_GROUP):
+        found.update(entry.load())
+    return found
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="an-sf-sync", description=__doc__.splitlines()[0])
     groups: dict[tuple[str, ...], argparse._SubParsersAction] = {(): parser.add_subparsers(required=True)}
     parsers: dict[tuple[str, ...], argparse.ArgumentParser] = {}
-    for path, (module, help_text) in COMMANDS.items():
+    for path, (module, help_text) in commands().items():
         for depth in range(1, len(path)):
             prefix = path[:depth]
             if prefix not in groups:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from an_sf_sync.actionnetwork.client import ActionNetworkClient
-from an_sf_sync.sandbox.actionnetwork.generator import generate
+from an_sf_sync_dev.sandbox.actionnetwork.generator import generate
 
 # Fast pacing for tests where the emulator's rate limit is off; tests of pacing set their own.
 FAST = {"requests_per_second": 500.0, "backoff": 0.01, "timeout": 5.0}

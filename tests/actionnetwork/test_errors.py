@@ -13,8 +13,8 @@ from an_sf_sync.actionnetwork.errors import (
     ActionNetworkRequestError,
     ActionNetworkUnavailableError,
 )
-from an_sf_sync.sandbox.actionnetwork.server import html_404_fault
-from an_sf_sync.sandbox.http import Fault
+from an_sf_sync_dev.sandbox.actionnetwork.server import html_404_fault
+from an_sf_sync_dev.sandbox.http import Fault
 
 WRONG_KEY = "wrong-key-0123456789"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from an_sf_sync.actionnetwork.client import PAGE_SIZE
-from an_sf_sync.sandbox.actionnetwork.generator import generate
+from an_sf_sync_dev.sandbox.actionnetwork.generator import generate
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from an_sf_sync.actionnetwork.errors import ActionNetworkRequestError
-from an_sf_sync.sandbox.actionnetwork.generator import generate
+from an_sf_sync_dev.sandbox.actionnetwork.generator import generate
 
 
 def test_upsert_creates_then_updates_without_touching_the_status(client) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from airflow.utils.state import DagRunState
 
-from an_sf_sync.sandbox.actionnetwork.generator import generate
+from an_sf_sync_dev.sandbox.actionnetwork.generator import generate
 from tests.dags.conftest import states
 
 T = datetime(2026, 3, 1, 10, tzinfo=UTC)

@@ -17,7 +17,7 @@ import pytest
 import requests
 from airflow.utils.state import DagRunState
 
-from an_sf_sync.sandbox.http import Fault
+from an_sf_sync_dev.sandbox.http import Fault
 from tests.dags.conftest import states
 
 pytestmark = pytest.mark.slow

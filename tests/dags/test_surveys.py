@@ -9,7 +9,7 @@ import pytest
 from airflow.utils.state import DagRunState
 
 from an_sf_sync import state
-from an_sf_sync.sandbox.http import Fault
+from an_sf_sync_dev.sandbox.http import Fault
 from tests.dags.conftest import states
 from tests.dags.test_edge_cases import Org, person
 

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import requests
 
-from an_sf_sync.demo import DAG_ID
+from an_sf_sync_dev.demo import DAG_ID
 
 T = TypeVar("T")
 FINISHED = {"success", "failed"}

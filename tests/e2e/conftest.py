@@ -1,28 +1,31 @@
 """One real Airflow for the end-to-end tests: ``an-sf-sync airflow`` as a subprocess.
 
-It runs on free ports with a temporary AIRFLOW_HOME and AN_SF_SYNC_HOME, its staging in a fresh
-database of the test Postgres, its alerts mailed to a real SMTP server on loopback, and is stopped
-at the end with SIGINT, as Ctrl-C would, which must stop every process it started.
+It runs on free ports with a temporary AIRFLOW_HOME and AN_SF_SYNC_HOME, its staging in the
+embedded Postgres it starts (the default), its alerts mailed to a real SMTP server on loopback, and
+is stopped at the end with SIGINT, as Ctrl-C would, which must stop every process it started, the
+embedded Postgres included.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
-import uuid
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 import requests
 
+from an_sf_sync.staging import embedded
 from tests.e2e.airflow_api import AirflowAPI, wait_for
 from tests.fixtures.smtp import Inbox
 
@@ -70,32 +73,14 @@ class LocalAirflow:
     inbox: Inbox  # the alerts it mailed
 
 
-def _staging_connection(conninfo: str) -> str:
-    """The ``an_sf_staging`` connection, as an AIRFLOW_CONN_ JSON, for a libpq conninfo."""
-    params = psycopg.conninfo.conninfo_to_dict(conninfo)
-    return json.dumps({"conn_type": "postgres", "host": params["host"], "port": params.get("port"),
-                       "schema": params["dbname"], "login": params.get("user"),
-                       "password": params.get("password") or None})
-
-
 @pytest.fixture(scope="session")
-def e2e_staging(postgres_server: str) -> Iterator[str]:
-    name = f"an_sf_e2e_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield psycopg.conninfo.make_conninfo(postgres_server, dbname=name)
-    with psycopg.connect(postgres_server, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(scope="session")
-def local_airflow(tmp_path_factory: pytest.TempPathFactory, e2e_staging: str,
-                  smtp_server: Inbox) -> Iterator[LocalAirflow]:
+def local_airflow(tmp_path_factory: pytest.TempPathFactory, smtp_server: Inbox) -> Iterator[LocalAirflow]:
     tmp = tmp_path_factory.mktemp("local-airflow")
+    home = Path(tempfile.mkdtemp(prefix="an-sf-sync-e2e-"))  # the embedded Postgres's user must reach it
+    home.chmod(0o755)
     ports = {"api": free_port(), "an": free_port(), "sf": free_port()}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "AN_SF_SYNC"))}
-    env.update(AIRFLOW_HOME=str(tmp / "airflow"), AN_SF_SYNC_HOME=str(tmp / "home"),
-               AIRFLOW_CONN_AN_SF_STAGING=_staging_connection(e2e_staging), PYTHONUNBUFFERED="1",
+    env.update(AIRFLOW_HOME=str(tmp / "airflow"), AN_SF_SYNC_HOME=str(home), PYTHONUNBUFFERED="1",
                AIRFLOW_CONN_SMTP_DEFAULT=smtp_server.connection(),
                AIRFLOW_VAR_AN_SF_SYNC_ALERTS=json.dumps({"notifiers": [{"class": "smtp", "to": ALERTS_TO}]}))
     output = tmp / "an-sf-sync-airflow.log"
@@ -118,11 +103,12 @@ def local_airflow(tmp_path_factory: pytest.TempPathFactory, e2e_staging: str,
         assert proc.poll() is None, f"`an-sf-sync airflow` exited {proc.returncode}\n{explain()}"
         password = json.loads((tmp / "airflow" / "passwords.json").read_text())["admin"]
         base_url = f"http://127.0.0.1:{ports['api']}"
-        home = tmp / "home"
+        staging = re.search(r"embedded Postgres \((\S+)\)", output.read_text())
+        assert staging, f"`an-sf-sync airflow` did not start the embedded Postgres\n{explain()}"
         yield LocalAirflow(base_url, AirflowAPI(base_url, "admin", password),
                            Sandbox(f"http://127.0.0.1:{ports['an']}"),
                            Sandbox(f"https://127.0.0.1:{ports['sf']}", str(home / "sandbox-salesforce-ca.pem")),
-                           tmp / "airflow", e2e_staging, password, smtp_server)
+                           tmp / "airflow", staging.group(1), password, smtp_server)
     finally:
         proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
         try:
@@ -133,6 +119,8 @@ def local_airflow(tmp_path_factory: pytest.TempPathFactory, e2e_staging: str,
     assert code == 0, f"`an-sf-sync airflow` exited {code} on Ctrl-C\n{explain()}"
     still = [name for name, port in ports.items() if listening(port)]
     assert not still, f"still listening after Ctrl-C: {still}"
+    assert not embedded.running(home / "pgdata"), "the embedded Postgres still runs after Ctrl-C"
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

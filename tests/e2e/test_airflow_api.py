@@ -7,16 +7,15 @@ are touched only through their control paths (faults, counts, records) and their
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
-from simple_salesforce import Salesforce
 
-from an_sf_sync.demo import AN_KEY, DAG_ID, SF_PASSWORD, SF_TOKEN, SF_USER
-from an_sf_sync.salesforce.hook import CABundleSession
+from an_sf_sync_dev.demo import AN_KEY, DAG_ID, SF_CONSUMER_KEY, SF_CONSUMER_SECRET, sandbox_salesforce
 from tests.e2e.airflow_api import FINISHED, wait_for
 from tests.e2e.conftest import ALERTS_TO, LocalAirflow
 
@@ -88,7 +87,7 @@ def salesforce(airflow: LocalAirflow) -> Salesforce:
 
 def add_salesforce_donor(airflow: LocalAirflow, name: str = "donor") -> str:
     """Through Salesforce's API: a new Contact in the Subscribers campaign with a gift on the donations account."""
-    sf = salesforce(airflow)
+    sf = sandbox_salesforce(airflow.salesforce.url.removeprefix("https://"), airflow.salesforce.verify)
     subscribers, = sf.query("SELECT Id FROM Campaign WHERE Name = 'Action Network Subscribers'")["records"]
     account, = sf.query("SELECT Id FROM Account WHERE Name = 'Action Network Donations'")["records"]
     contact = sf.Contact.create({"FirstName": "Rerun", "LastName": name.title(), "Email": f"e2e.{name}@example.org"})["id"]
@@ -215,3 +214,26 @@ def test_the_sync_report_shows_the_runs(airflow: LocalAirflow):
     assert run.status_code == 200 and "Run e2e_fault" in run.text and "Rejects (" in run.text
     views = {(v["name"], v["destination"]) for p in api.get("/api/v2/plugins")["plugins"] for v in p["external_views"]}
     assert {("Sync report", "nav"), ("Sync report", "dag_run")} <= views
+
+
+def test_the_test_button_checks_both_connection_types(local_airflow: LocalAirflow):
+    """The connection form's *Test*: our ``actionnetwork`` hook and the provider's Salesforce hook."""
+    api = local_airflow.api
+
+    def test(body: dict[str, Any]) -> dict[str, Any]:
+        return api.call("POST", "/api/v2/connections/test", json=body)
+
+    an = {"connection_id": "actionnetwork_default", "conn_type": "actionnetwork",
+          "host": f"{local_airflow.actionnetwork.url}/api/v2/", "password": AN_KEY}
+    assert test(an) == {"status": True, "message": f"Connected to Action Network at {an['host']}; "
+                                                     "the API key was accepted."}
+    refused = test({**an, "password": "not-the-key"})
+    assert refused["status"] is False and "API key" in refused["message"]
+
+    host = local_airflow.salesforce.url.removeprefix("https://")
+    extra = {"consumer_key": SF_CONSUMER_KEY, "consumer_secret": SF_CONSUMER_SECRET,
+             "domain": f"{host}/services/oauth2/token?x=", "ca_bundle": local_airflow.salesforce.verify}
+    body = {"connection_id": "salesforce_default", "conn_type": "salesforce", "extra": json.dumps(extra)}
+    assert test(body) == {"status": True, "message": "Connection successfully tested"}
+    wrong = test({**body, "extra": json.dumps({**extra, "consumer_secret": "wrong"})})
+    assert wrong["status"] is False and "invalid_client" in wrong["message"]

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import pytest
 
-from an_sf_sync.demo import DAG_ID
+from an_sf_sync_dev.demo import DAG_ID
 from tests.e2e.conftest import ROOT, LocalAirflow
 from tests.e2e.test_airflow_api import (
     FAILING_TASK,

@@ -16,7 +16,7 @@ from an_sf_sync.actionnetwork.client import ActionNetworkClient
 from an_sf_sync.load.opportunities import UnconfirmedDonations, load_opportunities
 from an_sf_sync.reconcile.donations import STEP, plan_opportunities
 from an_sf_sync.salesforce.client import SalesforceClient
-from an_sf_sync.sandbox.http import Fault
+from an_sf_sync_dev.sandbox.http import Fault
 
 RUN = "scheduled__2026-03-01T10:00:00+00:00"
 PAGE, OTHER_PAGE = "sf-donations-page", "spring-page"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from an_sf_sync.sandbox.actionnetwork.server import ActionNetworkApp
+from an_sf_sync_dev.sandbox.actionnetwork.server import ActionNetworkApp
 from tests.fixtures.actionnetwork import AN_API_KEY, ANSandbox, serve
 
 

@@ -10,10 +10,10 @@ from collections import Counter
 
 import pytest
 
-from an_sf_sync.sandbox.actionnetwork import hal
-from an_sf_sync.sandbox.actionnetwork.generator import generate
-from an_sf_sync.sandbox.actionnetwork.records import EMAIL_STATUSES, parse_time
-from an_sf_sync.sandbox.actionnetwork.store import Store
+from an_sf_sync_dev.sandbox.actionnetwork import hal
+from an_sf_sync_dev.sandbox.actionnetwork.generator import generate
+from an_sf_sync_dev.sandbox.actionnetwork.records import EMAIL_STATUSES, parse_time
+from an_sf_sync_dev.sandbox.actionnetwork.store import Store
 
 NOW = "2026-03-01T00:00:00Z"
 
@@ -109,8 +109,8 @@ def test_loads_into_the_store_and_renders(data):
 def test_100k_people_generate_and_load_fast_and_small():
     """Run in a fresh interpreter so peak memory is this dataset's alone."""
     script = (
-        "import time, resource; from an_sf_sync.sandbox.actionnetwork.generator import generate;"
-        "from an_sf_sync.sandbox.actionnetwork.store import Store;"
+        "import time, resource; from an_sf_sync_dev.sandbox.actionnetwork.generator import generate;"
+        "from an_sf_sync_dev.sandbox.actionnetwork.store import Store;"
         "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; t = time.perf_counter();"
         "s = Store(); s.load(generate(people=100_000, seed=1));"
         "print(time.perf_counter() - t, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024,"
@@ -125,8 +125,8 @@ def test_100k_people_generate_and_load_fast_and_small():
 @pytest.mark.slow
 def test_a_million_people():
     script = (
-        "import time, resource; from an_sf_sync.sandbox.actionnetwork.generator import generate;"
-        "from an_sf_sync.sandbox.actionnetwork.store import Store; t = time.perf_counter();"
+        "import time, resource; from an_sf_sync_dev.sandbox.actionnetwork.generator import generate;"
+        "from an_sf_sync_dev.sandbox.actionnetwork.store import Store; t = time.perf_counter();"
         "s = Store(); s.load(generate(people=1_000_000, seed=1));"
         "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout

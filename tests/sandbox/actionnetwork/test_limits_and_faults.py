@@ -7,8 +7,8 @@ import time
 import pytest
 import requests
 
-from an_sf_sync.sandbox.actionnetwork.ratelimit import RateLimiter
-from an_sf_sync.sandbox.actionnetwork.server import html_404_fault
+from an_sf_sync_dev.sandbox.actionnetwork.ratelimit import RateLimiter
+from an_sf_sync_dev.sandbox.actionnetwork.server import html_404_fault
 
 
 def test_rolling_window_counts_arrivals_and_not_refusals():

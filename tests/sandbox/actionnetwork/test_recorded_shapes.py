@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import requests
 
-from an_sf_sync.sandbox.actionnetwork.generator import generate
-from an_sf_sync.sandbox.actionnetwork.server import ActionNetworkApp
+from an_sf_sync_dev.sandbox.actionnetwork.generator import generate
+from an_sf_sync_dev.sandbox.actionnetwork.server import ActionNetworkApp
 from tests.fixtures.actionnetwork import AN_API_KEY, ANSandbox, serve
 from tests.sandbox import shapes
 

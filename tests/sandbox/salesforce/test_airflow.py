@@ -19,7 +19,7 @@ def hook(sf_sandbox, monkeypatch):
 
 
 def test_hook_queries_describes_and_builds_frames(hook, sf_sandbox):
-    from an_sf_sync.sandbox.salesforce.generator import generate
+    from an_sf_sync_dev.sandbox.salesforce.generator import generate
 
     sf_sandbox.app.store.load(generate(contacts=30, seed=3))
     result = hook.make_query("SELECT Id, Email, CreatedDate FROM Contact")

@@ -133,3 +133,32 @@ def test_control_path_seeds_inspects_injects_and_resets(sf_sandbox):
         sf.query("SELECT Id FROM Lead")
     reset = control.post(f"{base}/reset").json()
     assert reset["counts"]["Contact"] == 0 and reset["api_calls"] == 0
+
+
+def test_an_org_with_soap_login_disabled_refuses_it_and_api_65_has_none(sf_sandbox):
+    sf_sandbox.app.auth.soap_login_enabled = False
+    with pytest.raises(SalesforceAuthenticationFailed) as err:
+        sf_sandbox.client()
+    assert err.value.code == "INVALID_OPERATION" and "login() is disabled" in str(err.value)
+    sf_sandbox.app.auth.soap_login_enabled = True
+    domain_65 = f"127.0.0.1:{sf_sandbox.server.port}/services/Soap/u/65.0?x="
+    with pytest.raises(SalesforceAuthenticationFailed) as err:
+        Salesforce(username=sf_sandbox.username, password=sf_sandbox.password, security_token=sf_sandbox.security_token,
+                   domain=domain_65, version="65.0", session=sf_sandbox.session())
+    assert err.value.code == "INVALID_OPERATION" and "API version 65.0" in str(err.value)
+    assert sf_sandbox.client(version="64.0").query("SELECT COUNT() FROM Contact")["totalSize"] == 0
+
+
+def test_jwt_bearer_is_verified_against_the_apps_certificate(sf_sandbox, app_keys):
+    sf_sandbox.app.auth.jwt_certificate = app_keys.certificate
+    token_domain = f"127.0.0.1:{sf_sandbox.server.port}/services/oauth2/token?x="
+    consumer_key = sf_sandbox.app.auth.credentials.consumer_key
+    sf = Salesforce(username=sf_sandbox.username, consumer_key=consumer_key, privatekey=app_keys.private_key,
+                    domain=token_domain, session=sf_sandbox.session())
+    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    with pytest.raises(SalesforceAuthenticationFailed) as err:
+        Salesforce(username=sf_sandbox.username, consumer_key=consumer_key, privatekey=other, domain=token_domain,
+                   session=sf_sandbox.session())
+    assert err.value.code == "invalid_grant" and "invalid assertion" in str(err.value)

@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from an_sf_sync.sandbox.salesforce.generator import DONATIONS_ACCOUNT, SUBSCRIBERS_CAMPAIGN, generate
-from an_sf_sync.sandbox.salesforce.ids import checksum, make_id
-from an_sf_sync.sandbox.salesforce.schema import Schema
-from an_sf_sync.sandbox.salesforce.store import Store
+from an_sf_sync_dev.sandbox.salesforce.generator import DONATIONS_ACCOUNT, SUBSCRIBERS_CAMPAIGN, generate
+from an_sf_sync_dev.sandbox.salesforce.ids import checksum, make_id
+from an_sf_sync_dev.sandbox.salesforce.schema import Schema
+from an_sf_sync_dev.sandbox.salesforce.store import Store
 
 
 def _materialise(**options) -> dict[str, list[dict]]:

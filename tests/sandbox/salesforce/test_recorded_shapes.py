@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from an_sf_sync.sandbox.http import SandboxServer
-from an_sf_sync.sandbox.salesforce.generator import generate
-from an_sf_sync.sandbox.salesforce.server import SalesforceApp
+from an_sf_sync_dev.sandbox.http import SandboxServer
+from an_sf_sync_dev.sandbox.salesforce.generator import generate
+from an_sf_sync_dev.sandbox.salesforce.server import SalesforceApp
 from tests.fixtures.salesforce import SF_PASSWORD, SF_SECURITY_TOKEN, SF_USERNAME, SalesforceSandbox
 from tests.sandbox import shapes
 

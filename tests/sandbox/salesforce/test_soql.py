@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from an_sf_sync.sandbox.salesforce.soql import Field, Result, SoqlError, execute, parse
-from an_sf_sync.sandbox.salesforce.soql_filter import date_range
+from an_sf_sync_dev.sandbox.salesforce.soql import Field, Result, SoqlError, execute, parse
+from an_sf_sync_dev.sandbox.salesforce.soql_filter import date_range
 
 NOW = datetime(2024, 5, 15, 12, 30, tzinfo=UTC)  # a Wednesday
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from simple_salesforce import format_soql
 
-from an_sf_sync.sandbox.salesforce.soql import parse
+from an_sf_sync_dev.sandbox.salesforce.soql import parse
 from tests.sandbox.salesforce.test_soql import SCHEMA, DictSource, make_rows, make_source, row, run
 
 TRICKY = [

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from an_sf_sync.sandbox.salesforce.soql import Field, csv_row, json_record
+from an_sf_sync_dev.sandbox.salesforce.soql import Field, csv_row, json_record
 from tests.sandbox.salesforce.test_soql import A1, A2, C, DictSource, make_source, run
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from an_sf_sync.sandbox.salesforce.soql import csv_row, execute, parse
+from an_sf_sync_dev.sandbox.salesforce.soql import csv_row, execute, parse
 from tests.sandbox.salesforce.test_soql import SCHEMA, DictSource
 
 ROWS = 200_000

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from an_sf_sync.sandbox.salesforce.soql import SoqlError, parse
-from an_sf_sync.sandbox.salesforce.soql_syntax import Comparison, Logical, Not
+from an_sf_sync_dev.sandbox.salesforce.soql import SoqlError, parse
+from an_sf_sync_dev.sandbox.salesforce.soql_syntax import Comparison, Logical, Not
 
 
 def where(text: str):

@@ -17,9 +17,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from an_sf_sync.sandbox.salesforce.soql_filter import Compiler, order_columns, sort_rows
-from an_sf_sync.sandbox.salesforce.soql_schema import Column, Field, Schema, Source
-from an_sf_sync.sandbox.salesforce.soql_syntax import Query, SoqlError, parse, soql_error
+from an_sf_sync_dev.sandbox.salesforce.soql_filter import Compiler, order_columns, sort_rows
+from an_sf_sync_dev.sandbox.salesforce.soql_schema import Column, Field, Schema, Source
+from an_sf_sync_dev.sandbox.salesforce.soql_syntax import Query, SoqlError, parse, soql_error
 
 __all__ = ["Field", "Query", "Result", "SoqlError", "Source", "csv_row", "execute", "json_record", "parse"]
 

@@ -137,6 +137,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed-contacts", type=int, default=0, help="generate this many contacts (and more)")
     parser.add_argument("--seed", type=int, default=0, help="generator seed")
     parser.add_argument("--duplicate-rule", action="store_true", help="block duplicate Contact emails")
+    parser.add_argument("--soap-login", choices=["enabled", "disabled"], default="enabled",
+                        help="SOAP API login(): 'disabled' is the default of orgs created since its retirement began")
+    parser.add_argument("--jwt-certificate", type=Path,
+                        help="the External Client App's certificate (PEM): JWT bearer signatures are verified with it")
 
 
 def _custom_fields(specs: list[str]) -> dict[str, dict[str, Any]]:
@@ -159,6 +163,9 @@ def run(args: argparse.Namespace) -> int:
                         daily_api_limit=args.daily_api_limit)
     app.knobs.latency = args.latency
     app.store.duplicate_rule = args.duplicate_rule
+    app.auth.soap_login_enabled = args.soap_login == "enabled"
+    if args.jwt_certificate:
+        app.auth.jwt_certificate = args.jwt_certificate.read_bytes()
     if args.seed_contacts:
         app.store.load(generate(contacts=args.seed_contacts, seed=args.seed))
     hosts = list(dict.fromkeys([args.host, "127.0.0.1", "localhost"]))

@@ -1,6 +1,6 @@
 """``an-sf-sync airflow``: the project's own Airflow on this machine — UI, REST API and scheduler.
 
-It prepares the project-local Airflow (see :mod:`an_sf_sync.localenv`), starts both sandboxes with
+It prepares the project-local Airflow (see :mod:`an_sf_sync_dev.localenv`), starts both sandboxes with
 generated data, points the connections of ``airflow_settings.yaml`` at them (the Salesforce CA file
 filled in as ``ca_bundle``), then runs the four Airflow processes — api-server, scheduler,
 dag-processor, triggerer — with the LocalExecutor. Ctrl-C stops every process it started.
@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from an_sf_sync import localenv
-from an_sf_sync.demo import AN_KEY, DAG_ID, SF_PASSWORD, SF_TOKEN, SF_USER
+from an_sf_sync.staging.db import embedded_held
+from an_sf_sync_dev import localenv
+from an_sf_sync_dev.demo import AN_KEY, DAG_ID, salesforce_sandbox_args
 
 ADMIN = "admin"
 PROCESSES = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -72,6 +73,7 @@ def configure(root: Path, port: int) -> dict[str, str]:
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",  # new DAG files show up within 30 s, not 5 min
+        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",  # the connection form's Test button
     }.items():
         os.environ.setdefault(key, value)
     return {k: v for k, v in os.environ.items() if k.startswith("AIRFLOW") or k == "AN_SF_SYNC_HOME"}
@@ -93,12 +95,13 @@ class Children:
     procs: dict[str, subprocess.Popen[str]] = field(default_factory=dict)
     logs: dict[str, Path] = field(default_factory=dict)
 
-    def start(self, name: str, cmd: list[str], ready_line: bool = False) -> str:
+    def start(self, name: str, cmd: list[str], ready_line: bool = False, env: dict[str, str] | None = None,
+              cwd: Path | None = None) -> str:
         """Start ``cmd``; with ``ready_line``, return the URL it announces as ``ready <url>``."""
         self.logs[name] = self.log_dir / f"{name}.log"
         log: IO[str] = self.logs[name].open("w", encoding="utf-8")
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE if ready_line else log, stderr=log, text=True,
-                                start_new_session=True, stdin=subprocess.DEVNULL)
+                                start_new_session=True, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
         log.close()
         self.procs[name] = proc
         if not ready_line:
@@ -116,15 +119,16 @@ class Children:
         text = path.read_text(encoding="utf-8", errors="replace") if path and path.exists() else ""
         return "\n".join(text.splitlines()[-lines:])
 
-    def stop(self) -> None:
-        """SIGTERM every process group, then SIGKILL the ones still alive after STOP_TIMEOUT."""
-        for proc in self.procs.values():
+    def stop(self, *names: str) -> None:
+        """SIGTERM the named process groups (all by default), then SIGKILL those alive after STOP_TIMEOUT."""
+        procs = [self.procs.pop(name) for name in names] if names else list(self.procs.values())
+        for proc in procs:
             _signal_group(proc, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT
-        for proc in self.procs.values():
+        for proc in procs:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        for proc in self.procs.values():
+        for proc in procs:
             _signal_group(proc, signal.SIGKILL)  # stragglers, and anything they forked
             proc.wait()
 
@@ -155,7 +159,7 @@ def start_sandboxes(children: Children, args: argparse.Namespace) -> tuple[str, 
         "--seed-people", str(args.people), "--seed", str(args.seed)], ready_line=True)
     sf_url = children.start("sandbox-salesforce", [
         *cli, "salesforce", "--port", str(args.sf_port), "--ca-file", str(ca_file),
-        "--username", SF_USER, "--password", SF_PASSWORD, "--security-token", SF_TOKEN,
+        *salesforce_sandbox_args(),
         "--custom-field", "Contact.Employer__c=textarea",  # the field airflow_settings.yaml maps
         "--seed-contacts", str(args.contacts), "--seed", str(args.seed)], ready_line=True)
     return an_url, sf_url, ca_file
@@ -180,6 +184,20 @@ def sandbox_settings(settings: dict[str, list[dict[str, Any]]], an_url: str, sf_
             entry = {**entry, "conn_extra": {**extra, "domain": f"{urlsplit(sf_url).netloc}/{rest}"}}
         connections.append(entry)
     return with_ca_bundle({**settings, "connections": connections}, ca_file)
+
+
+def trust_for_test_button(ca_file: Path) -> None:
+    """Let the provider's own Salesforce hook (the UI's *Test* button) trust the sandbox's CA too.
+
+    That hook knows nothing of our ``ca_bundle`` extra and verifies TLS with requests' defaults, which
+    ``REQUESTS_CA_BUNDLE`` names: here the public CAs plus the sandbox's. Our clients keep ``ca_bundle``.
+    """
+    import certifi
+
+    bundle = ca_file.with_name("ca-bundle-with-sandbox.pem")
+    bundle.write_text(Path(certifi.where()).read_text(encoding="utf-8") + ca_file.read_text(encoding="utf-8"),
+                      encoding="utf-8")
+    os.environ["REQUESTS_CA_BUNDLE"] = str(bundle)
 
 
 def wait_healthy(children: Children, base_url: str) -> None:
@@ -212,7 +230,7 @@ def _interruptible() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _serve(children: Children, args: argparse.Namespace, root: Path) -> int:
+def _serve(children: Children, args: argparse.Namespace, root: Path, stack: contextlib.ExitStack) -> int:
     from an_sf_sync import settings
 
     base_url = os.environ["AIRFLOW__API__BASE_URL"]
@@ -228,9 +246,12 @@ def _serve(children: Children, args: argparse.Namespace, root: Path) -> int:
         print("starting the sandboxes ...", flush=True)
         an_url, sf_url, ca_file = start_sandboxes(children, args)
         declared = sandbox_settings(declared, an_url, sf_url, ca_file)
+        trust_for_test_button(ca_file)
         lines += [f"  Action Network sandbox  {an_url}  ({args.people} people)",
                   f"  Salesforce sandbox      {sf_url}  ({args.contacts} contacts, CA {ca_file})"]
     settings.apply(declared)
+    if (embedded := stack.enter_context(embedded_held())) is not None:
+        lines.append(f"  staging                 embedded Postgres ({embedded})")
     print("starting Airflow (api-server, scheduler, dag-processor, triggerer) ...", flush=True)
     for name in PROCESSES:
         children.start(name, _airflow(name))
@@ -258,12 +279,12 @@ def run(args: argparse.Namespace) -> int:
     log_dir = Path(os.environ["AIRFLOW_HOME"]) / "logs" / "local"
     log_dir.mkdir(parents=True, exist_ok=True)
     children = Children(log_dir)
-    with _interruptible():
+    with _interruptible(), contextlib.ExitStack() as stack:
         try:
-            return _serve(children, args, root)
+            return _serve(children, args, root, stack)
         except KeyboardInterrupt:
             print("\nstopping ...", flush=True)
             return 0
         finally:
-            children.stop()
+            children.stop()  # first the processes that use the embedded Postgres, then (on leaving) it
             print("stopped.", flush=True)

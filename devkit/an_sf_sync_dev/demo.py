@@ -4,8 +4,8 @@ It prepares the project-local Airflow (database, connections, pool, variables), 
 sandboxes with generated data that has every case the sync handles (shared emails, duplicates,
 malformed and missing emails, subscribers, actions, donations), runs the DAG through Airflow
 (``airflow dags test``), changes records on both sides through the real APIs, runs the next sync,
-and prints each run's summary. The demo keeps its data apart (``.an_sf_sync/demo``) and starts
-from scratch each time.
+and prints each run's summary. The demo keeps its data apart (``$AN_SF_SYNC_HOME/demo``, by default
+``.an_sf_sync/demo``), starts from scratch each time, and stops its embedded Postgres at the end.
 """
 
 from __future__ import annotations
@@ -23,19 +23,41 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from an_sf_sync import localenv
+from an_sf_sync.staging.db import embedded_held
+from an_sf_sync_dev import localenv
 
 DAG_ID = "actionnetwork_salesforce_sync"
-# These match airflow_settings.yaml.
+# These match airflow_settings.yaml. The Salesforce sandbox is a new org: SOAP login() is disabled and
+# the sync logs in with OAuth client credentials, as through an External Client App.
 AN_KEY, AN_PORT = "sandbox-api-key", 8701
 SF_PORT, SF_USER, SF_PASSWORD, SF_TOKEN = 8702, "sync@example.org", "sandbox-password", "sandbox-token"
+SF_CONSUMER_KEY, SF_CONSUMER_SECRET = "an-sf-sync-sandbox", "sandbox-secret"
+
+
+def salesforce_sandbox_args() -> list[str]:
+    """The Salesforce sandbox's login settings, as its command line takes them."""
+    return ["--username", SF_USER, "--password", SF_PASSWORD, "--security-token", SF_TOKEN,
+            "--consumer-key", SF_CONSUMER_KEY, "--consumer-secret", SF_CONSUMER_SECRET, "--soap-login", "disabled"]
+
+
+def sandbox_salesforce(host_port: str, ca_file: Path) -> Any:
+    """simple-salesforce logged in to the sandbox at ``host_port`` the way the sync does (client credentials)."""
+    from simple_salesforce import Salesforce
+
+    from an_sf_sync.salesforce.hook import CABundleSession
+
+    return Salesforce(consumer_key=SF_CONSUMER_KEY, consumer_secret=SF_CONSUMER_SECRET,
+                      domain=f"{host_port}/services/oauth2/token?x=", session=CABundleSession(str(ca_file)))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--people", type=int, default=400, help="Action Network people to generate")
     parser.add_argument("--contacts", type=int, default=300, help="Salesforce contacts to generate")
     parser.add_argument("--seed", type=int, default=7, help="random seed for the generated data")
+    parser.add_argument("--an-port", type=int, default=AN_PORT, help="Action Network sandbox port (0: any free port)")
+    parser.add_argument("--sf-port", type=int, default=SF_PORT, help="Salesforce sandbox port (0: any free port)")
     parser.add_argument("--fast", action="store_true",
                         help="lift the Action Network sandbox's 4 requests/s limit (the real API has it)")
 
@@ -63,15 +85,6 @@ def _sandbox(*args: str) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def _salesforce(ca_file: Path) -> Any:
-    from simple_salesforce import Salesforce
-
-    from an_sf_sync.salesforce.hook import CABundleSession
-
-    return Salesforce(username=SF_USER, password=SF_PASSWORD, security_token=SF_TOKEN,
-                      domain=f"127.0.0.1:{SF_PORT}/services/Soap/u/59.0?x=", session=CABundleSession(str(ca_file)))
-
-
 def _share_people(an_url: str, sf_url: str, ca_file: Path) -> int:
     """Put some activists' emails on Salesforce contacts too (one in a different case, one twice)."""
     import requests
@@ -90,7 +103,7 @@ def _share_people(an_url: str, sf_url: str, ca_file: Path) -> int:
     return len(contacts)
 
 
-def _change_both_sides(an_url: str, ca_file: Path) -> tuple[list[str], dict[str, str]]:
+def _change_both_sides(an_url: str, sf_url: str, ca_file: Path) -> tuple[list[str], dict[str, str]]:
     """An organizer's hour: edits on both sides, through the real APIs. Returns what was done, and
     the records whose outcome the demo shows (an email change, a gift waiting for its donor)."""
     from an_sf_sync.actionnetwork.client import ActionNetworkClient
@@ -108,7 +121,7 @@ def _change_both_sides(an_url: str, ca_file: Path) -> tuple[list[str], dict[str,
         an.upsert_person({"given_name": "Nia", "family_name": "Newcomer", "email": "nia.newcomer@example.org"},
                          subscription="subscribed")
         done.append("Action Network: a new activist signed up")
-    sf = _salesforce(ca_file)
+    sf = sandbox_salesforce(urlsplit(sf_url).netloc, ca_file)
     subscribers = sf.query("SELECT Id FROM Campaign WHERE Name = 'Action Network Subscribers'")["records"][0]["Id"]
     account = sf.query("SELECT Id FROM Account WHERE Name = 'Action Network Donations'")["records"][0]["Id"]
     contacts = sf.query("SELECT Id, Email FROM Contact WHERE Email != null ORDER BY CreatedDate LIMIT 40")["records"]
@@ -136,14 +149,14 @@ def _change_both_sides(an_url: str, ca_file: Path) -> tuple[list[str], dict[str,
     return done, {"mover": mover["an_id"], "patron": patron, "pledge": pledge, "subscribers": subscribers}
 
 
-def _show_outcomes(an_url: str, ca_file: Path, facts: dict[str, str]) -> None:
+def _show_outcomes(an_url: str, sf_url: str, ca_file: Path, facts: dict[str, str]) -> None:
     """What became of the email change and of the gift that waited for its donor."""
     from an_sf_sync.actionnetwork.client import ActionNetworkClient
     from an_sf_sync.staging.store import StagingStore
 
     with StagingStore.from_connection().connect() as conn:
         sf_id, = conn.execute("SELECT sf_id FROM sync.contact_links WHERE an_id = %s", (facts["mover"],)).fetchone()
-    contact = _salesforce(ca_file).Contact.get(sf_id)
+    contact = sandbox_salesforce(urlsplit(sf_url).netloc, ca_file).Contact.get(sf_id)
     with ActionNetworkClient(an_url, AN_KEY) as an:
         mover = an.get_person(facts["mover"])
         donations = [d for d in an.donations() if d.get("amount") == "75.00"]
@@ -176,8 +189,11 @@ def _print_run(label: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from an_sf_sync import settings
+    from an_sf_sync_dev.airflow_local import sandbox_settings
+
     root = localenv.project_root()
-    demo_home = root / ".an_sf_sync" / "demo"
+    demo_home = Path(os.environ.get("AN_SF_SYNC_HOME") or root / ".an_sf_sync") / "demo"
     shutil.rmtree(demo_home, ignore_errors=True)  # the demo's own data only: start from scratch
     os.environ["AN_SF_SYNC_HOME"] = str(demo_home)
     localenv.apply(root)
@@ -185,37 +201,41 @@ def run(args: argparse.Namespace) -> int:
     ca_file = demo_home / "sandbox-ca.pem"
     print("preparing the project-local Airflow (.airflow) ...")
     _airflow("db", "migrate")
-    subprocess.run([sys.executable, "-m", "an_sf_sync.cli", "settings", "import", "--file",
-                    str(root / "airflow_settings.yaml"), "--ca-bundle", str(ca_file)], check=True)
     print(f"starting the sandboxes: {args.people} Action Network people, {args.contacts} Salesforce contacts ...")
-    with _sandbox("actionnetwork", "--port", str(AN_PORT), "--api-key", AN_KEY, "--seed-people", str(args.people),
-                  "--seed", str(args.seed), "--rate-limit", "0" if args.fast else "4") as an_url, \
-         _sandbox("salesforce", "--port", str(SF_PORT), "--username", SF_USER, "--password", SF_PASSWORD,
-                  "--security-token", SF_TOKEN, "--ca-file", str(ca_file), "--custom-field",
-                  "Contact.Employer__c=textarea", "--seed-contacts", str(args.contacts), "--seed",
-                  str(args.seed)) as sf_url:
+    with _sandbox("actionnetwork", "--port", str(args.an_port), "--api-key", AN_KEY, "--seed-people",
+                  str(args.people), "--seed", str(args.seed), "--rate-limit", "0" if args.fast else "4") as an_url, \
+         _sandbox("salesforce", "--port", str(args.sf_port), *salesforce_sandbox_args(), "--ca-file", str(ca_file),
+                  "--custom-field", "Contact.Employer__c=textarea", "--seed-contacts", str(args.contacts),
+                  "--seed", str(args.seed)) as sf_url:
+        settings.apply(sandbox_settings(settings.load(root / "airflow_settings.yaml"), an_url, sf_url, ca_file))
         print(f"  Action Network API: {an_url}\n  Salesforce API:     {sf_url} (its CA: {ca_file})")
-        print(f"  {_share_people(an_url, sf_url, ca_file)} Salesforce contacts share an activist's email")
-        time.sleep(1)  # windows are whole seconds
-        # Logical dates ahead of now: each window then ends "now" (a window never ends in the future).
-        next_hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-        print("first run (reads everything, resolves duplicate contacts) ...")
-        _airflow("dags", "test", DAG_ID, next_hour.isoformat(), "-c", json.dumps({"full_refresh": True}))
-        _print_run("first run")
-        print("\nchanging records on both sides:")
-        done, facts = _change_both_sides(an_url, ca_file)
-        for line in done:
-            print(f"  - {line}")
-        time.sleep(1)
-        print("next run (only what changed) ...")
-        _airflow("dags", "test", DAG_ID, (next_hour + timedelta(hours=1)).isoformat())
-        _print_run("second run")
-        print("\nthe pledge's donor joins the Subscribers campaign (the pledge itself is not touched)")
-        _salesforce(ca_file).CampaignMember.create({"CampaignId": facts["subscribers"], "ContactId": facts["patron"]})
-        time.sleep(1)
-        print("third run ...")
-        _airflow("dags", "test", DAG_ID, (next_hour + timedelta(hours=2)).isoformat())
-        _print_run("third run")
-        _show_outcomes(an_url, ca_file, facts)
+        with embedded_held():  # one embedded Postgres for the whole demo, stopped at its end; the runs join it
+            _runs(an_url, sf_url, ca_file)
     print(f"\nEvery record skipped has its reason in sync.rejects (embedded Postgres under {demo_home}).")
     return 0
+
+
+def _runs(an_url: str, sf_url: str, ca_file: Path) -> None:
+    print(f"  {_share_people(an_url, sf_url, ca_file)} Salesforce contacts share an activist's email")
+    time.sleep(1)  # windows are whole seconds
+    # Logical dates ahead of now: each window then ends "now" (a window never ends in the future).
+    next_hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    print("first run (reads everything, resolves duplicate contacts) ...")
+    _airflow("dags", "test", DAG_ID, next_hour.isoformat(), "-c", json.dumps({"full_refresh": True}))
+    _print_run("first run")
+    print("\nchanging records on both sides:")
+    done, facts = _change_both_sides(an_url, sf_url, ca_file)
+    for line in done:
+        print(f"  - {line}")
+    time.sleep(1)
+    print("next run (only what changed) ...")
+    _airflow("dags", "test", DAG_ID, (next_hour + timedelta(hours=1)).isoformat())
+    _print_run("second run")
+    print("\nthe pledge's donor joins the Subscribers campaign (the pledge itself is not touched)")
+    sandbox_salesforce(urlsplit(sf_url).netloc, ca_file).CampaignMember.create(
+        {"CampaignId": facts["subscribers"], "ContactId": facts["patron"]})
+    time.sleep(1)
+    print("third run ...")
+    _airflow("dags", "test", DAG_ID, (next_hour + timedelta(hours=2)).isoformat())
+    _print_run("third run")
+    _show_outcomes(an_url, sf_url, ca_file, facts)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from an_sf_sync.sandbox.salesforce.soql_syntax import Path, soql_error
+from an_sf_sync_dev.sandbox.salesforce.soql_syntax import Path, soql_error
 
 MAX_PARENT_LEVELS = 5
 

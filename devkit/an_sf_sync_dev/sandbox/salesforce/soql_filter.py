@@ -27,8 +27,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import reduce
 from typing import Any
 
-from an_sf_sync.sandbox.salesforce.soql_schema import Column, Schema
-from an_sf_sync.sandbox.salesforce.soql_syntax import (
+from an_sf_sync_dev.sandbox.salesforce.soql_schema import Column, Schema
+from an_sf_sync_dev.sandbox.salesforce.soql_syntax import (
     Comparison,
     Condition,
     Literal,

@@ -1,10 +1,18 @@
 """Logins (SOAP partner ``login`` and the OAuth 2.0 token endpoint) and the sessions they issue.
 
 Both endpoints ignore the query string, so simple-salesforce's ``domain`` can be pointed at
-``HOST:PORT/services/Soap/u/59.0?x=`` (reference §1.10). Sessions never expire on their own; tests
-expire them all at once through the control path. JWT bearer assertions are decoded but their
-signature is NOT verified (the emulator has no certificate to check it against): ``iss`` must be
-the consumer key, ``sub`` the username, and ``exp`` (a string or a number) in the future.
+``HOST:PORT/services/Soap/u/59.0?x=`` or ``HOST:PORT/services/oauth2/token?x=`` (reference §1.10).
+Sessions never expire on their own; tests expire them all at once through the control path.
+
+JWT bearer assertions: ``iss`` must be the consumer key, ``sub`` the username, and ``exp`` (a string
+or a number) in the future. With the External Client App's certificate configured
+(``jwt_certificate``, PEM) the RS256 signature is verified against its public key, as Salesforce
+does; without one the signature is not checked.
+
+SOAP ``login()`` can be switched off (``soap_login_enabled = False``), as it is by default in orgs
+created since Salesforce began retiring it, and it is absent from API 65.0 on. UNCONFIRMED: the
+exact fault Salesforce returns in either case is not published; the emulator answers the login fault
+shape with ``INVALID_OPERATION`` and a message naming the cause.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from ..http import Request, Response
 from .ids import make_id
 
 ORG_ID = make_id("00D", 1)
+SOAP_LOGIN_REMOVED_IN = 65.0
 ORG_NAME = "Sandbox Org"
 PROFILE_ID = make_id("00e", 1)  # System Administrator
 USER_FULL_NAME = "Sandbox Integration User"
@@ -68,9 +77,22 @@ class Sessions:
 class Auth:
     def __init__(self, credentials: Credentials, sessions: Sessions, user_id: str) -> None:
         self.credentials, self.sessions, self.user_id = credentials, sessions, user_id
+        self.soap_login_enabled = True
+        self.jwt_certificate: bytes | None = None  # the External Client App's certificate (PEM)
 
     # ------------------------------------------------------------------------------------- SOAP
     def soap_login(self, request: Request) -> Response:
+        version = request.path.rstrip("/").rsplit("/", 1)[-1]
+        try:
+            removed = float(version) >= SOAP_LOGIN_REMOVED_IN
+        except ValueError:
+            removed = False
+        if removed:
+            return _soap_fault("INVALID_OPERATION", f"SOAP API login() is not available in API version {version} "
+                               "and later versions. Use OAuth through an External Client App.")
+        if not self.soap_login_enabled:
+            return _soap_fault("INVALID_OPERATION", "SOAP API login() is disabled in this org. An administrator "
+                               "can enable it, or use OAuth through an External Client App.")
         try:
             root = ET.fromstring(request.body)
         except ET.ParseError:
@@ -134,7 +156,7 @@ class Auth:
             if secret != c.consumer_secret:
                 return _oauth_error("invalid_client", "invalid client credentials")
         elif grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
-            claims = _jwt_claims(form.get("assertion", ""))
+            claims = _jwt_claims(form.get("assertion", ""), self.jwt_certificate)
             if claims is None:
                 return _oauth_error("invalid_grant", "invalid assertion")
             if claims.get("iss") != c.consumer_key:
@@ -193,13 +215,28 @@ def _basic_auth(header: str) -> tuple[str | None, str | None]:
     return key, secret
 
 
-def _jwt_claims(assertion: str) -> dict | None:
+def _jwt_claims(assertion: str, certificate: bytes | None = None) -> dict | None:
     parts = assertion.split(".")
     if len(parts) != 3:
         return None
+    if certificate is not None:
+        return _verified_claims(assertion, certificate)
     try:
         payload = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
         claims = json.loads(payload)
     except (binascii.Error, ValueError):
         return None
     return claims if isinstance(claims, dict) else None
+
+
+def _verified_claims(assertion: str, certificate: bytes) -> dict | None:
+    """The claims when the RS256 signature verifies with the certificate's public key, else None."""
+    import jwt
+    from cryptography import x509
+
+    public_key = x509.load_pem_x509_certificate(certificate).public_key()
+    try:  # exp and aud are checked by the caller (simple-salesforce sends exp as a string)
+        return jwt.decode(assertion, public_key, algorithms=["RS256"],
+                          options={"verify_exp": False, "verify_aud": False})
+    except jwt.PyJWTError:
+        return None
