@@ -78,16 +78,14 @@ def an_records(airflow: LocalAirflow, collection: str) -> list[dict[str, Any]]:
         time.sleep(0.3)
 
 
-def salesforce(airflow: LocalAirflow) -> Salesforce:
+def salesforce(airflow: LocalAirflow) -> Any:
     """simple-salesforce logged in to the Salesforce sandbox, as any integration would."""
-    host = airflow.salesforce.url.removeprefix("https://")
-    return Salesforce(username=SF_USER, password=SF_PASSWORD, security_token=SF_TOKEN,
-                      domain=f"{host}/services/Soap/u/59.0?x=", session=CABundleSession(str(airflow.salesforce.verify)))
+    return sandbox_salesforce(airflow.salesforce.url.removeprefix("https://"), airflow.salesforce.verify)
 
 
 def add_salesforce_donor(airflow: LocalAirflow, name: str = "donor") -> str:
     """Through Salesforce's API: a new Contact in the Subscribers campaign with a gift on the donations account."""
-    sf = sandbox_salesforce(airflow.salesforce.url.removeprefix("https://"), airflow.salesforce.verify)
+    sf = salesforce(airflow)
     subscribers, = sf.query("SELECT Id FROM Campaign WHERE Name = 'Action Network Subscribers'")["records"]
     account, = sf.query("SELECT Id FROM Account WHERE Name = 'Action Network Donations'")["records"]
     contact = sf.Contact.create({"FirstName": "Rerun", "LastName": name.title(), "Email": f"e2e.{name}@example.org"})["id"]
