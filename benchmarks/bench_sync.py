@@ -328,11 +328,12 @@ class Bench:
 def _commit_watermarks(conninfo: str, until: datetime, run_id: str) -> None:
     """What finalize commits: the watermarks, and the first run's sweep of every action's takers."""
     from an_sf_sync import activity
+    from an_sf_sync.staging import runs
     from an_sf_sync.staging.store import StagingStore
 
     store = StagingStore(conninfo)
     for source in ("actionnetwork", "salesforce"):
-        store.commit_watermark(source, until, run_id)
+        runs.commit_watermark(store, source, until, run_id)
     activity.commit_sweep(store, until)
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from an_sf_sync.actionnetwork.client import ActionNetworkClient
 from an_sf_sync.extract import extract_actionnetwork
+from an_sf_sync.staging import runs
 from an_sf_sync.window import Window, extract_window
 from an_sf_sync_dev.sandbox.actionnetwork.generator import generate
 
@@ -47,7 +48,7 @@ def test_full_extract_lands_everything_and_a_rerun_replaces_it(an_sandbox, clien
     assert 0 < counts["participations"] <= visible_takers  # ticketed events' buyers stay invisible
     assert set(staged(staging, "an_actions", "run-full", "action_type")) >= {
         "form", "petition", "event", "fundraising_page", "advocacy_campaign", "survey"}
-    first = staging.extract_of("run-full", "actionnetwork")
+    first = runs.extract_of(staging, "run-full", "actionnetwork")
     assert first["window_start"] is None and first["counts"] == counts
 
     again = extract_actionnetwork(client, staging, "run-full", window)

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from an_sf_sync.extract import SF_OBJECTS, extract_salesforce
+from an_sf_sync.staging import runs
 from an_sf_sync.window import Window
 from an_sf_sync_dev.sandbox.salesforce.generator import generate
 from tests.salesforce.support import T0, connect
@@ -51,7 +52,7 @@ def test_first_run_stages_everything_with_deletions(sf_sandbox, sf, staging):
     assert all(o["amount"] is not None and o["close_date"] is not None for o in opportunities)
     roles = staged(staging, "sf_opportunity_contact_roles", "run-1")
     assert all(r["is_primary"] is True and r["role"] == "Donor" for r in roles)
-    assert staging.extract_of("run-1", "salesforce") == {"window_start": None, "window_end": FAR, "counts": counts}
+    assert runs.extract_of(staging, "run-1", "salesforce") == {"window_start": None, "window_end": FAR, "counts": counts}
 
 
 def load_changes(sandbox):
@@ -82,7 +83,7 @@ def test_a_rerun_replaces_that_runs_rows(sf_sandbox, sf, staging):
     assert again["contacts"] == 2
     assert {r["last_name"] for r in staged(staging, "sf_contacts", "run-3")} == {"c8", "c9"}
     assert len(staged(staging, "sf_contacts", "other")) == 10
-    assert staging.extract_of("run-3", "salesforce")["window_start"] == T0 + timedelta(minutes=8)
+    assert runs.extract_of(staging, "run-3", "salesforce")["window_start"] == T0 + timedelta(minutes=8)
 
 
 def test_large_objects_go_through_bulk_and_land_typed(sf_sandbox, sf, staging):

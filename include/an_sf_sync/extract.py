@@ -19,6 +19,7 @@ import pandas as pd
 
 from an_sf_sync import activity, rules, state, text
 from an_sf_sync.progress import Progress
+from an_sf_sync.staging import runs
 from an_sf_sync.staging.store import StagingStore
 from an_sf_sync.window import Window
 
@@ -122,7 +123,7 @@ def extract_actionnetwork(client: Any, store: StagingStore, run_id: str, window:
 
     counts["donations"] = _stage(store, "an_donations", run_id, AN_DONATION_COLUMNS,
                                  client.donations(modified_since=since, modified_before=before))
-    store.record_extract(run_id, "actionnetwork", window.start, window.end, counts)
+    runs.record_extract(store, run_id, "actionnetwork", window.start, window.end, counts)
     return counts
 
 
@@ -214,5 +215,5 @@ def extract_salesforce(client: Any, store: StagingStore, run_id: str, window: Wi
             chunks.append(client.read(sobject, selected, where=where, params=params))
         counts[key] = _stage(store, table, run_id, columns,
                              _sf_rows(itertools.chain.from_iterable(chunks), fields, packed))
-    store.record_extract(run_id, "salesforce", window.start, window.end, counts)
+    runs.record_extract(store, run_id, "salesforce", window.start, window.end, counts)
     return counts

@@ -16,9 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 
 from an_sf_sync.reasons import NOT_PROBLEMS, NOTE, OUT_OF_SCOPE, reason
+
+Connection = psycopg.Connection[DictRow]  # the report reads rows as dicts
 
 TABLES = ("sync.runs", "staging.extracts", "staging.plan", "sync.rejects", "sync.conflicts", "sync.settings")
 REJECT_STATUS = "sync.rejects.status"  # a pseudo-table: the reject status column exists
@@ -119,13 +121,13 @@ class RunDetail:
     links: dict[str, str] = field(default_factory=dict)  # salesforce / actionnetwork record URL bases
 
 
-def connect() -> psycopg.Connection:
+def connect() -> Connection:
     from an_sf_sync.staging.db import resolve_conninfo
 
     return psycopg.connect(resolve_conninfo(), row_factory=dict_row)
 
 
-def existing_tables(conn: psycopg.Connection) -> set[str]:
+def existing_tables(conn: Connection) -> set[str]:
     rows = conn.execute("SELECT name FROM unnest(%s::text[]) AS name WHERE to_regclass(name) IS NOT NULL",
                         (list(TABLES),)).fetchall()
     found = {row["name"] for row in rows}
@@ -150,13 +152,18 @@ def _runs_query(tables: set[str]) -> str | None:
     return " UNION ALL ".join(parts) or None
 
 
-def _per_run(conn: psycopg.Connection, sql: str, run_ids: list[str], **params: Any) -> dict[str, int]:
+def _count(conn: Connection, sql: str, params: Any) -> int:
+    row = conn.execute(sql, params).fetchone()
+    return row["n"] if row else 0
+
+
+def _per_run(conn: Connection, sql: str, run_ids: list[str], **params: Any) -> dict[str, int]:
     if not run_ids:
         return {}
     return {row["run_id"]: row["n"] for row in conn.execute(sql, {"ids": run_ids, **params}).fetchall()}
 
 
-def runs(conn: psycopg.Connection, run_id: str | None = None, limit: int = LIST_LIMIT,
+def runs(conn: Connection, run_id: str | None = None, limit: int = LIST_LIMIT,
          since: datetime | None = None) -> list[RunSummary]:
     """The latest runs, newest first (or just ``run_id``; or those since ``since``), with their counts."""
     tables = existing_tables(conn)
@@ -189,7 +196,7 @@ def runs(conn: psycopg.Connection, run_id: str | None = None, limit: int = LIST_
             for row in rows]
 
 
-def history(conn: psycopg.Connection, now: datetime, days: int = HISTORY_DAYS) -> list[RunSummary]:
+def history(conn: Connection, now: datetime, days: int = HISTORY_DAYS) -> list[RunSummary]:
     """The runs of the last ``days`` days, oldest first: the all-runs chart."""
     return list(reversed(runs(conn, since=now - timedelta(days=days), limit=24 * days * 2)))
 
@@ -204,7 +211,7 @@ _MOVED = ("SELECT run_id, count(DISTINCT (object, direction, coalesce(an_id, '')
           " FROM staging.plan WHERE run_id = ANY(%(ids)s) AND status = 'done' AND direction <> 'local' GROUP BY run_id")
 
 
-def object_rows(conn: psycopg.Connection, run: RunSummary, tables: set[str]) -> list[ObjectRow]:
+def object_rows(conn: Connection, run: RunSummary, tables: set[str]) -> list[ObjectRow]:
     """Per object group and direction: read, written by kind, waiting, not in scope, skipped, failed."""
     rows: dict[tuple[str, str], ObjectRow] = {}
 
@@ -241,7 +248,7 @@ def object_rows(conn: psycopg.Connection, run: RunSummary, tables: set[str]) -> 
     return [rows[key] for key in sorted(rows, key=order)]
 
 
-def _preview(conn: psycopg.Connection, run_id: str, sample: int) -> list[dict[str, Any]]:
+def _preview(conn: Connection, run_id: str, sample: int) -> list[dict[str, Any]]:
     """What a dry run would write, per object, direction and action, with the first few records."""
     found: dict[tuple[str, str, str], dict[str, Any]] = {}
     for r in conn.execute(
@@ -257,7 +264,7 @@ def _preview(conn: psycopg.Connection, run_id: str, sample: int) -> list[dict[st
     return list(found.values())
 
 
-def record_links(conn: psycopg.Connection, tables: set[str]) -> dict[str, str]:
+def record_links(conn: Connection, tables: set[str]) -> dict[str, str]:
     """Where records open: the Salesforce org's instance URL and the Action Network API, as last seen."""
     if "sync.settings" not in tables:
         return {}
@@ -265,7 +272,7 @@ def record_links(conn: psycopg.Connection, tables: set[str]) -> dict[str, str]:
     return {LINK_SETTINGS[row["key"]]: row["value"] for row in rows if isinstance(row["value"], str)}
 
 
-def run_detail(conn: psycopg.Connection, run_id: str, rejects: RejectFilter = PROBLEMS,
+def run_detail(conn: Connection, run_id: str, rejects: RejectFilter = PROBLEMS,
                limit: int = DETAIL_LIMIT, sample: int = SAMPLE_SIZE) -> RunDetail | None:
     """One run: its object table, reject reasons, the open rejects matching ``rejects`` and conflicts."""
     found = runs(conn, run_id=run_id, limit=1)
@@ -282,7 +289,7 @@ def run_detail(conn: psycopg.Connection, run_id: str, rejects: RejectFilter = PR
             " ORDER BY records DESC, object, reason_code", (run_id,)).fetchall())
         where, params = rejects.sql(REJECT_STATUS in tables)
         params = {**params, "run_id": run_id, "limit": limit}
-        detail.matching = conn.execute(f"SELECT count(*) AS n FROM sync.rejects WHERE {where}", params).fetchone()["n"]
+        detail.matching = _count(conn, f"SELECT count(*) AS n FROM sync.rejects WHERE {where}", params)
         detail.rejects.extend(conn.execute(
             "SELECT source, object, record_id, reason_code, message FROM sync.rejects"
             f" WHERE {where} ORDER BY id LIMIT %(limit)s", params).fetchall())
@@ -295,7 +302,7 @@ def run_detail(conn: psycopg.Connection, run_id: str, rejects: RejectFilter = PR
     return detail
 
 
-def iter_rejects(conn: psycopg.Connection, run_id: str, rejects: RejectFilter,
+def iter_rejects(conn: Connection, run_id: str, rejects: RejectFilter,
                  batch: int = 5_000) -> Iterator[dict[str, Any]]:
     """Every reject of a run matching ``rejects``, streamed in batches (the CSV download)."""
     tables = existing_tables(conn)
@@ -309,22 +316,22 @@ def iter_rejects(conn: psycopg.Connection, run_id: str, rejects: RejectFilter,
         yield from cur
 
 
-def new_problem_rejects(conn: psycopg.Connection, run_id: str) -> tuple[int, int]:
+def new_problem_rejects(conn: Connection, run_id: str) -> tuple[int, int]:
     """(records the run read, its problem rejects that no earlier run had: neither carried over from one
     (``first_run``) nor rejected for the same reason there before)."""
     extracted = conn.execute("SELECT source, counts FROM staging.extracts WHERE run_id = %s", (run_id,)).fetchall()
     read = sum(n for row in extracted for key, n in (row["counts"] or {}).items()
                if (row["source"], key) in READ_GROUPS and isinstance(n, int))
-    new = conn.execute(
-        "SELECT count(*) AS n FROM sync.rejects r WHERE r.run_id = %s AND r.reason_code <> ALL(%s)"
+    new = _count(
+        conn, "SELECT count(*) AS n FROM sync.rejects r WHERE r.run_id = %s AND r.reason_code <> ALL(%s)"
         " AND coalesce(r.first_run, r.run_id) = r.run_id"  # a problem seen again keeps the run it began in
         " AND NOT EXISTS (SELECT 1 FROM sync.rejects e WHERE e.record_id = r.record_id AND e.source = r.source"
         " AND e.object = r.object AND e.reason_code = r.reason_code AND e.run_id <> r.run_id"
-        " AND e.created_at < r.created_at)", (run_id, sorted(NOT_PROBLEMS))).fetchone()["n"]
+        " AND e.created_at < r.created_at)", (run_id, sorted(NOT_PROBLEMS)))
     return read, new
 
 
-def api_usage(conn: psycopg.Connection, run_id: str) -> tuple[dict[str, int] | None, dict[str, int] | None]:
+def api_usage(conn: Connection, run_id: str) -> tuple[dict[str, int] | None, dict[str, int] | None]:
     """The Salesforce API usage ``{used, total}`` a finished run recorded, and the one recorded before it."""
     rows = conn.execute(
         "SELECT r.run_id, r.summary->'salesforce_api' AS usage FROM sync.runs r, sync.runs this"

@@ -215,7 +215,8 @@ def _preview(preview: list[dict[str, Any]]) -> str:
 
 def _fields(payload: dict[str, Any], most: int = 5) -> str:
     """A plan row's values in one line: ``email: a@b.org, last_name: Doe``."""
-    values = payload.get("fields") if isinstance(payload.get("fields"), dict) else payload
+    fields = payload.get("fields")
+    values = fields if isinstance(fields, dict) else payload
     items = [(k, v) for k, v in values.items()
              if k not in ("base", "description") and v not in (None, "", {}) and not isinstance(v, dict | list)]
     return ", ".join(f"{k}: {v}" for k, v in items[:most]) or "—"

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from an_sf_sync import state
+from an_sf_sync.staging import runs
 from an_sf_sync.staging.store import StagingStore
 from an_sf_sync.window import Window, extract_window
 
@@ -70,7 +71,7 @@ def _window(context: dict[str, Any], store: StagingStore, source: str) -> Window
         interval_start=context.get("data_interval_start"),
         interval_end=context.get("data_interval_end"),
         run_after=context["dag_run"].run_after,
-        watermark=None if context["params"].get("full_refresh") else store.watermark(source),
+        watermark=None if context["params"].get("full_refresh") else runs.watermark(store, source),
         now=datetime.now(UTC),
         overlap=overlap,
     )
@@ -123,9 +124,7 @@ def extract_sf(context: dict[str, Any]) -> dict[str, Any]:
 
 def first_run(context: dict[str, Any]) -> str:
     """Branch: the first run (no pair linked yet) resolves duplicate contacts over the whole org."""
-    with _store().connect() as conn:
-        linked = conn.execute("SELECT EXISTS (SELECT 1 FROM sync.contact_links)").fetchone()[0]
-    return "reconcile" if linked else "resolve_duplicates"
+    return "reconcile" if runs.any_linked(_store()) else "resolve_duplicates"
 
 
 def resolve_duplicates(context: dict[str, Any]) -> dict[str, Any]:
@@ -210,24 +209,6 @@ def load_opportunities(context: dict[str, Any]) -> dict[str, Any]:
         store, run_id, an, sf, masters=masters))
 
 
-def summarize(store: StagingStore, run_id: str) -> dict[str, Any]:
-    """Counts per object, direction and outcome; rejects per reason; conflicts."""
-    with store.connect() as conn:
-        plan = conn.execute("SELECT step, direction, action, status, count(*) FROM staging.plan WHERE run_id = %s"
-                            " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4", (run_id,)).fetchall()
-        rejects = conn.execute("SELECT source, object, reason_code, count(*) FROM sync.rejects WHERE run_id = %s"
-                               " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", (run_id,)).fetchall()
-        conflicts = conn.execute("SELECT count(*) FROM sync.conflicts WHERE run_id = %s", (run_id,)).fetchone()[0]
-        extracts = dict(conn.execute("SELECT source, counts FROM staging.extracts WHERE run_id = %s",
-                                     (run_id,)).fetchall())
-    return {
-        "extracted": extracts,
-        "writes": [{"step": s, "direction": d, "action": a, "status": st, "count": n} for s, d, a, st, n in plan],
-        "rejects": [{"source": s, "object": o, "reason_code": r, "count": n} for s, o, r, n in rejects],
-        "conflicts": conflicts,
-    }
-
-
 def finalize(context: dict[str, Any]) -> dict[str, Any]:
     """Advance the watermarks once every step succeeded (not on a dry run), and record the run."""
     store = _store()
@@ -235,12 +216,12 @@ def finalize(context: dict[str, Any]) -> dict[str, Any]:
     committed = {}
     windows = {}
     for source in SOURCES:
-        extract = store.extract_of(run_id, source)
+        extract = runs.extract_of(store, run_id, source)
         if extract is None:
             raise RuntimeError(f"run {run_id} has no {source} extract; clear its extract task to rerun it")
         windows[source] = extract
         if not dry_run:
-            committed[source] = store.commit_watermark(source, extract["window_end"], run_id).isoformat()
+            committed[source] = runs.commit_watermark(store, source, extract["window_end"], run_id).isoformat()
             if (extract["counts"] or {}).get("dormant_sweep"):  # this run read the takers of every action
                 from an_sf_sync import activity
 
@@ -260,19 +241,12 @@ def finalize(context: dict[str, Any]) -> dict[str, Any]:
     if backlog["writes_left"]:
         log.info("backlog: %(writes_left)d Action Network writes left for later runs (%(spent)d written this run,"
                  " budget %(budget_per_run)d a run): about %(eta_hours)s more hourly runs", backlog)
-    summary = {**summarize(store, run_id), "watermarks": committed, "dry_run": dry_run, "pending": queue,
+    summary = {**runs.summarize(store, run_id), "watermarks": committed, "dry_run": dry_run, "pending": queue,
                "backlog": backlog,
                "setup_warnings": state.get_setting(store, "setup_warnings", []) or [],
                "salesforce_api": state.get_setting(store, "salesforce_api_usage")}
     start = min((w["window_start"] for w in windows.values() if w["window_start"]), default=None)
-    with store.connect() as conn:
-        conn.execute(
-            "INSERT INTO sync.runs (run_id, window_start, window_end, status, summary, finished_at, dry_run)"
-            " VALUES (%s, %s, %s, 'succeeded', %s, now(), %s) ON CONFLICT (run_id) DO UPDATE SET"
-            " window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end, status = 'succeeded',"
-            " summary = EXCLUDED.summary, finished_at = now(), dry_run = EXCLUDED.dry_run",
-            (run_id, start, max(w["window_end"] for w in windows.values()), json.dumps(summary, default=str),
-             dry_run))
+    runs.record_run(store, run_id, start, max(w["window_end"] for w in windows.values()), summary, dry_run=dry_run)
     log.info("run %s summary: %s", run_id, json.dumps(summary, default=str))
     return {"watermarks": committed, "dry_run": dry_run, "conflicts": summary["conflicts"],
             "rejects": sum(r["count"] for r in summary["rejects"])}

@@ -11,6 +11,7 @@ from airflow.serialization.serialized_objects import DagSerialization
 from airflow.timetables.base import DagRunInfo
 from airflow.utils.state import DagRunState
 
+from an_sf_sync.staging import runs
 from an_sf_sync_dev.sandbox.actionnetwork.generator import generate
 from tests.dags.conftest import states
 
@@ -30,7 +31,7 @@ def test_a_day_paused_is_caught_up_by_one_run_that_reads_the_whole_gap(dag, an_s
     an_sandbox.app.store.load(generate(people=20, seed=5, now=paused_at - timedelta(days=1)))
     first = dag.test(logical_date=paused_at)
     assert first.state == DagRunState.SUCCESS, states(first)
-    assert staging.watermark("actionnetwork") == paused_at
+    assert runs.watermark(staging, "actionnetwork") == paused_at
 
     # paused for a day, while people keep signing up and a CRM admin edits a Contact
     gap = {f"gap-{h}": paused_at + timedelta(hours=h, minutes=7) for h in (1, 9, 17, 23)}
@@ -52,12 +53,12 @@ def test_a_day_paused_is_caught_up_by_one_run_that_reads_the_whole_gap(dag, an_s
     catch_up = dag.test(logical_date=last_hour)  # the run for the interval ending at the latest hour
     assert catch_up.state == DagRunState.SUCCESS, states(catch_up)
     for source in ("actionnetwork", "salesforce"):
-        extract = staging.extract_of(catch_up.run_id, source)
+        extract = runs.extract_of(staging, catch_up.run_id, source)
         assert (extract["window_start"], extract["window_end"]) == (paused_at - timedelta(minutes=5), last_hour)
-    assert staging.extract_of(catch_up.run_id, "actionnetwork")["counts"]["people"] >= len(gap)
+    assert runs.extract_of(staging, catch_up.run_id, "actionnetwork")["counts"]["people"] >= len(gap)
     contacts = {c["Email"]: c for c in sf_sandbox.app.store.rows("Contact") if c.get("Email")}
     assert {f"{an_id}@example.org" for an_id in gap} <= set(contacts)  # every sign-up of the day
     person = requests.get(f"{an_sandbox.url}people/{linked['Action_Network_ID__c']}", headers=an_sandbox.headers,
                           timeout=30).json()
     assert person["postal_addresses"][0]["locality"] == "Gapville"  # the edit made while paused
-    assert staging.watermark("actionnetwork") == staging.watermark("salesforce") == last_hour
+    assert runs.watermark(staging, "actionnetwork") == runs.watermark(staging, "salesforce") == last_hour

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from airflow.utils.state import DagRunState
 
+from an_sf_sync.staging import runs
 from an_sf_sync_dev.sandbox.actionnetwork.generator import generate
 from tests.dags.conftest import states
 
@@ -23,17 +24,17 @@ def test_hourly_runs_extract_then_commit_the_watermark(seeded, staging):
     dag = seeded
     first = dag.test(logical_date=T, run_conf={"full_refresh": False})
     assert first.state == DagRunState.SUCCESS, states(first)
-    extract = staging.extract_of(first.run_id, "actionnetwork")
+    extract = runs.extract_of(staging, first.run_id, "actionnetwork")
     assert extract["window_start"] is None  # the first run is full
     assert extract["counts"]["people"] == 120
     assert extract["window_end"] == T  # the data interval [09:00, 10:00) ends at the logical date
-    assert staging.watermark("actionnetwork") == T
+    assert runs.watermark(staging, "actionnetwork") == T
 
     # a manual run with no logical date ends at its run_after, and starts at the watermark - overlap
     manual = dag.test(logical_date=None, run_conf={"full_refresh": False, "overlap_minutes": 5})
     assert manual.state == DagRunState.SUCCESS, states(manual)
-    extract = staging.extract_of(manual.run_id, "actionnetwork")
+    extract = runs.extract_of(staging, manual.run_id, "actionnetwork")
     assert extract["window_start"] == T - timedelta(minutes=5)
     assert extract["window_end"] == manual.run_after.replace(microsecond=0)  # whole seconds
     assert extract["counts"]["people"] == 0
-    assert staging.watermark("actionnetwork") == manual.run_after.replace(microsecond=0)
+    assert runs.watermark(staging, "actionnetwork") == manual.run_after.replace(microsecond=0)

@@ -13,6 +13,7 @@ import pytest
 import requests
 from airflow.utils.state import DagRunState
 
+from an_sf_sync.staging import runs
 from tests.dags.conftest import states
 
 pytestmark = pytest.mark.slow
@@ -194,7 +195,7 @@ def test_dry_run_reports_the_plan_and_writes_to_neither_side(dag, an_sandbox, sf
         summary, dry = query(conn, "SELECT summary, dry_run FROM sync.runs WHERE run_id = %s", run.run_id)[0]
     assert planned["create"] == 4  # Ada, Solo, Nils, Una: the activists with no Contact yet
     assert dry and summary["dry_run"] and summary["watermarks"] == {}
-    assert staging.watermark("actionnetwork") is None and staging.watermark("salesforce") is None
+    assert runs.watermark(staging, "actionnetwork") is None and runs.watermark(staging, "salesforce") is None
 
 
 def test_a_backfill_over_hours_already_synced_changes_nothing(dag, an_sandbox, sf_sandbox, staging):
@@ -203,14 +204,14 @@ def test_a_backfill_over_hours_already_synced_changes_nothing(dag, an_sandbox, s
     seed(an_sandbox, sf_sandbox)
     time.sleep(1)
     assert dag.test(logical_date=None, run_conf={"dry_run": False}).state == DagRunState.SUCCESS
-    watermarks = staging.watermark("actionnetwork"), staging.watermark("salesforce")
+    watermarks = runs.watermark(staging, "actionnetwork"), runs.watermark(staging, "salesforce")
     counts = an_sandbox.app.store.counts(), sf_sandbox.app.store.counts()
     old_hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
     backfill = dag.test(logical_date=old_hour, run_conf={"dry_run": False})
     assert backfill.state == DagRunState.SUCCESS, states(backfill)
-    assert staging.extract_of(backfill.run_id, "actionnetwork")["window_end"] == old_hour
+    assert runs.extract_of(staging, backfill.run_id, "actionnetwork")["window_end"] == old_hour
     with staging.connect() as conn:
         assert query(conn, "SELECT count(*) FROM staging.plan WHERE run_id = %s AND direction <> 'local'",
                      backfill.run_id) == [(0,)]
     assert (an_sandbox.app.store.counts(), sf_sandbox.app.store.counts()) == counts
-    assert (staging.watermark("actionnetwork"), staging.watermark("salesforce")) == watermarks
+    assert (runs.watermark(staging, "actionnetwork"), runs.watermark(staging, "salesforce")) == watermarks

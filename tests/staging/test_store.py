@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from an_sf_sync.staging import migrations
+from an_sf_sync.staging import migrations, runs
 
 
 def test_migrations_apply_once_and_are_recorded(staging_conninfo):
@@ -30,9 +30,9 @@ def test_replace_run_rows_replaces_only_that_run(staging):
 
 def test_watermark_only_moves_forward(staging):
     t1, t2 = datetime(2026, 3, 1, 10, tzinfo=UTC), datetime(2026, 3, 1, 12, tzinfo=UTC)
-    assert staging.watermark("actionnetwork") is None
-    assert staging.commit_watermark("actionnetwork", t2, "run-b") == t2
+    assert runs.watermark(staging, "actionnetwork") is None
+    assert runs.commit_watermark(staging, "actionnetwork", t2, "run-b") == t2
     # a backfill of an older hour finishing later does not move it back
-    assert staging.commit_watermark("actionnetwork", t1, "backfill-a") == t2
-    assert staging.watermark("actionnetwork") == t2
-    assert staging.watermark("salesforce") is None
+    assert runs.commit_watermark(staging, "actionnetwork", t1, "backfill-a") == t2
+    assert runs.watermark(staging, "actionnetwork") == t2
+    assert runs.watermark(staging, "salesforce") is None

@@ -1,4 +1,4 @@
-"""Staging and sync state in Postgres: per-run frames in, watermarks and run records out.
+"""The staging database's handle (migrated on first use), and per-run frames in.
 
 Frames land with COPY, never row-by-row INSERTs. Writing a run's rows for a table first deletes
 that run's earlier rows in the same transaction, so a retried task replaces what it wrote before
@@ -7,9 +7,7 @@ instead of adding to it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -58,42 +56,8 @@ class StagingStore:
                         count += 1
         return count
 
-    def record_extract(self, run_id: str, source: str, window_start: datetime | None,
-                       window_end: datetime, counts: dict[str, int]) -> None:
-        with self.connect() as conn:
-            conn.execute(
-                "INSERT INTO staging.extracts (run_id, source, window_start, window_end, counts)"
-                " VALUES (%s, %s, %s, %s, %s)"
-                " ON CONFLICT (run_id, source) DO UPDATE SET window_start = EXCLUDED.window_start,"
-                " window_end = EXCLUDED.window_end, counts = EXCLUDED.counts, extracted_at = now()",
-                (run_id, source, window_start, window_end, json.dumps(counts)),
-            )
 
-    def extract_of(self, run_id: str, source: str) -> dict[str, Any] | None:
-        with self.connect() as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
-            cur.execute("SELECT window_start, window_end, counts FROM staging.extracts"
-                        " WHERE run_id = %s AND source = %s", (run_id, source))
-            return cur.fetchone()
-
-    def watermark(self, source: str) -> datetime | None:
-        """Every change on ``source`` before this instant has been synced; None before the first run."""
-        with self.connect() as conn:
-            row = conn.execute("SELECT committed_until FROM sync.watermarks WHERE source = %s",
-                               (source,)).fetchone()
-        return row[0] if row else None
-
-    def commit_watermark(self, source: str, until: datetime, run_id: str) -> datetime:
-        """Advance the watermark to ``until``; never move it back (a backfill of old hours keeps it)."""
-        with self.connect() as conn:
-            row = conn.execute(
-                "INSERT INTO sync.watermarks (source, committed_until, run_id) VALUES (%s, %s, %s)"
-                " ON CONFLICT (source) DO UPDATE SET"
-                "  run_id = CASE WHEN EXCLUDED.committed_until > sync.watermarks.committed_until"
-                "               THEN EXCLUDED.run_id ELSE sync.watermarks.run_id END,"
-                "  updated_at = CASE WHEN EXCLUDED.committed_until > sync.watermarks.committed_until"
-                "               THEN now() ELSE sync.watermarks.updated_at END,"
-                "  committed_until = GREATEST(sync.watermarks.committed_until, EXCLUDED.committed_until)"
-                " RETURNING committed_until",
-                (source, until, run_id),
-            ).fetchone()
-        return row[0]
+def scalar(conn: psycopg.Connection, query: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+    """The first column of a query's first row (None without rows): counts, flags, one value."""
+    row = conn.execute(query, params).fetchone()
+    return row[0] if row else None
