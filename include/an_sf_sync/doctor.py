@@ -105,7 +105,7 @@ def check_an_group(doc: Doctor) -> tuple[str, str, str]:
     from an_sf_sync.actionnetwork.errors import ActionNetworkNotFoundError
 
     an, sf = _need(doc.an(), "Action Network login"), _need(doc.sf(), "Salesforce login")
-    found = next(iter(sf.read("Campaign", ["Id", rules.EXTERNAL_ID_FIELD], where="Name = {name} AND ParentId = null",
+    found: list[dict[str, Any]] = next(iter(sf.read("Campaign", ["Id", rules.EXTERNAL_ID_FIELD], where="Name = {name} AND ParentId = null",
                               params={"name": rules.SUBSCRIBERS_CAMPAIGN})), [])
     form_id = found[0].get(rules.EXTERNAL_ID_FIELD) if found else None
     if not form_id:
@@ -176,13 +176,13 @@ def check_staging(doc: Doctor) -> tuple[str, str, str]:
 
     from an_sf_sync.staging import migrations
     from an_sf_sync.staging.db import SERVER_ADVICE, STAGING_CONN_ID, named_conninfo
-    from an_sf_sync.staging.store import StagingStore
+    from an_sf_sync.staging.store import StagingStore, scalar
 
     named = named_conninfo()
     try:
         store = StagingStore.from_connection()
         with store.connect() as conn:
-            version = conn.execute("SELECT max(version) FROM sync.schema_migrations").fetchone()[0]
+            version = scalar(conn, "SELECT max(version) FROM sync.schema_migrations")
     except psycopg.Error as exc:
         return FAIL, f"cannot reach the staging database: {str(exc).strip().splitlines()[0]}", (
             f"Check the connection {STAGING_CONN_ID!r} (host, port, database, login, password, sslmode) "

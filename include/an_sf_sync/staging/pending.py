@@ -20,6 +20,9 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import namedtuple_row
+
+from an_sf_sync.staging.store import scalar
 
 # staging table -> its id column: the records that can wait in the queue
 KINDS = {"an_people": "an_id", "sf_contacts": "sf_id", "an_participations": "an_id", "an_donations": "an_id",
@@ -142,7 +145,7 @@ def settle(conn: psycopg.Connection, run_id: str) -> dict[str, int]:
             "   ELSE make_interval(hours => least(power(2, sync.pending.attempts)::int - 1, %(max)s)) END"
         ).format(id=sql.Identifier(id_column), table=sql.Identifier("staging", kind), related=sql.SQL(related)),
             {"kind": kind, "run": run_id, "dependencies": list(DEPENDENCIES), "max": MAX_PAUSE_HOURS}).rowcount
-    waiting = conn.execute("SELECT count(*) FROM sync.pending").fetchone()[0]
+    waiting = scalar(conn, "SELECT count(*) FROM sync.pending")
     return {"repeated": repeats, "resolved": resolved, "queued": queued, "pending": waiting}
 
 
@@ -152,7 +155,7 @@ def _waiting(conn: psycopg.Connection, run_id: str) -> list[tuple[str, str, str]
     every write deferred to a later run by the write budget (``BACKLOG``, no reject: nothing is wrong)."""
     found = conn.execute("SELECT pending_kind, pending_id, reason_code FROM sync.rejects WHERE run_id = %s"
                          " AND pending_kind IS NOT NULL AND payload->>'step' = 'reconcile'", (run_id,)).fetchall()
-    with conn.cursor(row_factory=psycopg.rows.namedtuple_row) as cur:
+    with conn.cursor(row_factory=namedtuple_row) as cur:
         cur.execute("SELECT step, object, direction, an_id, sf_id, payload, error_code FROM staging.plan"
                     " WHERE run_id = %s AND status IN ('failed', 'deferred') AND direction <> 'local'", (run_id,))
         for op in cur:

@@ -71,8 +71,8 @@ def summarize(store: StagingStore, run_id: str) -> dict[str, Any]:
         rejects = conn.execute("SELECT source, object, reason_code, count(*) FROM sync.rejects WHERE run_id = %s"
                                " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", (run_id,)).fetchall()
         conflicts = scalar(conn, "SELECT count(*) FROM sync.conflicts WHERE run_id = %s", (run_id,))
-        extracts = dict(conn.execute("SELECT source, counts FROM staging.extracts WHERE run_id = %s",
-                                     (run_id,)).fetchall())
+        extracts: dict[str, Any] = dict(conn.execute("SELECT source, counts FROM staging.extracts WHERE run_id = %s",
+                                                     (run_id,)).fetchall())
     return {
         "extracted": extracts,
         "writes": [{"step": s, "direction": d, "action": a, "status": st, "count": n} for s, d, a, st, n in plan],
