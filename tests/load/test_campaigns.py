@@ -205,6 +205,10 @@ def test_a_load_killed_after_both_sides_wrote_reruns_without_duplicates(
     assert sorted(rows(staging, "SELECT an_action_id, an_person_id FROM sync.member_links"
                                 " WHERE origin = 'actionnetwork'")) == [("form-1", world["alice"]),
                                                                         ("page-1", world["bob"])]
+    assert rows(staging, "SELECT sf_member_id FROM sync.member_links WHERE origin = 'actionnetwork'"
+                         " ORDER BY an_action_id") == [
+        (_member_of(sf_sandbox, made["form-1"]["Id"], world["contact_alice"]),),
+        (_member_of(sf_sandbox, made["page-1"]["Id"], world["contact_bob"]),)]  # found, though the answer was lost
     assert load_campaigns(staging, "run-1", an, sf, masters=state.masters(staging)) == counts  # nothing left
 
 

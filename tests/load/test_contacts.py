@@ -23,6 +23,7 @@ from an_sf_sync.salesforce.client import SalesforceClient
 from an_sf_sync.salesforce.hook import CABundleSession
 from an_sf_sync.setup import ensure_masters
 from an_sf_sync.window import Window
+from an_sf_sync_dev.sandbox.http import Fault
 
 RUN = "manual__load-contacts"
 LOAD = """
@@ -170,3 +171,21 @@ def test_re_subscribing_from_salesforce_costs_one_request(planned, staging, an_s
     with staging.connect() as conn:
         assert conn.execute("SELECT status FROM staging.plan WHERE run_id = 'manual__rejoin' AND"
                             " direction = 'to_actionnetwork' AND action = 'subscribe'").fetchall() == [("done",)]
+
+
+def test_subscriptions_whose_answer_was_lost_are_still_mirrored(planned, staging, sf_sandbox):
+    """A rerun finds the memberships a lost answer hid ("already a member") and records their ids, so
+    donations and actions of those Contacts are not held back as "not subscribed"."""
+    sf_sandbox.app.knobs.add_fault(Fault(status=500, path="composite/sobjects$", method="POST", after=True,
+                                         sent='"CampaignMember"'))
+    try:
+        load_contacts(staging, RUN, planned["an"], planned["sf"], masters=planned["masters"], custom={})
+    except Exception:  # whether the client retries or the task fails, the rerun settles it
+        load_contacts(staging, RUN, planned["an"], planned["sf"], masters=planned["masters"], custom={})
+    assert sf_sandbox.app.knobs.pending() == 0  # the fault was hit
+    campaign = planned["masters"]["sf_subscribers_campaign"]
+    members = {m["ContactId"]: m["Id"] for m in sf_sandbox.app.store.rows("CampaignMember")
+               if m["CampaignId"] == campaign}
+    assert len(members) == 42
+    with staging.connect() as conn:
+        assert dict(conn.execute("SELECT contact_id, member_id FROM sync.sf_subscribers").fetchall()) == members

@@ -102,10 +102,12 @@ class Fault:
     method: str = ""  # empty matches every method
     timeout: float = 0.0  # > 0: sleep this long before answering, to trip client timeouts
     after: bool = False  # process the request first, then answer with the fault: a lost response
+    sent: str = ""  # regex searched in the request body: hit one kind of write among others on the same path
 
     def matches(self, request: Request) -> bool:
         return ((not self.method or self.method.upper() == request.method)
-                and (not self.path or re.search(self.path, request.path) is not None))
+                and (not self.path or re.search(self.path, request.path) is not None)
+                and (not self.sent or re.search(self.sent, request.body.decode("utf-8", "replace")) is not None))
 
 
 class Knobs:

@@ -23,6 +23,7 @@ import pandas as pd
 from an_sf_sync import rules, state
 from an_sf_sync.actionnetwork.errors import ActionNetworkUnavailableError
 from an_sf_sync.actionnetwork.records import NOT_DEDUPLICATED
+from an_sf_sync.load.members import ALREADY_A_MEMBER, add_members
 from an_sf_sync.load.outcomes import Outcomes, an_error, sf_error
 from an_sf_sync.load.writes import each_write
 from an_sf_sync.reconcile.campaigns import KINDS, STEP
@@ -193,13 +194,13 @@ def _add_members(store: Any, run_id: str, sf: Any, out: Outcomes, todo: pd.DataF
     if not ready:
         return
     written = todo.loc[ready]
-    results = sf.write("CampaignMember", rows, operation="insert")
+    results = add_members(sf, rows)
     added = [(op.payload["action_id"], op.an_id, result.id, "actionnetwork", run_id)
              for op, result in zip(written.itertuples(), results, strict=True)
-             if result.success or set(result.codes) == {"DUPLICATE_VALUE"}]
+             if result.success or set(result.codes) == {ALREADY_A_MEMBER}]
     with store.connect() as conn, conn.cursor() as cur:
         cur.executemany(_LINK_MEMBER, added)
-    out.salesforce(written, results, "campaign member", {}, done_codes={"DUPLICATE_VALUE"})
+    out.salesforce(written, results, "campaign member", {}, done_codes={ALREADY_A_MEMBER})
 
 
 def _add_takers(store: Any, run_id: str, an: Any, out: Outcomes, todo: pd.DataFrame,

@@ -18,6 +18,7 @@ import pandas as pd
 
 from an_sf_sync import rules, state
 from an_sf_sync.load import budget
+from an_sf_sync.load.members import ALREADY_A_MEMBER, add_members
 from an_sf_sync.load.outcomes import Outcomes, an_error
 from an_sf_sync.load.writes import each_write
 
@@ -120,9 +121,9 @@ def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, st
     if contact_of.isna().any():
         out.blocked(subscribe[contact_of.isna()], "the Contact could not be created")
     ready = subscribe[contact_of.notna()]
-    _sf(out, ready, "subscription", results, lambda: sf.write("CampaignMember", [
-        {"CampaignId": masters["sf_subscribers_campaign"], "ContactId": c} for c in contact_of.dropna()],
-        operation="insert"), done_codes={"DUPLICATE_VALUE"})
+    _sf(out, ready, "subscription", results, lambda: add_members(sf, [
+        {"CampaignId": masters["sf_subscribers_campaign"], "ContactId": c} for c in contact_of.dropna()]),
+        done_codes={ALREADY_A_MEMBER})
     unsubscribe = rows("to_salesforce", "unsubscribe")
     with store.connect() as conn:
         member_of = dict(conn.execute("SELECT contact_id, member_id FROM sync.sf_subscribers WHERE contact_id = ANY(%s)",
