@@ -19,6 +19,7 @@ import pandas as pd
 
 from an_sf_sync import activity, rules, state, text
 from an_sf_sync.progress import Progress
+from an_sf_sync.salesforce.client import Read
 from an_sf_sync.staging import runs
 from an_sf_sync.staging.store import StagingStore
 from an_sf_sync.window import Window
@@ -198,7 +199,7 @@ def extract_salesforce(client: Any, store: StagingStore, run_id: str, window: Wi
     """
     log.info("extracting Salesforce changes in %s for run %s", window.describe(), run_id)
     related = _related(window, subscribers_campaign)
-    counts = {}
+    plans = []  # (counts key, table, fields, staging columns, packed custom fields, the read)
     for key, table, sobject, fields in SF_OBJECTS:
         columns: Sequence[str] = [c for c, _ in fields]
         packed = None
@@ -209,10 +210,15 @@ def extract_salesforce(client: Any, store: StagingStore, run_id: str, window: Wi
         if sobject in SF_LINKED_OBJECTS:
             columns, fields = (*columns, "an_id"), (*fields, ("an_id", rules.EXTERNAL_ID_FIELD))
         selected = [name for _, name in fields] + (packed or [])
-        chunks = [client.read(sobject, selected, window=window, include_deleted=True)]
-        if sobject in related and counts.get(_RELATED_BY[sobject]):
-            where, params = related[sobject]
-            chunks.append(client.read(sobject, selected, where=where, params=params))
+        plans.append((key, table, fields, columns, packed, Read(sobject, selected, window=window, include_deleted=True)))
+    # The window's reads start together: one call when nothing changed, however many objects.
+    started = client.read_many([read for *_, read in plans])
+    counts: dict[str, int] = {}
+    for (key, table, fields, columns, packed, read), first in zip(plans, started, strict=True):
+        chunks = [first]
+        if read.sobject in related and counts.get(_RELATED_BY[read.sobject]):
+            where, params = related[read.sobject]
+            chunks.append(client.read(read.sobject, read.fields, where=where, params=params))
         counts[key] = _stage(store, table, run_id, columns,
                              _sf_rows(itertools.chain.from_iterable(chunks), fields, packed))
     runs.record_extract(store, run_id, "salesforce", window.start, window.end, counts)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from simple_salesforce.exceptions import SalesforceMalformedRequest
+
+from an_sf_sync.salesforce.client import Read
 from an_sf_sync.window import Window
 
 from .support import T0, requests_to
@@ -114,3 +118,23 @@ def test_records_are_keyed_as_requested_and_null_parents_read_as_none(sf_sandbox
         _, rows = read_all(client, "Campaign", fields)
         assert len(rows) == 60
         assert all(set(r) == set(fields) and r["Parent.Name"] is None for r in rows)
+
+
+def test_many_reads_start_with_one_call_per_five(sf_sandbox, make_client):
+    load_contacts(sf_sandbox, 30)
+    load_contacts(sf_sandbox, 2100, prefix="big", at=T0 + timedelta(days=1))
+    client = make_client(bulk_threshold=10_000)
+    early = Window(None, T0 + timedelta(hours=1))  # the first 30 contacts' first hour: 30 of them
+    reads = [Read("Contact", FIELDS, window=ALL)] + [Read("Contact", FIELDS, window=early)] * 5
+    started = client.read_many(reads)
+    assert client.calls_made == 2  # two Composite requests: five first pages, then one
+    everything = [r for chunk in started[0] for r in chunk]
+    assert len({r["Id"] for r in everything}) == 2130 and client.calls_made == 3  # one more REST page
+    assert all(sorted(r["LastName"] for chunk in read for r in chunk) == sorted(f"c{i}" for i in range(30))
+               for read in started[1:])
+    assert client.calls_made == 3
+
+
+def test_many_reads_fail_as_one_read_would(client):
+    with pytest.raises(SalesforceMalformedRequest):
+        client.read_many([Read("Contact", ["Id", "Nope__c"], window=ALL)])

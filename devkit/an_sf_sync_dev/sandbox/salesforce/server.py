@@ -21,6 +21,7 @@ from ..http import App, Request, Response, SandboxServer
 from .auth import Auth, Credentials, Sessions
 from .bulk1 import Bulk1
 from .bulk2 import Bulk2
+from .composite import Composite
 from .control import Control
 from .errors import INVALID_SESSION, LIMIT_EXCEEDED, SfError, sf_error_response
 from .rest import Rest
@@ -50,6 +51,7 @@ class SalesforceApp(App):
         self.route("POST", "/services/Soap/u/{version}", self.auth.soap_login, "soap login")
         self.route("POST", "/services/oauth2/token", self.auth.oauth_token, "oauth token")
         self.rest = Rest(self)
+        self.composite = Composite(self)
         self.bulk2 = Bulk2(self)
         self.bulk1 = Bulk1(self)
         self.control = Control(self)
