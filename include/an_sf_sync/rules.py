@@ -26,6 +26,10 @@ DONATIONS_ACCOUNT = "Action Network Donations"
 USERS_FORM = "Salesforce Users"
 DONATIONS_PAGE = "Salesforce Donations"
 MASTER_ORIGIN = "Salesforce"  # origin_system of the masters the sync creates in Action Network
+DONOR_ROLE = "Donor"  # the Contact Role naming an Opportunity's donor
+# Action Network action types synced as Campaigns -> how an admin calls them
+ACTION_KINDS = {"form": "form", "petition": "petition", "event": "event", "fundraising_page": "fundraising page",
+                "advocacy_campaign": "letter campaign", "survey": "survey"}
 # Custom fields the sync needs in Salesforce (external ids make every write an idempotent upsert).
 EXTERNAL_ID_FIELD = "Action_Network_ID__c"
 RECURRING_FIELD = "Action_Network_Recurring__c"

@@ -6,7 +6,7 @@ Set-based: everything moves as frames through COPY or as parameterised SQL over 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -14,11 +14,12 @@ import psycopg
 from psycopg import sql
 
 from an_sf_sync import rules
+from an_sf_sync.plan import Action, Direction, Obj, Op, Reject, Step
 from an_sf_sync.staging import pending
 from an_sf_sync.staging.store import StagingStore
 
 
-def frame(conn: psycopg.Connection, query: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+def frame(conn: psycopg.Connection, query: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> pd.DataFrame:
     """A query's rows as a frame of Python values: missing values stay None (pandas would make
     text columns NaN-backed strings), so ``x or y`` and ``isinstance`` checks mean what they say."""
     with conn.cursor() as cur:
@@ -116,37 +117,41 @@ def refresh_mirrors(conn: psycopg.Connection, run_id: str, subscribers_campaign:
 PLAN_COLUMNS = ["run_id", "step", "seq", "pair_id", "object", "direction", "action", "an_id", "sf_id", "payload"]
 
 
-def replace_plan(conn: psycopg.Connection, run_id: str, step: str, ops: Sequence[dict], obj: str) -> int:
+def replace_plan(conn: psycopg.Connection, run_id: str, step: Step, ops: Sequence[Op]) -> int:
     conn.execute("DELETE FROM staging.plan WHERE run_id = %s AND step = %s", (run_id, step))
-    return append_plan(conn, run_id, step, ops, obj)
+    return append_plan(conn, run_id, step, ops)
 
 
-def append_plan(conn: psycopg.Connection, run_id: str, step: str, ops: Sequence[dict], obj: str,
-                after: int = 0) -> int:
+def append_plan(conn: psycopg.Connection, run_id: str, step: Step, ops: Sequence[Op], after: int = 0) -> int:
     """Add plan rows numbered from ``after + 1`` (a plan written in parts continues the numbering)."""
     count = copy_rows(conn, "staging.plan", PLAN_COLUMNS, (
-        (run_id, step, seq, op.get("pair_id"), op.get("object", obj), op["direction"], op["action"],
-         op.get("an_id"), op.get("sf_id"), json.dumps(op["payload"], default=str))
+        (run_id, step, seq, op["pair_id"], op["object"], op["direction"], op["action"], op["an_id"], op["sf_id"],
+         json.dumps(op["payload"], default=str))
         for seq, op in enumerate(ops, start=after + 1)))
     conn.execute("ANALYZE staging.plan")  # fresh statistics, so the loads' updates use the primary key
     return count
 
 
-_PAYLOADS = {"all": "payload", "writes": "CASE WHEN direction = 'local' THEN NULL ELSE payload END AS payload",
+_PAYLOADS = {"all": "payload", "writes": "CASE WHEN direction = %(local)s THEN NULL ELSE payload END AS payload",
              "none": "NULL AS payload"}
 
 
-def pending_ops(conn: psycopg.Connection, run_id: str, step: str, *, payloads: str = "all",
+def pending_ops(conn: psycopg.Connection, run_id: str, step: Step, *, payloads: str = "all",
                 pairs: tuple[int, int] | None = None) -> pd.DataFrame:
     """The step's plan rows, with the payloads of ``all`` rows, of the ``writes`` only (not the local
     bookkeeping rows), or ``none`` (ids and outcomes only: a fraction of the memory); ``pairs`` is a
-    ``[first, end)`` range of pair ids, to work through a large plan in chunks."""
+    ``[first, end)`` range of pair ids, to work through a large plan in chunks. Objects, directions
+    and actions come back as their enums (one that is not a member is an error, not a silent miss)."""
     payload = _PAYLOADS[payloads]
     low, high = pairs or (None, None)
-    return frame(conn, f"SELECT seq, pair_id, object, direction, action, an_id, sf_id, {payload}, status,"
-                       " result_id FROM staging.plan WHERE run_id = %s AND step = %s"
-                       " AND (%s::bigint IS NULL OR pair_id >= %s) AND (%s::bigint IS NULL OR pair_id < %s)"
-                       " ORDER BY seq", (run_id, step, low, low, high, high))
+    ops = frame(conn, f"SELECT seq, pair_id, object, direction, action, an_id, sf_id, {payload}, status,"
+                      " result_id FROM staging.plan WHERE run_id = %(run)s AND step = %(step)s"
+                      " AND (%(low)s::bigint IS NULL OR pair_id >= %(low)s)"
+                      " AND (%(high)s::bigint IS NULL OR pair_id < %(high)s) ORDER BY seq",
+                {"run": run_id, "step": step, "low": low, "high": high, "local": Direction.LOCAL})
+    for column, kind in (("object", Obj), ("direction", Direction), ("action", Action)):
+        ops[column] = ops[column].map(kind)
+    return ops
 
 
 def mark(conn: psycopg.Connection, run_id: str, step: str, outcomes: Iterable[tuple]) -> None:
@@ -167,7 +172,7 @@ def mark(conn: psycopg.Connection, run_id: str, step: str, outcomes: Iterable[tu
 REJECT_COLUMNS = ["run_id", "source", "object", "record_id", "reason_code", "message", "payload"]
 
 
-def add_rejects(conn: psycopg.Connection, run_id: str, rejects: Iterable[dict]) -> None:
+def add_rejects(conn: psycopg.Connection, run_id: str, rejects: Iterable[Reject]) -> None:
     """Record rejects; one that waits on a record (``pending``: staging table and id) is retried by
     later runs (see ``staging.pending``), one that reports a repair is resolved at once."""
     rows = []

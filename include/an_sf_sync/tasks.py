@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from an_sf_sync import state
+from an_sf_sync.plan import Step
 from an_sf_sync.staging import runs
 from an_sf_sync.staging.store import StagingStore
 from an_sf_sync.window import Window, extract_window
@@ -147,7 +148,7 @@ def reconcile(context: dict[str, Any]) -> dict[str, Any]:
     return counts
 
 
-def _load(context: dict[str, Any], step: str, run: Any) -> dict[str, Any]:
+def _load(context: dict[str, Any], step: Step, run: Any) -> dict[str, Any]:
     store = _store()
     run_id = context["run_id"]
     if _dry_run(context):
@@ -191,21 +192,21 @@ def load_contacts(context: dict[str, Any]) -> dict[str, Any]:
     from an_sf_sync.load.contacts import load_contacts as load
 
     custom = state.get_setting(_store(), "custom_fields", {}) or {}
-    return _load(context, "contacts", lambda store, run_id, an, sf, masters: load(
+    return _load(context, Step.CONTACTS, lambda store, run_id, an, sf, masters: load(
         store, run_id, an, sf, masters=masters, custom=custom))
 
 
 def load_campaigns(context: dict[str, Any]) -> dict[str, Any]:
     from an_sf_sync.load.campaigns import load_campaigns as load
 
-    return _load(context, "campaigns", lambda store, run_id, an, sf, masters: load(
+    return _load(context, Step.CAMPAIGNS, lambda store, run_id, an, sf, masters: load(
         store, run_id, an, sf, masters=masters))
 
 
 def load_opportunities(context: dict[str, Any]) -> dict[str, Any]:
     from an_sf_sync.load.opportunities import load_opportunities as load
 
-    return _load(context, "opportunities", lambda store, run_id, an, sf, masters: load(
+    return _load(context, Step.OPPORTUNITIES, lambda store, run_id, an, sf, masters: load(
         store, run_id, an, sf, masters=masters))
 
 

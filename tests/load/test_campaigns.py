@@ -18,7 +18,8 @@ from an_sf_sync.actionnetwork.client import ActionNetworkClient
 from an_sf_sync.actionnetwork.errors import ActionNetworkAuthError
 from an_sf_sync.extract import extract_actionnetwork, extract_salesforce
 from an_sf_sync.load.campaigns import UnknownOutcome, load_campaigns
-from an_sf_sync.reconcile.campaigns import STEP, plan_campaigns
+from an_sf_sync.plan import Step
+from an_sf_sync.reconcile.campaigns import plan_campaigns
 from an_sf_sync.salesforce.client import SalesforceClient
 from an_sf_sync.window import Window
 from an_sf_sync_dev.sandbox.http import Fault
@@ -91,7 +92,7 @@ def sync(staging: Any, an: Any, sf: Any, run_id: str) -> dict[str, int]:
     with staging.connect() as conn:
         state.refresh_mirrors(conn, run_id, masters["sf_subscribers_campaign"])
         ops, rejects = plan_campaigns(conn, run_id, masters)
-        state.replace_plan(conn, run_id, STEP, ops, "campaign")
+        state.replace_plan(conn, run_id, Step.CAMPAIGNS, ops)
         state.add_rejects(conn, run_id, rejects)
     return load_campaigns(staging, run_id, an, sf, masters=masters)
 
@@ -170,7 +171,7 @@ def test_actions_and_campaigns_sync_both_ways_without_echo(world, staging, an, s
     assert sf_store.counts()["CampaignMember"] == counts_before["CampaignMember"]  # no member echoed back
     assert len(an_sandbox.app.store.children[form_id]) == 1  # no submission echoed back
     planned = sorted(rows(staging, "SELECT object, direction, action, sf_id FROM staging.plan"
-                                   " WHERE run_id = 'run-2' AND step = %s", STEP))
+                                   " WHERE run_id = 'run-2' AND step = %s", Step.CAMPAIGNS))
     event_member = _member_of(sf_sandbox, made["event-1"]["Id"], world["contact_bob"])
     rejected_member = _member_of(sf_sandbox, world["spring"], world["contact_bob"])  # re-read, rejected again
     assert planned == sorted([("action", "local", "retire", made["petition-1"]["Id"]),

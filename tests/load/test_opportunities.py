@@ -13,8 +13,9 @@ from simple_salesforce.exceptions import SalesforceGeneralError
 
 from an_sf_sync import state
 from an_sf_sync.actionnetwork.client import ActionNetworkClient
-from an_sf_sync.load.opportunities import UnconfirmedDonations, load_opportunities
-from an_sf_sync.reconcile.donations import STEP, plan_opportunities
+from an_sf_sync.load.opportunities import UnconfirmedDonations, load_opportunities, pick_donor
+from an_sf_sync.plan import Step
+from an_sf_sync.reconcile.donations import plan_opportunities
 from an_sf_sync.salesforce.client import SalesforceClient
 from an_sf_sync_dev.sandbox.http import Fault
 
@@ -35,7 +36,7 @@ class World:
     def stage_and_plan(self, run_id: str = RUN) -> list[dict]:
         with self.store.connect() as conn:
             ops, rejects = plan_opportunities(conn, run_id, self.masters)
-            state.replace_plan(conn, run_id, STEP, ops, "opportunity")
+            state.replace_plan(conn, run_id, Step.OPPORTUNITIES, ops)
             state.add_rejects(conn, run_id, rejects)
         return ops
 
@@ -194,7 +195,7 @@ def test_a_load_killed_half_way_and_rerun_duplicates_nothing(world: World) -> No
         world.load()
     with world.store.connect() as conn:
         status, = conn.execute("SELECT status FROM staging.plan WHERE run_id = %s AND step = %s"
-                               " AND object = 'donation' AND sf_id = %s", (RUN, STEP, world.ids["oA"])).fetchone()
+                               " AND object = 'donation' AND sf_id = %s", (RUN, Step.OPPORTUNITIES, world.ids["oA"])).fetchone()
     assert status == "attempting"
     counts = world.load()
 
@@ -205,3 +206,13 @@ def test_a_load_killed_half_way_and_rerun_duplicates_nothing(world: World) -> No
     assert len(roles_of(world, o1["Id"])) == 1  # one role, although its insert answer was lost
     assert len(world.sf_app.store.rows("Opportunity")) == 5
     assert (donation["an_id"], world.ids["oA"], "salesforce") in world.links()
+
+
+def test_pick_donor_takes_the_first_synced_subscribed_contact_or_says_why_not():
+    people = {"003A": "pA", "003B": "pB"}
+    assert pick_donor(["003X", "003A", "003B"], people, {"003B", "003A"}) == ("pA", None)
+    assert pick_donor(["003A", "003B"], people, {"003B"}) == ("pB", None)
+    person, (code, message) = pick_donor(["003A"], people, set())
+    assert person is None and code == "DONOR_NOT_SUBSCRIBED" and "Subscribers" in message
+    person, (code, message) = pick_donor(["003X"], people, {"003X"})
+    assert person is None and code == "DONOR_NOT_SYNCED" and "003X" in message

@@ -69,8 +69,8 @@ def test_title_changes_rename_the_campaign_once_and_salesforce_origins_never_ech
                       ("f2", "form", "701F2", "actionnetwork", "active", "Old title"),
                       ("s1", "form", "701S1", "salesforce", "active", "From Salesforce"),
                       ("gone", "form", "701GONE", "actionnetwork", "sf_deleted", "Old")]))
-    assert ops(plan) == [{"object": "campaign", "direction": "to_salesforce", "action": "update", "an_id": "f2",
-                          "sf_id": "701F2", "payload": {"name": "New title"}}]
+    assert ops(plan) == [{"pair_id": None, "object": "campaign", "direction": "to_salesforce", "action": "update",
+                          "an_id": "f2", "sf_id": "701F2", "payload": {"name": "New title"}}]
 
 
 def test_takers_become_members_of_their_campaign() -> None:
@@ -99,8 +99,8 @@ def test_a_campaign_deleted_in_salesforce_retires_its_link_reported_once() -> No
         actions=[("f1", "form", "Form"), ("f2", "form", "Old")], action_links=links,
         campaigns=[("701F1", True, "Form", None), ("701F2", True, "Old", None)],
         takers=[("sub1", "form", "f1", "alice"), ("sub2", "form", "f2", "bob")]))
-    assert ops(plan) == [{"object": "action", "direction": "local", "action": "retire", "an_id": "f1",
-                          "sf_id": "701F1", "payload": {"state": "sf_deleted"}}]  # never re-created
+    assert ops(plan) == [{"pair_id": None, "object": "action", "direction": "local", "action": "retire",
+                          "an_id": "f1", "sf_id": "701F1", "payload": {"state": "sf_deleted"}}]  # never re-created
     assert codes(plan) == {"701F1": "CAMPAIGN_DELETED_IN_SALESFORCE", "sub1": "CAMPAIGN_DELETED_IN_SALESFORCE",
                            "sub2": "CAMPAIGN_DELETED_IN_SALESFORCE"}  # f2 was reported when it was deleted
     assert "Recycle Bin" in plan.rejects[0]["message"]

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from an_sf_sync.reconcile.donations import DonationInputs, opportunity_name, pick_donor, reconcile_donations
+from an_sf_sync.reconcile.donations import DonationInputs, opportunity_name, reconcile_donations
 
 T = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
 ACCOUNT, PAGE = "001000000000001AAA", "sf-donations-page"
@@ -176,13 +176,3 @@ def test_only_unlinked_opportunities_of_the_donations_account_without_an_action_
     assert plan.ops == []
     assert codes(plan) == ["OPPORTUNITY_CHANGED_AFTER_SYNC", "OPPORTUNITY_DELETED_AFTER_SYNC"]
     assert {r["record_id"] for r in plan.rejects} == {"006E", "006R"}
-
-
-def test_pick_donor_takes_the_first_synced_subscribed_contact_or_says_why_not():
-    people = {"003A": "pA", "003B": "pB"}
-    assert pick_donor(["003X", "003A", "003B"], people, {"003B", "003A"}) == ("pA", None)
-    assert pick_donor(["003A", "003B"], people, {"003B"}) == ("pB", None)
-    person, (code, message) = pick_donor(["003A"], people, set())
-    assert person is None and code == "DONOR_NOT_SUBSCRIBED" and "Subscribers" in message
-    person, (code, message) = pick_donor(["003X"], people, {"003X"})
-    assert person is None and code == "DONOR_NOT_SYNCED" and "003X" in message

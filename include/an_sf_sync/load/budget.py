@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from an_sf_sync.plan import Direction, Step
 from an_sf_sync.staging import pending
 
 VARIABLE = "an_sf_sync_write_budget"
@@ -31,18 +32,18 @@ REASON = "BACKLOG"
 
 def spent(conn: psycopg.Connection, run_id: str) -> int:
     """Action Network writes this run has attempted so far, in every load step."""
-    return conn.execute("SELECT count(*) FROM staging.plan WHERE run_id = %s AND direction = 'to_actionnetwork'"
-                        " AND status IN ('attempting', 'done', 'failed')", (run_id,)).fetchone()[0]
+    return conn.execute("SELECT count(*) FROM staging.plan WHERE run_id = %s AND direction = %s"
+                        " AND status IN ('attempting', 'done', 'failed')", (run_id, Direction.TO_ACTIONNETWORK)).fetchone()[0]
 
 
-def defer_over_budget(conn: psycopg.Connection, run_id: str, step: str, budget: int) -> int:
+def defer_over_budget(conn: psycopg.Connection, run_id: str, step: Step, budget: int) -> int:
     """Defer the step's pending Action Network writes that do not fit what is left of the run's
     budget (whole pairs, fresh edits first); returns how many Action Network writes were deferred."""
     left = budget - spent(conn, run_id)
     with conn.cursor(row_factory=psycopg.rows.namedtuple_row) as cur:
         writes = cur.execute("SELECT seq, pair_id, object, direction, action, an_id, sf_id, NULL AS payload"
-                             " FROM staging.plan WHERE run_id = %s AND step = %s AND direction = 'to_actionnetwork'"
-                             " AND status = 'pending' ORDER BY seq", (run_id, step)).fetchall()
+                             " FROM staging.plan WHERE run_id = %s AND step = %s AND direction = %s"
+                             " AND status = 'pending' ORDER BY seq", (run_id, step, Direction.TO_ACTIONNETWORK)).fetchall()
     if len(writes) <= left:
         return 0
     queued = _from_backlog(conn, run_id)
@@ -66,8 +67,8 @@ def defer_over_budget(conn: psycopg.Connection, run_id: str, step: str, budget: 
 
 def backlog(conn: psycopg.Connection, run_id: str, budget: int) -> dict[str, Any]:
     """The run's deferred Action Network writes, and roughly how many more runs they need."""
-    left = conn.execute("SELECT count(*) FROM staging.plan WHERE run_id = %s AND direction = 'to_actionnetwork'"
-                        " AND status = %s", (run_id, DEFERRED)).fetchone()[0]
+    left = conn.execute("SELECT count(*) FROM staging.plan WHERE run_id = %s AND direction = %s"
+                        " AND status = %s", (run_id, Direction.TO_ACTIONNETWORK, DEFERRED)).fetchone()[0]
     return {"writes_left": left, "budget_per_run": budget, "spent": spent(conn, run_id),
             "eta_hours": math.ceil(left / budget) if budget > 0 else None}
 

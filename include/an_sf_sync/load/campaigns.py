@@ -26,7 +26,9 @@ from an_sf_sync.actionnetwork.records import NOT_DEDUPLICATED
 from an_sf_sync.load.members import ALREADY_A_MEMBER, add_members
 from an_sf_sync.load.outcomes import Outcomes, an_error, sf_error
 from an_sf_sync.load.writes import each_write
-from an_sf_sync.reconcile.campaigns import KINDS, STEP
+from an_sf_sync.plan import Action, Direction, Obj, Step
+
+STEP = Step.CAMPAIGNS
 
 _LINK_ACTION = ("INSERT INTO sync.action_links (an_id, an_type, sf_id, origin, state, linked_run, title)"
                 " VALUES (%s, %s, %s, %s, 'active', %s, %s) ON CONFLICT DO NOTHING")
@@ -40,17 +42,18 @@ def load_campaigns(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[s
     todo = ops[ops["status"].isin(["pending", "attempting"])]
     out = Outcomes(store, run_id, STEP)
 
-    def rows(obj: str, direction: str, *actions: str) -> pd.DataFrame:
+    def rows(obj: Obj, direction: Direction, *actions: Action) -> pd.DataFrame:
         return todo[(todo["object"] == obj) & (todo["direction"] == direction) & todo["action"].isin(actions)]
 
     unknown: set[str] = set()
     if not todo.empty:
-        _set_link_states(store, run_id, rows("action", "local", "retire", "restore"))
-        unknown = _create_forms(store, run_id, an, sf, out, rows("action", "to_actionnetwork", "create"))
-        _create_campaigns(store, run_id, sf, out, rows("campaign", "to_salesforce", "create"))
-        _rename_campaigns(store, sf, out, rows("campaign", "to_salesforce", "update"))
-        _add_members(store, run_id, sf, out, rows("member", "to_salesforce", "create"))
-        _add_takers(store, run_id, an, out, rows("member", "to_actionnetwork", "create"), masters, unknown)
+        _set_link_states(store, run_id, rows(Obj.ACTION, Direction.LOCAL, Action.RETIRE, Action.RESTORE))
+        unknown = _create_forms(store, run_id, an, sf, out, rows(Obj.ACTION, Direction.TO_ACTIONNETWORK, Action.CREATE))
+        _create_campaigns(store, run_id, sf, out, rows(Obj.CAMPAIGN, Direction.TO_SALESFORCE, Action.CREATE))
+        _rename_campaigns(store, sf, out, rows(Obj.CAMPAIGN, Direction.TO_SALESFORCE, Action.UPDATE))
+        _add_members(store, run_id, sf, out, rows(Obj.MEMBER, Direction.TO_SALESFORCE, Action.CREATE))
+        _add_takers(store, run_id, an, out, rows(Obj.MEMBER, Direction.TO_ACTIONNETWORK, Action.CREATE), masters,
+                    unknown)
     if unknown:
         raise UnknownOutcome(f"{len(unknown)} Action Network form(s) may or may not have been created (the answer was "
                              "lost); everything else was loaded. Rerun this task: it finds those forms by their "
@@ -171,7 +174,7 @@ def _add_members(store: Any, run_id: str, sf: Any, out: Outcomes, todo: pd.DataF
         done = _member_pairs(conn, actions, list(todo["an_id"]))
     ready, rows = [], []  # index labels of the rows to write, and their members
     for op in todo.itertuples():
-        action, kind = op.payload["action_id"], KINDS[op.payload["action_type"]]
+        action, kind = op.payload["action_id"], rules.ACTION_KINDS[op.payload["action_type"]]
         sf_id, link_state = campaign.get(action, (None, None))
         if (action, op.an_id) in done:
             out.record(op.seq, "done")
@@ -238,7 +241,7 @@ def _add_takers(store: Any, run_id: str, an: Any, out: Outcomes, todo: pd.DataFr
             out.fail(op, "participation", "actionnetwork", "CONTACT_NOT_SYNCED",
                      f"Contact {contact} was added to Campaign {p['campaign_id']}, but is not synced with an "
                      "Action Network activist (see the Contact's own reject), so they were not added to "
-                     f"Action Network {KINDS[action_type]} {action_id}.")
+                     f"Action Network {rules.ACTION_KINDS[action_type]} {action_id}.")
         elif p["subscribers_only"] and contact not in subscribed:
             out.fail(op, "participation", "actionnetwork", "NOT_IN_SUBSCRIBERS_CAMPAIGN",
                      f"Contact {contact} was added to Campaign {p['campaign_id']} but not to the "

@@ -21,9 +21,10 @@ from an_sf_sync.load import budget
 from an_sf_sync.load.members import ALREADY_A_MEMBER, add_members
 from an_sf_sync.load.outcomes import Outcomes, an_error
 from an_sf_sync.load.writes import each_write
+from an_sf_sync.plan import Action, Direction, Step, reject
 
 log = logging.getLogger(__name__)
-STEP = "contacts"
+STEP = Step.CONTACTS
 PAIRS_PER_CHUNK = 20_000  # a chunk's plan rows and payloads are what the load holds in memory
 
 
@@ -83,16 +84,16 @@ def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, st
     out = Outcomes(store, run_id, STEP)
     results = dict(zip(ops["seq"], ops["result_id"], strict=True))
 
-    def rows(direction: str, *actions: str) -> pd.DataFrame:
+    def rows(direction: Direction, *actions: Action) -> pd.DataFrame:
         return todo[(todo["direction"] == direction) & todo["action"].isin(actions)]
 
     # 1. Salesforce Contacts: new ones upserted on the external id, known ones updated by Id.
-    creates = rows("to_salesforce", "create")
+    creates = rows(Direction.TO_SALESFORCE, Action.CREATE)
     _sf(out, creates, "contact", results, lambda: sf.write("Contact", [
         {**sf_contact(p["fields"], p, custom, create=True, lengths=lengths), rules.EXTERNAL_ID_FIELD: a}
         for p, a in zip(creates["payload"], creates["an_id"], strict=True)],
         operation="upsert", external_id_field=rules.EXTERNAL_ID_FIELD))
-    updates = rows("to_salesforce", "update")
+    updates = rows(Direction.TO_SALESFORCE, Action.UPDATE)
     _sf(out, updates, "contact", results, lambda: sf.write("Contact", [
         {"Id": s, **sf_contact(p["fields"], p, custom, create=False, lengths=lengths)}
         for p, s in zip(updates["payload"], updates["sf_id"], strict=True)], operation="update"))
@@ -110,13 +111,13 @@ def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, st
     def update_person(op: Any) -> str:
         return an.update_person(op.an_id, an_person(op.payload["fields"]))["an_id"]
 
-    _each(out, rows("to_actionnetwork", "create"), create_person, an, "person", results)
-    _each(out, rows("to_actionnetwork", "update"), update_person, an, "person", results)
+    _each(out, rows(Direction.TO_ACTIONNETWORK, Action.CREATE), create_person, an, "person", results)
+    _each(out, rows(Direction.TO_ACTIONNETWORK, Action.UPDATE), update_person, an, "person", results)
 
     # 3. Subscriptions, now that new records have ids.
-    pair_sf = _pair_ids(ops, results, "to_salesforce", "sf_id")
-    pair_an = _pair_ids(ops, results, "to_actionnetwork", "an_id")
-    subscribe = rows("to_salesforce", "subscribe")
+    pair_sf = _pair_ids(ops, results, Direction.TO_SALESFORCE, "sf_id")
+    pair_an = _pair_ids(ops, results, Direction.TO_ACTIONNETWORK, "an_id")
+    subscribe = rows(Direction.TO_SALESFORCE, Action.SUBSCRIBE)
     contact_of = subscribe["pair_id"].map(pair_sf)
     if contact_of.isna().any():
         out.blocked(subscribe[contact_of.isna()], "the Contact could not be created")
@@ -124,7 +125,7 @@ def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, st
     _sf(out, ready, "subscription", results, lambda: add_members(sf, [
         {"CampaignId": masters["sf_subscribers_campaign"], "ContactId": c} for c in contact_of.dropna()]),
         done_codes={ALREADY_A_MEMBER})
-    unsubscribe = rows("to_salesforce", "unsubscribe")
+    unsubscribe = rows(Direction.TO_SALESFORCE, Action.UNSUBSCRIBE)
     with store.connect() as conn:
         member_of = dict(conn.execute("SELECT contact_id, member_id FROM sync.sf_subscribers WHERE contact_id = ANY(%s)",
                                       (list(unsubscribe["sf_id"]),)).fetchall())
@@ -146,13 +147,14 @@ def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, st
                              f" not {an_id}; check both activists' email addresses")
         return an_id
 
-    an_subscribes = rows("to_actionnetwork", "subscribe")
-    an_failed = set(ops.loc[(ops["direction"] == "to_actionnetwork") & (ops["status"] == "failed"), "pair_id"])
-    an_failed |= {op.pair_id for op in rows("to_actionnetwork", "update").itertuples() if not results.get(op.seq)}
+    an_subscribes = rows(Direction.TO_ACTIONNETWORK, Action.SUBSCRIBE)
+    an_failed = set(ops.loc[(ops["direction"] == Direction.TO_ACTIONNETWORK) & (ops["status"] == "failed"), "pair_id"])
+    an_failed |= {op.pair_id for op in rows(Direction.TO_ACTIONNETWORK, Action.UPDATE).itertuples()
+                  if not results.get(op.seq)}
     stuck = an_subscribes["pair_id"].isin(an_failed)
     out.blocked(an_subscribes[stuck], "the activist's update did not go through")
     _each(out, an_subscribes[~stuck], subscribe_person, an, "subscription", results)
-    _each(out, rows("to_actionnetwork", "unsubscribe"), lambda op: an.unsubscribe(op.an_id)["an_id"], an,
+    _each(out, rows(Direction.TO_ACTIONNETWORK, Action.UNSUBSCRIBE), lambda op: an.unsubscribe(op.an_id)["an_id"], an,
           "subscription", results)
 
     # 4. Links and base values, for pairs whose every write succeeded. The writes' payloads are no
@@ -161,14 +163,14 @@ def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, st
     with store.connect() as conn:
         ops = state.pending_ops(conn, run_id, STEP, payloads="none", pairs=pairs)
         failed_pairs = set(ops.loc[ops["status"] == "failed", "pair_id"])
-        local = ops[(ops["direction"] == "local") & ~ops["status"].isin(["done", budget.DEFERRED])]
+        local = ops[(ops["direction"] == Direction.LOCAL) & ~ops["status"].isin(["done", budget.DEFERRED])]
         commit = local[~local["pair_id"].isin(failed_pairs)]
         payloads = dict(conn.execute("SELECT seq, payload FROM staging.plan WHERE run_id = %s AND step = %s"
-                                     " AND direction = 'local' AND status NOT IN ('done', 'deferred') AND pair_id >= %s"
-                                     " AND pair_id < %s", (run_id, STEP, *pairs)).fetchall())
+                                     " AND direction = %s AND status NOT IN ('done', 'deferred') AND pair_id >= %s"
+                                     " AND pair_id < %s", (run_id, STEP, Direction.LOCAL, *pairs)).fetchall())
         outcomes = dict(zip(ops["seq"], ops["result_id"], strict=True))
-        pair_sf = _pair_ids(ops, outcomes, "to_salesforce", "sf_id")
-        pair_an = _pair_ids(ops, outcomes, "to_actionnetwork", "an_id")
+        pair_sf = _pair_ids(ops, outcomes, Direction.TO_SALESFORCE, "sf_id")
+        pair_an = _pair_ids(ops, outcomes, Direction.TO_ACTIONNETWORK, "an_id")
         _commit_links(conn, run_id, commit, payloads, pair_sf, pair_an)
         _commit_subscribers(conn, ops, pair_sf)
         state.mark(conn, run_id, STEP, [(seq, "done", None, None, None) for seq in commit["seq"]])
@@ -196,14 +198,14 @@ def _each(out: Outcomes, todo: pd.DataFrame, write: Callable[[Any], str], an: An
     out.flush()
 
 
-def _pair_ids(ops: pd.DataFrame, results: dict, direction: str, column: str) -> dict[int, str]:
+def _pair_ids(ops: pd.DataFrame, results: dict, direction: Direction, column: str) -> dict[int, str]:
     """pair -> the record id on one side, known from the plan or from a create's result."""
     ids: dict[int, str] = {}
     for op in ops.itertuples():
         value = getattr(op, column)
         if isinstance(value, str):
             ids.setdefault(op.pair_id, value)
-        if op.direction == direction and op.action == "create" and results.get(op.seq):
+        if op.direction == direction and op.action == Action.CREATE and results.get(op.seq):
             ids[op.pair_id] = results[op.seq]
     return ids
 
@@ -213,7 +215,7 @@ def _commit_links(conn: Any, run_id: str, local: pd.DataFrame, payloads: dict[in
     retire, link = [], []
     for op in local.itertuples():
         an_id, sf_id, payload = op.an_id or pair_an.get(op.pair_id), op.sf_id or pair_sf.get(op.pair_id), payloads[op.seq]
-        if op.action == "retire":
+        if op.action == Action.RETIRE:
             retire.append((payload["state"], payload.get("reason"), run_id, an_id))
         elif an_id and sf_id:
             link.append((an_id, sf_id, payload["email_key"], json.dumps(payload["base"]), run_id, run_id))
@@ -223,12 +225,11 @@ def _commit_links(conn: Any, run_id: str, local: pd.DataFrame, payloads: dict[in
                               ([row[0] for row in link],)).fetchall())
     clashes = [row for row in link if taken.get(row[0], row[1]) != row[1]]
     link = [row for row in link if row not in clashes]
-    state.add_rejects(conn, run_id, [{
-        "source": "salesforce", "object": "contact", "record_id": sf_id, "reason_code": "SECONDARY_EMAIL",
-        "message": f"Contact {sf_id} has the email {email_key!r}, which Action Network matched to activist "
-                   f"{an_id}, already synced with Contact {taken[an_id]}; the Contact was not linked. Give it "
-                   "the activist's primary email, or merge the two Contacts.",
-        "payload": {"step": STEP}} for an_id, sf_id, email_key, *_ in clashes])
+    state.add_rejects(conn, run_id, [reject(
+        "salesforce", "contact", sf_id, "SECONDARY_EMAIL",
+        f"Contact {sf_id} has the email {email_key!r}, which Action Network matched to activist {an_id}, already "
+        f"synced with Contact {taken[an_id]}; the Contact was not linked. Give it the activist's primary email, or "
+        "merge the two Contacts.", payload={"step": STEP}) for an_id, sf_id, email_key, *_ in clashes])
     with conn.cursor() as cur:
         cur.executemany("UPDATE sync.contact_links SET state = %s, stopped_reason = %s, updated_run = %s"
                         " WHERE an_id = %s", retire)
@@ -241,10 +242,10 @@ def _commit_links(conn: Any, run_id: str, local: pd.DataFrame, payloads: dict[in
 
 def _commit_subscribers(conn: Any, ops: pd.DataFrame, pair_sf: dict) -> None:
     """Keep the Subscribers mirror in step with the memberships this load added or removed."""
-    done = ops[(ops["direction"] == "to_salesforce") & (ops["status"] == "done")]
+    done = ops[(ops["direction"] == Direction.TO_SALESFORCE) & (ops["status"] == "done")]
     added = [(pair_sf.get(op.pair_id), op.result_id) for op in done.itertuples()
-             if op.action == "subscribe" and isinstance(op.result_id, str)]
-    removed = [(op.sf_id,) for op in done.itertuples() if op.action == "unsubscribe"]
+             if op.action == Action.SUBSCRIBE and isinstance(op.result_id, str)]
+    removed = [(op.sf_id,) for op in done.itertuples() if op.action == Action.UNSUBSCRIBE]
     with conn.cursor() as cur:
         cur.executemany("INSERT INTO sync.sf_subscribers (contact_id, member_id) VALUES (%s, %s)"
                         " ON CONFLICT (contact_id) DO UPDATE SET member_id = EXCLUDED.member_id", added)

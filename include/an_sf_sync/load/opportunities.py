@@ -22,7 +22,7 @@ Idempotent, so a load killed half-way and rerun duplicates nothing:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,9 +32,10 @@ from an_sf_sync import rules, state
 from an_sf_sync.actionnetwork.errors import ActionNetworkUnavailableError
 from an_sf_sync.load.outcomes import Outcomes, an_error
 from an_sf_sync.load.writes import each_write
-from an_sf_sync.reconcile.donations import DONOR_ROLE, STEP, pick_donor
+from an_sf_sync.plan import Action, Direction, Obj, Step
 
 log = logging.getLogger(__name__)
+STEP = Step.OPPORTUNITIES
 ROLE_QUERY_CHUNK = 500  # Opportunity ids per Contact Role query, well within SOQL's length limit
 
 
@@ -49,22 +50,23 @@ def load_opportunities(store: Any, run_id: str, an: Any, sf: Any, *, masters: Ma
     out = Outcomes(store, run_id, STEP)
     results = dict(zip(ops["seq"], ops["result_id"], strict=True))
 
-    def rows(obj: str, direction: str, action: str) -> pd.DataFrame:
+    def rows(obj: Obj, direction: Direction, action: Action) -> pd.DataFrame:
         return todo[(todo["object"] == obj) & (todo["direction"] == direction) & (todo["action"] == action)]
 
     # 1. Action Network donations -> Opportunities, then their donors' Contact Roles.
-    creates = rows("opportunity", "to_salesforce", "create")
+    creates = rows(Obj.OPPORTUNITY, Direction.TO_SALESFORCE, Action.CREATE)
     if not creates.empty:
         out.salesforce(creates, sf.write("Opportunity", [
             {**p["fields"], rules.EXTERNAL_ID_FIELD: a} for p, a in zip(creates["payload"], creates["an_id"], strict=True)],
             operation="upsert", external_id_field=rules.EXTERNAL_ID_FIELD), "opportunity", results)
-    _contact_roles(store, out, rows("contact_role", "to_salesforce", "create"), _by_pair(ops, results, "opportunity"), sf)
+    _contact_roles(store, out, rows(Obj.CONTACT_ROLE, Direction.TO_SALESFORCE, Action.CREATE),
+                   _by_pair(ops, results, Obj.OPPORTUNITY), sf)
 
     # 2. Opportunities -> Action Network donations, then the Opportunities stamped with their donation ids.
-    unconfirmed = _donations(store, run_id, out, rows("donation", "to_actionnetwork", "create"), results, an,
-                             masters["an_donations_page"])
+    unconfirmed = _donations(store, run_id, out, rows(Obj.DONATION, Direction.TO_ACTIONNETWORK, Action.CREATE),
+                             results, an, masters["an_donations_page"])
     _commit_links(store, run_id)
-    _stamp(store, out, rows("opportunity", "to_salesforce", "update"), ops, results, sf)
+    _stamp(store, out, rows(Obj.OPPORTUNITY, Direction.TO_SALESFORCE, Action.UPDATE), ops, results, sf)
 
     with store.connect() as conn:
         final = state.pending_ops(conn, run_id, STEP, payloads="none")
@@ -92,7 +94,7 @@ def _contact_roles(store: Any, out: Outcomes, todo: pd.DataFrame, opportunity_of
             who = f"the donor, activist {person}," if person else "the donation names no activist, so its donor"
             out.fail(op, "contact role", "salesforce", "DONOR_NOT_SYNCED",
                      f"{who} is not synced with a Salesforce Contact yet, so Opportunity {opportunity} has no "
-                     f"Contact Role; the sync adds the donor (role {DONOR_ROLE!r}) on its own once the activist is "
+                     f"Contact Role; the sync adds the donor (role {rules.DONOR_ROLE!r}) on its own once the activist is "
                      "synced (see the activist's own reject, e.g. a missing or malformed email).")
         else:
             wanted.append((op, opportunity, contact_of[person]))
@@ -103,7 +105,7 @@ def _contact_roles(store: Any, out: Outcomes, todo: pd.DataFrame, opportunity_of
         if found:
             out.record(op.seq, "done", found)
         else:
-            new[op.seq] = {"OpportunityId": opportunity, "ContactId": contact, "Role": DONOR_ROLE, "IsPrimary": True}
+            new[op.seq] = {"OpportunityId": opportunity, "ContactId": contact, "Role": rules.DONOR_ROLE, "IsPrimary": True}
     out.flush()
     if new:
         inserts = todo[todo["seq"].isin(new)]
@@ -122,6 +124,28 @@ def _existing_roles(sf: Any, opportunities: Iterable[str]) -> dict[tuple[str, st
                 if role.get("ContactId"):
                     found[(role["OpportunityId"][:15], role["ContactId"][:15])] = role["Id"]
     return found
+
+
+def pick_donor(contact_ids: Sequence[str], people: Mapping[str, str],
+               subscribed: Container[str]) -> tuple[str | None, tuple[str, str] | None]:
+    """The activist to record an Opportunity's donation for, or (reason code, why not) for an admin.
+
+    ``contact_ids`` are the Opportunity's role contacts in order of preference; ``people`` maps
+    synced Contacts to their activists; ``subscribed`` holds the Subscribers campaign's Contacts.
+    """
+    for contact in contact_ids:
+        if contact in people and contact in subscribed:
+            return people[contact], None
+    names = ", ".join(contact_ids)
+    again = "then save the Opportunity again so the next run sends it."
+    if not any(c in people for c in contact_ids):
+        return None, ("DONOR_NOT_SYNCED",
+                      f"its donor Contact ({names}) is not synced with Action Network. Add the Contact to the "
+                      f"{rules.SUBSCRIBERS_CAMPAIGN!r} campaign (it needs a valid email address), {again}")
+    return None, ("DONOR_NOT_SUBSCRIBED",
+                  f"its donor Contact ({names}) is not in the {rules.SUBSCRIBERS_CAMPAIGN!r} campaign. Add the "
+                  f"Contact to that campaign, {again}")
+
 
 
 def _donations(store: Any, run_id: str, out: Outcomes, todo: pd.DataFrame, results: dict, an: Any,
@@ -173,10 +197,10 @@ def _donations(store: Any, run_id: str, out: Outcomes, todo: pd.DataFrame, resul
 
 def _stamp(store: Any, out: Outcomes, todo: pd.DataFrame, ops: pd.DataFrame, results: dict, sf: Any) -> None:
     """Write each new donation's id into its Opportunity's Action_Network_ID__c."""
-    donation_of = _by_pair(ops, results, "donation")
+    donation_of = _by_pair(ops, results, Obj.DONATION)
     with store.connect() as conn:
         status = dict(conn.execute("SELECT pair_id, status FROM staging.plan WHERE run_id = %s AND step = %s"
-                                   " AND object = 'donation'", (out.run_id, STEP)).fetchall())
+                                   " AND object = %s", (out.run_id, STEP, Obj.DONATION)).fetchall())
     blocked = todo[todo["pair_id"].map(status).eq("failed")]
     for seq in blocked["seq"]:
         out.record(seq, "failed", None, "BLOCKED", "the donation was not recorded in Action Network")
@@ -191,9 +215,9 @@ def _stamp(store: Any, out: Outcomes, todo: pd.DataFrame, ops: pd.DataFrame, res
         conn.execute("UPDATE sync.donation_links SET linked_at = now() WHERE sf_id = ANY(%s)", (list(ready["sf_id"]),))
 
 
-def _by_pair(ops: pd.DataFrame, results: dict, obj: str) -> dict[int, str]:
+def _by_pair(ops: pd.DataFrame, results: dict, obj: Obj) -> dict[int, str]:
     """pair -> id of the record a create of ``obj`` made (once it is known)."""
-    creates = ops[(ops["object"] == obj) & (ops["action"] == "create")]
+    creates = ops[(ops["object"] == obj) & (ops["action"] == Action.CREATE)]
     return {int(p): results[s] for p, s in zip(creates["pair_id"], creates["seq"], strict=True)
             if isinstance(results.get(s), str)}
 
@@ -203,11 +227,13 @@ def _commit_links(store: Any, run_id: str) -> None:
     with store.connect() as conn:
         conn.execute(
             "INSERT INTO sync.donation_links (an_id, sf_id, origin, linked_run)"
-            " SELECT CASE WHEN direction = 'to_salesforce' THEN an_id ELSE result_id END,"
-            " CASE WHEN direction = 'to_salesforce' THEN result_id ELSE sf_id END,"
-            " CASE WHEN direction = 'to_salesforce' THEN 'actionnetwork' ELSE 'salesforce' END, %s"
-            " FROM staging.plan WHERE run_id = %s AND step = %s AND action = 'create' AND status = 'done'"
-            " AND object IN ('opportunity', 'donation') ON CONFLICT DO NOTHING", (run_id, run_id, STEP))
+            " SELECT CASE WHEN direction = %(to_sf)s THEN an_id ELSE result_id END,"
+            " CASE WHEN direction = %(to_sf)s THEN result_id ELSE sf_id END,"
+            " CASE WHEN direction = %(to_sf)s THEN 'actionnetwork' ELSE 'salesforce' END, %(run)s"
+            " FROM staging.plan WHERE run_id = %(run)s AND step = %(step)s AND action = %(create)s"
+            " AND status = 'done' AND object IN (%(opportunity)s, %(donation)s) ON CONFLICT DO NOTHING",
+            {"to_sf": Direction.TO_SALESFORCE, "run": run_id, "step": STEP, "create": Action.CREATE,
+             "opportunity": Obj.OPPORTUNITY, "donation": Obj.DONATION})
 
 
 def _text_id(value: Any) -> str | None:

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from an_sf_sync import state
+from an_sf_sync.plan import Action, Direction, Reject, Source, Step, reject
 from an_sf_sync.staging import pending
 
 # What an admin can do about common Salesforce errors.
@@ -40,24 +41,24 @@ def an_error(exc: Exception) -> tuple[str, str]:
 
 
 _WHAT = {
-    ("to_salesforce", "create"): "creating a Salesforce {obj}",
-    ("to_salesforce", "update"): "updating the Salesforce {obj}",
-    ("to_salesforce", "subscribe"): "adding the Contact to the Subscribers campaign",
-    ("to_salesforce", "unsubscribe"): "removing the Contact from the Subscribers campaign",
-    ("to_actionnetwork", "create"): "adding the {obj} to Action Network",
-    ("to_actionnetwork", "update"): "updating the {obj} in Action Network",
-    ("to_actionnetwork", "subscribe"): "subscribing the activist in Action Network",
-    ("to_actionnetwork", "unsubscribe"): "unsubscribing the activist in Action Network",
+    (Direction.TO_SALESFORCE, Action.CREATE): "creating a Salesforce {obj}",
+    (Direction.TO_SALESFORCE, Action.UPDATE): "updating the Salesforce {obj}",
+    (Direction.TO_SALESFORCE, Action.SUBSCRIBE): "adding the Contact to the Subscribers campaign",
+    (Direction.TO_SALESFORCE, Action.UNSUBSCRIBE): "removing the Contact from the Subscribers campaign",
+    (Direction.TO_ACTIONNETWORK, Action.CREATE): "adding the {obj} to Action Network",
+    (Direction.TO_ACTIONNETWORK, Action.UPDATE): "updating the {obj} in Action Network",
+    (Direction.TO_ACTIONNETWORK, Action.SUBSCRIBE): "subscribing the activist in Action Network",
+    (Direction.TO_ACTIONNETWORK, Action.UNSUBSCRIBE): "unsubscribing the activist in Action Network",
 }
 
 
 class Outcomes:
     """Buffers outcomes and rejects of one load step; ``flush`` writes them in one transaction."""
 
-    def __init__(self, store: Any, run_id: str, step: str) -> None:
+    def __init__(self, store: Any, run_id: str, step: Step) -> None:
         self.store, self.run_id, self.step = store, run_id, step
         self._marks: list[tuple] = []
-        self._rejects: list[dict] = []
+        self._rejects: list[Reject] = []
 
     def record(self, seq: int, status: str, result_id: str | None = None, code: str | None = None,
                error: str | None = None) -> None:
@@ -65,13 +66,13 @@ class Outcomes:
 
     def fail(self, op: Any, obj: str, system: str, code: str, message: str) -> None:
         what = _WHAT.get((op.direction, op.action), "{obj}").format(obj=obj)
-        source, record = (("actionnetwork", op.an_id) if op.direction == "to_salesforce" and op.an_id
+        source: Source
+        source, record = (("actionnetwork", op.an_id) if op.direction == Direction.TO_SALESFORCE and op.an_id
                           else ("salesforce", op.sf_id) if op.sf_id else ("actionnetwork", op.an_id))
         self.record(op.seq, "failed", None, code, message)
-        self._rejects.append({"source": source, "object": obj, "record_id": record, "reason_code": code,
-                              "message": f"Failed {what} for {source} record {record}: {message}",
-                              "payload": {"step": self.step, "seq": int(op.seq)},
-                              "pending": pending.load_record(self.step, op)})
+        self._rejects.append(reject(source, obj, record, code, f"Failed {what} for {source} record {record}: {message}",
+                                    payload={"step": self.step, "seq": int(op.seq)},
+                                    pending=pending.load_record(self.step, op)))
 
     def salesforce(self, todo: pd.DataFrame, results: Sequence[Any], obj: str, ids: dict,
                    done_codes: Iterable[str] = ()) -> None:
@@ -104,7 +105,7 @@ class Outcomes:
         self._marks, self._rejects = [], []
 
     @staticmethod
-    def step_counts(conn: Any, run_id: str, step: str) -> dict[str, int]:
+    def step_counts(conn: Any, run_id: str, step: Step) -> dict[str, int]:
         """Like ``counts``, counted by Postgres: a first sync's plan is too large to read back whole."""
         rows = conn.execute("SELECT direction, action, status, count(*) FROM staging.plan WHERE run_id = %s"
                             " AND step = %s GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", (run_id, step)).fetchall()

@@ -14,10 +14,11 @@ from typing import Any
 import pandas as pd
 
 from an_sf_sync import rules, state
+from an_sf_sync.plan import Step
 from an_sf_sync.reconcile.campaigns import plan_campaigns
 from an_sf_sync.reconcile.contacts import ContactInputs, reconcile_contacts
 from an_sf_sync.reconcile.donations import plan_opportunities
-from an_sf_sync.reconcile.duplicates import pick_winners, reject
+from an_sf_sync.reconcile.duplicates import duplicate_reject, pick_winners
 from an_sf_sync.staging import pending
 from an_sf_sync.staging.store import StagingStore
 
@@ -136,7 +137,7 @@ def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str, time
         restaged = pending.restage(conn, run_id)
         subscribers = masters.get("sf_subscribers_campaign")
         state.refresh_mirrors(conn, run_id, subscribers)
-        conn.execute("DELETE FROM staging.plan WHERE run_id = %s AND step = 'contacts'", (run_id,))
+        conn.execute("DELETE FROM staging.plan WHERE run_id = %s AND step = %s", (run_id, Step.CONTACTS))
         conn.execute("DELETE FROM sync.rejects WHERE run_id = %s AND payload->>'step' = 'reconcile'", (run_id,))
         conn.execute("DELETE FROM sync.conflicts WHERE run_id = %s", (run_id,))
         parts = contact_partitions(conn, run_id, subscribers)
@@ -146,9 +147,10 @@ def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str, time
             plan = reconcile_contacts(contact_inputs(conn, run_id, subscribers, custom, duplicate_rule,
                                                      state.get_setting(store, "contact_lengths", {}), part))
             for op in plan.ops:  # pair numbers run on across partitions
-                op["pair_id"] += pairs
+                if op["pair_id"] is not None:
+                    op["pair_id"] += pairs
             pairs += plan.pairs
-            counts["contacts"] += state.append_plan(conn, run_id, "contacts", plan.ops, "contact", counts["contacts"])
+            counts["contacts"] += state.append_plan(conn, run_id, Step.CONTACTS, plan.ops, counts["contacts"])
             state.add_rejects(conn, run_id, [{**r, "payload": {"step": "reconcile"}} for r in plan.rejects])
             state.add_conflicts(conn, run_id, plan.conflicts)
             state.add_duplicates(conn, run_id, plan.duplicates)
@@ -158,8 +160,8 @@ def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str, time
             plan = None  # free this partition's frames before the next one's
         campaign_ops, campaign_rejects = plan_campaigns(conn, run_id, masters)
         opportunity_ops, opportunity_rejects = plan_opportunities(conn, run_id, masters, time_zone)
-        counts["campaigns"] = state.replace_plan(conn, run_id, "campaigns", campaign_ops, "campaign")
-        counts["opportunities"] = state.replace_plan(conn, run_id, "opportunities", opportunity_ops, "opportunity")
+        counts["campaigns"] = state.replace_plan(conn, run_id, Step.CAMPAIGNS, campaign_ops)
+        counts["opportunities"] = state.replace_plan(conn, run_id, Step.OPPORTUNITIES, opportunity_ops)
         rejects = campaign_rejects + opportunity_rejects
         state.add_rejects(conn, run_id, [{**r, "payload": {"step": "reconcile"}} for r in rejects])
         counts["rejects"] += len(rejects)
@@ -175,6 +177,6 @@ def resolve_staged_duplicates(store: StagingStore, run_id: str, rule: str) -> in
         linked = state.frame(conn, "SELECT sf_id, email_key FROM sync.contact_links")
         losers = pick_winners(contacts, linked, rule)
         state.add_duplicates(conn, run_id, losers)
-        state.add_rejects(conn, run_id, [{**reject(r), "payload": {"step": "resolve_duplicates"}}
+        state.add_rejects(conn, run_id, [{**duplicate_reject(r), "payload": {"step": "resolve_duplicates"}}
                                          for r in losers.itertuples()])
     return len(losers)

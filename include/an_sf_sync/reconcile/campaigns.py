@@ -34,12 +34,10 @@ from typing import Any
 import pandas as pd
 
 from an_sf_sync import rules, state
+from an_sf_sync.plan import Action, Direction, Obj, Op, Plan, Reject
 
-STEP = "campaigns"
-# Action Network action types synced as Campaigns -> how an admin calls them
-KINDS = {"form": "form", "petition": "petition", "event": "event", "fundraising_page": "fundraising page",
-         "advocacy_campaign": "letter campaign", "survey": "survey"}
-# ... of which Contacts added in Salesforce can be added to (donations go through Opportunities)
+# Action types (of rules.ACTION_KINDS) that Contacts added in Salesforce can take (donations go through
+# Opportunities)
 JOINABLE = frozenset({"form", "petition", "event", "survey"})
 CAMPAIGN_NAME_MAX = 80  # Salesforce's Campaign.Name
 
@@ -55,33 +53,20 @@ class CampaignInputs:
     masters: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
-class CampaignPlan:
-    ops: list[dict] = field(default_factory=list)  # plan rows (see staging.plan)
-    rejects: list[dict] = field(default_factory=list)  # source, object, record_id, reason_code, message
-
-    def add(self, obj: str, direction: str, action: str, an_id: Any, sf_id: Any, payload: dict) -> None:
-        self.ops.append({"object": obj, "direction": direction, "action": action, "an_id": an_id,
-                         "sf_id": sf_id, "payload": payload})
-
-    def reject(self, source: str, obj: str, record_id: str, code: str, message: str) -> None:
-        self.rejects.append({"source": source, "object": obj, "record_id": record_id, "reason_code": code,
-                             "message": message})
-
-
 def campaign_name(title: Any, action_type: str, an_id: str) -> str:
     """The Campaign Name of an action: its title, cut to what Salesforce stores."""
-    text = rules.text_value(title) or f"Action Network {KINDS.get(action_type, action_type)} {an_id}"
+    kind = rules.ACTION_KINDS.get(action_type, action_type)
+    text = rules.text_value(title) or f"Action Network {kind} {an_id}"
     return text.strip()[:CAMPAIGN_NAME_MAX]
 
 
 def campaign_description(action_type: str, an_id: str) -> str:
-    return (f"Action Network {KINDS[action_type]} {an_id}, kept in sync by the Action Network sync: "
-            "people who take it in Action Network are added here.")
+    return (f"Action Network {rules.ACTION_KINDS[action_type]} {an_id}, kept in sync by the Action Network "
+            "sync: people who take it in Action Network are added here.")
 
 
-def reconcile_campaigns(inputs: CampaignInputs) -> CampaignPlan:
-    plan = CampaignPlan()
+def reconcile_campaigns(inputs: CampaignInputs) -> Plan:
+    plan = Plan()
     links = inputs.action_links.drop_duplicates("an_id")
     by_an, by_sf = links.set_index("an_id"), links.set_index("sf_id")
     own = {inputs.masters.get("an_users_form"), inputs.masters.get("an_donations_page")} - {None}
@@ -94,31 +79,31 @@ def reconcile_campaigns(inputs: CampaignInputs) -> CampaignPlan:
     for row in campaigns[campaigns["sf_id"].isin(by_sf.index)].itertuples():
         link = by_sf.loc[row.sf_id]
         if row.is_deleted and link["state"] == "active":
-            plan.add("action", "local", "retire", link["an_id"], row.sf_id, {"state": "sf_deleted"})
+            plan.add(Obj.ACTION, Direction.LOCAL, Action.RETIRE, link["an_id"], row.sf_id, {"state": "sf_deleted"})
             inactive.add(link["an_id"])
             plan.reject("salesforce", "campaign", row.sf_id, "CAMPAIGN_DELETED_IN_SALESFORCE",
                         f"Campaign {row.sf_id} was deleted in Salesforce, so Action Network {link['an_type']} "
                         f"{link['an_id']} is no longer synced: new takers of it will be reported, not added. "
                         "Restore the Campaign from the Recycle Bin to resume.")
         elif not row.is_deleted and link["state"] == "sf_deleted":
-            plan.add("action", "local", "restore", link["an_id"], row.sf_id, {"state": "active"})
+            plan.add(Obj.ACTION, Direction.LOCAL, Action.RESTORE, link["an_id"], row.sf_id, {"state": "active"})
             inactive.discard(link["an_id"])
 
     # -- Action Network actions -> Campaigns ---------------------------------------------------------
     actions = inputs.actions.drop_duplicates("an_id")
-    actions = actions[actions["action_type"].isin(list(KINDS)) & ~actions["an_id"].isin(own)]
+    actions = actions[actions["action_type"].isin(list(rules.ACTION_KINDS)) & ~actions["an_id"].isin(own)]
     creating = set()
     for row in actions.itertuples():
         name = campaign_name(row.title, row.action_type, row.an_id)
         if row.an_id not in by_an.index:
             creating.add(row.an_id)
-            plan.add("campaign", "to_salesforce", "create", row.an_id, None, {
+            plan.add(Obj.CAMPAIGN, Direction.TO_SALESFORCE, Action.CREATE, row.an_id, None, {
                 "action_type": row.action_type, "name": name,
                 "description": campaign_description(row.action_type, row.an_id)})
             continue
         link = by_an.loc[row.an_id]
         if link["origin"] == "actionnetwork" and row.an_id not in inactive and link["title"] != name:
-            plan.add("campaign", "to_salesforce", "update", row.an_id, link["sf_id"], {"name": name})
+            plan.add(Obj.CAMPAIGN, Direction.TO_SALESFORCE, Action.UPDATE, row.an_id, link["sf_id"], {"name": name})
 
     # -- takers of actions -> CampaignMembers ----------------------------------------------------------
     takers = inputs.takers[~inputs.takers["action_id"].isin(own)]
@@ -126,31 +111,33 @@ def reconcile_campaigns(inputs: CampaignInputs) -> CampaignPlan:
     unknown = takers[~takers["action_id"].isin(known)]
     for row in unknown.itertuples():  # e.g. an action type that is never synced
         plan.reject("actionnetwork", "participation", row.an_id, "ACTION_NOT_SYNCED",
-                    f"Activist {row.person_id} took Action Network {KINDS.get(row.action_type, row.action_type)} "
-                    f"{row.action_id}, which is not synced to Salesforce, so no Campaign member was added.")
+                    f"Activist {row.person_id} took Action Network "
+                    f"{rules.ACTION_KINDS.get(row.action_type, row.action_type)} {row.action_id}, which is not "
+                    "synced to Salesforce, so no Campaign member was added.")
     takers = takers[takers["action_id"].isin(known)]
     for row in takers[takers["action_id"].isin(inactive)].drop_duplicates(["action_id", "person_id"]).itertuples():
         plan.reject("actionnetwork", "participation", row.an_id, "CAMPAIGN_DELETED_IN_SALESFORCE",
-                    f"Activist {row.person_id} took Action Network {KINDS[row.action_type]} {row.action_id}, but "
-                    f"its Campaign {by_an.loc[row.action_id, 'sf_id']} was deleted in Salesforce, so they were "
-                    "not added to it. Restore the Campaign from the Recycle Bin to resume.")
+                    f"Activist {row.person_id} took Action Network {rules.ACTION_KINDS[row.action_type]} "
+                    f"{row.action_id}, but its Campaign {by_an.loc[row.action_id, 'sf_id']} was deleted in "
+                    "Salesforce, so they were not added to it. Restore the Campaign from the Recycle Bin to resume.")
     takers = takers[~takers["action_id"].isin(inactive)]
     for row in takers[takers["person_id"].isna()].itertuples():
         plan.reject("actionnetwork", "participation", row.an_id, "NO_PERSON",
-                    f"Action Network {KINDS[row.action_type]} {row.action_id} has a taker ({row.an_id}) without "
-                    "an activist, so no Campaign member can be added.")
+                    f"Action Network {rules.ACTION_KINDS[row.action_type]} {row.action_id} has a taker "
+                    f"({row.an_id}) without an activist, so no Campaign member can be added.")
     takers = takers[takers["person_id"].notna()].drop_duplicates(["action_id", "person_id"])
     done = _pairs(inputs.member_links["an_action_id"], inputs.member_links["an_person_id"])
     fresh = ~_pairs(takers["action_id"], takers["person_id"]).isin(done)
     for row in takers[fresh.to_numpy()].itertuples():
-        plan.add("member", "to_salesforce", "create", row.person_id, None, {
+        plan.add(Obj.MEMBER, Direction.TO_SALESFORCE, Action.CREATE, row.person_id, None, {
             "action_id": row.action_id, "action_type": row.action_type, "taker_id": row.an_id})
 
     # -- Campaigns under the Subscribers campaign -> Action Network forms ------------------------------
     new_forms = campaigns[~campaigns["is_deleted"] & (campaigns["parent_id"] == subscribers)
                           & ~campaigns["sf_id"].isin(by_sf.index)] if subscribers else campaigns.iloc[:0]
     for row in new_forms.itertuples():
-        plan.add("action", "to_actionnetwork", "create", None, row.sf_id, {"title": rules.text_value(row.name)})
+        plan.add(Obj.ACTION, Direction.TO_ACTIONNETWORK, Action.CREATE, None, row.sf_id,
+                 {"title": rules.text_value(row.name)})
 
     # -- CampaignMembers added in Salesforce -> takers of actions ----------------------------------------
     members = inputs.members.astype({"is_deleted": bool})
@@ -171,11 +158,11 @@ def reconcile_campaigns(inputs: CampaignInputs) -> CampaignPlan:
         if target["origin"] == "actionnetwork" and target["an_type"] not in JOINABLE:
             plan.reject("salesforce", "member", row.sf_id, "CANNOT_JOIN_IN_SALESFORCE",
                         f"Contact {row.contact_id} was added to Campaign {row.campaign_id}, which is an Action "
-                        f"Network {KINDS[target['an_type']]}; Contacts cannot be added to fundraiser or letter "
-                        "campaign actions from Salesforce. To send a donation, create an Opportunity on the "
+                        f"Network {rules.ACTION_KINDS[target['an_type']]}; Contacts cannot be added to fundraiser "
+                        "or letter campaign actions from Salesforce. To send a donation, create an Opportunity on the "
                         f"{rules.DONATIONS_ACCOUNT!r} account with the donor in Contact Roles.")
             continue
-        plan.add("member", "to_actionnetwork", "create", None, row.sf_id, {
+        plan.add(Obj.MEMBER, Direction.TO_ACTIONNETWORK, Action.CREATE, None, row.sf_id, {
             "campaign_id": row.campaign_id, "contact_id": row.contact_id, "action_id": target["an_id"],
             "action_type": target["an_type"], "subscribers_only": target["origin"] == "salesforce"})
     return plan
@@ -214,7 +201,7 @@ def campaign_inputs(conn: Any, run_id: str, masters: dict[str, str]) -> Campaign
         member_links=member_links, masters=dict(masters))
 
 
-def plan_campaigns(conn: Any, run_id: str, masters: dict[str, str]) -> tuple[list[dict], list[dict]]:
+def plan_campaigns(conn: Any, run_id: str, masters: dict[str, str]) -> tuple[list[Op], list[Reject]]:
     """(ops, rejects) of the campaigns step; the caller writes them with ``state.replace_plan``."""
     plan = reconcile_campaigns(campaign_inputs(conn, run_id, masters))
     return plan.ops, plan.rejects

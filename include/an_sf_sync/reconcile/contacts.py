@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from an_sf_sync import rules
-from an_sf_sync.reconcile.duplicates import pick_winners
-from an_sf_sync.reconcile.duplicates import reject as duplicate_reject
+from an_sf_sync.plan import Action, Direction, Obj, Plan
+from an_sf_sync.reconcile.duplicates import duplicate_reject, pick_winners
 
 FIELDS = list(rules.SF_CONTACT_FIELDS)  # first_name, last_name, email, street, city, state, postal_code
 _MISSING = "\x00"  # stands for None in comparisons
@@ -53,22 +53,9 @@ class ContactInputs:
 
 
 @dataclass
-class ContactPlan:
-    ops: list[dict] = field(default_factory=list)  # plan rows (see staging.plan)
-    rejects: list[dict] = field(default_factory=list)  # source, object, record_id, reason_code, message
+class ContactPlan(Plan):
     conflicts: list[dict] = field(default_factory=list)
     duplicates: pd.DataFrame = field(default_factory=pd.DataFrame)
-    pairs: int = 0
-
-    def add(self, direction: str, action: str, an_id: str | None, sf_id: str | None, payload: dict,
-            pair: int | None = None) -> int:
-        """Append an operation; operations about one pair share its ``pair`` number."""
-        if pair is None:
-            self.pairs += 1
-            pair = self.pairs
-        self.ops.append({"pair_id": pair, "direction": direction, "action": action, "an_id": an_id,
-                         "sf_id": sf_id, "payload": payload})
-        return pair
 
 
 def merge_fields(inputs: ContactInputs) -> list[str]:
@@ -111,7 +98,7 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
     # -- records that cannot cross ------------------------------------------------------------
     for row in an[an["email_key"].isna()].itertuples():
         code, message = rules.email_problem(row.email)
-        plan.rejects.append(_reject("actionnetwork", "person", row.an_id, code, f"Activist {row.an_id} {message}"))
+        plan.reject("actionnetwork", "person", row.an_id, code, f"Activist {row.an_id} {message}")
     an = an[an["email_key"].notna()]
 
     link_by_sf = links.set_index("sf_id")
@@ -121,11 +108,12 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
     for row in sf[sf["is_deleted"] & sf["sf_id"].isin(link_by_sf.index)].itertuples():
         link = link_by_sf.loc[row.sf_id]
         if link["state"] != "sf_deleted":
-            plan.add("local", "retire", link["an_id"], row.sf_id, {"state": "sf_deleted"})
-            plan.rejects.append(_reject(
+            plan.add(Obj.CONTACT, Direction.LOCAL, Action.RETIRE, link["an_id"], row.sf_id, {"state": "sf_deleted"},
+                     plan.pair())
+            plan.reject(
                 "salesforce", "contact", row.sf_id, "CONTACT_DELETED_IN_SALESFORCE",
                 f"Contact {row.sf_id} was deleted in Salesforce; activist {link['an_id']} stays in Action "
-                "Network and is no longer synced. Restore the Contact from the Recycle Bin to resume."))
+                "Network and is no longer synced. Restore the Contact from the Recycle Bin to resume.")
 
     # Email changed in Salesforce (or made invalid): sync stops for that pair, as Action Network does.
     # A Contact whose new email is the one its activist now has was written by us (a load stopped
@@ -141,13 +129,13 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
     for row in changed_email.itertuples():
         link = link_by_sf.loc[row.sf_id]
         if link["state"] == "active":
-            plan.add("local", "retire", link["an_id"], row.sf_id, {
-                "state": "stopped", "reason": f"email changed in Salesforce to {row.email!r}"})
-            plan.rejects.append(_reject(
+            plan.add(Obj.CONTACT, Direction.LOCAL, Action.RETIRE, link["an_id"], row.sf_id, {
+                "state": "stopped", "reason": f"email changed in Salesforce to {row.email!r}"}, plan.pair())
+            plan.reject(
                 "salesforce", "contact", row.sf_id, "EMAIL_CHANGED_IN_SALESFORCE",
                 f"The email of Contact {row.sf_id} was changed in Salesforce (was {link['email_key']!r}, now "
                 f"{row.email!r}); as in Action Network's own sync this stops syncing the Contact. Change it "
-                "back to resume, or change the email in Action Network instead."))
+                "back to resume, or change the email in Action Network instead.")
     deleted = set(sf.loc[sf["is_deleted"], "sf_id"])
     # A Contact restored from the Recycle Bin, or whose email was changed back, resumes its pair
     # (linking it again makes it active).
@@ -160,7 +148,7 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
     unlinked_sf = live[~live["sf_id"].isin(link_by_sf.index)]
     for row in unlinked_sf[unlinked_sf["email_key"].isna() & ~unlinked_sf["member_only"]].itertuples():
         code, message = rules.email_problem(row.email)
-        plan.rejects.append(_reject("salesforce", "contact", row.sf_id, code, f"Contact {row.sf_id} {message}"))
+        plan.reject("salesforce", "contact", row.sf_id, code, f"Contact {row.sf_id} {message}")
 
     # -- duplicates among unlinked contacts ---------------------------------------------------------
     index = inputs.sf_index.assign(is_deleted=inputs.sf_index["is_deleted"].fillna(False).astype(bool))
@@ -181,10 +169,10 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
     key_holder = links.set_index("email_key")["an_id"]
     clash = an_unlinked[an_unlinked["email_key"].isin(key_holder.index)]
     for row in clash.itertuples():
-        plan.rejects.append(_reject(
+        plan.reject(
             "actionnetwork", "person", row.an_id, "EMAIL_ALREADY_LINKED",
             f"Activist {row.an_id} has the email {row.email_key!r}, already synced with activist "
-            f"{key_holder[row.email_key]}; Action Network should not hold two activists with one email."))
+            f"{key_holder[row.email_key]}; Action Network should not hold two activists with one email.")
     an_unlinked = an_unlinked[~an_unlinked["email_key"].isin(key_holder.index)]
 
     pairs = []  # (an_id, sf_id, kind)
@@ -194,10 +182,10 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
     pairs += [(a, s, "new") for a, s in zip(an_unlinked["an_id"], matched_sf, strict=True) if isinstance(s, str)]
     creates_sf = an_unlinked[matched_sf.isna().to_numpy()]
     for row in an[an["an_id"].isin(inactive_an)].itertuples():
-        plan.rejects.append(_reject(
+        plan.reject(
             "actionnetwork", "person", row.an_id, "SYNC_STOPPED",
             f"Activist {row.an_id} changed, but sync with its Contact {link_by_an.loc[row.an_id, 'sf_id']} is "
-            f"stopped ({link_by_an.loc[row.an_id, 'state']}); the change was not sent to Salesforce."))
+            f"stopped ({link_by_an.loc[row.an_id, 'state']}); the change was not sent to Salesforce.")
 
     paired_sf = {s for _, s, _ in pairs}
     open_sf = unlinked_sf[unlinked_sf["email_key"].notna() & ~unlinked_sf["sf_id"].isin(losers)
@@ -212,19 +200,19 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
     other_owner = inputs.other_emails.drop_duplicates("email_key").set_index("email_key")["an_id"]
     secondary = no_match["email_key"].isin(other_owner.index).to_numpy()
     for row in no_match[secondary].itertuples():
-        plan.rejects.append(_reject(
+        plan.reject(
             "salesforce", "contact", row.sf_id, "SECONDARY_EMAIL",
             f"Contact {row.sf_id} has the email {row.email_key!r}, which activist {other_owner[row.email_key]} "
             "holds as another (not primary) address; Action Network keys people by their primary address, so "
             "the Contact was not sent. Give the Contact the activist's primary email (or merge it with the "
-            "activist's Contact) to sync it."))
+            "activist's Contact) to sync it.")
     no_match = no_match[~secondary]
     creates_an = no_match[no_match["subscribed"]]
     for row in no_match[~no_match["subscribed"]].itertuples():
-        plan.rejects.append(_reject(
+        plan.reject(
             "salesforce", "contact", row.sf_id, "NOT_IN_SUBSCRIBERS_CAMPAIGN",
             f"Contact {row.sf_id} was not sent to Action Network: it matches no activist and is not in the "
-            f"{rules.SUBSCRIBERS_CAMPAIGN!r} campaign. Add it to that campaign to add it to your list."))
+            f"{rules.SUBSCRIBERS_CAMPAIGN!r} campaign. Add it to that campaign to add it to your list.")
 
     status_by_an = pd.concat([inputs.an_index.set_index("an_id")["email_status"],
                               an.set_index("an_id")["email_status"]])
@@ -332,15 +320,15 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
         an_id, sf_id = pairs.at[i, "an_id"], pairs.at[i, "sf_id"]
         values = {name: _py(target[name].iat[i]) for name in names}
         if damaged[i] and to_sf["last_name"][i]:
-            plan.rejects.append(_reject(
+            plan.reject(
                 "salesforce", "contact", sf_id, "LAST_NAME_REPAIRED",
                 f"Contact {sf_id} had an email address as its LastName although activist {an_id} has a last "
-                f"name; it was set back to {values['last_name']!r}. Nothing to do."))
+                f"name; it was set back to {values['last_name']!r}. Nothing to do.")
         if blocked[i]:
-            plan.rejects.append(_reject(
+            plan.reject(
                 "salesforce", "subscription", sf_id, "SPAM_COMPLAINT",
                 f"Contact {sf_id} is in the {rules.SUBSCRIBERS_CAMPAIGN!r} campaign, but activist {an_id} "
-                "reported Action Network email as spam, so they were not re-subscribed automatically."))
+                "reported Action Network email as spam, so they were not re-subscribed automatically.")
         sf_changes = {n: values[n] for n in names if to_sf[n][i]}
         _report_cuts(plan, an_id, sf_id, sf_changes, lengths)
         base_values = {**values, "subscribed": bool(sub[i])}
@@ -350,24 +338,27 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
             # email, so the activist's new one stays a pending change) until the other one is merged.
             del sf_changes["email"]
             base_values["email"] = _py(held["email"].iat[i])
-            plan.rejects.append(_reject(
+            plan.reject(
                 "actionnetwork", "person", an_id, "EMAIL_HELD_BY_ANOTHER_CONTACT",
                 f"Activist {an_id} changed their email to {values['email']!r}, which Contact "
                 f"{sorted(holders)[0]} already has; Contact {sf_id} keeps its email until the two Contacts "
-                "are merged in Salesforce (the next run then sends it)."))
-        pair = plan.add("local", "link", an_id, sf_id, {
-            "base": base_values, "email_key": rules.email_key(base_values["email"])})
+                "are merged in Salesforce (the next run then sends it).")
+        pair = plan.pair()
+        plan.add(Obj.CONTACT, Direction.LOCAL, Action.LINK, an_id, sf_id, {
+            "base": base_values, "email_key": rules.email_key(base_values["email"])}, pair)
         if sf_changes:
-            plan.add("to_salesforce", "update", an_id, sf_id, {
+            plan.add(Obj.CONTACT, Direction.TO_SALESFORCE, Action.UPDATE, an_id, sf_id, {
                 "fields": sf_changes, "email": values["email"], "last_name": values["last_name"]}, pair)
         an_changes = {n: values[n] for n in names if to_an[n][i]}
         if an_changes:
-            plan.add("to_actionnetwork", "update", an_id, sf_id, {"fields": an_changes}, pair)
+            plan.add(Obj.CONTACT, Direction.TO_ACTIONNETWORK, Action.UPDATE, an_id, sf_id, {"fields": an_changes},
+                     pair)
+        subscription = Action.SUBSCRIBE if sub[i] else Action.UNSUBSCRIBE
         if sub[i] != sf_sub_cur[i]:
-            plan.add("to_salesforce", "subscribe" if sub[i] else "unsubscribe", an_id, sf_id, {}, pair)
+            plan.add(Obj.CONTACT, Direction.TO_SALESFORCE, subscription, an_id, sf_id, {}, pair)
         if sub[i] != an_sub_cur[i]:
-            plan.add("to_actionnetwork", "subscribe" if sub[i] else "unsubscribe", an_id, sf_id,
-                     {"email": values["email"]}, pair)
+            plan.add(Obj.CONTACT, Direction.TO_ACTIONNETWORK, subscription, an_id, sf_id, {"email": values["email"]},
+                     pair)
 
 
 def _plan_creates(plan: ContactPlan, creates_sf: pd.DataFrame, creates_an: pd.DataFrame, names: list[str],
@@ -376,34 +367,32 @@ def _plan_creates(plan: ContactPlan, creates_sf: pd.DataFrame, creates_an: pd.Da
         values = {n: _py(row.get(n)) for n in names}
         _report_cuts(plan, row["an_id"], None, values, lengths)
         subscribed = rules.is_subscribed(row["email_status"])
-        pair = plan.add("local", "link", row["an_id"], None, {
-            "base": {**values, "subscribed": subscribed}, "email_key": row["email_key"]})
-        plan.add("to_salesforce", "create", row["an_id"], None, {"fields": values}, pair)
+        pair = plan.pair()
+        plan.add(Obj.CONTACT, Direction.LOCAL, Action.LINK, row["an_id"], None, {
+            "base": {**values, "subscribed": subscribed}, "email_key": row["email_key"]}, pair)
+        plan.add(Obj.CONTACT, Direction.TO_SALESFORCE, Action.CREATE, row["an_id"], None, {"fields": values}, pair)
         if subscribed:
-            plan.add("to_salesforce", "subscribe", row["an_id"], None, {}, pair)
+            plan.add(Obj.CONTACT, Direction.TO_SALESFORCE, Action.SUBSCRIBE, row["an_id"], None, {}, pair)
     for row in creates_an.to_dict("records"):
         values = {n: _py(row.get(n)) for n in names}
-        pair = plan.add("local", "link", None, row["sf_id"], {
-            "base": {**values, "subscribed": True}, "email_key": row["email_key"]})
-        plan.add("to_actionnetwork", "create", None, row["sf_id"], {"fields": values}, pair)
+        pair = plan.pair()
+        plan.add(Obj.CONTACT, Direction.LOCAL, Action.LINK, None, row["sf_id"], {
+            "base": {**values, "subscribed": True}, "email_key": row["email_key"]}, pair)
+        plan.add(Obj.CONTACT, Direction.TO_ACTIONNETWORK, Action.CREATE, None, row["sf_id"], {"fields": values}, pair)
 
 
 def _report_cuts(plan: ContactPlan, an_id: str, sf_id: str | None, values: dict, lengths: dict[str, int]) -> None:
     """A note for each value longer than its Salesforce field: it is sent cut to fit, never refused."""
     for name, value in values.items():
         if (cut := rules.fit(value, lengths.get(name))) != value:
-            plan.rejects.append(_reject(
+            plan.reject(
                 "actionnetwork", "person", an_id, "VALUE_TRUNCATED",
                 f"The {name.removeprefix('cf:').replace('_', ' ')} of activist {an_id} is longer than Salesforce's "
                 f"{lengths[name]} characters, so Contact {sf_id or '(new)'} got {cut!r}; the full value stays in "
-                "Action Network, and is not overwritten by the shortened one. Nothing to do."))
+                "Action Network, and is not overwritten by the shortened one. Nothing to do.")
 
 
 def _py(value: object) -> object:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     return value
-
-
-def _reject(source: str, obj: str, record_id: str, code: str, message: str) -> dict:
-    return {"source": source, "object": obj, "record_id": record_id, "reason_code": code, "message": message}

@@ -27,7 +27,7 @@ To Action Network: an Opportunity on the Donations account, not linked, without
 ``Action_Network_ID__c``, not lost, with an Amount and at least one Contact Role becomes a donation
 on the "Salesforce Donations" page. The plan lists the role contacts (primary first, then role
 "Donor", then oldest); the load takes the first one that is synced and in the Subscribers campaign
-(:func:`pick_donor`), and stamps the Opportunity with the donation id once it is linked. The
+(``load.opportunities.pick_donor``), and stamps the Opportunity with the donation id once it is linked. The
 amount goes as is, in the page's currency (Opportunities carry no currency without multi-currency);
 a Closed Lost Opportunity is not a donation.
 
@@ -37,7 +37,7 @@ not sent (records only re-read because of the window overlap or our own writes a
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -47,10 +47,9 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from an_sf_sync import rules, state
+from an_sf_sync.plan import Action, Direction, Obj, Op, Plan, Reject
 from an_sf_sync.staging import pending
 
-STEP = "opportunities"
-DONOR_ROLE = "Donor"  # the Contact Role of a donor
 NAME_MAX = 120  # Opportunity.Name
 RECURRING_MAX = 255  # Action_Network_Recurring__c, a Text(255)
 CLOSED_LOST = "closed lost"
@@ -71,47 +70,35 @@ class DonationInputs:
     time_zone: str = "UTC"  # the org's: the one whose days CloseDates are
 
 
-@dataclass
-class DonationPlan:
-    ops: list[dict] = field(default_factory=list)  # plan rows (see staging.plan)
-    rejects: list[dict] = field(default_factory=list)  # source, object, record_id, reason_code, message
-
-    def add(self, pair: int, obj: str, direction: str, action: str, an_id: str | None, sf_id: str | None,
-            payload: dict) -> None:
-        self.ops.append({"pair_id": pair, "object": obj, "direction": direction, "action": action,
-                         "an_id": an_id, "sf_id": sf_id, "payload": payload})
-
-
-def reconcile_donations(inputs: DonationInputs) -> DonationPlan:
-    plan = DonationPlan()
+def reconcile_donations(inputs: DonationInputs) -> Plan:
+    plan = Plan()
     links = inputs.links.drop_duplicates("an_id")
     by_an, by_sf = links.set_index("an_id"), links.set_index("sf_id")
-    pair = 0
 
     for row in inputs.donations.drop_duplicates("an_id").itertuples():
         if row.an_id in by_an.index:
             link = by_an.loc[row.an_id]
             if row.an_id in inputs.pending_roles:  # the donor was not synced yet: try the role again
-                pair += 1
-                plan.add(pair, "contact_role", "to_salesforce", "create", row.an_id, link["sf_id"],
-                         {"person_id": _py(row.person_id)})
+                plan.add(Obj.CONTACT_ROLE, Direction.TO_SALESFORCE, Action.CREATE, row.an_id, link["sf_id"],
+                         {"person_id": _py(row.person_id)}, plan.pair())
             if link["origin"] == "actionnetwork" and _after(row.modified, link["linked_at"]):
-                plan.rejects.append(_reject(
+                plan.reject(
                     "actionnetwork", "donation", row.an_id, "DONATION_CHANGED_AFTER_SYNC",
                     f"Action Network donation {row.an_id} changed after it was synced to Opportunity "
                     f"{link['sf_id']}; synced donations are never updated, so the Opportunity was left as is. "
-                    "Edit the Opportunity by hand if it must reflect the change."))
+                    "Edit the Opportunity by hand if it must reflect the change.")
             continue
         if row.fundraising_page_id == inputs.page_id:
             continue  # recorded by the sync from an Opportunity: never sent back
-        pair += 1
-        plan.add(pair, "opportunity", "to_salesforce", "create", row.an_id, None,
-                 {"fields": opportunity_fields(row, inputs.account_id, inputs.page_titles, inputs.time_zone)})
-        plan.add(pair, "contact_role", "to_salesforce", "create", row.an_id, None, {"person_id": _py(row.person_id)})
+        pair = plan.pair()
+        plan.add(Obj.OPPORTUNITY, Direction.TO_SALESFORCE, Action.CREATE, row.an_id, None,
+                 {"fields": opportunity_fields(row, inputs.account_id, inputs.page_titles, inputs.time_zone)}, pair)
+        plan.add(Obj.CONTACT_ROLE, Direction.TO_SALESFORCE, Action.CREATE, row.an_id, None,
+                 {"person_id": _py(row.person_id)}, pair)
 
     roles = inputs.roles[~inputs.roles["is_deleted"].fillna(False).astype(bool)]
     roles = roles.assign(secondary=~roles["is_primary"].fillna(False).astype(bool),
-                         other_role=roles["role"].ne(DONOR_ROLE))
+                         other_role=roles["role"].ne(rules.DONOR_ROLE))
     roles = roles.sort_values(["secondary", "other_role", "created", "sf_id"], na_position="last")
     contacts = roles.groupby("opportunity_id", sort=False)["contact_id"].agg(lambda c: list(dict.fromkeys(c)))
 
@@ -123,13 +110,13 @@ def reconcile_donations(inputs: DonationInputs) -> DonationPlan:
             continue  # not a donation, or one that came from Action Network
         problem = _opportunity_problem(row, contacts.get(row.sf_id))
         if problem:
-            plan.rejects.append(_reject("salesforce", "opportunity", row.sf_id, *problem))
+            plan.reject("salesforce", "opportunity", row.sf_id, *problem)
             continue
-        pair += 1
-        plan.add(pair, "donation", "to_actionnetwork", "create", None, row.sf_id, {
+        pair = plan.pair()
+        plan.add(Obj.DONATION, Direction.TO_ACTIONNETWORK, Action.CREATE, None, row.sf_id, {
             "amount": f"{Decimal(str(row.amount)):.2f}", "date": _noon(row.close_date, inputs.time_zone),
-            "period": _text(row.recurring), "contacts": contacts[row.sf_id]})
-        plan.add(pair, "opportunity", "to_salesforce", "update", None, row.sf_id, {})
+            "period": _text(row.recurring), "contacts": contacts[row.sf_id]}, pair)
+        plan.add(Obj.OPPORTUNITY, Direction.TO_SALESFORCE, Action.UPDATE, None, row.sf_id, {}, pair)
     return plan
 
 
@@ -164,27 +151,6 @@ def opportunity_name(page: str, day: str | None) -> str:
     return f"{head}{page}{tail}"
 
 
-def pick_donor(contact_ids: Sequence[str], people: Mapping[str, str],
-               subscribed: Container[str]) -> tuple[str | None, tuple[str, str] | None]:
-    """The activist to record an Opportunity's donation for, or (reason code, why not) for an admin.
-
-    ``contact_ids`` are the Opportunity's role contacts in order of preference; ``people`` maps
-    synced Contacts to their activists; ``subscribed`` holds the Subscribers campaign's Contacts.
-    """
-    for contact in contact_ids:
-        if contact in people and contact in subscribed:
-            return people[contact], None
-    names = ", ".join(contact_ids)
-    again = "then save the Opportunity again so the next run sends it."
-    if not any(c in people for c in contact_ids):
-        return None, ("DONOR_NOT_SYNCED",
-                      f"its donor Contact ({names}) is not synced with Action Network. Add the Contact to the "
-                      f"{rules.SUBSCRIBERS_CAMPAIGN!r} campaign (it needs a valid email address), {again}")
-    return None, ("DONOR_NOT_SUBSCRIBED",
-                  f"its donor Contact ({names}) is not in the {rules.SUBSCRIBERS_CAMPAIGN!r} campaign. Add the "
-                  f"Contact to that campaign, {again}")
-
-
 def _opportunity_problem(row: Any, contacts: list[str] | None) -> tuple[str, str] | None:
     if (_text(row.stage_name) or "").casefold() == CLOSED_LOST:
         return ("OPPORTUNITY_LOST", f"Opportunity {row.sf_id} is Closed Lost, so it is not a donation and was "
@@ -199,17 +165,17 @@ def _opportunity_problem(row: Any, contacts: list[str] | None) -> tuple[str, str
     return None
 
 
-def _report_change(plan: DonationPlan, row: Any, link: pd.Series) -> None:
+def _report_change(plan: Plan, row: Any, link: pd.Series) -> None:
     """A linked Opportunity that changed (or was deleted) after it was synced: reported, never sent."""
     if not _after(row.modified, link["linked_at"]):
         return
     what = "was deleted" if row.is_deleted else "changed"
-    plan.rejects.append(_reject(
+    plan.reject(
         "salesforce", "opportunity", row.sf_id,
         "OPPORTUNITY_DELETED_AFTER_SYNC" if row.is_deleted else "OPPORTUNITY_CHANGED_AFTER_SYNC",
         f"Opportunity {row.sf_id} {what} in Salesforce after it was synced with Action Network donation "
         f"{link['an_id']}; as in Action Network's own sync, synced donations are never edited or removed, so the "
-        "donation in Action Network stays as it was."))
+        "donation in Action Network stays as it was.")
 
 
 def _after(modified: Any, linked_at: Any) -> bool:
@@ -237,10 +203,6 @@ def _text(value: Any) -> str | None:
 
 def _py(value: Any) -> Any:
     return None if value is None or (not isinstance(value, list | dict | str) and pd.isna(value)) else value
-
-
-def _reject(source: str, obj: str, record_id: str, code: str, message: str) -> dict:
-    return {"source": source, "object": obj, "record_id": record_id, "reason_code": code, "message": message}
 
 
 # -- I/O around the pure function ----------------------------------------------------------------
@@ -277,7 +239,7 @@ def opportunity_inputs(conn: Any, run_id: str, masters: Mapping[str, str], time_
 
 
 def plan_opportunities(conn: Any, run_id: str, masters: Mapping[str, str],
-                       time_zone: str = "UTC") -> tuple[list[dict], list[dict]]:
+                       time_zone: str = "UTC") -> tuple[list[Op], list[Reject]]:
     """(plan rows, rejects) of the "opportunities" step for ``run_id``."""
     plan = reconcile_donations(opportunity_inputs(conn, run_id, masters, time_zone))
     return plan.ops, plan.rejects

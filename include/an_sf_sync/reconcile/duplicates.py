@@ -17,6 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+from an_sf_sync.plan import Reject, reject
+
 RULES = {
     "oldest": (["created", "sf_id"], [True, True]),
     "newest": (["created", "sf_id"], [False, True]),
@@ -48,9 +50,8 @@ def pick_winners(candidates: pd.DataFrame, linked: pd.DataFrame, rule: str = DEF
     return losers.assign(rule=rule)[columns].reset_index(drop=True)
 
 
-def reject(loser: Any) -> dict[str, Any]:
+def duplicate_reject(loser: Any) -> Reject:
     """The report of one losing contact (a row of :func:`pick_winners`)."""
-    return {"source": "salesforce", "object": "contact", "record_id": loser.sf_id, "reason_code": "DUPLICATE_EMAIL",
-            "message": f"Contact {loser.sf_id} shares the email {loser.email_key!r} with Contact "
-                       f"{loser.winner_sf_id}, which is the one synced (rule {loser.rule!r}); merge the duplicates "
-                       "in Salesforce to sync this one."}
+    return reject("salesforce", "contact", loser.sf_id, "DUPLICATE_EMAIL",
+                  f"Contact {loser.sf_id} shares the email {loser.email_key!r} with Contact {loser.winner_sf_id}, "
+                  f"which is the one synced (rule {loser.rule!r}); merge the duplicates in Salesforce to sync this one.")

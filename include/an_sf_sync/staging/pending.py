@@ -22,6 +22,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import namedtuple_row
 
+from an_sf_sync.plan import Direction, Obj, Step
 from an_sf_sync.staging.store import scalar
 
 # staging table -> its id column: the records that can wait in the queue
@@ -44,23 +45,23 @@ STATES = {"EMAIL_CHANGED_IN_SALESFORCE": "contact", "CONTACT_DELETED_IN_SALESFOR
 MAX_PAUSE_HOURS = 24
 
 
-def load_record(step: str, op: Any) -> tuple[str, str] | None:
+def load_record(step: Step, op: Any) -> tuple[str, str] | None:
     """The staged record whose re-staging retries a failed plan row of a load ``step``."""
     payload = op.payload if isinstance(op.payload, dict) else {}
-    if step == "contacts":
+    if step == Step.CONTACTS:
         sides = [("an_people", op.an_id), ("sf_contacts", op.sf_id)]
-        if op.direction == "to_actionnetwork":
+        if op.direction == Direction.TO_ACTIONNETWORK:
             sides.reverse()
         return next(((kind, rid) for kind, rid in sides if isinstance(rid, str)), None)
-    if step == "campaigns":
-        if op.object == "member" and op.direction == "to_salesforce" and payload.get("taker_id"):
+    if step == Step.CAMPAIGNS:
+        if op.object == Obj.MEMBER and op.direction == Direction.TO_SALESFORCE and payload.get("taker_id"):
             kind = "an_donations" if payload.get("action_type") == "fundraising_page" else "an_participations"
             return kind, payload["taker_id"]
-        if op.direction == "to_actionnetwork" and isinstance(op.sf_id, str):
-            return ("sf_campaign_members" if op.object == "member" else "sf_campaigns"), op.sf_id
+        if op.direction == Direction.TO_ACTIONNETWORK and isinstance(op.sf_id, str):
+            return ("sf_campaign_members" if op.object == Obj.MEMBER else "sf_campaigns"), op.sf_id
         return None  # actions are read in full every run
-    if step == "opportunities":
-        if op.direction == "to_salesforce" and isinstance(op.an_id, str):
+    if step == Step.OPPORTUNITIES:
+        if op.direction == Direction.TO_SALESFORCE and isinstance(op.an_id, str):
             return "an_donations", op.an_id
         if isinstance(op.sf_id, str):
             return "sf_opportunities", op.sf_id
@@ -157,7 +158,8 @@ def _waiting(conn: psycopg.Connection, run_id: str) -> list[tuple[str, str, str]
                          " AND pending_kind IS NOT NULL AND payload->>'step' = 'reconcile'", (run_id,)).fetchall()
     with conn.cursor(row_factory=namedtuple_row) as cur:
         cur.execute("SELECT step, object, direction, an_id, sf_id, payload, error_code FROM staging.plan"
-                    " WHERE run_id = %s AND status IN ('failed', 'deferred') AND direction <> 'local'", (run_id,))
+                    " WHERE run_id = %s AND status IN ('failed', 'deferred') AND direction <> %s",
+                    (run_id, Direction.LOCAL))
         for op in cur:
             record = load_record(op.step, op)
             if record:
