@@ -37,7 +37,7 @@ class Obj(StrEnum):
 
 
 class Direction(StrEnum):
-    """Where a plan row writes."""
+    """Where a plan row writes (in the order reports list them)."""
 
     TO_SALESFORCE = "to_salesforce"
     TO_ACTIONNETWORK = "to_actionnetwork"

@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow, dict_row
 
+from an_sf_sync.plan import Action, Direction, Step
 from an_sf_sync.reasons import NOT_PROBLEMS, NOTE, OUT_OF_SCOPE, reason
 
 Connection = psycopg.Connection[DictRow]  # the report reads rows as dicts
@@ -40,14 +41,12 @@ READ_GROUPS = {("actionnetwork", "people"): "People", ("actionnetwork", "actions
                ("actionnetwork", "participations"): "Campaign members", ("actionnetwork", "donations"): "Donations",
                ("salesforce", "contacts"): "People", ("salesforce", "campaigns"): "Campaigns",
                ("salesforce", "campaign_members"): "Campaign members", ("salesforce", "opportunities"): "Donations"}
-DIRECTIONS = ("to_salesforce", "to_actionnetwork", "local")
-DIRECTION_OF_SOURCE = {"actionnetwork": "to_salesforce", "salesforce": "to_actionnetwork"}
+DIRECTION_OF_SOURCE = {"actionnetwork": Direction.TO_SALESFORCE, "salesforce": Direction.TO_ACTIONNETWORK}
 # plan actions -> the report's columns
-ACTION_COLUMNS = {"create": "created", "update": "updated", "link": "linked", "restore": "linked",
-                  "retire": "unlinked", "subscribe": "subscribed", "unsubscribe": "unsubscribed"}
+ACTION_COLUMNS = {Action.CREATE: "created", Action.UPDATE: "updated", Action.LINK: "linked", Action.RESTORE: "linked",
+                  Action.RETIRE: "unlinked", Action.SUBSCRIBE: "subscribed", Action.UNSUBSCRIBE: "unsubscribed"}
 COLUMNS = ("read", "created", "updated", "linked", "unlinked", "subscribed", "unsubscribed", "waiting",
            "noted", "not_in_scope", "skipped", "failed")
-LOAD_STEPS = ("contacts", "campaigns", "opportunities")
 SCOPES = ("problems", "not_in_scope", "all")
 # sync.settings keys the extract tasks keep current -> the system whose records they open
 LINK_SETTINGS = {"salesforce_instance_url": "salesforce", "actionnetwork_api_url": "actionnetwork"}
@@ -189,7 +188,7 @@ def runs(conn: Connection, run_id: str | None = None, limit: int = LIST_LIMIT,
         conflicts = _per_run(conn, "SELECT run_id, count(*) AS n FROM sync.conflicts WHERE run_id = ANY(%(ids)s)"
                                    " GROUP BY run_id", ids)
     if "staging.plan" in tables:
-        moved = _per_run(conn, _MOVED, ids)
+        moved = _per_run(conn, _MOVED, ids, local=Direction.LOCAL)
     return [RunSummary(row["run_id"], row["status"], row["started_at"], row["finished_at"], row["summary"] or {},
                        problems.get(row["run_id"], 0), conflicts.get(row["run_id"], 0),
                        not_in_scope.get(row["run_id"], 0), moved.get(row["run_id"], 0), bool(row["dry_run"]))
@@ -203,12 +202,13 @@ def history(conn: Connection, now: datetime, days: int = HISTORY_DAYS) -> list[R
 
 # Plan rows per kind; a local "link" row is a new pair unless the pair was linked by an earlier run.
 _PLAN_COUNTS = (
-    "SELECT object, direction, action, status, count(*) AS n, action = 'link' AND (an_id IS NULL OR sf_id IS NULL"
+    "SELECT object, direction, action, status, count(*) AS n, action = %(link)s AND (an_id IS NULL OR sf_id IS NULL"
     " OR NOT EXISTS (SELECT 1 FROM sync.contact_links l WHERE l.an_id = p.an_id AND l.linked_run <> p.run_id))"
-    " AS new_pair FROM staging.plan p WHERE run_id = %s GROUP BY 1, 2, 3, 4, 6")
+    " AS new_pair FROM staging.plan p WHERE run_id = %(run)s GROUP BY 1, 2, 3, 4, 6")
 # Records written to either side: a record created and subscribed is one record moved.
 _MOVED = ("SELECT run_id, count(DISTINCT (object, direction, coalesce(an_id, ''), coalesce(sf_id, ''))) AS n"
-          " FROM staging.plan WHERE run_id = ANY(%(ids)s) AND status = 'done' AND direction <> 'local' GROUP BY run_id")
+          " FROM staging.plan WHERE run_id = ANY(%(ids)s) AND status = 'done' AND direction <> %(local)s"
+          " GROUP BY run_id")
 
 
 def object_rows(conn: Connection, run: RunSummary, tables: set[str]) -> list[ObjectRow]:
@@ -223,8 +223,8 @@ def object_rows(conn: Connection, run: RunSummary, tables: set[str]) -> list[Obj
             if (source, key) in READ_GROUPS and isinstance(n, int):
                 row(READ_GROUPS[source, key], DIRECTION_OF_SOURCE[source]).counts["read"] += n
     if "staging.plan" in tables:
-        for r in conn.execute(_PLAN_COUNTS, (run.run_id,)):
-            if r["action"] == "link" and not r["new_pair"]:
+        for r in conn.execute(_PLAN_COUNTS, {"run": run.run_id, "link": Action.LINK}):
+            if r["action"] == Action.LINK and not r["new_pair"]:
                 continue  # an existing pair's last synced values, recorded again: bookkeeping, not news
             written = r["status"] == "done" or (run.dry_run and r["status"] == "pending")
             column = (ACTION_COLUMNS.get(r["action"], "updated") if written
@@ -234,16 +234,17 @@ def object_rows(conn: Connection, run: RunSummary, tables: set[str]) -> list[Obj
     if "sync.rejects" in tables:
         for r in conn.execute("SELECT source, object, reason_code, payload->>'step' = ANY(%s) AS load,"
                               " count(*) AS n FROM sync.rejects WHERE run_id = %s GROUP BY 1, 2, 3, 4",
-                              (list(LOAD_STEPS), run.run_id)):
+                              (list(Step), run.run_id)):
             kind = reason(r["reason_code"]).kind
             column = ("not_in_scope" if r["reason_code"] in OUT_OF_SCOPE else "noted" if kind == NOTE
                       else "failed" if r["load"] else "skipped")
-            row(group_of(r["object"]), DIRECTION_OF_SOURCE.get(r["source"], "local")).counts[column] += r["n"]
+            row(group_of(r["object"]), DIRECTION_OF_SOURCE.get(r["source"], Direction.LOCAL)).counts[column] += r["n"]
 
     def order(key: tuple[str, str]) -> tuple[int, str, int]:
         group, direction = key
         rank = GROUP_ORDER.index(group) if group in GROUP_ORDER else len(GROUP_ORDER)
-        return rank, group, DIRECTIONS.index(direction) if direction in DIRECTIONS else len(DIRECTIONS)
+        directions: list[str] = list(Direction)
+        return rank, group, directions.index(direction) if direction in directions else len(directions)
 
     return [rows[key] for key in sorted(rows, key=order)]
 
@@ -254,9 +255,9 @@ def _preview(conn: Connection, run_id: str, sample: int) -> list[dict[str, Any]]
     for r in conn.execute(
             "SELECT object, direction, action, an_id, sf_id, payload, total FROM ("
             " SELECT *, row_number() OVER w AS nth, count(*) OVER (PARTITION BY object, direction, action) AS total"
-            " FROM staging.plan WHERE run_id = %s AND direction <> 'local'"
+            " FROM staging.plan WHERE run_id = %s AND direction <> %s"
             " WINDOW w AS (PARTITION BY object, direction, action ORDER BY step, seq)) p"
-            " WHERE nth <= %s ORDER BY object, direction, action, nth", (run_id, sample)):
+            " WHERE nth <= %s ORDER BY object, direction, action, nth", (run_id, Direction.LOCAL, sample)):
         entry = found.setdefault((r["object"], r["direction"], r["action"]), {
             "object": r["object"], "direction": r["direction"], "action": r["action"], "records": r["total"],
             "sample": []})

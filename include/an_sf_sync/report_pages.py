@@ -16,6 +16,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from an_sf_sync.plan import Action, Direction
 from an_sf_sync.reasons import KIND_LABELS, reason
 from an_sf_sync.report import (
     COLUMNS,
@@ -28,8 +29,9 @@ from an_sf_sync.report import (
     RunSummary,
 )
 
-DIRECTION_LABELS = {"to_salesforce": "Action Network → Salesforce", "to_actionnetwork": "Salesforce → Action Network",
-                    "local": "Pairs (both sides)"}
+DIRECTION_LABELS: dict[str, str] = {Direction.TO_SALESFORCE: "Action Network → Salesforce",
+                                     Direction.TO_ACTIONNETWORK: "Salesforce → Action Network",
+                                     Direction.LOCAL: "Pairs (both sides)"}
 COLUMN_LABELS = {"read": "Read", "created": "Created", "updated": "Updated", "linked": "Linked",
                  "unlinked": "Unlinked", "subscribed": "Subscribed", "unsubscribed": "Unsubscribed",
                  "waiting": "Waiting", "noted": "Repaired", "not_in_scope": "Not in scope", "skipped": "Skipped",
@@ -38,7 +40,8 @@ DRY_LABELS = {"created": "Would create", "updated": "Would update", "linked": "W
               "unlinked": "Would unlink", "subscribed": "Would subscribe", "unsubscribed": "Would unsubscribe"}
 ALWAYS_SHOWN = ("read", "created", "updated", "not_in_scope", "skipped", "failed")
 SCOPE_LABELS = {"problems": "Problems to fix", "not_in_scope": "Not in scope", "all": "All"}
-ACTION_LABELS = {"create": "create", "update": "update", "subscribe": "subscribe", "unsubscribe": "unsubscribe"}
+ACTION_LABELS: dict[str, str] = {Action.CREATE: "create", Action.UPDATE: "update", Action.SUBSCRIBE: "subscribe",
+                                 Action.UNSUBSCRIBE: "unsubscribe"}
 CSV_COLUMNS = ("run_id", "source", "object", "record_id", "record_url", "reason_code", "reason", "what_to_do",
                "message", "created_at")
 _SF_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")

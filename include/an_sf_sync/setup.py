@@ -27,6 +27,7 @@ from typing import Any
 from an_sf_sync import rules, state
 from an_sf_sync.actionnetwork.records import ACTION_TYPES
 from an_sf_sync.errors import SetupError
+from an_sf_sync.plan import reject
 
 log = logging.getLogger(__name__)
 
@@ -237,9 +238,9 @@ def report_unknown_actions(store: Any, an: Any, run_id: str | None) -> list[str]
                 "syncs it; this is reported once." for rel in new]
     if run_id:
         with store.connect() as conn:
-            state.add_rejects(conn, run_id, [{"source": "actionnetwork", "object": "action", "record_id": rel,
-                                              "reason_code": "ACTION_TYPE_NOT_SYNCED", "message": warning,
-                                              "payload": {"step": "setup"}} for rel, warning in zip(new, warnings, strict=True)])
+            state.add_rejects(conn, run_id, [
+                reject("actionnetwork", "action", rel, "ACTION_TYPE_NOT_SYNCED", warning, payload={"step": "setup"})
+                for rel, warning in zip(new, warnings, strict=True)])
     state.put_setting(store, "unknown_action_collections", [*reported, *new])
     for warning in warnings:
         log.warning("setup: %s", warning)
