@@ -15,6 +15,7 @@ from an_sf_sync import state
 from an_sf_sync.actionnetwork.client import ActionNetworkClient
 from an_sf_sync.load.opportunities import UnconfirmedDonations, load_opportunities
 from an_sf_sync.reconcile.donations import STEP, plan_opportunities
+from an_sf_sync.retry import RetryPolicy
 from an_sf_sync.salesforce.client import SalesforceClient
 from an_sf_sync_dev.sandbox.http import Fault
 
@@ -94,7 +95,8 @@ def world(staging: Any, an_sandbox: Any, sf_sandbox: Any) -> Iterator[World]:
             stage_opportunity(conn, RUN, sf_store.get("Opportunity", o["Id"]))
         for r in (rA, rB):
             stage_role(conn, RUN, r)
-    an = ActionNetworkClient(an_sandbox.url, an_sandbox.api_key, requests_per_second=500.0, backoff=0.01, timeout=5.0)
+    an = ActionNetworkClient(an_sandbox.url, an_sandbox.api_key, requests_per_second=500.0,
+                              retry=RetryPolicy(base=0.01), timeout=5.0)
     try:
         yield World(staging, an, SalesforceClient(sf_sandbox.client()), an_sandbox.app, sf_sandbox.app, masters,
                     {"c1": c1, "c3": c3, "oA": oA["Id"], "oB": oB["Id"], "oC": oC["Id"]})
