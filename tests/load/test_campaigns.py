@@ -16,8 +16,9 @@ import pytest
 from an_sf_sync import rules, state
 from an_sf_sync.actionnetwork.client import ActionNetworkClient
 from an_sf_sync.actionnetwork.errors import ActionNetworkAuthError
+from an_sf_sync.errors import UnknownOutcome
 from an_sf_sync.extract import extract_actionnetwork, extract_salesforce
-from an_sf_sync.load.campaigns import UnknownOutcome, load_campaigns
+from an_sf_sync.load.campaigns import load_campaigns
 from an_sf_sync.reconcile.campaigns import STEP, plan_campaigns
 from an_sf_sync.retry import RetryPolicy
 from an_sf_sync.salesforce.client import SalesforceClient

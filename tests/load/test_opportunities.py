@@ -13,7 +13,8 @@ from simple_salesforce.exceptions import SalesforceGeneralError
 
 from an_sf_sync import state
 from an_sf_sync.actionnetwork.client import ActionNetworkClient
-from an_sf_sync.load.opportunities import UnconfirmedDonations, load_opportunities
+from an_sf_sync.errors import UnknownOutcome
+from an_sf_sync.load.opportunities import load_opportunities
 from an_sf_sync.reconcile.donations import STEP, plan_opportunities
 from an_sf_sync.retry import RetryPolicy
 from an_sf_sync.salesforce.client import SalesforceClient
@@ -192,7 +193,7 @@ def test_a_load_killed_half_way_and_rerun_duplicates_nothing(world: World) -> No
                                        after=True))
     with pytest.raises(SalesforceGeneralError):  # an insert is not retried once Salesforce may have saved it
         world.load()
-    with pytest.raises(UnconfirmedDonations):
+    with pytest.raises(UnknownOutcome):
         world.load()
     with world.store.connect() as conn:
         status, = conn.execute("SELECT status FROM staging.plan WHERE run_id = %s AND step = %s"
