@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 from an_sf_sync.actionnetwork.client import ActionNetworkClient
+from an_sf_sync.retry import RetryPolicy
 from an_sf_sync_dev.sandbox.actionnetwork.generator import generate
 
 # Fast pacing for tests where the emulator's rate limit is off; tests of pacing set their own.
-FAST = {"requests_per_second": 500.0, "backoff": 0.01, "timeout": 5.0}
+FAST = {"requests_per_second": 500.0, "retry": RetryPolicy(base=0.01), "timeout": 5.0}
 
 
 @pytest.fixture

@@ -16,16 +16,18 @@ import pytest
 from an_sf_sync import rules, state
 from an_sf_sync.actionnetwork.client import ActionNetworkClient
 from an_sf_sync.actionnetwork.errors import ActionNetworkAuthError
+from an_sf_sync.errors import UnknownOutcome
 from an_sf_sync.extract import extract_actionnetwork, extract_salesforce
-from an_sf_sync.load.campaigns import UnknownOutcome, load_campaigns
+from an_sf_sync.load.campaigns import load_campaigns
 from an_sf_sync.plan import Step
 from an_sf_sync.reconcile.campaigns import plan_campaigns
+from an_sf_sync.retry import RetryPolicy
 from an_sf_sync.salesforce.client import SalesforceClient
 from an_sf_sync.window import Window
 from an_sf_sync_dev.sandbox.http import Fault
 from tests.salesforce.support import FAST as SF_FAST
 
-AN_FAST = {"requests_per_second": 500.0, "backoff": 0.01, "timeout": 5.0, "max_retries": 2}
+AN_FAST = {"requests_per_second": 500.0, "retry": RetryPolicy(attempts=3, base=0.01), "timeout": 5.0}
 EXT = rules.EXTERNAL_ID_FIELD
 
 

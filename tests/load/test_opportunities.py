@@ -13,9 +13,11 @@ from simple_salesforce.exceptions import SalesforceGeneralError
 
 from an_sf_sync import state
 from an_sf_sync.actionnetwork.client import ActionNetworkClient
-from an_sf_sync.load.opportunities import UnconfirmedDonations, load_opportunities, pick_donor
+from an_sf_sync.errors import UnknownOutcome
+from an_sf_sync.load.opportunities import load_opportunities, pick_donor
 from an_sf_sync.plan import Step
 from an_sf_sync.reconcile.donations import plan_opportunities
+from an_sf_sync.retry import RetryPolicy
 from an_sf_sync.salesforce.client import SalesforceClient
 from an_sf_sync_dev.sandbox.http import Fault
 
@@ -95,7 +97,8 @@ def world(staging: Any, an_sandbox: Any, sf_sandbox: Any) -> Iterator[World]:
             stage_opportunity(conn, RUN, sf_store.get("Opportunity", o["Id"]))
         for r in (rA, rB):
             stage_role(conn, RUN, r)
-    an = ActionNetworkClient(an_sandbox.url, an_sandbox.api_key, requests_per_second=500.0, backoff=0.01, timeout=5.0)
+    an = ActionNetworkClient(an_sandbox.url, an_sandbox.api_key, requests_per_second=500.0,
+                              retry=RetryPolicy(base=0.01), timeout=5.0)
     try:
         yield World(staging, an, SalesforceClient(sf_sandbox.client()), an_sandbox.app, sf_sandbox.app, masters,
                     {"c1": c1, "c3": c3, "oA": oA["Id"], "oB": oB["Id"], "oC": oC["Id"]})
@@ -191,7 +194,7 @@ def test_a_load_killed_half_way_and_rerun_duplicates_nothing(world: World) -> No
                                        after=True))
     with pytest.raises(SalesforceGeneralError):  # an insert is not retried once Salesforce may have saved it
         world.load()
-    with pytest.raises(UnconfirmedDonations):
+    with pytest.raises(UnknownOutcome):
         world.load()
     with world.store.connect() as conn:
         status, = conn.execute("SELECT status FROM staging.plan WHERE run_id = %s AND step = %s"

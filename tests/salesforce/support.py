@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import requests
 
+from an_sf_sync.retry import RetryPolicy
 from an_sf_sync.salesforce.bulk import Polling
 from an_sf_sync.salesforce.client import SalesforceClient
-from an_sf_sync.salesforce.retry import RetryPolicy
 
 # Small thresholds so a few dozen rows exercise the Bulk paths; quick polls and retries.
 FAST: dict[str, Any] = {"bulk_threshold": 50, "write_bulk_threshold": 50, "chunk_size": 40,

@@ -103,6 +103,7 @@ class Fault:
     timeout: float = 0.0  # > 0: sleep this long before answering, to trip client timeouts
     after: bool = False  # process the request first, then answer with the fault: a lost response
     sent: str = ""  # regex searched in the request body: hit one kind of write among others on the same path
+    headers: dict[str, str] = field(default_factory=dict)  # added to the answer, e.g. Retry-After
 
     def matches(self, request: Request) -> bool:
         return ((not self.method or self.method.upper() == request.method)
@@ -168,6 +169,11 @@ class App:
     def fault_response(self, request: Request, fault: Fault) -> Response:
         return Response(fault.status, fault.body.encode("utf-8"), {"Content-Type": fault.content_type})
 
+    def _fault_answer(self, request: Request, fault: Fault) -> Response:
+        response = self.fault_response(request, fault)
+        response.headers.update(fault.headers)
+        return response
+
     def handle(self, request: Request) -> Response:
         if not request.path.startswith(self.control_prefix):
             if self.knobs.latency:
@@ -176,7 +182,7 @@ class App:
             if fault is not None and not fault.after:
                 if fault.timeout:
                     time.sleep(fault.timeout)
-                return self.after(request, self.fault_response(request, fault))
+                return self.after(request, self._fault_answer(request, fault))
             early = self.before(request)
             if early is not None:
                 return self.after(request, early)
@@ -191,7 +197,7 @@ class App:
         if fault is not None:  # the work is done, but the client never hears of it
             if fault.timeout:
                 time.sleep(fault.timeout)
-            response = self.fault_response(request, fault)
+            response = self._fault_answer(request, fault)
         return self.after(request, response)
 
 

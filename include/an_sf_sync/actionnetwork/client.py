@@ -18,11 +18,12 @@ number of requests and a large extract overshoots by at most a couple of pages.
 Results come out in page order, each resource once (deduplicated by id across pages, since pages
 shift when records change while we read).
 
-Retries. 429, 5xx, timeouts and connection errors are retried with exponential backoff and
-jitter; a 429 also pushes back the shared bucket, so every thread slows down. Requests that would
-duplicate data if repeated after the server acted on them (donations, outreaches, new actions)
-are retried only on 429 and failed connects. 401/403 fail at once with
-:class:`.ActionNetworkAuthError`. Error messages never contain the API key.
+Retries follow the sync's one :mod:`an_sf_sync.retry` policy: 429, 5xx, timeouts and connection
+errors are retried with backoff, a 429 after its ``Retry-After`` when Action Network sends one; a
+429 also pushes back the shared bucket, so every thread slows down. Requests that would duplicate
+data if repeated after the server acted on them (donations, outreaches, new actions) are retried
+only on 429 and failed connects. 401/403 fail at once with :class:`.ActionNetworkAuthError`.
+Error messages never contain the API key.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-import random
 import threading
 import time
 from collections import deque
@@ -42,6 +42,15 @@ from urllib.parse import quote, urlencode
 
 import requests
 from requests.adapters import HTTPAdapter
+
+from an_sf_sync.retry import (
+    DEFAULT_RETRY,
+    RetryPolicy,
+    Verdict,
+    retry_after,
+    status_verdict,
+    transport_verdict,
+)
 
 from . import records
 from .errors import (
@@ -70,23 +79,21 @@ class _Cancelled(Exception):
 class ActionNetworkClient:
     """A client for one Action Network API key.
 
-    ``conn_id`` only names where the key came from, for error messages. ``backoff`` is the first
-    retry delay in seconds (doubling, with jitter, capped at ``max_backoff``).
+    ``conn_id`` only names where the key came from, for error messages; ``retry`` is the
+    :class:`~an_sf_sync.retry.RetryPolicy` of every request.
     """
 
     def __init__(self, base_url: str, api_key: str, *,
                  requests_per_second: float = 4.0, concurrency: int = 8, timeout: float = 30.0,
-                 max_retries: int = 5, backoff: float = 0.5, max_backoff: float = 30.0,
-                 conn_id: str | None = None, session: requests.Session | None = None) -> None:
+                 retry: RetryPolicy = DEFAULT_RETRY, conn_id: str | None = None,
+                 session: requests.Session | None = None) -> None:
         if not api_key:
             raise ValueError("an Action Network API key is required")
         self.base_url = base_url.rstrip("/") + "/"
         self._api_key = api_key
         self.concurrency = max(1, int(concurrency))
         self.timeout = timeout
-        self.max_retries = max(0, int(max_retries))
-        self.backoff = backoff
-        self.max_backoff = max_backoff
+        self.retry = retry
         self.conn_id = conn_id
         self._bucket = TokenBucket(requests_per_second)
         self._owns_session = session is None
@@ -424,7 +431,7 @@ class ActionNetworkClient:
         url = self.base_url + endpoint
         headers = {"OSDI-API-Token": self._api_key, "Accept": "application/hal+json, application/json"}
         problem = ""
-        for attempt in range(self.max_retries + 1):
+        for tries in range(1, self.retry.attempts + 1):
             if cancel is not None and cancel.is_set():
                 raise _Cancelled
             self._bucket.acquire()
@@ -433,44 +440,46 @@ class ActionNetworkClient:
             with self._counter_lock:
                 self.requests_made += 1
             started = time.monotonic()
+            status, asked, cause = None, None, None
             try:
                 response = self._session.request(method, url, json=json, headers=headers, timeout=self.timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                problem = type(exc).__name__
-                if not (idempotent or isinstance(exc, requests.ConnectTimeout)):
-                    raise _not_retried(method, endpoint, problem) from exc
-                delay = self._backoff(attempt)
+            except requests.RequestException as exc:
+                verdict = transport_verdict(exc)
+                if verdict is None:
+                    raise
+                problem, cause = type(exc).__name__, exc
             else:
                 status = response.status_code
                 if status < 400:
                     self._observe_latency(time.monotonic() - started)
                     return response.json() if response.content.strip() else None
+                verdict = status_verdict(status)
+                if verdict is Verdict.FAIL:
+                    raise self._error(method, endpoint, response)
                 problem = f"HTTP {status}: {self._error_text(response)}"
                 if status == 429:
                     with self._counter_lock:
                         self.throttled += 1
-                    delay = _retry_after(response) or self._backoff(attempt)
-                    self._bucket.pause(delay)
-                elif status >= 500:
-                    if not idempotent:
-                        raise _not_retried(method, endpoint, problem, status)
-                    delay = self._backoff(attempt)
-                else:
-                    raise self._error(method, endpoint, response)
-            if attempt < self.max_retries:
-                log.warning("Action Network %s %s: %s; retry %d/%d in %.2fs",
-                            method, endpoint, problem, attempt + 1, self.max_retries, delay)
-                time.sleep(delay)
+                    asked = retry_after(response.headers.get("Retry-After"))
+            if verdict is Verdict.FAIL:
+                raise ActionNetworkError(f"Action Network {method} {endpoint} failed ({problem})",
+                                         endpoint=endpoint) from cause
+            if verdict is Verdict.RETRY_IF_SAFE and not idempotent:
+                raise _not_retried(method, endpoint, problem, status) from cause
+            if tries >= self.retry.attempts:
+                break
+            delay = self.retry.delay(tries - 1, asked)
+            if status == 429:
+                self._bucket.pause(delay)
+            log.warning("Action Network %s %s: %s; retry %d/%d in %.2fs",
+                        method, endpoint, problem, tries, self.retry.attempts - 1, delay)
+            time.sleep(delay)
         raise ActionNetworkUnavailableError(
-            f"Action Network {method} {endpoint} still failing after {self.max_retries + 1} attempts "
+            f"Action Network {method} {endpoint} still failing after {self.retry.attempts} attempts "
             f"(last: {problem})", endpoint=endpoint)
 
     def _observe_latency(self, seconds: float) -> None:
         self._latency = 0.8 * self._latency + 0.2 * seconds if self._latency else seconds
-
-    def _backoff(self, attempt: int) -> float:
-        ceiling = min(self.max_backoff, self.backoff * 2 ** attempt)
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
 
     def _error_text(self, response: requests.Response) -> str:
         """AN's ``error`` text (or a note that the body was an HTML page), with the key scrubbed."""
@@ -555,10 +564,3 @@ def _not_retried(method: str, endpoint: str, problem: str,
     return ActionNetworkUnavailableError(
         f"Action Network {method} {endpoint} failed ({problem}); not retried, since Action Network "
         "may have recorded it and a repeat could duplicate it", status=status, endpoint=endpoint)
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    try:
-        return max(0.0, float(response.headers.get("Retry-After", "")))
-    except ValueError:
-        return None

@@ -34,9 +34,10 @@ class ActionNetworkHook(BaseHook):
         if self._client is None:
             conn = self.get_connection(self.actionnetwork_conn_id)
             extra = conn.extra_dejson
-            options = {name: cast(extra[name]) for name, cast in
-                       (("requests_per_second", float), ("concurrency", int), ("timeout", float))
-                       if extra.get(name) not in (None, "")}
+            options: dict[str, Any] = {
+                name: cast(extra[name]) for name, cast in
+                (("requests_per_second", float), ("concurrency", int), ("timeout", float))
+                if extra.get(name) not in (None, "")}
             if not conn.password:
                 raise ActionNetworkError(
                     f"Airflow connection {self.actionnetwork_conn_id!r} has no API key: store the "

@@ -23,6 +23,7 @@ import pandas as pd
 from an_sf_sync import rules, state
 from an_sf_sync.actionnetwork.errors import ActionNetworkUnavailableError
 from an_sf_sync.actionnetwork.records import NOT_DEDUPLICATED
+from an_sf_sync.errors import UnknownOutcome
 from an_sf_sync.load.members import ALREADY_A_MEMBER, add_members
 from an_sf_sync.load.outcomes import Outcomes, an_error, sf_error
 from an_sf_sync.load.writes import each_write
@@ -60,10 +61,6 @@ def load_campaigns(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[s
                              "Salesforce identifier instead of creating them again, then adds their members.")
     with store.connect() as conn:
         return out.counts(state.pending_ops(conn, run_id, STEP, payloads="none"))
-
-
-class UnknownOutcome(Exception):
-    """A non-deduplicated write may have happened; its row stays 'attempting' for the rerun to resolve."""
 
 
 def _set_link_states(store: Any, run_id: str, todo: pd.DataFrame) -> None:

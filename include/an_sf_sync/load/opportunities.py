@@ -30,6 +30,7 @@ import pandas as pd
 
 from an_sf_sync import rules, state
 from an_sf_sync.actionnetwork.errors import ActionNetworkUnavailableError
+from an_sf_sync.errors import UnknownOutcome
 from an_sf_sync.load.outcomes import Outcomes, an_error
 from an_sf_sync.load.writes import each_write
 from an_sf_sync.plan import Action, Direction, Obj, Step
@@ -37,10 +38,6 @@ from an_sf_sync.plan import Action, Direction, Obj, Step
 log = logging.getLogger(__name__)
 STEP = Step.OPPORTUNITIES
 ROLE_QUERY_CHUNK = 500  # Opportunity ids per Contact Role query, well within SOQL's length limit
-
-
-class UnconfirmedDonations(RuntimeError):
-    """Some donation POSTs lost their answer; rerunning the load looks them up and finishes them."""
 
 
 def load_opportunities(store: Any, run_id: str, an: Any, sf: Any, *, masters: Mapping[str, str]) -> dict[str, int]:
@@ -71,7 +68,7 @@ def load_opportunities(store: Any, run_id: str, an: Any, sf: Any, *, masters: Ma
     with store.connect() as conn:
         final = state.pending_ops(conn, run_id, STEP, payloads="none")
     if unconfirmed:
-        raise UnconfirmedDonations(
+        raise UnknownOutcome(
             f"{unconfirmed} donation(s) sent to Action Network got no answer, so it is not known whether they "
             "were recorded; rerun this task: it looks them up by identifier before sending anything again")
     return out.counts(final)

@@ -26,8 +26,9 @@ from typing import Any, Protocol
 
 import requests
 
+from an_sf_sync.retry import RetryPolicy, transport_verdict
+
 from .errors import SalesforceBulkJobError
-from .retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ def query_rows(call: Call, soql: str, *, include_deleted: bool, page_rows: int, 
     while True:
         params = {"maxRecords": page_rows, **({"locator": locator} if locator else {})}
         done = 0
-        for attempt in itertools.count():
+        for tries in itertools.count(1):
             try:
                 with call("GET", f"query/{job['id']}/results", params=params, stream=True,
                           headers={"Accept": "text/csv"}) as response:
@@ -119,11 +120,12 @@ def query_rows(call: Call, soql: str, *, include_deleted: bool, page_rows: int, 
                         done += 1
                         yield row
                 break
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
-                if attempt + 1 >= retry.attempts:
+            except requests.RequestException as exc:  # a page is read-only: safe to fetch again
+                verdict = transport_verdict(exc)
+                if verdict is None or not retry.allows(verdict, tries):
                     raise
                 log.warning("Bulk query page broke off after %d rows; fetching it again", done)
-                time.sleep(retry.delay(attempt))
+                time.sleep(retry.delay(tries - 1))
         if next_locator in ("", "null"):
             return
         locator = next_locator

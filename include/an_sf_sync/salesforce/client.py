@@ -10,10 +10,10 @@ call each); more through Bulk API 2.0 ingest jobs (a handful of calls per 100 MB
 gets a :class:`.WriteResult` at its own index. Rows that failed only with a transient per-row
 error (``UNABLE_TO_LOCK_ROW``) are sent again, boundedly.
 
-Calls. Every request goes through :meth:`SalesforceClient._call`, which applies the retry rules of
-:mod:`.retry`. A response hook on the session counts the API calls made (``calls_made``; logins
-are not API calls) and keeps the org's ``Sforce-Limit-Info`` usage (``api_usage``), from REST
-and Bulk responses alike.
+Calls. Every request goes through :meth:`SalesforceClient._call`, which retries what
+:mod:`.transient` calls transient by the sync's one :mod:`an_sf_sync.retry` policy. A response
+hook on the session counts the API calls made (``calls_made``; logins are not API calls) and keeps
+the org's ``Sforce-Limit-Info`` usage (``api_usage``), from REST and Bulk responses alike.
 """
 
 from __future__ import annotations
@@ -39,11 +39,13 @@ from simple_salesforce.exceptions import (
 )
 from simple_salesforce.util import Usage, call_salesforce
 
+from an_sf_sync.retry import DEFAULT_RETRY, RetryPolicy, Verdict, transport_verdict
+
 from . import bulk, records, soql
 from .bulk import Polling, WriteResult
 from .errors import SalesforceApiLimitError, SalesforceLoginUnavailableError, SalesforceSyncError
 from .hook import DEFAULT_CONN_ID, connector, session_for
-from .retry import TRANSIENT_CODES, RetryPolicy, Verdict, classify
+from .transient import TRANSIENT_CODES, classify
 
 if TYPE_CHECKING:
     from an_sf_sync.window import Window
@@ -54,7 +56,6 @@ T = TypeVar("T")
 COLLECTION_SIZE = 200
 WRITE_OPERATIONS = ("insert", "update", "upsert")
 _LOGIN_PATHS = ("/services/Soap/u/", "/services/oauth2/")
-DEFAULT_RETRY = RetryPolicy()
 DEFAULT_POLLING = Polling()
 COMPOSITE_QUERIES = 5  # queries one Composite request may hold
 _SUBREQUEST_ERRORS = {400: SalesforceMalformedRequest, 401: SalesforceExpiredSession, 403: SalesforceRefusedRequest,
@@ -138,8 +139,8 @@ class SalesforceClient:
                 self.api_usage = usage
 
     def _call(self, fn: Callable[[Salesforce], T], *, idempotent: bool = True) -> T:
-        """``fn(sf)`` with the retry rules of :mod:`.retry`."""
-        attempt = 0
+        """``fn(sf)``, retried as :func:`.transient.classify` and the retry policy say."""
+        tries = 0
         while True:
             try:
                 return fn(self.sf)
@@ -147,9 +148,8 @@ class SalesforceClient:
                 verdict = classify(exc)
                 if verdict is Verdict.LIMIT:
                     raise SalesforceApiLimitError(self._limit_message()) from exc
-                attempt += 1
-                if (attempt >= self.retry.attempts or verdict is Verdict.FAIL
-                        or (verdict is Verdict.RETRY_IF_SAFE and not idempotent)
+                tries += 1
+                if (not self.retry.allows(verdict, tries, idempotent=idempotent)
                         or (verdict is Verdict.RELOGIN and self._login is None)):
                     raise
                 if verdict is Verdict.RELOGIN:
@@ -157,8 +157,8 @@ class SalesforceClient:
                     self.sf = log_in(self._login, self.retry)
                     self._watch(self.sf.session)
                 else:
-                    delay = self.retry.delay(attempt - 1)
-                    log.warning("transient Salesforce error (%s); retry %d in %.1f s", exc, attempt, delay)
+                    delay = self.retry.delay(tries - 1)
+                    log.warning("transient Salesforce error (%s); retry %d in %.1f s", exc, tries, delay)
                     time.sleep(delay)
 
     def _limit_message(self) -> str:
@@ -356,17 +356,21 @@ class SalesforceClient:
 
 
 def log_in(login: Callable[[], Salesforce], retry: RetryPolicy) -> Salesforce:
-    """``login()``, retried with backoff while Salesforce is unavailable; a refusal is raised at once."""
-    attempt = 0
+    """``login()``, retried with backoff while Salesforce is unavailable; a refusal is raised at once.
+
+    A login creates nothing, so it is repeated even when the server may have acted on it.
+    """
+    tries = 0
     while True:
         try:
             return login()
-        except (SalesforceLoginUnavailableError, requests.ConnectionError, requests.Timeout) as exc:
-            attempt += 1
-            if isinstance(exc, requests.exceptions.SSLError) or attempt >= retry.attempts:
+        except Exception as exc:
+            verdict = Verdict.RETRY if isinstance(exc, SalesforceLoginUnavailableError) else transport_verdict(exc)
+            tries += 1
+            if verdict is None or not retry.allows(verdict, tries):
                 raise
-            delay = retry.delay(attempt - 1)
-            log.warning("Salesforce login unavailable (%s); retry %d in %.1f s", exc, attempt, delay)
+            delay = retry.delay(tries - 1)
+            log.warning("Salesforce login unavailable (%s); retry %d in %.1f s", exc, tries, delay)
             time.sleep(delay)
 
 

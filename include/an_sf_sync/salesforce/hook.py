@@ -23,7 +23,7 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 
 from .errors import SalesforceAuthError, SalesforceLoginUnavailableError
-from .retry import login_refused
+from .transient import login_refused
 
 DEFAULT_CONN_ID = "salesforce_default"
 SOAP_LOGIN_ENDS = "Summer '27 release (announced for June 2027)"

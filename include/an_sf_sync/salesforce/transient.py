@@ -1,4 +1,7 @@
-"""Which Salesforce failures are worth another try, and how long to wait before it.
+"""Which Salesforce failures are worth another try, by what Salesforce's answers mean.
+
+How many tries and how long between them is the sync's one policy (:mod:`an_sf_sync.retry`);
+this module reduces a failure to its :class:`~an_sf_sync.retry.Verdict`:
 
 - ``REQUEST_LIMIT_EXCEEDED`` for the daily allowance: stop (:class:`.SalesforceApiLimitError`), no
   retry. The concurrency flavour of the same code (``ConcurrentPerOrgLongTxn``) clears in seconds,
@@ -13,20 +16,15 @@
   500). An answer without one (an HTML 502, a 503 while the login servers are down, whose HTTP
   status simple-salesforce then passes as the code) or with an outage code is an outage: retried.
 
-Waits grow exponentially with full jitter (so parallel workers do not retry in lock-step) up to a
-cap, for a bounded number of attempts. A request that is not safe to repeat (a record insert) is
-retried only when Salesforce surely did not act on it: a lock timeout, an expired session, 503,
-or a connection that was never made.
+A request that is not safe to repeat (a record insert) is retried only when Salesforce surely did
+not act on it: a lock timeout, an expired session, 503, or a connection that was never made.
 """
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass
-from enum import Enum
-
-import requests
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
+
+from an_sf_sync.retry import Verdict, status_verdict, transport_verdict
 
 TRANSIENT_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "API_TEMPORARILY_UNAVAILABLE", "SERVER_UNAVAILABLE"})
 _SESSION_CODES = frozenset({"INVALID_SESSION_ID", "InvalidSessionId"})
@@ -34,26 +32,6 @@ _DAILY_LIMIT_CODE = "REQUEST_LIMIT_EXCEEDED"
 # Login answers that mean "try later", not "wrong credentials" (SOAP fault codes, OAuth error codes)
 _LOGIN_OUTAGE_CODES = frozenset({"SERVER_UNAVAILABLE", "API_TEMPORARILY_UNAVAILABLE", "UNKNOWN_EXCEPTION",
                                  "server_error", "temporarily_unavailable"})
-
-
-class Verdict(Enum):
-    FAIL = "fail"          # not transient: raise as is
-    LIMIT = "limit"        # daily API allowance used up: stop cleanly
-    RELOGIN = "relogin"    # session expired: log in again, then retry
-    RETRY = "retry"        # transient: wait, then retry
-    RETRY_IF_SAFE = "retry_if_safe"  # transient, but the server may have acted: only idempotent calls
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """``attempts`` counts the first try; delays are ``uniform(0, min(cap, base * 2**n))``."""
-
-    attempts: int = 5
-    base: float = 0.5
-    cap: float = 30.0
-
-    def delay(self, retry: int) -> float:
-        return random.uniform(0, min(self.cap, self.base * 2 ** retry))
 
 
 def error_codes(exc: SalesforceError) -> list[str]:
@@ -76,12 +54,10 @@ def login_refused(exc: SalesforceAuthenticationFailed) -> bool:
 
 
 def classify(exc: BaseException) -> Verdict:
-    if isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.ReadTimeout):
-        # ConnectTimeout and refused connections never reached Salesforce; a dropped connection
-        # may have, which RETRY_IF_SAFE expresses.
-        return Verdict.RETRY if isinstance(exc, requests.ConnectTimeout) else Verdict.RETRY_IF_SAFE
-    if isinstance(exc, requests.Timeout):
-        return Verdict.RETRY_IF_SAFE
+    """The verdict on one failed call to Salesforce (REST, Bulk or a re-login)."""
+    transport = transport_verdict(exc)
+    if transport is not None:
+        return transport
     if not isinstance(exc, SalesforceError):
         return Verdict.FAIL
     if isinstance(exc, SalesforceAuthenticationFailed):  # simple-salesforce's own re-login failed
@@ -93,6 +69,4 @@ def classify(exc: BaseException) -> Verdict:
         return Verdict.RELOGIN
     if codes & TRANSIENT_CODES or exc.status == 503:
         return Verdict.RETRY
-    if exc.status >= 500:
-        return Verdict.RETRY_IF_SAFE
-    return Verdict.FAIL
+    return status_verdict(exc.status)
