@@ -35,11 +35,15 @@ is rerun.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +115,7 @@ def notifier(spec: dict[str, Any]) -> Any:
     return import_string(path)(**{**defaults, **options})
 
 
-def send(alert: Alert, context: dict[str, Any], config: dict[str, Any]) -> int:
+def send(alert: Alert, context: Mapping[str, Any], config: dict[str, Any]) -> int:
     """Send ``alert`` through every configured notifier; returns how many took it."""
     log.warning("alert (%s) for run %s: %s %s", alert.kind, alert.run_id, alert.headline, " ".join(alert.details))
     # Templates render in Airflow's default environment: the alert needs no DAG macros, and the DAG a
@@ -129,7 +133,7 @@ def send(alert: Alert, context: dict[str, Any], config: dict[str, Any]) -> int:
 
 # ---- what each alert says ---------------------------------------------------------------------------
 
-def failed_alert(context: dict[str, Any], url: str) -> Alert:
+def failed_alert(context: Mapping[str, Any], url: str) -> Alert:
     ti = context.get("ti")
     task = getattr(ti, "task_id", None)
     details = [f"Task {task} failed (try {getattr(ti, 'try_number', '?')}); its log says what went wrong and what"
@@ -171,13 +175,13 @@ def _left(usage: dict[str, int]) -> float:
 
 # ---- the callbacks Airflow calls ---------------------------------------------------------------------
 
-def run_failed(context: dict[str, Any]) -> None:
+def run_failed(context: Context) -> None:
     """The DAG's ``on_failure_callback``. It needs no staging database: that may be what failed."""
     config = settings()
     send(failed_alert(context, base_url(config)), context, config)
 
 
-def _send_once(conn: Any, alert: Alert, context: dict[str, Any], config: dict[str, Any]) -> None:
+def _send_once(conn: Any, alert: Alert, context: Mapping[str, Any], config: dict[str, Any]) -> None:
     """Send ``alert`` unless this run already had one of its kind (a rerun of a task sends nothing new)."""
     claimed = conn.execute("INSERT INTO sync.alerts (run_id, kind, headline) VALUES (%s, %s, %s)"
                            " ON CONFLICT DO NOTHING RETURNING kind", (alert.run_id, alert.kind, alert.headline))
@@ -186,7 +190,7 @@ def _send_once(conn: Any, alert: Alert, context: dict[str, Any], config: dict[st
         send(alert, context, config)
 
 
-def task_succeeded(context: dict[str, Any]) -> None:
+def task_succeeded(context: Context) -> None:
     """Every task's ``on_success_callback``: has the run gone past its hour?"""
     config = settings()
     started = context["dag_run"].start_date
@@ -206,7 +210,7 @@ def task_succeeded(context: dict[str, Any]) -> None:
         _send_once(conn, alert, context, config)
 
 
-def run_finished(context: dict[str, Any]) -> None:
+def run_finished(context: Context) -> None:
     """``finalize``'s ``on_success_callback``: the checks of a finished run (not of a dry run)."""
     task_succeeded(context)
     if context["params"].get("dry_run"):

@@ -313,8 +313,10 @@ class ActionNetworkClient:
         body = {"title": title, "origin_system": origin_system, **fields}
         if identifiers:
             body["identifiers"] = list(identifiers)
-        return self._write("POST", path, body, lambda raw: records.action(raw, action_type),
-                           idempotent=False)
+        created = self._write("POST", path, body, lambda raw: records.action(raw, action_type), idempotent=False)
+        if created is None:
+            raise ActionNetworkError(f"creating a {action_type} answered no record", endpoint=path)
+        return created
 
     def create_form(self, title: str, **fields: Any) -> Record:
         """E.g. the "Salesforce Users" form that subscribers added from Salesforce are recorded on."""

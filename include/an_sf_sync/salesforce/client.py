@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
@@ -93,6 +94,14 @@ def _first_pages(sf: Salesforce, reads: Sequence[Read], statements: Sequence[str
     return pages
 
 
+def _restful(sf: Salesforce, path: str, method: str, **kwargs: Any) -> Any:
+    return sf.restful(path, method=method, **kwargs)
+
+
+def _query_more(sf: Salesforce, url: str) -> dict[str, Any]:
+    return sf.query_more(url, identifier_is_url=True)
+
+
 class SalesforceClient:
     """A client for one logged-in org.
 
@@ -153,6 +162,7 @@ class SalesforceClient:
                         or (verdict is Verdict.RELOGIN and self._login is None)):
                     raise
                 if verdict is Verdict.RELOGIN:
+                    assert self._login is not None  # a relogin without a login was raised above
                     log.warning("Salesforce session expired; logging in again")
                     self.sf = log_in(self._login, self.retry)
                     self._watch(self.sf.session)
@@ -183,7 +193,7 @@ class SalesforceClient:
         """The object's describe, fetched once per client."""
         name = soql.api_name(sobject)
         if name not in self._describes:
-            self._describes[name] = self._call(lambda sf: sf.restful(f"sobjects/{name}/describe"))
+            self._describes[name] = self._call(lambda sf: sf.restful(f"sobjects/{name}/describe") or {})
         return self._describes[name]
 
     def field_types(self, sobject: str) -> dict[str, str]:
@@ -219,7 +229,7 @@ class SalesforceClient:
             group = reads[start:start + COMPOSITE_QUERIES]
             statements = [soql.select(r.sobject, r.fields, soql.conditions(r.window, r.where, r.params))
                           for r in group]
-            pages = self._call(lambda sf, group=group, statements=statements: _first_pages(sf, group, statements))
+            pages = self._call(partial(_first_pages, reads=group, statements=statements))
             for read, statement, page in zip(group, statements, pages, strict=True):
                 found.append(self._rest_or_bulk(read.sobject, read.fields, statement, page, read.include_deleted))
         return found
@@ -239,7 +249,7 @@ class SalesforceClient:
             if page.get("done", True) or not page.get("nextRecordsUrl"):
                 return
             next_url = page["nextRecordsUrl"]
-            page = self._call(lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True))
+            page = self._call(partial(_query_more, url=next_url))
 
     def _bulk_read(self, sobject: str, statement: str, fields: list[str], include_deleted: bool
                    ) -> Iterator[list[dict[str, Any]]]:
@@ -302,8 +312,8 @@ class SalesforceClient:
         results: list[WriteResult] = []
         for start in range(0, len(ids), COLLECTION_SIZE):
             part = list(ids[start:start + COLLECTION_SIZE])
-            answered = self._call(lambda sf, part=part: sf.restful(
-                "composite/sobjects", method="DELETE", params={"ids": ",".join(part), "allOrNone": "false"}))
+            answered = self._call(partial(_restful, path="composite/sobjects", method="DELETE",
+                                          params={"ids": ",".join(part), "allOrNone": "false"}))
             if not isinstance(answered, list) or len(answered) != len(part):
                 raise SalesforceSyncError(f"sObject Collections delete of {len(part)} {sobject} rows answered "
                                           f"{len(answered or [])} results")
@@ -321,7 +331,7 @@ class SalesforceClient:
             part = batch[start:start + COLLECTION_SIZE]
             body = json.dumps({"allOrNone": False, "records": [
                 {"attributes": {"type": sobject}, **row} for _, row in part]}, default=_json_value)
-            saved = self._call(lambda sf, body=body: sf.restful(path, method=method, data=body),
+            saved = self._call(partial(_restful, path=path, method=method, data=body),
                                idempotent=operation != "insert")
             if not isinstance(saved, list) or len(saved) != len(part):
                 raise SalesforceSyncError(f"sObject Collections {operation} of {len(part)} {sobject} "

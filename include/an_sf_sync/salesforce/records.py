@@ -45,7 +45,7 @@ def csv_converters(field_types: Mapping[str, str], columns: list[str]) -> list[C
         kind = field_types.get(column.lower())
         if kind == "boolean":
             return _boolean
-        return _NUMBER.get(kind, str)
+        return _NUMBER.get(kind or "", str)
     return [converter(c) for c in columns]
 
 

@@ -18,7 +18,7 @@ from an_sf_sync.window import Window
 _API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*){0,5}")
 
 
-def api_name(name: str) -> str:
+def api_name(name: object) -> str:
     """``name`` if it is a valid (optionally dotted) Salesforce API name, else ValueError."""
     if not isinstance(name, str) or not _API_NAME.fullmatch(name):
         raise ValueError(f"not a Salesforce API name: {name!r}")

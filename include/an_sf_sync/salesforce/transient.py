@@ -22,6 +22,8 @@ not act on it: a lock timeout, an expired session, 503, or a connection that was
 
 from __future__ import annotations
 
+from typing import Any
+
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
 
 from an_sf_sync.retry import Verdict, status_verdict, transport_verdict
@@ -37,14 +39,14 @@ _LOGIN_OUTAGE_CODES = frozenset({"SERVER_UNAVAILABLE", "API_TEMPORARILY_UNAVAILA
 def error_codes(exc: SalesforceError) -> list[str]:
     """The ``errorCode``/``exceptionCode`` values in a simple-salesforce error's parsed body."""
     content = exc.content
-    items = content if isinstance(content, list) else [content]
+    items: list[Any] = content if isinstance(content, list) else [content]
     return [str(item.get("errorCode") or item.get("exceptionCode") or item.get("statusCode"))
             for item in items if isinstance(item, dict)]
 
 
 def _message(exc: SalesforceError) -> str:
     content = exc.content
-    items = content if isinstance(content, list) else [content]
+    items: list[Any] = content if isinstance(content, list) else [content]
     return " ".join(str(item.get("message", "")) for item in items if isinstance(item, dict))
 
 
