@@ -42,6 +42,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from an_sf_sync.staging import settings
+
 AN_KEY = "bench-key"
 SF_LOGIN = ("bench@example.org", "bench-password", "bench-token")
 STAGE_TIMEOUT = 600  # seconds, per stage subprocess and per 100k people (a 1M run allows 100 minutes)
@@ -110,7 +112,6 @@ class _StagingClock:
 
 def _stage(name: str, cfg: dict[str, Any]) -> dict[str, Any]:
     """Run one stage; returns its figures (the caller adds wall time and peak memory)."""
-    from an_sf_sync import state
     from an_sf_sync.window import Window
 
     store, an, sf = _clients(cfg)
@@ -134,7 +135,7 @@ def _stage(name: str, cfg: dict[str, Any]) -> dict[str, Any]:
         from an_sf_sync.extract import extract_salesforce
 
         clock.install()
-        masters = state.masters(store)
+        masters = settings.masters(store)
         out["counts"] = extract_salesforce(sf, store, run_id, window,
                                            subscribers_campaign=masters.get("sf_subscribers_campaign"))
     elif name == "resolve_duplicates":
@@ -151,7 +152,7 @@ def _stage(name: str, cfg: dict[str, Any]) -> dict[str, Any]:
         step = name.removeprefix("load_")
         load = getattr(importlib.import_module(f"an_sf_sync.load.{step}"), name)
         kwargs = {"custom": {}} if step == "contacts" else {}
-        out["outcomes"] = load(store, run_id, an, sf, masters=state.masters(store), **kwargs)
+        out["outcomes"] = load(store, run_id, an, sf, masters=settings.masters(store), **kwargs)
     else:
         raise SystemExit(f"unknown stage {name!r}")
     out["seconds"] = time.perf_counter() - started

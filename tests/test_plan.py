@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from an_sf_sync import state
 from an_sf_sync.plan import Action, Direction, Obj, Plan, Step, reject
+from an_sf_sync.staging import plans
+from an_sf_sync.staging.rejects import add_rejects
 from tests.reconcile.test_donations import donation, opportunity, role, run
 
 RUN = "run-1"
@@ -36,9 +37,9 @@ def test_rows_about_one_pair_share_its_number_and_others_have_none() -> None:
 def test_a_row_reconcile_writes_is_read_back_by_load_as_the_same_typed_op(staging) -> None:
     plan = run(donations=[donation("d1")], opportunities=[opportunity("006A")], roles=[role("006A", "003B")])
     with staging.connect() as conn:
-        assert state.replace_plan(conn, RUN, Step.OPPORTUNITIES, plan.ops) == 4
-        read = state.pending_ops(conn, RUN, Step.OPPORTUNITIES)
-        assert state.pending_ops(conn, RUN, Step.CAMPAIGNS).empty  # another step's plan is its own
+        assert plans.replace(conn, RUN, Step.OPPORTUNITIES, plan.ops) == 4
+        read = plans.pending_ops(conn, RUN, Step.OPPORTUNITIES)
+        assert plans.pending_ops(conn, RUN, Step.CAMPAIGNS).empty  # another step's plan is its own
     assert len(read) == len(plan.ops)
     for op, row in zip(plan.ops, read.itertuples(), strict=True):
         assert row.object is op["object"] and row.direction is op["direction"] and row.action is op["action"]
@@ -55,7 +56,7 @@ def test_a_row_outside_the_contract_is_an_error_not_a_silent_miss(staging) -> No
         conn.execute("INSERT INTO staging.plan (run_id, step, seq, object, direction, action, payload)"
                      " VALUES (%s, %s, 1, 'contact', 'to_somewhere', 'create', '{}')", (RUN, Step.CONTACTS))
         with pytest.raises(ValueError, match="to_somewhere"):
-            state.pending_ops(conn, RUN, Step.CONTACTS)
+            plans.pending_ops(conn, RUN, Step.CONTACTS)
 
 
 def test_a_reject_is_recorded_with_every_field_it_was_built_with(staging) -> None:
@@ -67,7 +68,7 @@ def test_a_reject_is_recorded_with_every_field_it_was_built_with(staging) -> Non
     assert set(reject("actionnetwork", "person", "p1", "NO_EMAIL", "no email")) == {
         "source", "object", "record_id", "reason_code", "message"}  # payload and pending only when given
     with staging.connect() as conn:
-        state.add_rejects(conn, RUN, [built])
+        add_rejects(conn, RUN, [built])
         stored = conn.execute("SELECT source, object, record_id, reason_code, message, payload, pending_kind,"
                               " pending_id, status FROM sync.rejects WHERE run_id = %s", (RUN,)).fetchall()
     assert stored == [("salesforce", "contact role", "006A", "DONOR_NOT_SYNCED", "Opportunity 006A has no donor.",

@@ -7,12 +7,12 @@ import requests
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError
 
-from an_sf_sync import state
 from an_sf_sync.actionnetwork.client import ActionNetworkClient
 from an_sf_sync.errors import SetupError
 from an_sf_sync.salesforce.client import SalesforceClient
 from an_sf_sync.salesforce.hook import CABundleSession
 from an_sf_sync.setup import check_fields, ensure_masters, run_setup, unknown_action_collections
+from an_sf_sync.staging import settings
 from an_sf_sync_dev.sandbox.actionnetwork.server import ActionNetworkApp
 from tests.fixtures.actionnetwork import serve
 from tests.salesforce.support import control
@@ -105,7 +105,7 @@ def test_a_second_action_network_group_is_refused(staging, staging_conninfo, an,
             conn.execute("DELETE FROM sync.masters")
         with pytest.raises(SetupError, match="already synced with another Action Network group"):
             ensure_masters(fresh_state, other, sf)
-        assert state.masters(fresh_state) == {}
+        assert settings.masters(fresh_state) == {}
 
 
 def test_the_org_is_checked_once_a_day_unless_forced_or_reconfigured(staging, an, sf, an_sandbox, sf_sandbox):

@@ -23,8 +23,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from an_sf_sync import state
-from an_sf_sync.staging.store import StagingStore
+from an_sf_sync.staging import settings
+from an_sf_sync.staging.store import StagingStore, frame
 
 ACTIVE_DAYS_VARIABLE = "an_sf_sync_active_days"
 SWEEP_HOURS_VARIABLE = "an_sf_sync_sweep_hours"
@@ -45,7 +45,7 @@ def remember(store: StagingStore, actions: Iterable[dict[str, Any]]) -> None:
 def unlinked(store: StagingStore) -> list[dict[str, Any]]:
     """Known actions without a Campaign link yet (new, or their Campaign could not be created)."""
     with store.connect() as conn:
-        found = state.frame(conn, f"SELECT {', '.join(_COLUMNS)} FROM sync.an_actions a WHERE NOT EXISTS"
+        found = frame(conn, f"SELECT {', '.join(_COLUMNS)} FROM sync.an_actions a WHERE NOT EXISTS"
                                   " (SELECT 1 FROM sync.action_links l WHERE l.an_id = a.an_id)")
     return found.to_dict("records")
 
@@ -54,7 +54,7 @@ def takers_to_read(store: StagingStore, types: Iterable[str], end: datetime, act
                    sweep: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(active, dormant) actions of ``types``; dormant ones only when ``sweep``."""
     with store.connect() as conn:
-        found = state.frame(conn, "SELECT an_id, action_type, greatest(last_taken_at, modified_date, created_date)"
+        found = frame(conn, "SELECT an_id, action_type, greatest(last_taken_at, modified_date, created_date)"
                                   " >= %s AS active FROM sync.an_actions WHERE action_type = ANY(%s) ORDER BY an_id",
                             (end - timedelta(days=active_days), list(types)))
     rows = found.to_dict("records")
@@ -71,10 +71,10 @@ def note_takers(store: StagingStore, run_id: str) -> None:
 
 
 def swept_until(store: StagingStore) -> datetime | None:
-    value = state.get_setting(store, SWEPT_SETTING)
+    value = settings.get(store, SWEPT_SETTING)
     return datetime.fromisoformat(value) if value else None
 
 
 def commit_sweep(store: StagingStore, until: datetime) -> None:
     """After the run that swept dormant actions succeeded: the next sweep starts from here."""
-    state.put_setting(store, SWEPT_SETTING, until.isoformat())
+    settings.put(store, SWEPT_SETTING, until.isoformat())

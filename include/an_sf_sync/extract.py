@@ -17,10 +17,10 @@ from typing import Any
 
 import pandas as pd
 
-from an_sf_sync import activity, rules, state, text
+from an_sf_sync import activity, rules, text
 from an_sf_sync.progress import Progress
 from an_sf_sync.salesforce.client import Read
-from an_sf_sync.staging import runs
+from an_sf_sync.staging import runs, settings
 from an_sf_sync.staging.store import StagingStore
 from an_sf_sync.window import Window
 
@@ -102,7 +102,7 @@ def extract_actionnetwork(client: Any, store: StagingStore, run_id: str, window:
     sweep = since is None or last_sweep is None or before - last_sweep >= timedelta(hours=sweep_hours)
     active, dormant = activity.takers_to_read(store, AN_PARTICIPATION_TYPES, before, active_days, sweep)
     dormant_since = None if since is None or last_sweep is None else min(since, last_sweep - SWEEP_OVERLAP)
-    masters = state.masters(store)
+    masters = settings.masters(store)
     own = {masters.get("an_users_form"), masters.get("an_donations_page")}
     reads = [(a, since) for a in active if a["an_id"] not in own] + [(a, dormant_since) for a in dormant
                                                                       if a["an_id"] not in own]
@@ -199,7 +199,7 @@ def extract_salesforce(client: Any, store: StagingStore, run_id: str, window: Wi
     """
     log.info("extracting Salesforce changes in %s for run %s", window.describe(), run_id)
     related = _related(window, subscribers_campaign)
-    plans = []  # (counts key, table, fields, staging columns, packed custom fields, the read)
+    objects = []  # (counts key, table, fields, staging columns, packed custom fields, the read)
     for key, table, sobject, fields in SF_OBJECTS:
         columns: Sequence[str] = [c for c, _ in fields]
         packed = None
@@ -210,11 +210,11 @@ def extract_salesforce(client: Any, store: StagingStore, run_id: str, window: Wi
         if sobject in SF_LINKED_OBJECTS:
             columns, fields = (*columns, "an_id"), (*fields, ("an_id", rules.EXTERNAL_ID_FIELD))
         selected = [name for _, name in fields] + (packed or [])
-        plans.append((key, table, fields, columns, packed, Read(sobject, selected, window=window, include_deleted=True)))
+        objects.append((key, table, fields, columns, packed, Read(sobject, selected, window=window, include_deleted=True)))
     # The window's reads start together: one call when nothing changed, however many objects.
-    started = client.read_many([read for *_, read in plans])
+    started = client.read_many([read for *_, read in objects])
     counts: dict[str, int] = {}
-    for (key, table, fields, columns, packed, read), first in zip(plans, started, strict=True):
+    for (key, table, fields, columns, packed, read), first in zip(objects, started, strict=True):
         chunks = [first]
         if read.sobject in related and counts.get(_RELATED_BY[read.sobject]):
             where, params = related[read.sobject]

@@ -24,10 +24,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from an_sf_sync import rules, state
+from an_sf_sync import rules
 from an_sf_sync.actionnetwork.records import ACTION_TYPES
 from an_sf_sync.errors import SetupError
 from an_sf_sync.plan import reject
+from an_sf_sync.staging import settings
+from an_sf_sync.staging.rejects import add_rejects
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +170,7 @@ def _an_create(an: Any, action_type: str, title: str, description: str) -> str:
 
 def ensure_masters(store: Any, an: Any, sf: Any) -> dict[str, str]:
     """Find or create the four master records; refuse a second Action Network group."""
-    known = state.masters(store)
+    known = settings.masters(store)
     notes = []
 
     form_id = _an_master(an, known, "an_users_form", "form", rules.USERS_FORM, notes)
@@ -194,14 +196,14 @@ def ensure_masters(store: Any, an: Any, sf: Any) -> dict[str, str]:
         form_id = paired_form
     if form_id is None:
         form_id = _an_create(an, "form", rules.USERS_FORM, "People added to Action Network from Salesforce.")
-    state.remember_master(store, "an_users_form", "actionnetwork", form_id, rules.USERS_FORM)
+    settings.remember_master(store, "an_users_form", "actionnetwork", form_id, rules.USERS_FORM)
 
     if campaign is None:
         campaign = {"Id": _sf_create(sf, "Campaign", {"Name": rules.SUBSCRIBERS_CAMPAIGN, "IsActive": True,
                                                        rules.EXTERNAL_ID_FIELD: form_id})}
     elif paired_form != form_id:
         sf.write("Campaign", [{"Id": campaign["Id"], rules.EXTERNAL_ID_FIELD: form_id}], operation="update")
-    state.remember_master(store, "sf_subscribers_campaign", "salesforce", campaign["Id"], rules.SUBSCRIBERS_CAMPAIGN)
+    settings.remember_master(store, "sf_subscribers_campaign", "salesforce", campaign["Id"], rules.SUBSCRIBERS_CAMPAIGN)
 
     account_id = known.get("sf_donations_account")
     if account_id and _sf_find(sf, "Account", ["Id"], "Id = {id}", id=account_id) is None:
@@ -210,14 +212,14 @@ def ensure_masters(store: Any, an: Any, sf: Any) -> dict[str, str]:
     if account_id is None:
         found = _sf_find(sf, "Account", ["Id"], "Name = {name}", name=rules.DONATIONS_ACCOUNT)
         account_id = found["Id"] if found else _sf_create(sf, "Account", {"Name": rules.DONATIONS_ACCOUNT})
-    state.remember_master(store, "sf_donations_account", "salesforce", account_id, rules.DONATIONS_ACCOUNT)
+    settings.remember_master(store, "sf_donations_account", "salesforce", account_id, rules.DONATIONS_ACCOUNT)
 
     page_id = (_an_master(an, known, "an_donations_page", "fundraising_page", rules.DONATIONS_PAGE, notes)
                or _an_create(an, "fundraising_page", rules.DONATIONS_PAGE, "Donations recorded in Salesforce."))
-    state.remember_master(store, "an_donations_page", "actionnetwork", page_id, rules.DONATIONS_PAGE)
+    settings.remember_master(store, "an_donations_page", "actionnetwork", page_id, rules.DONATIONS_PAGE)
     for note in notes:
         log.warning("setup: %s", note)
-    return state.masters(store)
+    return settings.masters(store)
 
 
 def unknown_action_collections(rels: list[str]) -> list[str]:
@@ -229,7 +231,7 @@ def unknown_action_collections(rels: list[str]) -> list[str]:
 
 def report_unknown_actions(store: Any, an: Any, run_id: str | None) -> list[str]:
     """Warnings (and rejects) for collections of actions not seen before; each is reported once."""
-    reported = state.get_setting(store, "unknown_action_collections", []) or []
+    reported = settings.get(store, "unknown_action_collections", []) or []
     new = [rel for rel in unknown_action_collections(an.collections()) if rel not in reported]
     if not new:
         return []
@@ -238,10 +240,10 @@ def report_unknown_actions(store: Any, an: Any, run_id: str | None) -> list[str]
                 "syncs it; this is reported once." for rel in new]
     if run_id:
         with store.connect() as conn:
-            state.add_rejects(conn, run_id, [
+            add_rejects(conn, run_id, [
                 reject("actionnetwork", "action", rel, "ACTION_TYPE_NOT_SYNCED", warning, payload={"step": "setup"})
                 for rel, warning in zip(new, warnings, strict=True)])
-    state.put_setting(store, "unknown_action_collections", [*reported, *new])
+    settings.put(store, "unknown_action_collections", [*reported, *new])
     for warning in warnings:
         log.warning("setup: %s", warning)
     return warnings
@@ -256,27 +258,27 @@ def run_setup(store: Any, an: Callable[[], Any], sf: Callable[[], Any], custom_f
     ``an`` and ``sf`` build the clients, only when a check is due. A dry run checks, creates nothing.
     ``run_id`` is the run whose rejects list what the check reports once.
     """
-    now, checked = datetime.now(UTC), state.get_setting(store, "setup_checked") or {}
-    recent = (checked.get("custom_fields") == custom_fields and len(state.masters(store)) == len(MASTER_KINDS)
+    now, checked = datetime.now(UTC), settings.get(store, "setup_checked") or {}
+    recent = (checked.get("custom_fields") == custom_fields and len(settings.masters(store)) == len(MASTER_KINDS)
               and now - datetime.fromisoformat(checked["at"]) < CHECK_EVERY)
     if recent and not force and not dry_run:
         log.info("setup last checked at %s; the next full check is due within %s", checked["at"], CHECK_EVERY)
-        return {"custom_fields": state.get_setting(store, "custom_fields", {}), "masters": state.masters(store),
-                "warnings": state.get_setting(store, "setup_warnings", [])}
+        return {"custom_fields": settings.get(store, "custom_fields", {}), "masters": settings.masters(store),
+                "warnings": settings.get(store, "setup_warnings", [])}
     salesforce = sf()
     fields = check_fields(salesforce.describe, custom_fields)
     for warning in fields.warnings:
         log.warning("setup: %s", warning)
-    state.put_setting(store, "custom_fields", fields.custom_fields)
-    state.put_setting(store, "contact_lengths", fields.lengths)
-    state.put_setting(store, "setup_warnings", fields.warnings)
-    state.put_setting(store, "org_time_zone", org_time_zone(salesforce))
+    settings.put(store, "custom_fields", fields.custom_fields)
+    settings.put(store, "contact_lengths", fields.lengths)
+    settings.put(store, "setup_warnings", fields.warnings)
+    settings.put(store, "org_time_zone", org_time_zone(salesforce))
     if dry_run:
         log.info("dry run: master records are checked by the loads, not created")
-        return {"custom_fields": fields.custom_fields, "masters": state.masters(store), "warnings": fields.warnings}
+        return {"custom_fields": fields.custom_fields, "masters": settings.masters(store), "warnings": fields.warnings}
     client = an()
     masters = ensure_masters(store, client, salesforce)
     warnings = [*fields.warnings, *report_unknown_actions(store, client, run_id)]
-    state.put_setting(store, "setup_warnings", warnings)
-    state.put_setting(store, "setup_checked", {"at": now.isoformat(), "custom_fields": custom_fields})
+    settings.put(store, "setup_warnings", warnings)
+    settings.put(store, "setup_checked", {"at": now.isoformat(), "custom_fields": custom_fields})
     return {"custom_fields": fields.custom_fields, "masters": masters, "warnings": warnings}

@@ -11,9 +11,8 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from an_sf_sync import state
 from an_sf_sync.plan import Step
-from an_sf_sync.staging import runs
+from an_sf_sync.staging import plans, runs, settings
 from an_sf_sync.staging.store import StagingStore
 from an_sf_sync.window import Window, extract_window
 
@@ -39,7 +38,7 @@ def _time_zone(store: StagingStore) -> str:
     """The time zone whose days CloseDates are: the variable's, else the org's (read by setup), else UTC."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    org = state.get_setting(store, "org_time_zone") or "UTC"
+    org = settings.get(store, "org_time_zone") or "UTC"
     chosen = _variable(TIME_ZONE_VARIABLE, "") or org
     try:
         ZoneInfo(chosen)
@@ -88,9 +87,9 @@ def setup(context: dict[str, Any]) -> dict[str, Any]:
 
 def _note_salesforce(store: StagingStore, sf: Any) -> None:
     """Keep the org's instance URL (the report links records to it) and its API usage (alerts watch it)."""
-    state.put_setting(store, "salesforce_instance_url", f"https://{sf.sf.sf_instance}")
+    settings.put(store, "salesforce_instance_url", f"https://{sf.sf.sf_instance}")
     if sf.api_usage is not None:
-        state.put_setting(store, "salesforce_api_usage", {"used": sf.api_usage.used, "total": sf.api_usage.total,
+        settings.put(store, "salesforce_api_usage", {"used": sf.api_usage.used, "total": sf.api_usage.total,
                                                           "seen_at": datetime.now(UTC).isoformat()})
 
 
@@ -102,7 +101,7 @@ def extract_an(context: dict[str, Any]) -> dict[str, Any]:
     from an_sf_sync import activity
 
     an = _an()
-    state.put_setting(store, "actionnetwork_api_url", an.base_url)
+    settings.put(store, "actionnetwork_api_url", an.base_url)
     counts = extract_actionnetwork(an, store, context["run_id"], window,
                                    active_days=float(_variable(activity.ACTIVE_DAYS_VARIABLE, activity.ACTIVE_DAYS)),
                                    sweep_hours=float(_variable(activity.SWEEP_HOURS_VARIABLE, activity.SWEEP_HOURS)))
@@ -114,8 +113,8 @@ def extract_sf(context: dict[str, Any]) -> dict[str, Any]:
 
     store = _store()
     window = _window(context, store, "salesforce")
-    custom = state.get_setting(store, "custom_fields", {}) or {}
-    masters = state.masters(store)
+    custom = settings.get(store, "custom_fields", {}) or {}
+    masters = settings.masters(store)
     sf = _sf()
     counts = extract_salesforce(sf, store, context["run_id"], window, custom_fields=tuple(custom.values()),
                                 subscribers_campaign=masters.get("sf_subscribers_campaign"))
@@ -153,7 +152,7 @@ def _load(context: dict[str, Any], step: Step, run: Any) -> dict[str, Any]:
     run_id = context["run_id"]
     if _dry_run(context):
         with store.connect() as conn:
-            ops = state.pending_ops(conn, run_id, step, payloads="none")
+            ops = plans.pending_ops(conn, run_id, step, payloads="none")
         from an_sf_sync.load.outcomes import Outcomes
 
         counts = Outcomes.counts(ops)
@@ -165,7 +164,7 @@ def _load(context: dict[str, Any], step: Step, run: Any) -> dict[str, Any]:
     with store.connect() as conn:
         deferred = budget.defer_over_budget(conn, run_id, step, limit)
         conn.commit()
-    masters = state.masters(store)
+    masters = settings.masters(store)
     sf = _sf()
     counts = run(store, run_id, _an(), sf, masters)
     _note_salesforce(store, sf)
@@ -191,7 +190,7 @@ def _write_budget() -> int:
 def load_contacts(context: dict[str, Any]) -> dict[str, Any]:
     from an_sf_sync.load.contacts import load_contacts as load
 
-    custom = state.get_setting(_store(), "custom_fields", {}) or {}
+    custom = settings.get(_store(), "custom_fields", {}) or {}
     return _load(context, Step.CONTACTS, lambda store, run_id, an, sf, masters: load(
         store, run_id, an, sf, masters=masters, custom=custom))
 
@@ -244,8 +243,8 @@ def finalize(context: dict[str, Any]) -> dict[str, Any]:
                  " budget %(budget_per_run)d a run): about %(eta_hours)s more hourly runs", backlog)
     summary = {**runs.summarize(store, run_id), "watermarks": committed, "dry_run": dry_run, "pending": queue,
                "backlog": backlog,
-               "setup_warnings": state.get_setting(store, "setup_warnings", []) or [],
-               "salesforce_api": state.get_setting(store, "salesforce_api_usage")}
+               "setup_warnings": settings.get(store, "setup_warnings", []) or [],
+               "salesforce_api": settings.get(store, "salesforce_api_usage")}
     start = min((w["window_start"] for w in windows.values() if w["window_start"]), default=None)
     runs.record_run(store, run_id, start, max(w["window_end"] for w in windows.values()), summary, dry_run=dry_run)
     log.info("run %s summary: %s", run_id, json.dumps(summary, default=str))

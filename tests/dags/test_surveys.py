@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from airflow.utils.state import DagRunState
 
-from an_sf_sync import state
+from an_sf_sync.staging import settings
 from an_sf_sync_dev.sandbox.http import Fault
 from tests.dags.conftest import states
 from tests.dags.test_edge_cases import Org, person
@@ -76,11 +76,11 @@ def test_a_kind_of_action_the_sync_does_not_know_is_reported_once(org):
     assert ("action_network:quizzes", "ACTION_TYPE_NOT_SYNCED") in org.rejects(first)
     assert survey_campaign(org)[1] == "survey"  # everything else syncs
     org.run()
-    checked = state.get_setting(org.staging, "setup_checked")["at"]
+    checked = settings.get(org.staging, "setup_checked")["at"]
     # the next daily check (forced here) sees it again and says nothing more
     run = org.dag.test(logical_date=None, run_conf={"overlap_minutes": org.overlap, "full_refresh": True})
     assert run.state == DagRunState.SUCCESS, states(run)
-    assert state.get_setting(org.staging, "setup_checked")["at"] > checked
+    assert settings.get(org.staging, "setup_checked")["at"] > checked
     org.run()
     with org.staging.connect() as conn:
         reported = conn.execute("SELECT run_id FROM sync.rejects WHERE reason_code = 'ACTION_TYPE_NOT_SYNCED'"

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from an_sf_sync import rules, state
+from an_sf_sync import rules
 from an_sf_sync.actionnetwork.client import ActionNetworkClient
 from an_sf_sync.actionnetwork.errors import ActionNetworkAuthError
 from an_sf_sync.errors import UnknownOutcome
@@ -23,6 +23,9 @@ from an_sf_sync.plan import Step
 from an_sf_sync.reconcile.campaigns import plan_campaigns
 from an_sf_sync.retry import RetryPolicy
 from an_sf_sync.salesforce.client import SalesforceClient
+from an_sf_sync.staging import plans, settings
+from an_sf_sync.staging.mirrors import refresh_mirrors
+from an_sf_sync.staging.rejects import add_rejects
 from an_sf_sync.window import Window
 from an_sf_sync_dev.sandbox.http import Fault
 from tests.salesforce.support import FAST as SF_FAST
@@ -75,7 +78,7 @@ def world(an_sandbox: Any, sf_sandbox: Any, staging: Any) -> dict[str, str]:
     masters = {"sf_subscribers_campaign": ("salesforce", subscribers), "an_users_form": ("actionnetwork", "users-form"),
                "an_donations_page": ("actionnetwork", "donations-page")}
     for kind, (system, record_id) in masters.items():
-        state.remember_master(staging, kind, system, record_id, kind)
+        settings.remember_master(staging, kind, system, record_id, kind)
     with staging.connect() as conn:
         for name in ("alice", "bob"):
             conn.execute("INSERT INTO sync.contact_links (an_id, sf_id, email_key, base, linked_run, updated_run)"
@@ -90,12 +93,12 @@ def sync(staging: Any, an: Any, sf: Any, run_id: str) -> dict[str, int]:
     window = Window(None, datetime.now(UTC) + timedelta(hours=1))
     extract_actionnetwork(an, staging, run_id, window)
     extract_salesforce(sf, staging, run_id, window)
-    masters = state.masters(staging)
+    masters = settings.masters(staging)
     with staging.connect() as conn:
-        state.refresh_mirrors(conn, run_id, masters["sf_subscribers_campaign"])
+        refresh_mirrors(conn, run_id, masters["sf_subscribers_campaign"])
         ops, rejects = plan_campaigns(conn, run_id, masters)
-        state.replace_plan(conn, run_id, Step.CAMPAIGNS, ops)
-        state.add_rejects(conn, run_id, rejects)
+        plans.replace(conn, run_id, Step.CAMPAIGNS, ops)
+        add_rejects(conn, run_id, rejects)
     return load_campaigns(staging, run_id, an, sf, masters=masters)
 
 
@@ -198,7 +201,7 @@ def test_a_load_killed_after_both_sides_wrote_reruns_without_duplicates(
     with pytest.raises(Exception):  # noqa: B017 - the members insert's answer is lost; the task fails
         sync(staging, an, sf, "run-1")
     assert rows(staging, "SELECT count(*) FROM sync.member_links") == [(0,)]
-    counts = load_campaigns(staging, "run-1", an, sf, masters=state.masters(staging))
+    counts = load_campaigns(staging, "run-1", an, sf, masters=settings.masters(staging))
     made = campaigns(sf_sandbox)
     assert members(sf_sandbox, made["form-1"]["Id"]) == [world["contact_alice"]]
     assert members(sf_sandbox, made["page-1"]["Id"]) == [world["contact_bob"]]
@@ -212,7 +215,7 @@ def test_a_load_killed_after_both_sides_wrote_reruns_without_duplicates(
                          " ORDER BY an_action_id") == [
         (_member_of(sf_sandbox, made["form-1"]["Id"], world["contact_alice"]),),
         (_member_of(sf_sandbox, made["page-1"]["Id"], world["contact_bob"]),)]  # found, though the answer was lost
-    assert load_campaigns(staging, "run-1", an, sf, masters=state.masters(staging)) == counts  # nothing left
+    assert load_campaigns(staging, "run-1", an, sf, masters=settings.masters(staging)) == counts  # nothing left
 
 
 def test_a_lost_form_creation_is_found_again_not_repeated(world, staging, an, sf, an_sandbox, sf_sandbox) -> None:
@@ -221,7 +224,7 @@ def test_a_lost_form_creation_is_found_again_not_repeated(world, staging, an, sf
         sync(staging, an, sf, "run-1")
     assert len(forms_titled(an_sandbox, "Spring drive")) == 1  # made, but its answer was lost
     assert len(campaigns(sf_sandbox)) == 5  # everything else was loaded
-    load_campaigns(staging, "run-1", an, sf, masters=state.masters(staging))
+    load_campaigns(staging, "run-1", an, sf, masters=settings.masters(staging))
     form = forms_titled(an_sandbox, "Spring drive")
     assert len(form) == 1
     assert campaigns(sf_sandbox)[form[0].id]["Id"] == world["spring"]
@@ -243,7 +246,7 @@ def test_a_survey_response_whose_answer_was_lost_is_found_not_repeated(
         sync(staging, an, sf, "run-2")
     responses = an_sandbox.app.store.children[survey.id]
     assert [p.person_id for p in responses] == [world["bob"]]
-    load_campaigns(staging, "run-2", an, sf, masters=state.masters(staging))  # the task is run again
+    load_campaigns(staging, "run-2", an, sf, masters=settings.masters(staging))  # the task is run again
     assert [p.person_id for p in responses] == [world["bob"]]
     member = _member_of(sf_sandbox, campaign, world["contact_bob"])
     assert rows(staging, "SELECT an_person_id, sf_member_id FROM sync.member_links WHERE an_action_id = %s",

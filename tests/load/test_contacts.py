@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from simple_salesforce import Salesforce
 
-from an_sf_sync import state
 from an_sf_sync.actionnetwork.client import ActionNetworkClient
 from an_sf_sync.extract import extract_actionnetwork, extract_salesforce
 from an_sf_sync.load.contacts import load_contacts
@@ -22,6 +21,7 @@ from an_sf_sync.reconcile import reconcile_run
 from an_sf_sync.salesforce.client import SalesforceClient
 from an_sf_sync.salesforce.hook import CABundleSession
 from an_sf_sync.setup import ensure_masters
+from an_sf_sync.staging import settings
 from an_sf_sync.window import Window
 from an_sf_sync_dev.sandbox.http import Fault
 
@@ -29,18 +29,18 @@ RUN = "manual__load-contacts"
 LOAD = """
 import json, sys
 from simple_salesforce import Salesforce
-from an_sf_sync import state
 from an_sf_sync.actionnetwork.client import ActionNetworkClient
 from an_sf_sync.load.contacts import load_contacts
 from an_sf_sync.salesforce.client import SalesforceClient
 from an_sf_sync.salesforce.hook import CABundleSession
 from an_sf_sync.staging.store import StagingStore
+from an_sf_sync.staging import settings
 c = json.loads(sys.argv[1])
 store = StagingStore(c["conninfo"])
 sf = SalesforceClient(Salesforce(username=c["user"], password=c["password"], security_token=c["token"],
                                  domain=c["domain"], session=CABundleSession(c["ca"])))
 an = ActionNetworkClient(c["an_url"], c["an_key"])
-load_contacts(store, c["run"], an, sf, masters=state.masters(store), custom={})
+load_contacts(store, c["run"], an, sf, masters=settings.masters(store), custom={})
 """
 
 
@@ -110,7 +110,7 @@ def test_a_load_killed_half_way_and_rerun_duplicates_nothing(planned, staging, a
     before = an_sandbox.app.stats.total, sf_sandbox.app.api_calls
     load_contacts(staging, RUN, planned["an"], planned["sf"], masters=planned["masters"], custom={})
     assert (an_sandbox.app.stats.total, sf_sandbox.app.api_calls) == before
-    assert state.masters(staging) == planned["masters"]
+    assert settings.masters(staging) == planned["masters"]
 
 
 def test_a_large_plan_is_loaded_in_chunks_of_pairs(planned, staging, sf_sandbox, monkeypatch):

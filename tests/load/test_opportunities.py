@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from simple_salesforce.exceptions import SalesforceGeneralError
 
-from an_sf_sync import state
 from an_sf_sync.actionnetwork.client import ActionNetworkClient
 from an_sf_sync.errors import UnknownOutcome
 from an_sf_sync.load.opportunities import load_opportunities, pick_donor
@@ -19,6 +18,8 @@ from an_sf_sync.plan import Step
 from an_sf_sync.reconcile.donations import plan_opportunities
 from an_sf_sync.retry import RetryPolicy
 from an_sf_sync.salesforce.client import SalesforceClient
+from an_sf_sync.staging import plans
+from an_sf_sync.staging.rejects import add_rejects
 from an_sf_sync_dev.sandbox.http import Fault
 
 RUN = "scheduled__2026-03-01T10:00:00+00:00"
@@ -38,8 +39,8 @@ class World:
     def stage_and_plan(self, run_id: str = RUN) -> list[dict]:
         with self.store.connect() as conn:
             ops, rejects = plan_opportunities(conn, run_id, self.masters)
-            state.replace_plan(conn, run_id, Step.OPPORTUNITIES, ops)
-            state.add_rejects(conn, run_id, rejects)
+            plans.replace(conn, run_id, Step.OPPORTUNITIES, ops)
+            add_rejects(conn, run_id, rejects)
         return ops
 
     def load(self, run_id: str = RUN) -> dict[str, int]:

@@ -27,8 +27,9 @@ from typing import Any
 import requests
 from airflow.utils.state import DagRunState
 
-from an_sf_sync import state, tasks
+from an_sf_sync import tasks
 from an_sf_sync.actionnetwork.client import ActionNetworkClient
+from an_sf_sync.staging import settings
 from tests.soak.verify import Findings, Verifier
 from tests.soak.world import World
 
@@ -275,9 +276,9 @@ class Soak:
         self.lose_master_answers()
         self.figures.timeline.append(f"first run: {'ok' if self.run_hour() else 'failed'} (master answers lost)")
         self.clear_faults()
-        if len(state.masters(self.staging)) < 4:  # a failed first run: the next one finishes setup
+        if len(settings.masters(self.staging)) < 4:  # a failed first run: the next one finishes setup
             assert self.run_hour(), "setup must succeed once its faults are gone"
-        masters = state.masters(self.staging)
+        masters = settings.masters(self.staging)
         page = requests.post(f"{self.an_sandbox.url}fundraising_pages", headers=self.an_sandbox.headers,
                              json={"title": "Soak appeal", "origin_system": "Soak"}, timeout=30)
         page.raise_for_status()

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from an_sf_sync import rules, state
+from an_sf_sync import rules
 from an_sf_sync.actionnetwork.errors import ActionNetworkUnavailableError
 from an_sf_sync.actionnetwork.records import NOT_DEDUPLICATED
 from an_sf_sync.errors import UnknownOutcome
@@ -28,6 +28,7 @@ from an_sf_sync.load.members import ALREADY_A_MEMBER, add_members
 from an_sf_sync.load.outcomes import Outcomes, an_error, sf_error
 from an_sf_sync.load.writes import each_write
 from an_sf_sync.plan import Action, Direction, Obj, Step
+from an_sf_sync.staging import plans
 
 STEP = Step.CAMPAIGNS
 
@@ -39,7 +40,7 @@ _LINK_MEMBER = ("INSERT INTO sync.member_links (an_action_id, an_person_id, sf_m
 
 def load_campaigns(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[str, str]) -> dict[str, int]:
     with store.connect() as conn:
-        ops = state.pending_ops(conn, run_id, STEP)
+        ops = plans.pending_ops(conn, run_id, STEP)
     todo = ops[ops["status"].isin(["pending", "attempting"])]
     out = Outcomes(store, run_id, STEP)
 
@@ -60,7 +61,7 @@ def load_campaigns(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[s
                              "lost); everything else was loaded. Rerun this task: it finds those forms by their "
                              "Salesforce identifier instead of creating them again, then adds their members.")
     with store.connect() as conn:
-        return out.counts(state.pending_ops(conn, run_id, STEP, payloads="none"))
+        return out.counts(plans.pending_ops(conn, run_id, STEP, payloads="none"))
 
 
 def _set_link_states(store: Any, run_id: str, todo: pd.DataFrame) -> None:
@@ -70,7 +71,7 @@ def _set_link_states(store: Any, run_id: str, todo: pd.DataFrame) -> None:
     with store.connect() as conn:
         for op in todo.itertuples():
             conn.execute("UPDATE sync.action_links SET state = %s WHERE an_id = %s", (op.payload["state"], op.an_id))
-        state.mark(conn, run_id, STEP, [(seq, "done", None, None, None) for seq in todo["seq"]])
+        plans.mark(conn, run_id, STEP, [(seq, "done", None, None, None) for seq in todo["seq"]])
 
 
 def _create_forms(store: Any, run_id: str, an: Any, sf: Any, out: Outcomes, todo: pd.DataFrame) -> set[str]:

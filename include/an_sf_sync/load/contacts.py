@@ -16,12 +16,14 @@ from typing import Any
 
 import pandas as pd
 
-from an_sf_sync import rules, state
+from an_sf_sync import rules
 from an_sf_sync.load import budget
 from an_sf_sync.load.members import ALREADY_A_MEMBER, add_members
 from an_sf_sync.load.outcomes import Outcomes, an_error
 from an_sf_sync.load.writes import each_write
 from an_sf_sync.plan import Action, Direction, Step, reject
+from an_sf_sync.staging import plans, settings
+from an_sf_sync.staging.rejects import add_rejects
 
 log = logging.getLogger(__name__)
 STEP = Step.CONTACTS
@@ -66,7 +68,7 @@ def load_contacts(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[st
     with store.connect() as conn:
         first, last = conn.execute("SELECT min(pair_id), max(pair_id) FROM staging.plan WHERE run_id = %s"
                                    " AND step = %s AND status IN ('pending', 'attempting')", (run_id, STEP)).fetchone()
-    lengths = state.get_setting(store, "contact_lengths", {}) or {}
+    lengths = settings.get(store, "contact_lengths", {}) or {}
     if first is not None:
         for start in range(first, last + 1, PAIRS_PER_CHUNK):
             _load_chunk(store, run_id, an, sf, masters, custom, lengths, (start, start + PAIRS_PER_CHUNK))
@@ -77,7 +79,7 @@ def load_contacts(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[st
 def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, str], custom: dict[str, str],
                 lengths: dict[str, int], pairs: tuple[int, int]) -> None:
     with store.connect() as conn:  # the links' payloads are read at the end, when they are committed
-        ops = state.pending_ops(conn, run_id, STEP, payloads="writes", pairs=pairs)
+        ops = plans.pending_ops(conn, run_id, STEP, payloads="writes", pairs=pairs)
     todo = ops[ops["status"].isin(["pending", "attempting"])]
     if todo.empty:
         return
@@ -161,7 +163,7 @@ def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, st
     # longer needed: only ids and outcomes are read back (and the links' own payloads).
     ops = todo = None  # free the writes' payloads
     with store.connect() as conn:
-        ops = state.pending_ops(conn, run_id, STEP, payloads="none", pairs=pairs)
+        ops = plans.pending_ops(conn, run_id, STEP, payloads="none", pairs=pairs)
         failed_pairs = set(ops.loc[ops["status"] == "failed", "pair_id"])
         local = ops[(ops["direction"] == Direction.LOCAL) & ~ops["status"].isin(["done", budget.DEFERRED])]
         commit = local[~local["pair_id"].isin(failed_pairs)]
@@ -173,8 +175,8 @@ def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, st
         pair_an = _pair_ids(ops, outcomes, Direction.TO_ACTIONNETWORK, "an_id")
         _commit_links(conn, run_id, commit, payloads, pair_sf, pair_an)
         _commit_subscribers(conn, ops, pair_sf)
-        state.mark(conn, run_id, STEP, [(seq, "done", None, None, None) for seq in commit["seq"]])
-        state.mark(conn, run_id, STEP, [(seq, "failed", None, "WRITE_FAILED", "a write for this pair failed")
+        plans.mark(conn, run_id, STEP, [(seq, "done", None, None, None) for seq in commit["seq"]])
+        plans.mark(conn, run_id, STEP, [(seq, "failed", None, "WRITE_FAILED", "a write for this pair failed")
                                         for seq in local.loc[local["pair_id"].isin(failed_pairs), "seq"]])
 
 
@@ -225,7 +227,7 @@ def _commit_links(conn: Any, run_id: str, local: pd.DataFrame, payloads: dict[in
                               ([row[0] for row in link],)).fetchall())
     clashes = [row for row in link if taken.get(row[0], row[1]) != row[1]]
     link = [row for row in link if row not in clashes]
-    state.add_rejects(conn, run_id, [reject(
+    add_rejects(conn, run_id, [reject(
         "salesforce", "contact", sf_id, "SECONDARY_EMAIL",
         f"Contact {sf_id} has the email {email_key!r}, which Action Network matched to activist {an_id}, already "
         f"synced with Contact {taken[an_id]}; the Contact was not linked. Give it the activist's primary email, or "

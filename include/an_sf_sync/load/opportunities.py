@@ -28,12 +28,13 @@ from typing import Any
 
 import pandas as pd
 
-from an_sf_sync import rules, state
+from an_sf_sync import rules
 from an_sf_sync.actionnetwork.errors import ActionNetworkUnavailableError
 from an_sf_sync.errors import UnknownOutcome
 from an_sf_sync.load.outcomes import Outcomes, an_error
 from an_sf_sync.load.writes import each_write
 from an_sf_sync.plan import Action, Direction, Obj, Step
+from an_sf_sync.staging import plans
 
 log = logging.getLogger(__name__)
 STEP = Step.OPPORTUNITIES
@@ -42,7 +43,7 @@ ROLE_QUERY_CHUNK = 500  # Opportunity ids per Contact Role query, well within SO
 
 def load_opportunities(store: Any, run_id: str, an: Any, sf: Any, *, masters: Mapping[str, str]) -> dict[str, int]:
     with store.connect() as conn:
-        ops = state.pending_ops(conn, run_id, STEP)
+        ops = plans.pending_ops(conn, run_id, STEP)
     todo = ops[ops["status"].isin(["pending", "attempting"])]
     out = Outcomes(store, run_id, STEP)
     results = dict(zip(ops["seq"], ops["result_id"], strict=True))
@@ -66,7 +67,7 @@ def load_opportunities(store: Any, run_id: str, an: Any, sf: Any, *, masters: Ma
     _stamp(store, out, rows(Obj.OPPORTUNITY, Direction.TO_SALESFORCE, Action.UPDATE), ops, results, sf)
 
     with store.connect() as conn:
-        final = state.pending_ops(conn, run_id, STEP, payloads="none")
+        final = plans.pending_ops(conn, run_id, STEP, payloads="none")
     if unconfirmed:
         raise UnknownOutcome(
             f"{unconfirmed} donation(s) sent to Action Network got no answer, so it is not known whether they "
@@ -165,7 +166,7 @@ def _donations(store: Any, run_id: str, out: Outcomes, todo: pd.DataFrame, resul
             ready.append((op, person))
     out.flush()
     with store.connect() as conn:  # committed before any POST: a lost answer is then looked up, never resent
-        state.mark(conn, run_id, STEP, [(op.seq, "attempting", None, None, None) for op, _ in ready])
+        plans.mark(conn, run_id, STEP, [(op.seq, "attempting", None, None, None) for op, _ in ready])
 
     def send(item: tuple[Any, str]) -> str:
         op, person = item

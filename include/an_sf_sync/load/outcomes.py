@@ -7,9 +7,9 @@ from typing import Any
 
 import pandas as pd
 
-from an_sf_sync import state
 from an_sf_sync.plan import Action, Direction, Reject, Source, Step, reject
-from an_sf_sync.staging import pending
+from an_sf_sync.staging import pending, plans
+from an_sf_sync.staging.rejects import add_rejects
 
 # What an admin can do about common Salesforce errors.
 _SF_ADVICE = {
@@ -100,8 +100,8 @@ class Outcomes:
         if not (self._marks or self._rejects):
             return
         with self.store.connect() as conn:
-            state.mark(conn, self.run_id, self.step, self._marks)
-            state.add_rejects(conn, self.run_id, self._rejects)
+            plans.mark(conn, self.run_id, self.step, self._marks)
+            add_rejects(conn, self.run_id, self._rejects)
         self._marks, self._rejects = [], []
 
     @staticmethod

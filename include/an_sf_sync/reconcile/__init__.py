@@ -13,14 +13,16 @@ from typing import Any
 
 import pandas as pd
 
-from an_sf_sync import rules, state
+from an_sf_sync import rules
 from an_sf_sync.plan import Step
 from an_sf_sync.reconcile.campaigns import plan_campaigns
 from an_sf_sync.reconcile.contacts import ContactInputs, reconcile_contacts
 from an_sf_sync.reconcile.donations import plan_opportunities
 from an_sf_sync.reconcile.duplicates import duplicate_reject, pick_winners
-from an_sf_sync.staging import pending
-from an_sf_sync.staging.store import StagingStore
+from an_sf_sync.staging import pending, plans, settings
+from an_sf_sync.staging.mirrors import refresh_mirrors
+from an_sf_sync.staging.rejects import add_conflicts, add_duplicates, add_rejects
+from an_sf_sync.staging.store import StagingStore, frame
 
 PARTITION_ROWS = 100_000  # staged activists and Contacts reconciled at once: bounds reconcile's memory
 
@@ -85,18 +87,18 @@ def contact_inputs(conn: Any, run_id: str, subscribers: str | None, custom: dict
         return "" if part is None else (f" AND {column} IN (SELECT id FROM contact_parts WHERE part = {int(part)}"
                                         f" AND side = '{side}')")
 
-    an = state.frame(conn, "SELECT an_id, email, email_status, given_name AS first_name, family_name AS last_name,"
+    an = frame(conn, "SELECT an_id, email, email_status, given_name AS first_name, family_name AS last_name,"
                            " street, city, state, postal_code, custom_fields, modified_date AS modified"
                            " FROM staging.an_people WHERE run_id = %s" + only("an", "an_id"), (run_id,))
     an = _custom(_text_columns(an, ["first_name", "last_name", "street", "city", "state", "postal_code"]),
                  {name: name for name in custom})
-    sf = state.frame(conn, "SELECT c.sf_id, c.is_deleted, c.email, c.first_name, c.last_name,"
+    sf = frame(conn, "SELECT c.sf_id, c.is_deleted, c.email, c.first_name, c.last_name,"
                            " c.mailing_street AS street, c.mailing_city AS city, c.mailing_state AS state,"
                            " c.mailing_postal_code AS postal_code, c.custom_fields,"
                            " c.last_modified_date AS modified, c.created_date AS created, false AS member_only"
                            " FROM staging.sf_contacts c WHERE c.run_id = %s" + only("sf", "c.sf_id"), (run_id,))
     sf = _custom(_text_columns(sf, ["first_name", "last_name", "street", "city", "state", "postal_code"]), custom)
-    members = state.frame(conn, "SELECT DISTINCT contact_id FROM staging.sf_campaign_members"
+    members = frame(conn, "SELECT DISTINCT contact_id FROM staging.sf_campaign_members"
                                 " WHERE run_id = %s AND campaign_id = %s AND contact_id IS NOT NULL"
                                 + only("sf", "contact_id"), (run_id, subscribers))
     changed_members = set(members["contact_id"])
@@ -106,24 +108,24 @@ def contact_inputs(conn: Any, run_id: str, subscribers: str | None, custom: dict
                        ignore_index=True)
     sf["member_only"] = sf["member_only"].fillna(False).astype(bool)
     sf["is_deleted"] = sf["is_deleted"].fillna(False).astype(bool)
-    subscribed = set(state.frame(conn, "SELECT contact_id FROM sync.sf_subscribers WHERE contact_id = ANY(%s)",
+    subscribed = set(frame(conn, "SELECT contact_id FROM sync.sf_subscribers WHERE contact_id = ANY(%s)",
                                  (_texts(sf["sf_id"]),))["contact_id"])
     sf["subscribed"] = sf["sf_id"].isin(subscribed)
     sf["subscription_changed"] = sf["sf_id"].isin(changed_members)
 
-    links = state.frame(conn, "SELECT an_id, sf_id, email_key, state, base FROM sync.contact_links"
+    links = frame(conn, "SELECT an_id, sf_id, email_key, state, base FROM sync.contact_links"
                               " WHERE an_id = ANY(%s) OR sf_id = ANY(%s)", (_texts(an["an_id"]), _texts(sf["sf_id"])))
     keys = _texts(sf["email"].map(rules.email_key))
     # activists holding those emails, and the linked ones (their status guards re-subscribing)
-    an_index = state.frame(conn, "SELECT an_id, email_key, email_status FROM sync.an_people"
+    an_index = frame(conn, "SELECT an_id, email_key, email_status FROM sync.an_people"
                                  " WHERE email_key = ANY(%s) OR an_id = ANY(%s)", (keys, _texts(links["an_id"])))
     all_keys = keys + _texts(an["email"].map(rules.email_key))
-    sf_index = state.frame(conn, "SELECT sf_id, email_key, created_date AS created,"
+    sf_index = frame(conn, "SELECT sf_id, email_key, created_date AS created,"
                                  " last_modified_date AS modified, is_deleted FROM sync.sf_contacts"
                                  " WHERE email_key = ANY(%s)", (all_keys,))
-    other_emails = state.frame(conn, "SELECT an_id, email_key FROM sync.an_emails WHERE email_key = ANY(%s)",
+    other_emails = frame(conn, "SELECT an_id, email_key FROM sync.an_emails WHERE email_key = ANY(%s)",
                                (keys,))
-    losers = frozenset(state.frame(conn, "SELECT sf_id FROM sync.duplicates")["sf_id"])
+    losers = frozenset(frame(conn, "SELECT sf_id FROM sync.duplicates")["sf_id"])
     return ContactInputs(an=an, sf=sf, links=links, an_index=an_index, sf_index=sf_index,
                          other_emails=other_emails, losers=losers, custom_fields=tuple(custom),
                          duplicate_rule=duplicate_rule, sf_lengths=dict(lengths or {}))
@@ -131,12 +133,12 @@ def contact_inputs(conn: Any, run_id: str, subscribers: str | None, custom: dict
 
 def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str, time_zone: str = "UTC") -> dict[str, int]:
     """Plan every step of ``run_id``; returns counts of planned operations and rejects."""
-    masters = state.masters(store)
-    custom = state.get_setting(store, "custom_fields", {}) or {}
+    masters = settings.masters(store)
+    custom = settings.get(store, "custom_fields", {}) or {}
     with store.connect() as conn:
         restaged = pending.restage(conn, run_id)
         subscribers = masters.get("sf_subscribers_campaign")
-        state.refresh_mirrors(conn, run_id, subscribers)
+        refresh_mirrors(conn, run_id, subscribers)
         conn.execute("DELETE FROM staging.plan WHERE run_id = %s AND step = %s", (run_id, Step.CONTACTS))
         conn.execute("DELETE FROM sync.rejects WHERE run_id = %s AND payload->>'step' = 'reconcile'", (run_id,))
         conn.execute("DELETE FROM sync.conflicts WHERE run_id = %s", (run_id,))
@@ -145,25 +147,25 @@ def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str, time
         pairs = 0
         for part in range(parts) if parts > 1 else [None]:
             plan = reconcile_contacts(contact_inputs(conn, run_id, subscribers, custom, duplicate_rule,
-                                                     state.get_setting(store, "contact_lengths", {}), part))
+                                                     settings.get(store, "contact_lengths", {}), part))
             for op in plan.ops:  # pair numbers run on across partitions
                 if op["pair_id"] is not None:
                     op["pair_id"] += pairs
             pairs += plan.pairs
-            counts["contacts"] += state.append_plan(conn, run_id, Step.CONTACTS, plan.ops, counts["contacts"])
-            state.add_rejects(conn, run_id, [{**r, "payload": {"step": "reconcile"}} for r in plan.rejects])
-            state.add_conflicts(conn, run_id, plan.conflicts)
-            state.add_duplicates(conn, run_id, plan.duplicates)
+            counts["contacts"] += plans.append(conn, run_id, Step.CONTACTS, plan.ops, counts["contacts"])
+            add_rejects(conn, run_id, [{**r, "payload": {"step": "reconcile"}} for r in plan.rejects])
+            add_conflicts(conn, run_id, plan.conflicts)
+            add_duplicates(conn, run_id, plan.duplicates)
             counts["rejects"] += len(plan.rejects)
             counts["conflicts"] += len(plan.conflicts)
             counts["duplicates"] += len(plan.duplicates)
             plan = None  # free this partition's frames before the next one's
         campaign_ops, campaign_rejects = plan_campaigns(conn, run_id, masters)
         opportunity_ops, opportunity_rejects = plan_opportunities(conn, run_id, masters, time_zone)
-        counts["campaigns"] = state.replace_plan(conn, run_id, Step.CAMPAIGNS, campaign_ops)
-        counts["opportunities"] = state.replace_plan(conn, run_id, Step.OPPORTUNITIES, opportunity_ops)
+        counts["campaigns"] = plans.replace(conn, run_id, Step.CAMPAIGNS, campaign_ops)
+        counts["opportunities"] = plans.replace(conn, run_id, Step.OPPORTUNITIES, opportunity_ops)
         rejects = campaign_rejects + opportunity_rejects
-        state.add_rejects(conn, run_id, [{**r, "payload": {"step": "reconcile"}} for r in rejects])
+        add_rejects(conn, run_id, [{**r, "payload": {"step": "reconcile"}} for r in rejects])
         counts["rejects"] += len(rejects)
     return {**counts, "partitions": parts, "retried": restaged}
 
@@ -171,12 +173,12 @@ def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str, time
 def resolve_staged_duplicates(store: StagingStore, run_id: str, rule: str) -> int:
     """First run: pick one Contact per email across everything extracted; report the others."""
     with store.connect() as conn:
-        contacts = state.frame(conn, "SELECT sf_id, email, created_date AS created, last_modified_date AS modified"
+        contacts = frame(conn, "SELECT sf_id, email, created_date AS created, last_modified_date AS modified"
                                      " FROM staging.sf_contacts WHERE run_id = %s AND NOT is_deleted", (run_id,))
         contacts["email_key"] = contacts["email"].map(rules.email_key)
-        linked = state.frame(conn, "SELECT sf_id, email_key FROM sync.contact_links")
+        linked = frame(conn, "SELECT sf_id, email_key FROM sync.contact_links")
         losers = pick_winners(contacts, linked, rule)
-        state.add_duplicates(conn, run_id, losers)
-        state.add_rejects(conn, run_id, [{**duplicate_reject(r), "payload": {"step": "resolve_duplicates"}}
+        add_duplicates(conn, run_id, losers)
+        add_rejects(conn, run_id, [{**duplicate_reject(r), "payload": {"step": "resolve_duplicates"}}
                                          for r in losers.itertuples()])
     return len(losers)

@@ -33,8 +33,9 @@ from typing import Any
 
 import pandas as pd
 
-from an_sf_sync import rules, state
+from an_sf_sync import rules
 from an_sf_sync.plan import Action, Direction, Obj, Op, Plan, Reject
+from an_sf_sync.staging.store import frame
 
 # Action types (of rules.ACTION_KINDS) that Contacts added in Salesforce can take (donations go through
 # Opportunities)
@@ -184,20 +185,20 @@ def campaign_inputs(conn: Any, run_id: str, masters: dict[str, str]) -> Campaign
     takers_sql = ("SELECT an_id, action_type, action_id, person_id FROM staging.an_participations WHERE run_id = %s"
                   " UNION ALL SELECT an_id, 'fundraising_page', fundraising_page_id, person_id"
                   " FROM staging.an_donations WHERE run_id = %s AND fundraising_page_id IS NOT NULL")
-    member_links = state.frame(
+    member_links = frame(
         conn, "SELECT m.an_action_id, m.an_person_id, m.sf_member_id FROM sync.member_links m"
               f" WHERE (m.an_action_id, m.an_person_id) IN (SELECT action_id, person_id FROM ({takers_sql}) t)"
               " OR m.sf_member_id IN (SELECT sf_id FROM staging.sf_campaign_members WHERE run_id = %s)",
         (run_id, run_id, run_id))
     return CampaignInputs(
-        actions=state.frame(conn, "SELECT an_id, action_type, title, origin_system FROM staging.an_actions"
+        actions=frame(conn, "SELECT an_id, action_type, title, origin_system FROM staging.an_actions"
                                   " WHERE run_id = %s", (run_id,)),
-        takers=state.frame(conn, takers_sql, (run_id, run_id)),
-        campaigns=state.frame(conn, "SELECT sf_id, is_deleted, name, parent_id FROM staging.sf_campaigns"
+        takers=frame(conn, takers_sql, (run_id, run_id)),
+        campaigns=frame(conn, "SELECT sf_id, is_deleted, name, parent_id FROM staging.sf_campaigns"
                                     " WHERE run_id = %s", (run_id,)),
-        members=state.frame(conn, "SELECT sf_id, is_deleted, campaign_id, contact_id FROM staging.sf_campaign_members"
+        members=frame(conn, "SELECT sf_id, is_deleted, campaign_id, contact_id FROM staging.sf_campaign_members"
                                   " WHERE run_id = %s", (run_id,)),
-        action_links=state.frame(conn, "SELECT an_id, an_type, sf_id, origin, state, title FROM sync.action_links"),
+        action_links=frame(conn, "SELECT an_id, an_type, sf_id, origin, state, title FROM sync.action_links"),
         member_links=member_links, masters=dict(masters))
 
 

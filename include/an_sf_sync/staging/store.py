@@ -7,9 +7,10 @@ instead of adding to it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import pandas as pd
 import psycopg
 from psycopg import sql
 
@@ -61,3 +62,24 @@ def scalar(conn: psycopg.Connection, query: str, params: Sequence[Any] | dict[st
     """The first column of a query's first row (None without rows): counts, flags, one value."""
     row = conn.execute(query, params).fetchone()
     return row[0] if row else None
+
+
+def frame(conn: psycopg.Connection, query: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> pd.DataFrame:
+    """A query's rows as a frame of Python values: missing values stay None (pandas would make
+    text columns NaN-backed strings), so ``x or y`` and ``isinstance`` checks mean what they say."""
+    with conn.cursor() as cur:
+        cur.execute(query, params)
+        columns = [d.name for d in cur.description]
+        return pd.DataFrame(cur.fetchall(), columns=columns, dtype=object)
+
+
+def copy_rows(conn: psycopg.Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    schema, name = table.split(".")
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(schema, name), sql.SQL(", ").join(map(sql.Identifier, columns)))
+    count = 0
+    with conn.cursor() as cur, cur.copy(statement) as cp:
+        for row in rows:
+            cp.write_row(row)
+            count += 1
+    return count

@@ -1,0 +1,55 @@
+"""What a run reports about records: rejects (``sync.rejects``), field conflicts (``sync.conflicts``)
+and Salesforce contacts that lost to a duplicate (``sync.duplicates``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+import psycopg
+
+from an_sf_sync.plan import Reject
+from an_sf_sync.staging import pending
+from an_sf_sync.staging.store import copy_rows
+
+REJECT_COLUMNS = ["run_id", "source", "object", "record_id", "reason_code", "message", "payload"]
+
+
+def add_rejects(conn: psycopg.Connection, run_id: str, rejects: Iterable[Reject]) -> None:
+    """Record rejects; one that waits on a record (``pending``: staging table and id) is retried by
+    later runs (see ``staging.pending``), one that reports a repair is resolved at once."""
+    rows = []
+    for r in rejects:
+        kind, record = r.get("pending") or ((pending.WAITING[r["reason_code"]], r["record_id"])
+                                            if r["reason_code"] in pending.WAITING else (None, None))
+        rows.append((run_id, r["source"], r["object"], r["record_id"], r["reason_code"], r["message"],
+                     json.dumps(r.get("payload")) if r.get("payload") is not None else None,
+                     "resolved" if r["reason_code"] in pending.NOTES else "open", kind, record))
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO sync.rejects (run_id, source, object, record_id, reason_code, message, payload, status,"
+            " pending_kind, pending_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (run_id, source, object, record_id, reason_code) DO UPDATE SET message = EXCLUDED.message,"
+            " payload = EXCLUDED.payload, status = EXCLUDED.status, pending_kind = EXCLUDED.pending_kind,"
+            " pending_id = EXCLUDED.pending_id", rows)
+
+
+def add_conflicts(conn: psycopg.Connection, run_id: str, conflicts: Sequence[dict]) -> None:
+    copy_rows(conn, "sync.conflicts", ["run_id", "an_id", "sf_id", "field", "an_value", "sf_value", "winner",
+                                       "an_modified", "sf_modified"],
+              ((run_id, c["an_id"], c["sf_id"], c["field"], c["an_value"], c["sf_value"], c["winner"],
+                _ts(c["an_modified"]), _ts(c["sf_modified"])) for c in conflicts))
+
+
+def add_duplicates(conn: psycopg.Connection, run_id: str, duplicates: pd.DataFrame) -> None:
+    """Record losing contacts (a contact reported once stays reported under its first winner)."""
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO sync.duplicates (sf_id, email_key, winner_sf_id, rule, run_id)"
+                        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (sf_id) DO NOTHING",
+                        [(r.sf_id, r.email_key, r.winner_sf_id, r.rule, run_id) for r in duplicates.itertuples()])
+
+
+def _ts(value: Any) -> Any:
+    return None if value is None or pd.isna(value) else value
