@@ -19,10 +19,9 @@ import math
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
-from an_sf_sync.plan import Direction, Step
-from an_sf_sync.staging import pending
+from an_sf_sync.plan import Step
+from an_sf_sync.staging import pending, plans
 
 VARIABLE = "an_sf_sync_write_budget"
 DEFAULT = 9_000  # per run: 37.5 minutes at 4 requests/s, leaving the rest of the hour to the reads
@@ -30,55 +29,34 @@ DEFERRED = "deferred"
 REASON = "BACKLOG"
 
 
-def spent(conn: psycopg.Connection, run_id: str) -> int:
-    """Action Network writes this run has attempted so far, in every load step."""
-    return conn.execute("SELECT count(*) FROM staging.plan WHERE run_id = %s AND direction = %s"
-                        " AND status IN ('attempting', 'done', 'failed')", (run_id, Direction.TO_ACTIONNETWORK)).fetchone()[0]
-
-
 def defer_over_budget(conn: psycopg.Connection, run_id: str, step: Step, budget: int) -> int:
     """Defer the step's pending Action Network writes that do not fit what is left of the run's
     budget (whole pairs, fresh edits first); returns how many Action Network writes were deferred."""
-    left = budget - spent(conn, run_id)
-    with conn.cursor(row_factory=psycopg.rows.namedtuple_row) as cur:
-        writes = cur.execute("SELECT seq, pair_id, object, direction, action, an_id, sf_id, NULL AS payload"
-                             " FROM staging.plan WHERE run_id = %s AND step = %s AND direction = %s"
-                             " AND status = 'pending' ORDER BY seq", (run_id, step, Direction.TO_ACTIONNETWORK)).fetchall()
+    left = budget - plans.an_writes_spent(conn, run_id)
+    writes = plans.an_writes_pending(conn, run_id, step)
     if len(writes) <= left:
         return 0
-    queued = _from_backlog(conn, run_id)
+    queued = pending.restaged(conn, run_id, REASON)
     groups: dict[Any, list[Any]] = {}
     for op in writes:
         groups.setdefault(("pair", op.pair_id) if op.pair_id is not None else ("seq", op.seq), []).append(op)
     order = sorted(groups.items(), key=lambda g: (all(pending.load_record(step, op) in queued for op in g[1]),
                                                  g[1][0].seq))
-    deferred_pairs, deferred_seqs, deferred = [], [], 0
+    deferred_pairs: list[int] = []
+    deferred_seqs: list[int] = []
+    deferred = 0
     for (kind, key), ops in order:
         if deferred or len(ops) > left:
             (deferred_pairs if kind == "pair" else deferred_seqs).append(key)
             deferred += len(ops)
         else:
             left -= len(ops)
-    conn.execute("UPDATE staging.plan SET status = %s, error_code = %s, updated_at = now() WHERE run_id = %s"
-                 " AND step = %s AND status = 'pending' AND (pair_id = ANY(%s) OR seq = ANY(%s))",
-                 (DEFERRED, REASON, run_id, step, deferred_pairs, deferred_seqs))
+    plans.defer(conn, run_id, step, deferred_pairs, deferred_seqs, DEFERRED, REASON)
     return deferred
 
 
 def backlog(conn: psycopg.Connection, run_id: str, budget: int) -> dict[str, Any]:
     """The run's deferred Action Network writes, and roughly how many more runs they need."""
-    left = conn.execute("SELECT count(*) FROM staging.plan WHERE run_id = %s AND direction = %s"
-                        " AND status = %s", (run_id, Direction.TO_ACTIONNETWORK, DEFERRED)).fetchone()[0]
-    return {"writes_left": left, "budget_per_run": budget, "spent": spent(conn, run_id),
+    left = plans.an_writes_with(conn, run_id, DEFERRED)
+    return {"writes_left": left, "budget_per_run": budget, "spent": plans.an_writes_spent(conn, run_id),
             "eta_hours": math.ceil(left / budget) if budget > 0 else None}
-
-
-def _from_backlog(conn: psycopg.Connection, run_id: str) -> set[tuple[str, str]]:
-    """(kind, id) of the records staged in this run only because the backlog re-staged them."""
-    found: set[tuple[str, str]] = set()
-    for kind, id_column in pending.KINDS.items():
-        found.update(conn.execute(sql.SQL(
-            "SELECT p.kind, p.record_id FROM sync.pending p JOIN {table} s ON s.run_id = %s AND s.{id} = p.record_id"
-            " WHERE p.kind = %s AND p.reason_code = %s AND to_jsonb(s) - 'run_id' = p.row"
-        ).format(table=sql.Identifier("staging", kind), id=sql.Identifier(id_column)), (run_id, kind, REASON)).fetchall())
-    return found

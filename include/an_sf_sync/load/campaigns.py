@@ -28,15 +28,9 @@ from an_sf_sync.load.members import ALREADY_A_MEMBER, add_members
 from an_sf_sync.load.outcomes import Outcomes, an_error, sf_error
 from an_sf_sync.load.writes import each_write
 from an_sf_sync.plan import Action, Direction, Obj, Step
-from an_sf_sync.staging import plans
+from an_sf_sync.staging import links, plans
 
 STEP = Step.CAMPAIGNS
-
-_LINK_ACTION = ("INSERT INTO sync.action_links (an_id, an_type, sf_id, origin, state, linked_run, title)"
-                " VALUES (%s, %s, %s, %s, 'active', %s, %s) ON CONFLICT DO NOTHING")
-_LINK_MEMBER = ("INSERT INTO sync.member_links (an_action_id, an_person_id, sf_member_id, origin, linked_run)"
-                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING")
-
 
 def load_campaigns(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[str, str]) -> dict[str, int]:
     with store.connect() as conn:
@@ -69,8 +63,7 @@ def _set_link_states(store: Any, run_id: str, todo: pd.DataFrame) -> None:
     if todo.empty:
         return
     with store.connect() as conn:
-        for op in todo.itertuples():
-            conn.execute("UPDATE sync.action_links SET state = %s WHERE an_id = %s", (op.payload["state"], op.an_id))
+        links.set_action_states(conn, [(op.payload["state"], op.an_id) for op in todo.itertuples()])
         plans.mark(conn, run_id, STEP, [(seq, "done", None, None, None) for seq in todo["seq"]])
 
 
@@ -82,8 +75,7 @@ def _create_forms(store: Any, run_id: str, an: Any, sf: Any, out: Outcomes, todo
     if todo.empty:
         return set()
     with store.connect() as conn:
-        linked = dict(conn.execute("SELECT sf_id, an_id FROM sync.action_links WHERE sf_id = ANY(%s)",
-                                   (list(todo["sf_id"]),)).fetchall())
+        linked = {sf_id: action for sf_id, (action, _, _) in links.actions_of_campaigns(conn, list(todo["sf_id"])).items()}
     for seq in todo.loc[~todo["sf_id"].isin(linked), "seq"]:
         out.record(seq, "attempting")
     out.flush()  # committed before any form is created
@@ -109,9 +101,9 @@ def _create_forms(store: Any, run_id: str, an: Any, sf: Any, out: Outcomes, todo
         else:
             out.fail(op, "action", "actionnetwork", *an_error(exc))
     out.flush()
-    with store.connect() as conn, conn.cursor() as cur:
-        cur.executemany(_LINK_ACTION, [(form_id, "form", op.sf_id, "salesforce", run_id, op.payload.get("title"))
-                                       for op, form_id in made])
+    with store.connect() as conn:
+        links.link_actions(conn, [(form_id, "form", op.sf_id, "salesforce", run_id, op.payload.get("title"))
+                                  for op, form_id in made])
     if not made:
         return unknown
     stamped = sf.write("Campaign", [{"Id": op.sf_id, rules.EXTERNAL_ID_FIELD: form_id} for op, form_id in made],
@@ -130,8 +122,7 @@ def _create_campaigns(store: Any, run_id: str, sf: Any, out: Outcomes, todo: pd.
     if todo.empty:
         return
     with store.connect() as conn:
-        linked = {r[0] for r in conn.execute("SELECT an_id FROM sync.action_links WHERE an_id = ANY(%s)",
-                                             (list(todo["an_id"]),))}
+        linked = set(links.campaigns_of_actions(conn, list(todo["an_id"])))
     out.done(todo[todo["an_id"].isin(linked)])  # e.g. the form just made from a Salesforce campaign
     todo = todo[~todo["an_id"].isin(linked)]
     if todo.empty:
@@ -140,8 +131,8 @@ def _create_campaigns(store: Any, run_id: str, sf: Any, out: Outcomes, todo: pd.
         {rules.EXTERNAL_ID_FIELD: op.an_id, "Name": op.payload["name"], "IsActive": True,
          "Description": op.payload["description"]} for op in todo.itertuples()],
         operation="upsert", external_id_field=rules.EXTERNAL_ID_FIELD)
-    with store.connect() as conn, conn.cursor() as cur:
-        cur.executemany(_LINK_ACTION, [
+    with store.connect() as conn:
+        links.link_actions(conn, [
             (op.an_id, op.payload["action_type"], result.id, "actionnetwork", run_id, op.payload["name"])
             for op, result in zip(todo.itertuples(), results, strict=True) if result.success])
     out.salesforce(todo, results, "campaign", {})
@@ -153,8 +144,8 @@ def _rename_campaigns(store: Any, sf: Any, out: Outcomes, todo: pd.DataFrame) ->
         return
     results = sf.write("Campaign", [{"Id": op.sf_id, "Name": op.payload["name"]} for op in todo.itertuples()],
                        operation="update")
-    with store.connect() as conn, conn.cursor() as cur:
-        cur.executemany("UPDATE sync.action_links SET title = %s WHERE an_id = %s", [
+    with store.connect() as conn:
+        links.rename_actions(conn, [
             (op.payload["name"], op.an_id) for op, result in zip(todo.itertuples(), results, strict=True)
             if result.success])
     out.salesforce(todo, results, "campaign", {})
@@ -166,10 +157,9 @@ def _add_members(store: Any, run_id: str, sf: Any, out: Outcomes, todo: pd.DataF
         return
     actions = [p["action_id"] for p in todo["payload"]]
     with store.connect() as conn:
-        campaign = {a: (s, st) for a, s, st in conn.execute(
-            "SELECT an_id, sf_id, state FROM sync.action_links WHERE an_id = ANY(%s)", (actions,))}
-        contact = _active_links(conn, "an_id", "sf_id", list(todo["an_id"]))
-        done = _member_pairs(conn, actions, list(todo["an_id"]))
+        campaign = links.campaigns_of_actions(conn, actions)
+        contact = links.synced_contacts(conn, list(todo["an_id"]))
+        done = links.linked_members(conn, actions, list(todo["an_id"]))
     ready, rows = [], []  # index labels of the rows to write, and their members
     for op in todo.itertuples():
         action, kind = op.payload["action_id"], rules.ACTION_KINDS[op.payload["action_type"]]
@@ -199,8 +189,8 @@ def _add_members(store: Any, run_id: str, sf: Any, out: Outcomes, todo: pd.DataF
     added = [(op.payload["action_id"], op.an_id, result.id, "actionnetwork", run_id)
              for op, result in zip(written.itertuples(), results, strict=True)
              if result.success or set(result.codes) == {ALREADY_A_MEMBER}]
-    with store.connect() as conn, conn.cursor() as cur:
-        cur.executemany(_LINK_MEMBER, added)
+    with store.connect() as conn:
+        links.link_members(conn, added)
     out.salesforce(written, results, "campaign member", {}, done_codes={ALREADY_A_MEMBER})
 
 
@@ -217,19 +207,16 @@ def _add_takers(store: Any, run_id: str, an: Any, out: Outcomes, todo: pd.DataFr
         return
     contacts = [p["contact_id"] for p in todo["payload"]]
     with store.connect() as conn:
-        action = {s: (a, t, st) for s, a, t, st in conn.execute(
-            "SELECT sf_id, an_id, an_type, state FROM sync.action_links WHERE sf_id = ANY(%s)",
-            ([p["campaign_id"] for p in todo["payload"]],))}
-        person = _active_links(conn, "sf_id", "an_id", contacts)
-        subscribed = {r[0] for r in conn.execute("SELECT contact_id FROM sync.sf_subscribers"
-                                                 " WHERE contact_id = ANY(%s)", (contacts,))}
-        done = _member_pairs(conn, [a for a, _, _ in action.values()], list(person.values()))
+        action = links.actions_of_campaigns(conn, [p["campaign_id"] for p in todo["payload"]])
+        person = links.synced_people(conn, contacts)
+        subscribed = links.subscribed(conn, contacts)
+        done = links.linked_members(conn, [a for a, _, _ in action.values()], list(person.values()))
     ready = []  # (plan row, action id, action type, person id)
     for op in todo.itertuples():
         p = op.payload
-        action_id, action_type, link_state = action.get(p["campaign_id"], (None, None, None))
+        action_id, action_type, link_state = action.get(p["campaign_id"], ("", "", ""))
         contact = p["contact_id"]
-        if action_id is None:
+        if not action_id:
             out.fail(op, "participation", "actionnetwork", "BLOCKED", f"the Action Network form of Campaign "
                      f"{p['campaign_id']} could not be created (see its own reject); the next run tries again.")
         elif link_state != "active":
@@ -271,18 +258,6 @@ def _add_takers(store: Any, run_id: str, an: Any, out: Outcomes, todo: pd.DataFr
             out.record(op.seq, "done", taker_id)
         else:
             out.fail(op, "participation", "actionnetwork", *an_error(exc))
-    with store.connect() as conn, conn.cursor() as cur:
-        cur.executemany(_LINK_MEMBER, taken)
+    with store.connect() as conn:
+        links.link_members(conn, taken)
     out.flush()
-
-
-def _active_links(conn: Any, key: str, value: str, ids: list[str]) -> dict[str, str]:
-    """Synced people: Action Network id -> Contact id, or the reverse."""
-    return dict(conn.execute(f"SELECT {key}, {value} FROM sync.contact_links WHERE state = 'active'"
-                             f" AND {key} = ANY(%s)", (ids,)).fetchall())
-
-
-def _member_pairs(conn: Any, actions: list[str], people: list[str]) -> set[tuple[str, str]]:
-    return {(a, p) for a, p in conn.execute("SELECT an_action_id, an_person_id FROM sync.member_links"
-                                            " WHERE an_action_id = ANY(%s) AND an_person_id = ANY(%s)",
-                                            (actions, people))}

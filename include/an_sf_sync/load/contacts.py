@@ -22,7 +22,7 @@ from an_sf_sync.load.members import ALREADY_A_MEMBER, add_members
 from an_sf_sync.load.outcomes import Outcomes, an_error
 from an_sf_sync.load.writes import each_write
 from an_sf_sync.plan import Action, Direction, Step, reject
-from an_sf_sync.staging import plans, settings
+from an_sf_sync.staging import links, plans, settings
 from an_sf_sync.staging.rejects import add_rejects
 
 log = logging.getLogger(__name__)
@@ -66,14 +66,13 @@ def load_contacts(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[st
                   custom: dict[str, str]) -> dict[str, int]:
     """Apply the plan in chunks of pairs, so memory stays bounded however large the first sync."""
     with store.connect() as conn:
-        first, last = conn.execute("SELECT min(pair_id), max(pair_id) FROM staging.plan WHERE run_id = %s"
-                                   " AND step = %s AND status IN ('pending', 'attempting')", (run_id, STEP)).fetchone()
+        first, last = plans.open_pairs(conn, run_id, STEP)
     lengths = settings.get(store, "contact_lengths", {}) or {}
-    if first is not None:
+    if first is not None and last is not None:
         for start in range(first, last + 1, PAIRS_PER_CHUNK):
             _load_chunk(store, run_id, an, sf, masters, custom, lengths, (start, start + PAIRS_PER_CHUNK))
     with store.connect() as conn:
-        return Outcomes.step_counts(conn, run_id, STEP)
+        return plans.step_counts(conn, run_id, STEP)
 
 
 def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, str], custom: dict[str, str],
@@ -129,8 +128,7 @@ def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, st
         done_codes={ALREADY_A_MEMBER})
     unsubscribe = rows(Direction.TO_SALESFORCE, Action.UNSUBSCRIBE)
     with store.connect() as conn:
-        member_of = dict(conn.execute("SELECT contact_id, member_id FROM sync.sf_subscribers WHERE contact_id = ANY(%s)",
-                                      (list(unsubscribe["sf_id"]),)).fetchall())
+        member_of = links.subscriber_members(conn, list(unsubscribe["sf_id"]))
     known = unsubscribe[unsubscribe["sf_id"].isin(member_of)]
     out.done(unsubscribe[~unsubscribe["sf_id"].isin(member_of)])  # not a member any more
     _sf(out, known, "subscription", results,
@@ -167,9 +165,7 @@ def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, st
         failed_pairs = set(ops.loc[ops["status"] == "failed", "pair_id"])
         local = ops[(ops["direction"] == Direction.LOCAL) & ~ops["status"].isin(["done", budget.DEFERRED])]
         commit = local[~local["pair_id"].isin(failed_pairs)]
-        payloads = dict(conn.execute("SELECT seq, payload FROM staging.plan WHERE run_id = %s AND step = %s"
-                                     " AND direction = %s AND status NOT IN ('done', 'deferred') AND pair_id >= %s"
-                                     " AND pair_id < %s", (run_id, STEP, Direction.LOCAL, *pairs)).fetchall())
+        payloads = plans.local_payloads(conn, run_id, STEP, pairs)
         outcomes = dict(zip(ops["seq"], ops["result_id"], strict=True))
         pair_sf = _pair_ids(ops, outcomes, Direction.TO_SALESFORCE, "sf_id")
         pair_an = _pair_ids(ops, outcomes, Direction.TO_ACTIONNETWORK, "an_id")
@@ -223,8 +219,7 @@ def _commit_links(conn: Any, run_id: str, local: pd.DataFrame, payloads: dict[in
             link.append((an_id, sf_id, payload["email_key"], json.dumps(payload["base"]), run_id, run_id))
     # The signup helper matches any of a person's addresses: a Contact created as a "new" activist
     # may come back as one already linked to another Contact. That link is never re-pointed.
-    taken = dict(conn.execute("SELECT an_id, sf_id FROM sync.contact_links WHERE an_id = ANY(%s)",
-                              ([row[0] for row in link],)).fetchall())
+    taken = links.linked_contacts(conn, [row[0] for row in link])
     clashes = [row for row in link if taken.get(row[0], row[1]) != row[1]]
     link = [row for row in link if row not in clashes]
     add_rejects(conn, run_id, [reject(
@@ -232,23 +227,13 @@ def _commit_links(conn: Any, run_id: str, local: pd.DataFrame, payloads: dict[in
         f"Contact {sf_id} has the email {email_key!r}, which Action Network matched to activist {an_id}, already "
         f"synced with Contact {taken[an_id]}; the Contact was not linked. Give it the activist's primary email, or "
         "merge the two Contacts.", payload={"step": STEP}) for an_id, sf_id, email_key, *_ in clashes])
-    with conn.cursor() as cur:
-        cur.executemany("UPDATE sync.contact_links SET state = %s, stopped_reason = %s, updated_run = %s"
-                        " WHERE an_id = %s", retire)
-        cur.executemany(
-            "INSERT INTO sync.contact_links (an_id, sf_id, email_key, state, base, linked_run, updated_run)"
-            " VALUES (%s, %s, %s, 'active', %s, %s, %s) ON CONFLICT (an_id) DO UPDATE SET"
-            " sf_id = EXCLUDED.sf_id, email_key = EXCLUDED.email_key, state = 'active',"
-            " base = EXCLUDED.base, updated_run = EXCLUDED.updated_run, stopped_reason = NULL", link)
+    links.stop_contacts(conn, retire)
+    links.link_contacts(conn, link)
 
 
 def _commit_subscribers(conn: Any, ops: pd.DataFrame, pair_sf: dict) -> None:
     """Keep the Subscribers mirror in step with the memberships this load added or removed."""
     done = ops[(ops["direction"] == Direction.TO_SALESFORCE) & (ops["status"] == "done")]
-    added = [(pair_sf.get(op.pair_id), op.result_id) for op in done.itertuples()
-             if op.action == Action.SUBSCRIBE and isinstance(op.result_id, str)]
-    removed = [(op.sf_id,) for op in done.itertuples() if op.action == Action.UNSUBSCRIBE]
-    with conn.cursor() as cur:
-        cur.executemany("INSERT INTO sync.sf_subscribers (contact_id, member_id) VALUES (%s, %s)"
-                        " ON CONFLICT (contact_id) DO UPDATE SET member_id = EXCLUDED.member_id", added)
-        cur.executemany("DELETE FROM sync.sf_subscribers WHERE contact_id = %s", removed)
+    added = [(pair_sf[op.pair_id], op.result_id) for op in done.itertuples()
+             if op.action == Action.SUBSCRIBE and isinstance(op.result_id, str) and op.pair_id in pair_sf]
+    links.note_subscribers(conn, added, [op.sf_id for op in done.itertuples() if op.action == Action.UNSUBSCRIBE])

@@ -34,7 +34,7 @@ from an_sf_sync.errors import UnknownOutcome
 from an_sf_sync.load.outcomes import Outcomes, an_error
 from an_sf_sync.load.writes import each_write
 from an_sf_sync.plan import Action, Direction, Obj, Step
-from an_sf_sync.staging import plans
+from an_sf_sync.staging import links, plans
 
 log = logging.getLogger(__name__)
 STEP = Step.OPPORTUNITIES
@@ -81,8 +81,7 @@ def _contact_roles(store: Any, out: Outcomes, todo: pd.DataFrame, opportunity_of
         return
     people = [p["person_id"] for p in todo["payload"] if p.get("person_id")]
     with store.connect() as conn:
-        contact_of = dict(conn.execute("SELECT an_id, sf_id FROM sync.contact_links WHERE state = 'active'"
-                                       " AND an_id = ANY(%s)", (people,)).fetchall())
+        contact_of = links.synced_contacts(conn, people)
     wanted = []
     for op in todo.itertuples():
         opportunity, person = opportunity_of.get(op.pair_id, _text_id(op.sf_id)), op.payload.get("person_id")
@@ -153,10 +152,8 @@ def _donations(store: Any, run_id: str, out: Outcomes, todo: pd.DataFrame, resul
         return 0
     contacts = sorted({c for p in todo["payload"] for c in p["contacts"]})
     with store.connect() as conn:
-        people = dict(conn.execute("SELECT sf_id, an_id FROM sync.contact_links WHERE state = 'active'"
-                                   " AND sf_id = ANY(%s)", (contacts,)).fetchall())
-        subscribed = {r[0] for r in conn.execute("SELECT contact_id FROM sync.sf_subscribers"
-                                                 " WHERE contact_id = ANY(%s)", (contacts,)).fetchall()}
+        people = links.synced_people(conn, contacts)
+        subscribed = links.subscribed(conn, contacts)
     ready = []
     for op in todo.itertuples():
         person, problem = pick_donor(op.payload["contacts"], people, subscribed)
@@ -197,8 +194,7 @@ def _stamp(store: Any, out: Outcomes, todo: pd.DataFrame, ops: pd.DataFrame, res
     """Write each new donation's id into its Opportunity's Action_Network_ID__c."""
     donation_of = _by_pair(ops, results, Obj.DONATION)
     with store.connect() as conn:
-        status = dict(conn.execute("SELECT pair_id, status FROM staging.plan WHERE run_id = %s AND step = %s"
-                                   " AND object = %s", (out.run_id, STEP, Obj.DONATION)).fetchall())
+        status = plans.status_by_pair(conn, out.run_id, STEP, Obj.DONATION)
     blocked = todo[todo["pair_id"].map(status).eq("failed")]
     for seq in blocked["seq"]:
         out.record(seq, "failed", None, "BLOCKED", "the donation was not recorded in Action Network")
@@ -210,7 +206,7 @@ def _stamp(store: Any, out: Outcomes, todo: pd.DataFrame, ops: pd.DataFrame, res
         {"Id": s, rules.EXTERNAL_ID_FIELD: donation_of[p]} for s, p in zip(ready["sf_id"], ready["pair_id"], strict=True)],
         operation="update"), "opportunity", {})
     with store.connect() as conn:  # the stamp is our own change: synced as of now
-        conn.execute("UPDATE sync.donation_links SET linked_at = now() WHERE sf_id = ANY(%s)", (list(ready["sf_id"]),))
+        links.touch_donations(conn, list(ready["sf_id"]))
 
 
 def _by_pair(ops: pd.DataFrame, results: dict, obj: Obj) -> dict[int, str]:
@@ -223,15 +219,7 @@ def _by_pair(ops: pd.DataFrame, results: dict, obj: Obj) -> dict[int, str]:
 def _commit_links(store: Any, run_id: str) -> None:
     """Link every pair whose create is done."""
     with store.connect() as conn:
-        conn.execute(
-            "INSERT INTO sync.donation_links (an_id, sf_id, origin, linked_run)"
-            " SELECT CASE WHEN direction = %(to_sf)s THEN an_id ELSE result_id END,"
-            " CASE WHEN direction = %(to_sf)s THEN result_id ELSE sf_id END,"
-            " CASE WHEN direction = %(to_sf)s THEN 'actionnetwork' ELSE 'salesforce' END, %(run)s"
-            " FROM staging.plan WHERE run_id = %(run)s AND step = %(step)s AND action = %(create)s"
-            " AND status = 'done' AND object IN (%(opportunity)s, %(donation)s) ON CONFLICT DO NOTHING",
-            {"to_sf": Direction.TO_SALESFORCE, "run": run_id, "step": STEP, "create": Action.CREATE,
-             "opportunity": Obj.OPPORTUNITY, "donation": Obj.DONATION})
+        links.link_donations(conn, run_id, STEP)
 
 
 def _text_id(value: Any) -> str | None:

@@ -105,13 +105,6 @@ class Outcomes:
         self._marks, self._rejects = [], []
 
     @staticmethod
-    def step_counts(conn: Any, run_id: str, step: Step) -> dict[str, int]:
-        """Like ``counts``, counted by Postgres: a first sync's plan is too large to read back whole."""
-        rows = conn.execute("SELECT direction, action, status, count(*) FROM staging.plan WHERE run_id = %s"
-                            " AND step = %s GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", (run_id, step)).fetchall()
-        return {f"{direction}.{action}.{status}": n for direction, action, status, n in rows}
-
-    @staticmethod
     def counts(ops: pd.DataFrame) -> dict[str, int]:
         """'direction.action.status' -> rows, for XCom and the run summary."""
         if ops.empty:

@@ -165,3 +165,15 @@ def _waiting(conn: psycopg.Connection, run_id: str) -> list[tuple[str, str, str]
             if record:
                 found.append((*record, op.error_code or "WRITE_FAILED"))
     return found
+
+
+def restaged(conn: psycopg.Connection, run_id: str, reason: str) -> set[tuple[str, str]]:
+    """(kind, id) of the records staged in this run only because the queue re-staged them (their staged
+    copy is the queued one) while they waited for ``reason``."""
+    found: set[tuple[str, str]] = set()
+    for kind, id_column in KINDS.items():
+        found.update(conn.execute(sql.SQL(
+            "SELECT p.kind, p.record_id FROM sync.pending p JOIN {table} s ON s.run_id = %s AND s.{id} = p.record_id"
+            " WHERE p.kind = %s AND p.reason_code = %s AND to_jsonb(s) - 'run_id' = p.row"
+        ).format(table=sql.Identifier("staging", kind), id=sql.Identifier(id_column)), (run_id, kind, reason)).fetchall())
+    return found

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import pandas as pd
 import psycopg
+from psycopg.rows import namedtuple_row
 
 from an_sf_sync.plan import Action, Direction, Obj, Op, Step
-from an_sf_sync.staging.store import copy_rows, frame
+from an_sf_sync.staging.store import copy_rows, frame, scalar
 
 PLAN_COLUMNS = ["run_id", "step", "seq", "pair_id", "object", "direction", "action", "an_id", "sf_id", "payload"]
 
@@ -66,3 +68,61 @@ def mark(conn: psycopg.Connection, run_id: str, step: str, outcomes: Iterable[tu
         "  AS o (seq, status, result_id, error_code, error)"
         " WHERE p.run_id = %s AND p.step = %s AND p.seq = o.seq",
         (seqs, statuses, results, codes, errors, run_id, step))
+
+
+def open_pairs(conn: psycopg.Connection, run_id: str, step: Step) -> tuple[int | None, int | None]:
+    """The lowest and highest pair with rows still to apply (None, None: nothing left)."""
+    row = conn.execute("SELECT min(pair_id), max(pair_id) FROM staging.plan WHERE run_id = %s AND step = %s"
+                       " AND status IN ('pending', 'attempting')", (run_id, step)).fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def local_payloads(conn: psycopg.Connection, run_id: str, step: Step, pairs: tuple[int, int]) -> dict[int, Any]:
+    """seq -> payload of the bookkeeping rows (links) still to commit among ``[first, end)`` pairs."""
+    return dict(conn.execute("SELECT seq, payload FROM staging.plan WHERE run_id = %s AND step = %s"
+                             " AND direction = %s AND status NOT IN ('done', 'deferred') AND pair_id >= %s"
+                             " AND pair_id < %s", (run_id, step, Direction.LOCAL, *pairs)).fetchall())
+
+
+def status_by_pair(conn: psycopg.Connection, run_id: str, step: Step, obj: Obj) -> dict[int, str]:
+    """pair -> the status of its ``obj`` row."""
+    return dict(conn.execute("SELECT pair_id, status FROM staging.plan WHERE run_id = %s AND step = %s"
+                             " AND object = %s", (run_id, step, obj)).fetchall())
+
+
+def step_counts(conn: psycopg.Connection, run_id: str, step: Step) -> dict[str, int]:
+    """'direction.action.status' -> rows of the step, counted by Postgres (a first sync's plan is too
+    large to read back whole)."""
+    rows = conn.execute("SELECT direction, action, status, count(*) FROM staging.plan WHERE run_id = %s"
+                        " AND step = %s GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", (run_id, step)).fetchall()
+    return {f"{direction}.{action}.{status}": n for direction, action, status, n in rows}
+
+
+# -- the write budget (see load.budget) -------------------------------------------------------------
+
+def an_writes_spent(conn: psycopg.Connection, run_id: str) -> int:
+    """Action Network writes this run has attempted so far, in every load step."""
+    return int(scalar(conn, "SELECT count(*) FROM staging.plan WHERE run_id = %s AND direction = %s"
+                            " AND status IN ('attempting', 'done', 'failed')", (run_id, Direction.TO_ACTIONNETWORK)))
+
+
+def an_writes_pending(conn: psycopg.Connection, run_id: str, step: Step) -> list[Any]:
+    """The step's Action Network writes not attempted yet (ids, no payloads), in plan order."""
+    with conn.cursor(row_factory=namedtuple_row) as cur:
+        return cur.execute("SELECT seq, pair_id, object, direction, action, an_id, sf_id, NULL AS payload"
+                           " FROM staging.plan WHERE run_id = %s AND step = %s AND direction = %s"
+                           " AND status = 'pending' ORDER BY seq", (run_id, step, Direction.TO_ACTIONNETWORK)).fetchall()
+
+
+def defer(conn: psycopg.Connection, run_id: str, step: Step, pairs: Sequence[int], seqs: Sequence[int],
+          status: str, reason: str) -> None:
+    """Set aside the pending rows of these whole pairs and single rows, with ``status`` and ``reason``."""
+    conn.execute("UPDATE staging.plan SET status = %s, error_code = %s, updated_at = now() WHERE run_id = %s"
+                 " AND step = %s AND status = 'pending' AND (pair_id = ANY(%s) OR seq = ANY(%s))",
+                 (status, reason, run_id, step, list(pairs), list(seqs)))
+
+
+def an_writes_with(conn: psycopg.Connection, run_id: str, status: str) -> int:
+    """The run's Action Network writes with ``status``."""
+    return int(scalar(conn, "SELECT count(*) FROM staging.plan WHERE run_id = %s AND direction = %s"
+                            " AND status = %s", (run_id, Direction.TO_ACTIONNETWORK, status)))

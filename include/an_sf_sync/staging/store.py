@@ -69,7 +69,7 @@ def frame(conn: psycopg.Connection, query: str, params: Sequence[Any] | Mapping[
     text columns NaN-backed strings), so ``x or y`` and ``isinstance`` checks mean what they say."""
     with conn.cursor() as cur:
         cur.execute(query, params)
-        columns = [d.name for d in cur.description]
+        columns = [d.name for d in cur.description or ()]
         return pd.DataFrame(cur.fetchall(), columns=columns, dtype=object)
 
 

@@ -1,0 +1,137 @@
+"""The links between the two orgs' records (``sync.contact_links``, ``action_links``, ``member_links``,
+``donation_links``) and the Subscribers mirror, as the loads read and write them. Functions take the
+caller's connection: what a load commits goes in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import psycopg
+
+from an_sf_sync.plan import Action, Direction, Obj, Step
+
+# -- people ---------------------------------------------------------------------------------------
+
+
+def synced_contacts(conn: psycopg.Connection, an_ids: Sequence[str]) -> dict[str, str]:
+    """Activist -> Contact, for the activists among ``an_ids`` whose pair is active."""
+    return dict(conn.execute("SELECT an_id, sf_id FROM sync.contact_links WHERE state = 'active'"
+                             " AND an_id = ANY(%s)", (list(an_ids),)).fetchall())
+
+
+def synced_people(conn: psycopg.Connection, sf_ids: Sequence[str]) -> dict[str, str]:
+    """Contact -> activist, for the Contacts among ``sf_ids`` whose pair is active."""
+    return dict(conn.execute("SELECT sf_id, an_id FROM sync.contact_links WHERE state = 'active'"
+                             " AND sf_id = ANY(%s)", (list(sf_ids),)).fetchall())
+
+
+def linked_contacts(conn: psycopg.Connection, an_ids: Sequence[str]) -> dict[str, str]:
+    """Activist -> Contact, for the activists among ``an_ids`` linked at all (active or stopped)."""
+    return dict(conn.execute("SELECT an_id, sf_id FROM sync.contact_links WHERE an_id = ANY(%s)",
+                             (list(an_ids),)).fetchall())
+
+
+def stop_contacts(conn: psycopg.Connection, rows: Iterable[tuple[str, str | None, str, str | None]]) -> None:
+    """(state, reason, run, activist): stop syncing these pairs."""
+    with conn.cursor() as cur:
+        cur.executemany("UPDATE sync.contact_links SET state = %s, stopped_reason = %s, updated_run = %s"
+                        " WHERE an_id = %s", list(rows))
+
+
+def link_contacts(conn: psycopg.Connection, rows: Iterable[tuple[str, str, str, str, str, str]]) -> None:
+    """(activist, Contact, email key, base values as JSON, linked run, updated run): link, or resume."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO sync.contact_links (an_id, sf_id, email_key, state, base, linked_run, updated_run)"
+            " VALUES (%s, %s, %s, 'active', %s, %s, %s) ON CONFLICT (an_id) DO UPDATE SET"
+            " sf_id = EXCLUDED.sf_id, email_key = EXCLUDED.email_key, state = 'active',"
+            " base = EXCLUDED.base, updated_run = EXCLUDED.updated_run, stopped_reason = NULL", list(rows))
+
+
+# -- the Subscribers campaign ---------------------------------------------------------------------
+
+def subscribed(conn: psycopg.Connection, contact_ids: Sequence[str]) -> set[str]:
+    """The Contacts among ``contact_ids`` in the Subscribers campaign."""
+    return {r[0] for r in conn.execute("SELECT contact_id FROM sync.sf_subscribers WHERE contact_id = ANY(%s)",
+                                       (list(contact_ids),))}
+
+
+def subscriber_members(conn: psycopg.Connection, contact_ids: Sequence[str]) -> dict[str, str]:
+    """Contact -> its Subscribers membership's Id."""
+    return dict(conn.execute("SELECT contact_id, member_id FROM sync.sf_subscribers WHERE contact_id = ANY(%s)",
+                             (list(contact_ids),)).fetchall())
+
+
+def note_subscribers(conn: psycopg.Connection, added: Iterable[tuple[str, str]], removed: Iterable[str]) -> None:
+    """Keep the mirror in step with memberships a load added ((Contact, member Id)) or removed."""
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO sync.sf_subscribers (contact_id, member_id) VALUES (%s, %s)"
+                        " ON CONFLICT (contact_id) DO UPDATE SET member_id = EXCLUDED.member_id", list(added))
+        cur.executemany("DELETE FROM sync.sf_subscribers WHERE contact_id = %s", [(c,) for c in removed])
+
+
+# -- actions and Campaigns ------------------------------------------------------------------------
+
+def actions_of_campaigns(conn: psycopg.Connection, sf_ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
+    """Campaign -> (action, action type, link state)."""
+    return {s: (a, t, st) for s, a, t, st in conn.execute(
+        "SELECT sf_id, an_id, an_type, state FROM sync.action_links WHERE sf_id = ANY(%s)", (list(sf_ids),))}
+
+
+def campaigns_of_actions(conn: psycopg.Connection, an_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """Action -> (Campaign, link state)."""
+    return {a: (s, st) for a, s, st in conn.execute(
+        "SELECT an_id, sf_id, state FROM sync.action_links WHERE an_id = ANY(%s)", (list(an_ids),))}
+
+
+def link_actions(conn: psycopg.Connection, rows: Iterable[tuple[str, str, str, str, str, str | None]]) -> None:
+    """(action, action type, Campaign, origin, run, title): link, unless the action is linked already."""
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO sync.action_links (an_id, an_type, sf_id, origin, state, linked_run, title)"
+                        " VALUES (%s, %s, %s, %s, 'active', %s, %s) ON CONFLICT DO NOTHING", list(rows))
+
+
+def set_action_states(conn: psycopg.Connection, rows: Iterable[tuple[str, str]]) -> None:
+    """(state, action): retire a link whose Campaign was deleted, or resume a restored one."""
+    with conn.cursor() as cur:
+        cur.executemany("UPDATE sync.action_links SET state = %s WHERE an_id = %s", list(rows))
+
+
+def rename_actions(conn: psycopg.Connection, rows: Iterable[tuple[str, str]]) -> None:
+    """(title, action): the Campaign name last written."""
+    with conn.cursor() as cur:
+        cur.executemany("UPDATE sync.action_links SET title = %s WHERE an_id = %s", list(rows))
+
+
+def linked_members(conn: psycopg.Connection, actions: Sequence[str], people: Sequence[str]) -> set[tuple[str, str]]:
+    """The (action, activist) pairs among ``actions`` × ``people`` already linked to a membership."""
+    return {(a, p) for a, p in conn.execute("SELECT an_action_id, an_person_id FROM sync.member_links"
+                                            " WHERE an_action_id = ANY(%s) AND an_person_id = ANY(%s)",
+                                            (list(actions), list(people)))}
+
+
+def link_members(conn: psycopg.Connection, rows: Iterable[tuple[str, str, str | None, str, str]]) -> None:
+    """(action, activist, membership Id, origin, run): link, unless linked already."""
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO sync.member_links (an_action_id, an_person_id, sf_member_id, origin, linked_run)"
+                        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING", list(rows))
+
+
+# -- donations ------------------------------------------------------------------------------------
+
+def link_donations(conn: psycopg.Connection, run_id: str, step: Step) -> None:
+    """Link every donation and Opportunity whose create in ``run_id``'s plan is done."""
+    conn.execute(
+        "INSERT INTO sync.donation_links (an_id, sf_id, origin, linked_run)"
+        " SELECT CASE WHEN direction = %(to_sf)s THEN an_id ELSE result_id END,"
+        " CASE WHEN direction = %(to_sf)s THEN result_id ELSE sf_id END,"
+        " CASE WHEN direction = %(to_sf)s THEN 'actionnetwork' ELSE 'salesforce' END, %(run)s"
+        " FROM staging.plan WHERE run_id = %(run)s AND step = %(step)s AND action = %(create)s"
+        " AND status = 'done' AND object IN (%(opportunity)s, %(donation)s) ON CONFLICT DO NOTHING",
+        {"to_sf": Direction.TO_SALESFORCE, "run": run_id, "step": step, "create": Action.CREATE,
+         "opportunity": Obj.OPPORTUNITY, "donation": Obj.DONATION})
+
+
+def touch_donations(conn: psycopg.Connection, sf_ids: Sequence[str]) -> None:
+    """Our own stamp on these Opportunities is synced as of now."""
+    conn.execute("UPDATE sync.donation_links SET linked_at = now() WHERE sf_id = ANY(%s)", (list(sf_ids),))
