@@ -4,7 +4,7 @@ A small FastAPI app served by the api-server under ``/sync-report``, shown insid
 two external views: a "Sync report" entry in the Browse menu (every run, with a chart of the last
 days) and a "Sync report" tab on each DAG run (that run, its rejects filterable and downloadable as
 CSV). It needs the same login as the UI and read access to the DAG's runs; the data comes from
-:mod:`an_sf_sync.report`, the pages from :mod:`an_sf_sync.report_pages`.
+:mod:`an_sf_sync.staging.report`, the pages from :mod:`an_sf_sync.report_pages`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from airflow.plugins_manager import AirflowPlugin
 from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from an_sf_sync import report, report_pages
+from an_sf_sync import report_pages
+from an_sf_sync.staging import report
 
 DAG_ID = "actionnetwork_salesforce_sync"
 URL_PREFIX = "/sync-report"

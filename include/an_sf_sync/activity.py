@@ -23,51 +23,37 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from an_sf_sync.staging import settings
-from an_sf_sync.staging.store import StagingStore, frame
+from an_sf_sync.staging import known_actions, settings
+from an_sf_sync.staging.store import StagingStore
 
 ACTIVE_DAYS_VARIABLE = "an_sf_sync_active_days"
 SWEEP_HOURS_VARIABLE = "an_sf_sync_sweep_hours"
 ACTIVE_DAYS, SWEEP_HOURS = 7, 24
 SWEPT_SETTING = "an_takers_swept_until"  # the end of the last committed sweep of dormant actions
-_COLUMNS = ("an_id", "action_type", "title", "origin_system", "event_campaign_id", "created_date", "modified_date")
-
-
 def remember(store: StagingStore, actions: Iterable[dict[str, Any]]) -> None:
     """Keep the latest copy of each action read."""
-    rows = [tuple(a.get(c) for c in _COLUMNS) for a in actions]
-    with store.connect() as conn, conn.cursor() as cur:
-        cur.executemany(
-            f"INSERT INTO sync.an_actions ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
-            " ON CONFLICT (an_id) DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS[1:]), rows)
+    with store.connect() as conn:
+        known_actions.remember(conn, actions)
 
 
 def unlinked(store: StagingStore) -> list[dict[str, Any]]:
     """Known actions without a Campaign link yet (new, or their Campaign could not be created)."""
     with store.connect() as conn:
-        found = frame(conn, f"SELECT {', '.join(_COLUMNS)} FROM sync.an_actions a WHERE NOT EXISTS"
-                                  " (SELECT 1 FROM sync.action_links l WHERE l.an_id = a.an_id)")
-    return found.to_dict("records")
+        return known_actions.unlinked(conn)
 
 
 def takers_to_read(store: StagingStore, types: Iterable[str], end: datetime, active_days: float,
                    sweep: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(active, dormant) actions of ``types``; dormant ones only when ``sweep``."""
     with store.connect() as conn:
-        found = frame(conn, "SELECT an_id, action_type, greatest(last_taken_at, modified_date, created_date)"
-                                  " >= %s AS active FROM sync.an_actions WHERE action_type = ANY(%s) ORDER BY an_id",
-                            (end - timedelta(days=active_days), list(types)))
-    rows = found.to_dict("records")
+        rows = known_actions.active_since(conn, types, end - timedelta(days=active_days))
     return ([r for r in rows if r["active"]], [r for r in rows if not r["active"]] if sweep else [])
 
 
 def note_takers(store: StagingStore, run_id: str) -> None:
     """Record when each action was last taken, from the run's staged takers."""
     with store.connect() as conn:
-        conn.execute("UPDATE sync.an_actions a SET last_taken_at = greatest(a.last_taken_at, t.at)"
-                     " FROM (SELECT action_id, max(coalesce(modified_date, created_date)) AS at"
-                     "       FROM staging.an_participations WHERE run_id = %s GROUP BY 1) t WHERE t.action_id = a.an_id",
-                     (run_id,))
+        known_actions.note_takers(conn, run_id)
 
 
 def swept_until(store: StagingStore) -> datetime | None:

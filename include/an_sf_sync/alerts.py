@@ -145,7 +145,7 @@ def failed_alert(context: Mapping[str, Any], url: str) -> Alert:
 
 def check_run(conn: Any, run_id: str, config: dict[str, Any], url: str) -> list[Alert]:
     """The alerts a finished run calls for: a high share of new rejects, a low API allowance."""
-    from an_sf_sync import report
+    from an_sf_sync.staging import report
 
     alerts = []
     read, new = report.new_problem_rejects(conn, run_id)
@@ -183,10 +183,9 @@ def run_failed(context: Context) -> None:
 
 def _send_once(conn: Any, alert: Alert, context: Mapping[str, Any], config: dict[str, Any]) -> None:
     """Send ``alert`` unless this run already had one of its kind (a rerun of a task sends nothing new)."""
-    claimed = conn.execute("INSERT INTO sync.alerts (run_id, kind, headline) VALUES (%s, %s, %s)"
-                           " ON CONFLICT DO NOTHING RETURNING kind", (alert.run_id, alert.kind, alert.headline))
-    if claimed.fetchone():
-        conn.commit()
+    from an_sf_sync.staging import sent_alerts
+
+    if sent_alerts.claim(conn, alert.run_id, alert.kind, alert.headline):
         send(alert, context, config)
 
 
@@ -198,7 +197,7 @@ def task_succeeded(context: Context) -> None:
     now = datetime.now(UTC)
     if started is None or now - started <= deadline:
         return
-    from an_sf_sync import report
+    from an_sf_sync.staging import report
 
     alert = Alert("overdue", context["run_id"], f"Sync run {context['run_id']} is taking more than"
                   f" {_duration(deadline)}", [
@@ -215,7 +214,7 @@ def run_finished(context: Context) -> None:
     task_succeeded(context)
     if context["params"].get("dry_run"):
         return
-    from an_sf_sync import report
+    from an_sf_sync.staging import report
 
     config = settings()
     with report.connect() as conn:

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 
 from an_sf_sync.plan import Action, Direction
 from an_sf_sync.reasons import KIND_LABELS, reason
-from an_sf_sync.report import (
+from an_sf_sync.staging.report import (
     COLUMNS,
     HISTORY_DAYS,
     PROBLEMS,

@@ -9,7 +9,8 @@ import psycopg
 from airflow.utils.state import DagRunState
 from psycopg.rows import dict_row
 
-from an_sf_sync import report, report_pages
+from an_sf_sync import report_pages
+from an_sf_sync.staging import report
 from tests.dags.conftest import states
 
 

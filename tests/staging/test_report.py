@@ -11,8 +11,9 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from an_sf_sync import report, report_pages
-from an_sf_sync.report import RejectFilter
+from an_sf_sync import report_pages
+from an_sf_sync.staging import report
+from an_sf_sync.staging.report import RejectFilter
 
 NOW = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
 SF = "https://acme.my.salesforce.com"
