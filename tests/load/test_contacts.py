@@ -131,7 +131,9 @@ def test_each_activist_from_salesforce_costs_one_request(planned, staging, an_sa
     an_sandbox.app.stats.reset()
     counts = load_contacts(staging, RUN, planned["an"], planned["sf"], masters=planned["masters"], custom={})
     assert counts["to_actionnetwork.create.done"] == 12
-    assert an_sandbox.app.stats.snapshot()["requests"] == {"POST forms/submissions": 12}
+    served = an_sandbox.app.stats.snapshot()  # a request refused with 429 (timing on a busy machine) did nothing
+    assert set(served["requests"]) == {"POST forms/submissions"}
+    assert served["requests"]["POST forms/submissions"] - served["throttled"] == 12
     people = {p["email"]: p for p in planned["an"].people()}
     assert all(people[f"sf{i}@example.org"]["email_status"] == "subscribed" for i in range(12))
     takers = {t["person_id"] for t in planned["an"].participations("form", planned["masters"]["an_users_form"])}

@@ -154,16 +154,18 @@ def _waiting(conn: psycopg.Connection, run_id: str) -> list[tuple[str, str, str]
     """(kind, record id, reason) of every record this run left waiting: reconcile's rejects that
     wait on another record, every load write that failed (one reject may stand for several), and
     every write deferred to a later run by the write budget (``BACKLOG``, no reject: nothing is wrong)."""
-    found = conn.execute("SELECT pending_kind, pending_id, reason_code FROM sync.rejects WHERE run_id = %s"
-                         " AND pending_kind IS NOT NULL AND payload->>'step' = 'reconcile'", (run_id,)).fetchall()
+    found: list[tuple[str, str, str]] = [tuple(row) for row in conn.execute(
+        "SELECT pending_kind, pending_id, reason_code FROM sync.rejects WHERE run_id = %s"
+        " AND pending_kind IS NOT NULL AND payload->>'step' = 'reconcile'", (run_id,))]
     with conn.cursor(row_factory=namedtuple_row) as cur:
-        cur.execute("SELECT step, object, direction, an_id, sf_id, payload, error_code FROM staging.plan"
-                    " WHERE run_id = %s AND status IN ('failed', 'deferred') AND direction <> %s",
-                    (run_id, Direction.LOCAL))
-        for op in cur:
-            record = load_record(op.step, op)
-            if record:
-                found.append((*record, op.error_code or "WRITE_FAILED"))
+        failed: list[Any] = cur.execute(
+            "SELECT step, object, direction, an_id, sf_id, payload, error_code FROM staging.plan"
+            " WHERE run_id = %s AND status IN ('failed', 'deferred') AND direction <> %s",
+            (run_id, Direction.LOCAL)).fetchall()
+    for op in failed:
+        record = load_record(op.step, op)
+        if record:
+            found.append((*record, op.error_code or "WRITE_FAILED"))
     return found
 
 
