@@ -159,14 +159,14 @@ def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str, time
             counts["rejects"] += len(plan.rejects)
             counts["conflicts"] += len(plan.conflicts)
             counts["duplicates"] += len(plan.duplicates)
-            plan = None  # free this partition's frames before the next one's
-        campaign_ops, campaign_rejects = plan_campaigns(conn, run_id, masters)
-        opportunity_ops, opportunity_rejects = plan_opportunities(conn, run_id, masters, time_zone)
-        counts["campaigns"] = plans.replace(conn, run_id, Step.CAMPAIGNS, campaign_ops)
-        counts["opportunities"] = plans.replace(conn, run_id, Step.OPPORTUNITIES, opportunity_ops)
-        rejects = campaign_rejects + opportunity_rejects
-        add_rejects(conn, run_id, [{**r, "payload": {"step": "reconcile"}} for r in rejects])
-        counts["rejects"] += len(rejects)
+            del plan  # free this partition's frames before the next one's
+        for step, planner in ((Step.CAMPAIGNS, lambda: plan_campaigns(conn, run_id, masters)),
+                              (Step.OPPORTUNITIES, lambda: plan_opportunities(conn, run_id, masters, time_zone))):
+            ops, rejects = planner()  # one step's plan in memory at a time
+            counts[step.value] = plans.replace(conn, run_id, step, ops)
+            add_rejects(conn, run_id, [{**r, "payload": {"step": "reconcile"}} for r in rejects])
+            counts["rejects"] += len(rejects)
+            del ops, rejects
     return {**counts, "partitions": parts, "retried": restaged}
 
 
