@@ -6,14 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from an_sf_sync.extract import SF_OBJECTS, extract_salesforce
+from an_sf_sync.extract import extract_salesforce, sf_objects
 from an_sf_sync.staging import runs
 from an_sf_sync.window import Window
 from an_sf_sync_dev.sandbox.salesforce.generator import generate
 from tests.salesforce.support import T0, connect
 
 FAR = T0 + timedelta(days=3650)
-TABLES = {key: table for key, table, _, _ in SF_OBJECTS}
+TABLES = {key: table for key, table, _, _ in sf_objects()}
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def test_first_run_stages_everything_with_deletions(sf_sandbox, sf, staging):
 
     counts = extract_salesforce(sf, staging, "run-1", Window(None, FAR), custom_fields=["Favorite_Color__c"])
 
-    sobjects = {key: sobject for key, _, sobject, _ in SF_OBJECTS}
+    sobjects = {key: sobject for key, _, sobject, _ in sf_objects()}
     assert counts == {key: sum(1 for _ in store.rows(sobjects[key], include_deleted=True)) for key in TABLES}
     assert counts["contacts"] == 120 and counts["opportunities"] > 0
     rows = {r["sf_id"]: r for r in staged(staging, "sf_contacts", "run-1")}

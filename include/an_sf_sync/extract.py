@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from an_sf_sync import activity, rules, text
+from an_sf_sync import activity, rules, synced, text
 from an_sf_sync.progress import Progress
 from an_sf_sync.salesforce.client import Read
 from an_sf_sync.staging import runs, settings
@@ -28,9 +28,6 @@ log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 5_000
 
-AN_PEOPLE_COLUMNS = ("an_id", "email", "email_status", "given_name", "family_name", "street", "city",
-                     "state", "postal_code", "country", "custom_fields", "created_date", "modified_date",
-                     "other_emails")
 _JSON_COLUMNS = ("custom_fields", "other_emails")
 AN_ACTION_COLUMNS = ("an_id", "action_type", "title", "origin_system", "event_campaign_id",
                      "created_date", "modified_date")
@@ -39,12 +36,25 @@ AN_PARTICIPATION_COLUMNS = ("an_id", "action_type", "action_id", "person_id", "s
 AN_DONATION_COLUMNS = ("an_id", "fundraising_page_id", "person_id", "amount", "currency", "recurring",
                        "period", "created_date", "modified_date")
 
-# Action types read from Action Network. Fundraising pages' donations come from the global
-# /donations feed (one filtered read instead of one per page). Event campaigns are not read: they
-# are never synced and have no takers of their own (their events, read as events, do).
-AN_ACTION_TYPES = ("form", "petition", "event", "fundraising_page", "advocacy_campaign", "survey")
-AN_PARTICIPATION_TYPES = ("form", "petition", "event", "advocacy_campaign", "survey")
 SWEEP_OVERLAP = timedelta(minutes=5)  # a dormant sweep re-reads this much before the last one ended
+
+
+def an_people_columns() -> tuple[str, ...]:
+    """staging.an_people's columns: the declared person fields' and what the sync keeps besides."""
+    return ("an_id", *(f.an_column for f in synced.person_fields()), "email_status", "country", "custom_fields",
+            "created_date", "modified_date", "other_emails")
+
+
+def an_action_types() -> list[str]:
+    """Action types read from Action Network: the synced ones (event campaigns are not read: they
+    are never synced and have no takers of their own; their events, read as events, do)."""
+    return list(synced.synced_action_types())
+
+
+def an_participation_types() -> list[str]:
+    """Action types whose takers are read per action. Fundraising pages' donations come from the
+    global /donations feed (one filtered read instead of one per page)."""
+    return [name for name, kind in synced.synced_action_types().items() if not kind.takers_from_donations]
 
 
 def _frames(records: Iterable[dict[str, Any]], columns: Sequence[str],
@@ -89,10 +99,10 @@ def extract_actionnetwork(client: Any, store: StagingStore, run_id: str, window:
     """
     since, before = window.start, window.end
     log.info("extracting Action Network changes in %s for run %s", window.describe(), run_id)
-    counts = {"people": _stage(store, "an_people", run_id, AN_PEOPLE_COLUMNS,
+    counts = {"people": _stage(store, "an_people", run_id, an_people_columns(),
                                client.people(modified_since=since, modified_before=before))}
 
-    changed = [a for kind in AN_ACTION_TYPES for a in client.actions(kind, modified_since=since,
+    changed = [a for kind in an_action_types() for a in client.actions(kind, modified_since=since,
                                                                       modified_before=before)]
     activity.remember(store, changed)
     actions = {a["an_id"]: a for a in [*activity.unlinked(store), *changed]}
@@ -100,7 +110,7 @@ def extract_actionnetwork(client: Any, store: StagingStore, run_id: str, window:
 
     last_sweep = activity.swept_until(store)
     sweep = since is None or last_sweep is None or before - last_sweep >= timedelta(hours=sweep_hours)
-    active, dormant = activity.takers_to_read(store, AN_PARTICIPATION_TYPES, before, active_days, sweep)
+    active, dormant = activity.takers_to_read(store, an_participation_types(), before, active_days, sweep)
     dormant_since = None if since is None or last_sweep is None else min(since, last_sweep - SWEEP_OVERLAP)
     masters = settings.masters(store)
     own = {masters.get("an_users_form"), masters.get("an_donations_page")}
@@ -131,9 +141,6 @@ def extract_actionnetwork(client: Any, store: StagingStore, run_id: str, window:
 # Salesforce: (staging column, Salesforce field) per object. Every table has the system fields.
 SF_SYSTEM_FIELDS = (("sf_id", "Id"), ("is_deleted", "IsDeleted"), ("system_modstamp", "SystemModstamp"),
                     ("created_date", "CreatedDate"), ("last_modified_date", "LastModifiedDate"))
-SF_CONTACT_FIELDS = (*SF_SYSTEM_FIELDS, ("first_name", "FirstName"), ("last_name", "LastName"),
-                     ("email", "Email"), ("mailing_street", "MailingStreet"), ("mailing_city", "MailingCity"),
-                     ("mailing_state", "MailingState"), ("mailing_postal_code", "MailingPostalCode"))
 SF_CAMPAIGN_FIELDS = (*SF_SYSTEM_FIELDS, ("name", "Name"), ("parent_id", "ParentId"), ("type", "Type"),
                       ("is_active", "IsActive"))
 SF_CAMPAIGN_MEMBER_FIELDS = (*SF_SYSTEM_FIELDS, ("campaign_id", "CampaignId"), ("contact_id", "ContactId"),
@@ -145,17 +152,25 @@ SF_CONTACT_ROLE_FIELDS = (*SF_SYSTEM_FIELDS, ("opportunity_id", "OpportunityId")
 SF_RECURRING_FIELD = rules.RECURRING_FIELD
 SF_LINKED_OBJECTS = ("Contact", "Campaign", "Opportunity")  # carry the Action Network id (Action_Network_ID__c)
 
-SF_CONTACT_COLUMNS = (*(c for c, _ in SF_CONTACT_FIELDS), "custom_fields")
 SF_OPPORTUNITY_COLUMNS = (*(c for c, _ in SF_OPPORTUNITY_FIELDS), "action_network_recurring")
 
-# (counts key, staging table, object, fields), in the order they are read: members and contact
-# roles before the Contacts and Opportunities they concern, whose extra read they may spare.
-SF_OBJECTS = (("campaigns", "sf_campaigns", "Campaign", SF_CAMPAIGN_FIELDS),
-              ("campaign_members", "sf_campaign_members", "CampaignMember", SF_CAMPAIGN_MEMBER_FIELDS),
-              ("contacts", "sf_contacts", "Contact", SF_CONTACT_FIELDS),
-              ("opportunity_contact_roles", "sf_opportunity_contact_roles", "OpportunityContactRole",
-               SF_CONTACT_ROLE_FIELDS),
-              ("opportunities", "sf_opportunities", "Opportunity", SF_OPPORTUNITY_FIELDS))
+
+def sf_contact_fields() -> tuple[tuple[str, str], ...]:
+    """(staging column, Salesforce field) of the Contact: system fields and the declared person fields."""
+    return (*SF_SYSTEM_FIELDS, *((f.sf_column, f.sf_field) for f in synced.person_fields()))
+
+
+def sf_objects() -> tuple[tuple[str, str, str, tuple[tuple[str, str], ...]], ...]:
+    """(counts key, staging table, object, fields), in the order they are read: members and contact
+    roles before the Contacts and Opportunities they concern, whose extra read they may spare."""
+    return (("campaigns", "sf_campaigns", "Campaign", SF_CAMPAIGN_FIELDS),
+            ("campaign_members", "sf_campaign_members", "CampaignMember", SF_CAMPAIGN_MEMBER_FIELDS),
+            ("contacts", "sf_contacts", "Contact", sf_contact_fields()),
+            ("opportunity_contact_roles", "sf_opportunity_contact_roles", "OpportunityContactRole",
+             SF_CONTACT_ROLE_FIELDS),
+            ("opportunities", "sf_opportunities", "Opportunity", SF_OPPORTUNITY_FIELDS))
+
+
 # object -> the changes (counts key) without which its extra read (see _related) finds nothing
 _RELATED_BY = {"Contact": "campaign_members", "Opportunity": "opportunity_contact_roles"}
 
@@ -200,11 +215,11 @@ def extract_salesforce(client: Any, store: StagingStore, run_id: str, window: Wi
     log.info("extracting Salesforce changes in %s for run %s", window.describe(), run_id)
     related = _related(window, subscribers_campaign)
     objects = []  # (counts key, table, fields, staging columns, packed custom fields, the read)
-    for key, table, sobject, fields in SF_OBJECTS:
+    for key, table, sobject, fields in sf_objects():
         columns: Sequence[str] = [c for c, _ in fields]
         packed = None
         if sobject == "Contact":
-            packed, columns = list(custom_fields), SF_CONTACT_COLUMNS
+            packed, columns = list(custom_fields), (*columns, "custom_fields")
         elif sobject == "Opportunity":
             columns, fields = SF_OPPORTUNITY_COLUMNS, (*fields, ("action_network_recurring", SF_RECURRING_FIELD))
         if sobject in SF_LINKED_OBJECTS:

@@ -2,8 +2,9 @@
 
 - People are matched by email: trimmed and case-folded. A missing or malformed email never
   crosses either way.
-- Synced fields: first and last name, email, street, city, state, ZIP, and configured custom
-  fields (Salesforce "Text Area (Long)" fields whose name matches the Action Network one).
+- Synced fields: those declared in ``synced`` (first and last name, email, street, city, state,
+  ZIP), and configured custom fields (Salesforce "Text Area (Long)" fields whose name matches the
+  Action Network one).
 - An activist without a last name gets the email as the Contact's LastName.
 - Without a ZIP, no postal code is sent.
 - Subscribed in Action Network ⇔ member of the "Action Network Subscribers" campaign.
@@ -15,7 +16,9 @@ import json
 import re
 from typing import Any
 
-EMAIL_MAX_LENGTH = 80  # Salesforce's Email field
+from an_sf_sync import synced
+
+EMAIL_MAX_LENGTH = synced.email_field().sf_length  # Salesforce's Email field
 _EMAIL = re.compile(
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
@@ -27,33 +30,9 @@ USERS_FORM = "Salesforce Users"
 DONATIONS_PAGE = "Salesforce Donations"
 MASTER_ORIGIN = "Salesforce"  # origin_system of the masters the sync creates in Action Network
 DONOR_ROLE = "Donor"  # the Contact Role naming an Opportunity's donor
-# Action Network action types synced as Campaigns -> how an admin calls them
-ACTION_KINDS = {"form": "form", "petition": "petition", "event": "event", "fundraising_page": "fundraising page",
-                "advocacy_campaign": "letter campaign", "survey": "survey"}
 # Custom fields the sync needs in Salesforce (external ids make every write an idempotent upsert).
 EXTERNAL_ID_FIELD = "Action_Network_ID__c"
 RECURRING_FIELD = "Action_Network_Recurring__c"
-
-# The synced contact fields: our name -> Salesforce Contact field.
-SF_CONTACT_FIELDS = {
-    "first_name": "FirstName",
-    "last_name": "LastName",
-    "email": "Email",
-    "street": "MailingStreet",
-    "city": "MailingCity",
-    "state": "MailingState",
-    "postal_code": "MailingPostalCode",
-}
-# ... and the Action Network person field.
-AN_PERSON_FIELDS = {
-    "first_name": "given_name",
-    "last_name": "family_name",
-    "email": "email",
-    "street": "street",
-    "city": "city",
-    "state": "state",
-    "postal_code": "postal_code",
-}
 
 SPAM_STATUSES = frozenset({"spam complaint", "previous spam complaint"})
 

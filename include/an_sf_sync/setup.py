@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from an_sf_sync import rules
-from an_sf_sync.actionnetwork.records import ACTION_TYPES
+from an_sf_sync import rules, synced
 from an_sf_sync.errors import SetupError
 from an_sf_sync.plan import reject
 from an_sf_sync.staging import settings
@@ -34,11 +33,9 @@ from an_sf_sync.staging.rejects import add_rejects
 log = logging.getLogger(__name__)
 
 CHECK_EVERY = timedelta(hours=24)
-# Entry point collections that hold no actions, or actions the sync knows (by name, whatever the
-# namespace: the key names of the newer links are unconfirmed)
-KNOWN_COLLECTIONS = frozenset({path for path, *_ in ACTION_TYPES.values()} | {
-    "people", "tags", "donations", "lists", "wrappers", "messages", "queries", "campaigns", "unique_id_lists",
-    "metadata"})
+# Entry point collections that hold no actions (the known actions' are added: see known_collections)
+OTHER_COLLECTIONS = frozenset({"people", "tags", "donations", "lists", "wrappers", "messages", "queries", "campaigns",
+                               "unique_id_lists", "metadata"})
 MASTER_KINDS = ("sf_subscribers_campaign", "sf_donations_account", "an_users_form", "an_donations_page")
 
 # Fields the sync itself needs in Salesforce: object -> (field, what it must be, why)
@@ -87,8 +84,8 @@ def check_fields(describe: Any, custom_fields: list[str]) -> FieldCheck:
                             "Change its type in Salesforce Setup.")
         else:
             mapping[an_name] = found["name"]
-    lengths = {name: int(found["length"]) for name, sf_name in rules.SF_CONTACT_FIELDS.items()
-               if (found := _field(contact, sf_name)) and found.get("length")}
+    lengths = {f.name: int(found.get("length") or f.sf_length) for f in synced.person_fields()
+               if (found := _field(contact, f.sf_field))}
     lengths |= {f"cf:{an}": int(found["length"]) for an, sf_name in mapping.items()
                 if (found := _field(contact, sf_name)) and found.get("length")}
     return FieldCheck(mapping, lengths, [f"Custom field not synced: {w}" for w in warnings])
@@ -222,11 +219,17 @@ def ensure_masters(store: Any, an: Any, sf: Any) -> dict[str, str]:
     return settings.masters(store)
 
 
+def known_collections() -> frozenset[str]:
+    """Entry point collections that hold no actions, or actions the sync knows (by name, whatever
+    the namespace: the key names of the newer links are unconfirmed)."""
+    return OTHER_COLLECTIONS | {kind.collection for kind in synced.action_types().values()}
+
+
 def unknown_action_collections(rels: list[str]) -> list[str]:
     """Entry point rels naming a collection of actions the sync does not know; helpers and links
     outside Action Network's two namespaces (e.g. ``canvasser:brand_logo``) are not collections."""
     return [rel for rel in rels if rel.partition(":")[0] in ("osdi", "action_network")
-            and not rel.endswith("_helper") and rel.partition(":")[2] not in KNOWN_COLLECTIONS]
+            and not rel.endswith("_helper") and rel.partition(":")[2] not in known_collections()]
 
 
 def report_unknown_actions(store: Any, an: Any, run_id: str | None) -> list[str]:

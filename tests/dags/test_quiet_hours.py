@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from an_sf_sync.extract import AN_ACTION_TYPES
+from an_sf_sync.extract import an_action_types
 from tests.dags.test_edge_cases import Org, person
 
 pytestmark = pytest.mark.slow
 
 OLD = "2025-01-02T00:00:00Z"
 DORMANT = [f"f-old-{i}" for i in range(5)]
-ACTION_LISTS = len(AN_ACTION_TYPES)  # forms, petitions, events, fundraising pages, letter campaigns, surveys
+ACTION_LISTS = len(an_action_types())  # forms, petitions, events, fundraising pages, letter campaigns, surveys
 
 
 @pytest.fixture

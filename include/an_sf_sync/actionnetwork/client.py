@@ -43,6 +43,7 @@ from urllib.parse import quote, urlencode
 import requests
 from requests.adapters import HTTPAdapter
 
+from an_sf_sync import synced
 from an_sf_sync.retry import (
     DEFAULT_RETRY,
     RetryPolicy,
@@ -61,15 +62,13 @@ from .errors import (
     ActionNetworkUnavailableError,
 )
 from .ratelimit import TokenBucket
-from .records import ACTION_TYPES, NOT_DEDUPLICATED, Record
+from .records import Record
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://actionnetwork.org/api/v2/"
 PAGE_SIZE = 25
 SUBSCRIPTION_STATUSES = ("subscribed", "unsubscribed")
-# normalized person field -> postal address key
-_ADDRESS_FIELDS = {"city": "locality", "state": "region", "postal_code": "postal_code", "country": "country"}
 
 
 class _Cancelled(Exception):
@@ -271,7 +270,7 @@ class ActionNetworkClient:
             body["identifiers"] = list(identifiers)
         return self._write("POST", f"{path}/{quote(action_id)}/{child}", body,
                            lambda raw: records.participation(raw, action_type, action_id),
-                           background=background, idempotent=action_type not in NOT_DEDUPLICATED)
+                           background=background, idempotent=synced.action_type(action_type).deduplicated)
 
     def find_participation(self, action_type: str, action_id: str, identifier: str) -> Record | None:
         """The participation of one action carrying a foreign ``identifier``, or None."""
@@ -532,7 +531,7 @@ def _person_body(fields: Mapping[str, Any], subscription: str | None, *, nulls: 
     def given(key: str) -> bool:
         return key in fields and (nulls or fields[key] is not None)
 
-    body: dict[str, Any] = {key: fields[key] for key in ("given_name", "family_name") if given(key)}
+    body: dict[str, Any] = {}
     email: dict[str, Any] = {"address": fields["email"]} if fields.get("email") else {}
     if email and nulls:
         email["primary"] = True  # a PUT's new address replaces the primary one instead of adding one
@@ -540,11 +539,21 @@ def _person_body(fields: Mapping[str, Any], subscription: str | None, *, nulls: 
         email["status"] = subscription
     if email:
         body["email_addresses"] = [email]
-    address = {an_key: fields[key] for key, an_key in _ADDRESS_FIELDS.items() if given(key)}
-    if given("street"):
-        address["address_lines"] = None if fields["street"] is None else str(fields["street"]).split("\n")
-    if address:
-        body["postal_addresses"] = [address]
+    entries: dict[str, dict[str, Any]] = {}  # collection -> its primary entry's fields
+    for field in synced.person_fields():
+        if field.match_key or not given(field.an_column):
+            continue
+        value = fields[field.an_column]
+        collection, _, key = field.an_path.rpartition(".")
+        if key == "address_lines" and value is not None:
+            value = str(value).split("\n")
+        if collection:
+            entries.setdefault(collection, {})[key] = value
+        else:
+            body[key] = value
+    if given("country"):
+        entries.setdefault("postal_addresses", {})["country"] = fields["country"]
+    body |= {collection: [entry] for collection, entry in entries.items()}
     custom = {name: value for name, value in (fields.get("custom_fields") or {}).items()
               if nulls or value is not None}
     if custom:
@@ -553,12 +562,10 @@ def _person_body(fields: Mapping[str, Any], subscription: str | None, *, nulls: 
 
 
 def _action_paths(action_type: str, participations: bool = False) -> tuple[str, str, str, str]:
-    if action_type not in ACTION_TYPES:
-        raise ValueError(f"unknown action type {action_type!r}; expected one of {sorted(ACTION_TYPES)}")
-    path, rel, child, child_rel = ACTION_TYPES[action_type]
-    if participations and child is None:
+    kind = synced.action_type(action_type)
+    if participations and kind.takers is None:
         raise ValueError(f"{action_type} has no participations on the API")
-    return path, rel, child or "", child_rel or ""
+    return kind.collection, kind.rel, kind.takers or "", kind.takers_rel or ""
 
 
 def _not_retried(method: str, endpoint: str, problem: str,

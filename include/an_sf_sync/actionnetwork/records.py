@@ -15,21 +15,9 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-AN_PREFIX = "action_network:"
+from an_sf_sync import synced
 
-# action type -> (collection path, embedded key, participation path, participation embedded key)
-ACTION_TYPES: dict[str, tuple[str, str, str | None, str | None]] = {
-    "form": ("forms", "osdi:forms", "submissions", "osdi:submissions"),
-    "petition": ("petitions", "osdi:petitions", "signatures", "osdi:signatures"),
-    "event": ("events", "osdi:events", "attendances", "osdi:attendances"),
-    "fundraising_page": ("fundraising_pages", "osdi:fundraising_pages", "donations", "osdi:donations"),
-    "advocacy_campaign": ("advocacy_campaigns", "osdi:advocacy_campaigns", "outreaches", "osdi:outreaches"),
-    "event_campaign": ("event_campaigns", "action_network:event_campaigns", None, None),
-    "survey": ("surveys", "action_network:surveys", "responses", "action_network:responses"),
-}
-# Action types whose participations AN does not deduplicate (survey responses: unconfirmed, so
-# assumed not): a blind retry could double them.
-NOT_DEDUPLICATED = frozenset({"fundraising_page", "advocacy_campaign", "survey"})
+AN_PREFIX = "action_network:"
 
 Record = dict[str, Any]
 
@@ -61,27 +49,29 @@ def person(raw: Mapping[str, Any]) -> Record:
     email = _primary(raw.get("email_addresses"))
     others = [_text(e.get("address"), strip=True) for e in raw.get("email_addresses") or ()
               if isinstance(e, Mapping) and e is not email]
-    address = _primary(raw.get("postal_addresses"))
-    lines = [line for line in address.get("address_lines") or () if _text(line)]
     return {
         "an_id": an_id(raw),
-        "email": _text(email.get("address"), strip=True),
+        **{f.an_column: _person_value(raw, f.an_path, strip=f.match_key) for f in synced.person_fields()},
         "email_status": _text(email.get("status")),
         "other_emails": [e for e in dict.fromkeys(others) if e],  # the person's other addresses
-        "given_name": _text(raw.get("given_name")),
-        "family_name": _text(raw.get("family_name")),
-        "street": "\n".join(lines) or None,
-        "city": _text(address.get("locality")),
-        "state": _text(address.get("region")),
-        "postal_code": _text(address.get("postal_code")),
-        "country": _text(address.get("country")),
+        "country": _text(_primary(raw.get("postal_addresses")).get("country")),
         "custom_fields": dict(raw.get("custom_fields") or {}),
         **_dates(raw),
     }
 
 
+def _person_value(raw: Mapping[str, Any], path: str, *, strip: bool = False) -> str | None:
+    """The value at a declared path: a top-level key, or a key of the primary entry of a
+    collection (``postal_addresses.locality``); lists of lines (``address_lines``) are joined."""
+    collection, _, key = path.rpartition(".")
+    value = _primary(raw.get(collection)).get(key) if collection else raw.get(key)
+    if isinstance(value, list):
+        return "\n".join(line for line in value if _text(line)) or None
+    return _text(value, strip=strip)
+
+
 def action(raw: Mapping[str, Any], action_type: str) -> Record:
-    _check_type(action_type)
+    synced.action_type(action_type)  # a known one
     return {
         "an_id": an_id(raw),
         "action_type": action_type,
@@ -95,7 +85,7 @@ def action(raw: Mapping[str, Any], action_type: str) -> Record:
 
 
 def participation(raw: Mapping[str, Any], action_type: str, action_id: str | None = None) -> Record:
-    _check_type(action_type)
+    synced.action_type(action_type)  # a known one
     return {
         "an_id": an_id(raw),
         "action_type": action_type,
@@ -120,11 +110,6 @@ def donation(raw: Mapping[str, Any]) -> Record:
         "period": _text(recurrence.get("period")),
         **_dates(raw),
     }
-
-
-def _check_type(action_type: str) -> None:
-    if action_type not in ACTION_TYPES:
-        raise ValueError(f"unknown action type {action_type!r}; expected one of {sorted(ACTION_TYPES)}")
 
 
 def _dates(raw: Mapping[str, Any]) -> Record:

@@ -20,9 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-from an_sf_sync import rules
+from an_sf_sync import rules, synced
 from an_sf_sync.actionnetwork.errors import ActionNetworkUnavailableError
-from an_sf_sync.actionnetwork.records import NOT_DEDUPLICATED
 from an_sf_sync.errors import UnknownOutcome
 from an_sf_sync.load.members import ALREADY_A_MEMBER, add_members
 from an_sf_sync.load.outcomes import Outcomes, an_error, sf_error
@@ -162,7 +161,7 @@ def _add_members(store: Any, run_id: str, sf: Any, out: Outcomes, todo: pd.DataF
         done = links.linked_members(conn, actions, list(todo["an_id"]))
     ready, rows = [], []  # index labels of the rows to write, and their members
     for op in todo.itertuples():
-        action, kind = op.payload["action_id"], rules.ACTION_KINDS[op.payload["action_type"]]
+        action, kind = op.payload["action_id"], synced.action_label(op.payload["action_type"])
         sf_id, link_state = campaign.get(action, (None, None))
         if (action, op.an_id) in done:
             out.record(op.seq, "done")
@@ -226,7 +225,7 @@ def _add_takers(store: Any, run_id: str, an: Any, out: Outcomes, todo: pd.DataFr
             out.fail(op, "participation", "actionnetwork", "CONTACT_NOT_SYNCED",
                      f"Contact {contact} was added to Campaign {p['campaign_id']}, but is not synced with an "
                      "Action Network activist (see the Contact's own reject), so they were not added to "
-                     f"Action Network {rules.ACTION_KINDS[action_type]} {action_id}.")
+                     f"Action Network {synced.action_label(action_type)} {action_id}.")
         elif p["subscribers_only"] and contact not in subscribed:
             out.fail(op, "participation", "actionnetwork", "NOT_IN_SUBSCRIBERS_CAMPAIGN",
                      f"Contact {contact} was added to Campaign {p['campaign_id']} but not to the "
@@ -241,7 +240,7 @@ def _add_takers(store: Any, run_id: str, an: Any, out: Outcomes, todo: pd.DataFr
 
     def take(item: tuple) -> str:
         op, action_id, action_type, person_id = item
-        if action_type not in NOT_DEDUPLICATED:
+        if synced.action_type(action_type).deduplicated:
             return an.record_participation(action_type, action_id, person_id=person_id)["an_id"]
         # Not deduplicated (survey responses): carry the member's id, and look for it first, so a
         # POST whose answer was lost is found by the retry instead of being made twice.

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from an_sf_sync import rules
+from an_sf_sync import rules, synced
 from an_sf_sync.load import budget
 from an_sf_sync.load.members import ALREADY_A_MEMBER, add_members
 from an_sf_sync.load.outcomes import Outcomes, an_error
@@ -45,7 +45,7 @@ def sf_contact(fields: dict[str, Any], payload: dict[str, Any], custom: dict[str
         if name.startswith("cf:"):
             record[custom[name[3:]]] = value
         elif name != "last_name" and not (value is None and create):
-            record[rules.SF_CONTACT_FIELDS[name]] = value
+            record[synced.person_field(name).sf_field] = value
     last = fields["last_name"] if "last_name" in fields else payload.get("last_name")
     if "last_name" in fields or ("email" in fields and not last):
         record["LastName"] = rules.fit(rules.sf_last_name(last, fields.get("email", payload.get("email"))),
@@ -55,7 +55,7 @@ def sf_contact(fields: dict[str, Any], payload: dict[str, Any], custom: dict[str
 
 def an_person(fields: dict[str, Any]) -> dict[str, Any]:
     """Our field names -> the client's person fields; ``None`` clears a field on an update."""
-    person = {rules.AN_PERSON_FIELDS[n]: v for n, v in fields.items() if not n.startswith("cf:")}
+    person = {synced.person_field(n).an_column: v for n, v in fields.items() if not n.startswith("cf:")}
     custom = {n[3:]: v for n, v in fields.items() if n.startswith("cf:")}
     if custom:
         person["custom_fields"] = custom

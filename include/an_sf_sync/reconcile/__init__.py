@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from an_sf_sync import rules
+from an_sf_sync import rules, synced
 from an_sf_sync.plan import Step
 from an_sf_sync.reconcile.campaigns import plan_campaigns
 from an_sf_sync.reconcile.contacts import ContactInputs, reconcile_contacts
@@ -87,17 +87,17 @@ def contact_inputs(conn: Any, run_id: str, subscribers: str | None, custom: dict
         return "" if part is None else (f" AND {column} IN (SELECT id FROM contact_parts WHERE part = {int(part)}"
                                         f" AND side = '{side}')")
 
-    an = frame(conn, "SELECT an_id, email, email_status, given_name AS first_name, family_name AS last_name,"
-                           " street, city, state, postal_code, custom_fields, modified_date AS modified"
+    fields = synced.person_fields()
+    texts = [f.name for f in fields if not f.match_key]  # the email stays as typed: its key is derived
+    an = frame(conn, f"SELECT an_id, email_status, {', '.join(f'{f.an_column} AS {f.name}' for f in fields)},"
+                           " custom_fields, modified_date AS modified"
                            " FROM staging.an_people WHERE run_id = %s" + only("an", "an_id"), (run_id,))
-    an = _custom(_text_columns(an, ["first_name", "last_name", "street", "city", "state", "postal_code"]),
-                 {name: name for name in custom})
-    sf = frame(conn, "SELECT c.sf_id, c.is_deleted, c.email, c.first_name, c.last_name,"
-                           " c.mailing_street AS street, c.mailing_city AS city, c.mailing_state AS state,"
-                           " c.mailing_postal_code AS postal_code, c.custom_fields,"
-                           " c.last_modified_date AS modified, c.created_date AS created, false AS member_only"
+    an = _custom(_text_columns(an, texts), {name: name for name in custom})
+    sf = frame(conn, f"SELECT c.sf_id, c.is_deleted, {', '.join(f'c.{f.sf_column} AS {f.name}' for f in fields)},"
+                           " c.custom_fields, c.last_modified_date AS modified, c.created_date AS created,"
+                           " false AS member_only"
                            " FROM staging.sf_contacts c WHERE c.run_id = %s" + only("sf", "c.sf_id"), (run_id,))
-    sf = _custom(_text_columns(sf, ["first_name", "last_name", "street", "city", "state", "postal_code"]), custom)
+    sf = _custom(_text_columns(sf, texts), custom)
     members = frame(conn, "SELECT DISTINCT contact_id FROM staging.sf_campaign_members"
                                 " WHERE run_id = %s AND campaign_id = %s AND contact_id IS NOT NULL"
                                 + only("sf", "contact_id"), (run_id, subscribers))

@@ -33,13 +33,10 @@ from typing import Any
 
 import pandas as pd
 
-from an_sf_sync import rules
+from an_sf_sync import rules, synced
 from an_sf_sync.plan import Action, Direction, Obj, Op, Plan, Reject
 from an_sf_sync.staging.store import frame
 
-# Action types (of rules.ACTION_KINDS) that Contacts added in Salesforce can take (donations go through
-# Opportunities)
-JOINABLE = frozenset({"form", "petition", "event", "survey"})
 CAMPAIGN_NAME_MAX = 80  # Salesforce's Campaign.Name
 
 
@@ -56,13 +53,12 @@ class CampaignInputs:
 
 def campaign_name(title: Any, action_type: str, an_id: str) -> str:
     """The Campaign Name of an action: its title, cut to what Salesforce stores."""
-    kind = rules.ACTION_KINDS.get(action_type, action_type)
-    text = rules.text_value(title) or f"Action Network {kind} {an_id}"
+    text = rules.text_value(title) or f"Action Network {synced.action_label(action_type)} {an_id}"
     return text.strip()[:CAMPAIGN_NAME_MAX]
 
 
 def campaign_description(action_type: str, an_id: str) -> str:
-    return (f"Action Network {rules.ACTION_KINDS[action_type]} {an_id}, kept in sync by the Action Network "
+    return (f"Action Network {synced.action_label(action_type)} {an_id}, kept in sync by the Action Network "
             "sync: people who take it in Action Network are added here.")
 
 
@@ -92,7 +88,7 @@ def reconcile_campaigns(inputs: CampaignInputs) -> Plan:
 
     # -- Action Network actions -> Campaigns ---------------------------------------------------------
     actions = inputs.actions.drop_duplicates("an_id")
-    actions = actions[actions["action_type"].isin(list(rules.ACTION_KINDS)) & ~actions["an_id"].isin(own)]
+    actions = actions[actions["action_type"].isin(list(synced.synced_action_types())) & ~actions["an_id"].isin(own)]
     creating = set()
     for row in actions.itertuples():
         name = campaign_name(row.title, row.action_type, row.an_id)
@@ -113,18 +109,18 @@ def reconcile_campaigns(inputs: CampaignInputs) -> Plan:
     for row in unknown.itertuples():  # e.g. an action type that is never synced
         plan.reject("actionnetwork", "participation", row.an_id, "ACTION_NOT_SYNCED",
                     f"Activist {row.person_id} took Action Network "
-                    f"{rules.ACTION_KINDS.get(row.action_type, row.action_type)} {row.action_id}, which is not "
+                    f"{synced.action_label(row.action_type)} {row.action_id}, which is not "
                     "synced to Salesforce, so no Campaign member was added.")
     takers = takers[takers["action_id"].isin(known)]
     for row in takers[takers["action_id"].isin(inactive)].drop_duplicates(["action_id", "person_id"]).itertuples():
         plan.reject("actionnetwork", "participation", row.an_id, "CAMPAIGN_DELETED_IN_SALESFORCE",
-                    f"Activist {row.person_id} took Action Network {rules.ACTION_KINDS[row.action_type]} "
+                    f"Activist {row.person_id} took Action Network {synced.action_label(row.action_type)} "
                     f"{row.action_id}, but its Campaign {by_an.loc[row.action_id, 'sf_id']} was deleted in "
                     "Salesforce, so they were not added to it. Restore the Campaign from the Recycle Bin to resume.")
     takers = takers[~takers["action_id"].isin(inactive)]
     for row in takers[takers["person_id"].isna()].itertuples():
         plan.reject("actionnetwork", "participation", row.an_id, "NO_PERSON",
-                    f"Action Network {rules.ACTION_KINDS[row.action_type]} {row.action_id} has a taker "
+                    f"Action Network {synced.action_label(row.action_type)} {row.action_id} has a taker "
                     f"({row.an_id}) without an activist, so no Campaign member can be added.")
     takers = takers[takers["person_id"].notna()].drop_duplicates(["action_id", "person_id"])
     done = _pairs(inputs.member_links["an_action_id"], inputs.member_links["an_person_id"])
@@ -156,10 +152,10 @@ def reconcile_campaigns(inputs: CampaignInputs) -> Plan:
     members = members[members["contact_id"].notna()].drop_duplicates(["campaign_id", "contact_id"])
     for row in members.itertuples():
         target = targets.loc[row.campaign_id]
-        if target["origin"] == "actionnetwork" and target["an_type"] not in JOINABLE:
+        if target["origin"] == "actionnetwork" and not getattr(synced.action_types().get(target["an_type"]), "joinable", False):
             plan.reject("salesforce", "member", row.sf_id, "CANNOT_JOIN_IN_SALESFORCE",
                         f"Contact {row.contact_id} was added to Campaign {row.campaign_id}, which is an Action "
-                        f"Network {rules.ACTION_KINDS[target['an_type']]}; Contacts cannot be added to fundraiser "
+                        f"Network {synced.action_label(target['an_type'])}; Contacts cannot be added to fundraiser "
                         "or letter campaign actions from Salesforce. To send a donation, create an Opportunity on the "
                         f"{rules.DONATIONS_ACCOUNT!r} account with the donor in Contact Roles.")
             continue

@@ -27,18 +27,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from an_sf_sync import rules
+from an_sf_sync import rules, synced
 from an_sf_sync.plan import Action, Direction, Obj, Plan
 from an_sf_sync.reconcile.duplicates import duplicate_reject, pick_winners
 
-FIELDS = list(rules.SF_CONTACT_FIELDS)  # first_name, last_name, email, street, city, state, postal_code
 _MISSING = "\x00"  # stands for None in comparisons
 
 
 @dataclass
 class ContactInputs:
-    an: pd.DataFrame  # changed activists: an_id, email, email_status, <FIELDS>, cf:<name>..., modified
-    sf: pd.DataFrame  # changed contacts: sf_id, is_deleted, member_only, <FIELDS>, cf:..., subscribed,
+    an: pd.DataFrame  # changed activists: an_id, email_status, <synced.person_fields()>, cf:<name>..., modified
+    sf: pd.DataFrame  # changed contacts: sf_id, is_deleted, member_only, <person fields>, cf:..., subscribed,
     #                   subscription_changed, modified, created
     links: pd.DataFrame  # links of those records: an_id, sf_id, email_key, state, base (dict)
     an_index: pd.DataFrame  # activists holding the emails of unlinked contacts: an_id, email_key, email_status
@@ -59,7 +58,7 @@ class ContactPlan(Plan):
 
 
 def merge_fields(inputs: ContactInputs) -> list[str]:
-    return FIELDS + [f"cf:{name}" for name in inputs.custom_fields]
+    return [f.name for f in synced.person_fields()] + [f"cf:{name}" for name in inputs.custom_fields]
 
 
 def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
@@ -249,11 +248,12 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
     s.loc[damaged, "last_name"] = None
 
     target, to_sf, to_an, held = {}, {}, {}, {}
+    match_keys = {f.name for f in synced.person_fields() if f.match_key}
     for name in names:
         an_v = a[name] if name in a else pd.Series([None] * len(pairs))
         sf_v = s[name] if name in s else pd.Series([None] * len(pairs))
         b = base[name]
-        same = _same_email if name == "email" else _same
+        same = _same_email if name in match_keys else _same
 
         def fitted(values: pd.Series, limit: int | None = lengths.get(name)) -> pd.Series:
             """What Salesforce holds of ``values``: a longer value was cut to its field's length."""

@@ -1,7 +1,9 @@
 """Versioned schema migrations, applied automatically, once, in order.
 
 Files are ``migrations/NNNN_name.sql``. Each runs in its own transaction under an advisory lock, so
-concurrent task processes starting at once apply every migration exactly once.
+concurrent task processes starting at once apply every migration exactly once. After them, every
+person field declared in ``synced`` gets its staging columns if it has none yet: a new field needs
+no migration of its own.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ import re
 from importlib import resources
 
 import psycopg
+from psycopg.sql import SQL, Identifier
+
+from an_sf_sync import synced
 
 _LOCK_KEY = 0x616E5F7366  # "an_sf": one advisory lock for all migrators
 _NAME = re.compile(r"^(\d{4})_(\w+)\.sql$")
@@ -43,4 +48,17 @@ def migrate(conn: psycopg.Connection) -> list[int]:
             conn.execute(sql)
             conn.execute("INSERT INTO sync.schema_migrations (version, name) VALUES (%s, %s)", (version, name))
             applied_now.append(version)
+        _add_field_columns(conn)
     return applied_now
+
+
+def _add_field_columns(conn: psycopg.Connection) -> None:
+    """Give each declared person field its staging columns. Only missing ones are altered: an ALTER
+    would wait for every running transaction on the table, even with nothing to add."""
+    wanted = {(table, column) for f in synced.person_fields()
+              for table, column in (("an_people", f.an_column), ("sf_contacts", f.sf_column))}
+    present = set(conn.execute("SELECT table_name, column_name FROM information_schema.columns"
+                               " WHERE table_schema = 'staging' AND table_name IN ('an_people', 'sf_contacts')"))
+    for table, column in sorted(wanted - present):
+        conn.execute(SQL("ALTER TABLE staging.{} ADD COLUMN IF NOT EXISTS {} text").format(
+            Identifier(table), Identifier(column)))
