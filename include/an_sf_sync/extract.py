@@ -41,8 +41,8 @@ SWEEP_OVERLAP = timedelta(minutes=5)  # a dormant sweep re-reads this much befor
 
 def an_people_columns() -> tuple[str, ...]:
     """staging.an_people's columns: the declared person fields' and what the sync keeps besides."""
-    return ("an_id", *(f.an_column for f in synced.person_fields()), "email_status", "country", "custom_fields",
-            "created_date", "modified_date", "other_emails")
+    return tuple(dict.fromkeys(("an_id", *(f.an_column for f in synced.person_fields()), "email_status", "country",
+                                "custom_fields", "created_date", "modified_date", "other_emails")))
 
 
 def an_action_types() -> list[str]:

@@ -523,8 +523,9 @@ class ActionNetworkClient:
 
 
 def _person_body(fields: Mapping[str, Any], subscription: str | None, *, nulls: bool = False) -> dict[str, Any]:
-    """Normalized person fields -> OSDI person. ``None`` values are left out, or with ``nulls``
-    sent as ``null``, which clears them (a PUT's only way to remove data)."""
+    """Normalized person fields (the declared ones, ``synced.PERSON_FIELDS``) -> OSDI person. ``None``
+    values are left out, or with ``nulls`` sent as ``null``, which clears them (a PUT's only way to
+    remove data)."""
     if subscription is not None and subscription not in SUBSCRIPTION_STATUSES:
         raise ValueError(f"subscription must be one of {SUBSCRIPTION_STATUSES}, not {subscription!r}")
 
@@ -551,8 +552,6 @@ def _person_body(fields: Mapping[str, Any], subscription: str | None, *, nulls: 
             entries.setdefault(collection, {})[key] = value
         else:
             body[key] = value
-    if given("country"):
-        entries.setdefault("postal_addresses", {})["country"] = fields["country"]
     body |= {collection: [entry] for collection, entry in entries.items()}
     custom = {name: value for name, value in (fields.get("custom_fields") or {}).items()
               if nulls or value is not None}
