@@ -20,7 +20,8 @@ class PersonField:
 
     Merging is the same for every field (see ``reconcile.contacts``): the side that changed since
     the last sync wins, a conflict goes to the later modified record, and a cleared value is
-    cleared on the other side too.
+    cleared on the other side too. Two fields have rules of their own, in ``rules``: the email is
+    the match key, and the LastName Salesforce requires falls back to it (``rules.sf_last_name``).
     """
 
     name: str  # ours: plan payloads, stored base values, conflicts
