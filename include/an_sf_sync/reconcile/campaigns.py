@@ -35,7 +35,7 @@ import pandas as pd
 
 from an_sf_sync import rules, synced
 from an_sf_sync.plan import Action, Direction, Obj, Op, Plan, Reject
-from an_sf_sync.staging.store import frame
+from an_sf_sync.staging import inputs
 
 CAMPAIGN_NAME_MAX = 80  # Salesforce's Campaign.Name
 
@@ -178,24 +178,7 @@ def _pairs(left: pd.Series, right: pd.Series) -> pd.Series:
 
 def campaign_inputs(conn: Any, run_id: str, masters: dict[str, str]) -> CampaignInputs:
     """Build the campaign reconcile's frames for ``run_id`` from staging and sync state."""
-    takers_sql = ("SELECT an_id, action_type, action_id, person_id FROM staging.an_participations WHERE run_id = %s"
-                  " UNION ALL SELECT an_id, 'fundraising_page', fundraising_page_id, person_id"
-                  " FROM staging.an_donations WHERE run_id = %s AND fundraising_page_id IS NOT NULL")
-    member_links = frame(
-        conn, "SELECT m.an_action_id, m.an_person_id, m.sf_member_id FROM sync.member_links m"
-              f" WHERE (m.an_action_id, m.an_person_id) IN (SELECT action_id, person_id FROM ({takers_sql}) t)"
-              " OR m.sf_member_id IN (SELECT sf_id FROM staging.sf_campaign_members WHERE run_id = %s)",
-        (run_id, run_id, run_id))
-    return CampaignInputs(
-        actions=frame(conn, "SELECT an_id, action_type, title, origin_system FROM staging.an_actions"
-                                  " WHERE run_id = %s", (run_id,)),
-        takers=frame(conn, takers_sql, (run_id, run_id)),
-        campaigns=frame(conn, "SELECT sf_id, is_deleted, name, parent_id FROM staging.sf_campaigns"
-                                    " WHERE run_id = %s", (run_id,)),
-        members=frame(conn, "SELECT sf_id, is_deleted, campaign_id, contact_id FROM staging.sf_campaign_members"
-                                  " WHERE run_id = %s", (run_id,)),
-        action_links=frame(conn, "SELECT an_id, an_type, sf_id, origin, state, title FROM sync.action_links"),
-        member_links=member_links, masters=dict(masters))
+    return CampaignInputs(**inputs.campaign_frames(conn, run_id), masters=dict(masters))
 
 
 def plan_campaigns(conn: Any, run_id: str, masters: dict[str, str]) -> tuple[list[Op], list[Reject]]:

@@ -48,8 +48,7 @@ import pandas as pd
 
 from an_sf_sync import rules
 from an_sf_sync.plan import Action, Direction, Obj, Op, Plan, Reject
-from an_sf_sync.staging import pending
-from an_sf_sync.staging.store import frame
+from an_sf_sync.staging import inputs, pending
 
 NAME_MAX = 120  # Opportunity.Name
 RECURRING_MAX = 255  # Action_Network_Recurring__c, a Text(255)
@@ -209,31 +208,10 @@ def _py(value: Any) -> Any:
 # -- I/O around the pure function ----------------------------------------------------------------
 
 def opportunity_inputs(conn: Any, run_id: str, masters: Mapping[str, str], time_zone: str = "UTC") -> DonationInputs:
-    """The donation reconcile's frames for ``run_id``, from staging and sync state.
-
-    Contact Roles come joined to the staged Opportunities: extract stages an Opportunity whose
-    roles changed even when it did not, so a role added later still sends it.
-    """
-    donations = frame(conn, "SELECT an_id, fundraising_page_id, person_id, amount, currency, recurring, period,"
-                                  " created_date AS created, modified_date AS modified"
-                                  " FROM staging.an_donations WHERE run_id = %s", (run_id,))
-    opportunities = frame(conn, "SELECT sf_id, is_deleted, account_id, an_id, amount, close_date, stage_name,"
-                                      " action_network_recurring AS recurring, last_modified_date AS modified"
-                                      " FROM staging.sf_opportunities WHERE run_id = %s", (run_id,))
-    roles = frame(conn, "SELECT r.sf_id, r.opportunity_id, r.contact_id, r.role, r.is_primary, r.is_deleted,"
-                              " r.created_date AS created FROM staging.sf_opportunity_contact_roles r"
-                              " JOIN staging.sf_opportunities o ON o.run_id = r.run_id AND o.sf_id = r.opportunity_id"
-                              " WHERE r.run_id = %s AND r.contact_id IS NOT NULL", (run_id,))
-    links = frame(conn, "SELECT an_id, sf_id, origin, linked_at FROM sync.donation_links"
-                              " WHERE an_id = ANY(%s) OR sf_id = ANY(%s)",
-                        (list(donations["an_id"]), list(opportunities["sf_id"])))
-    titles = frame(conn, "SELECT DISTINCT ON (an_id) an_id, title FROM (SELECT an_id, action_type, title,"
-                               " modified_date FROM staging.an_actions UNION ALL SELECT an_id, action_type, title,"
-                               " modified_date FROM sync.an_actions) a"
-                               " WHERE action_type = 'fundraising_page' AND an_id = ANY(%s) AND title IS NOT NULL"
-                               " ORDER BY an_id, modified_date DESC NULLS LAST",
-                         (list(donations["fundraising_page_id"].dropna().unique()),))
-    return DonationInputs(donations=donations, opportunities=opportunities, roles=roles, links=links,
+    """The donation reconcile's frames for ``run_id``, from staging and sync state."""
+    frames = inputs.donation_frames(conn, run_id)
+    titles = frames.pop("titles")
+    return DonationInputs(**frames,
                           account_id=masters.get("sf_donations_account"), page_id=masters.get("an_donations_page"),
                           page_titles=dict(zip(titles["an_id"], titles["title"], strict=True)),
                           pending_roles=frozenset(pending.pending_roles(conn)), time_zone=time_zone)

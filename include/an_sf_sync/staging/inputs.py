@@ -1,0 +1,182 @@
+"""What reconcile reads: the run's staged records and the sync state they concern, as frames.
+
+Reconcile's decisions are pure functions of these frames (see ``reconcile``); every query behind
+them is here. Contacts are read a partition at a time (``partition_contacts``), so reconcile's
+memory is bounded however large the run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+import psycopg
+from psycopg import sql
+
+from an_sf_sync.plan import Step
+from an_sf_sync.staging.store import frame, scalar
+from an_sf_sync.synced import PersonField
+
+# -- contacts ---------------------------------------------------------------------------------------
+
+
+def partition_contacts(conn: psycopg.Connection, run_id: str, subscribers: str | None, rows_per_part: int) -> int:
+    """Split the run's staged activists and Contacts into partitions reconciled one at a time (the temp
+    table ``contact_parts``); returns how many (1: no split).
+
+    Records that can concern each other share an email key, or a link: a linked record goes by its
+    link's key, an unlinked one by its own. A linked record whose email is no longer its link's
+    (an email change) joins partition 0 together with every record holding either key; hashing the
+    key places everything else. Lookups by key (who else holds an email) span the whole org anyway.
+    """
+    conn.execute("DROP TABLE IF EXISTS pg_temp.contact_parts")
+    conn.execute("CREATE TEMP TABLE contact_parts (side text, id text, link_key text, cur_key text, part int)")
+    conn.execute("INSERT INTO contact_parts SELECT 'an', p.an_id, l.email_key, m.email_key, 0"
+                 " FROM staging.an_people p LEFT JOIN sync.contact_links l ON l.an_id = p.an_id"
+                 " LEFT JOIN sync.an_people m ON m.an_id = p.an_id WHERE p.run_id = %s", (run_id,))
+    conn.execute("INSERT INTO contact_parts SELECT 'sf', c.sf_id, l.email_key, m.email_key, 0 FROM"
+                 " (SELECT sf_id FROM staging.sf_contacts WHERE run_id = %s UNION SELECT contact_id"
+                 "  FROM staging.sf_campaign_members WHERE run_id = %s AND campaign_id = %s AND contact_id IS NOT NULL) c"
+                 " LEFT JOIN sync.contact_links l ON l.sf_id = c.sf_id LEFT JOIN sync.sf_contacts m ON m.sf_id = c.sf_id",
+                 (run_id, run_id, subscribers))
+    parts = math.ceil(int(scalar(conn, "SELECT count(*) FROM contact_parts")) / rows_per_part)
+    if parts <= 1:
+        return 1
+    conn.execute("CREATE TEMP TABLE cross_keys ON COMMIT DROP AS SELECT DISTINCT k FROM contact_parts,"
+                 " LATERAL (VALUES (link_key), (cur_key)) v (k)"
+                 " WHERE link_key IS NOT NULL AND cur_key IS DISTINCT FROM link_key AND k IS NOT NULL")
+    conn.execute("UPDATE contact_parts SET part = CASE WHEN (link_key IS NOT NULL AND cur_key IS DISTINCT FROM link_key)"
+                 " OR link_key IN (SELECT k FROM cross_keys) OR cur_key IN (SELECT k FROM cross_keys) THEN 0"
+                 " ELSE 1 + abs(hashtext(coalesce(link_key, cur_key, id))::bigint) %% %s END", (parts,))
+    conn.execute("CREATE INDEX ON contact_parts (part, side, id)")
+    # Fresh statistics: rows just copied or re-staged are unknown to the planner, which then reads a
+    # partition by scanning contact_parts once per staged record.
+    for table in ("contact_parts", "staging.an_people", "staging.sf_contacts", "staging.sf_campaign_members"):
+        conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(*table.split("."))))
+    return parts + 1
+
+
+def _only(part: int | None, side: str, column: str) -> str:
+    return "" if part is None else (f" AND {column} IN (SELECT id FROM contact_parts WHERE part = {int(part)}"
+                                    f" AND side = '{side}')")
+
+
+def staged_people(conn: psycopg.Connection, run_id: str, fields: Sequence[PersonField],
+                  part: int | None) -> pd.DataFrame:
+    """The run's staged activists (of one partition, when ``part`` is given), fields by their names."""
+    return frame(conn, f"SELECT an_id, email_status, {', '.join(f'{f.an_column} AS {f.name}' for f in fields)},"
+                       " custom_fields, modified_date AS modified"
+                       " FROM staging.an_people WHERE run_id = %s" + _only(part, "an", "an_id"), (run_id,))
+
+
+def staged_contacts(conn: psycopg.Connection, run_id: str, fields: Sequence[PersonField],
+                    part: int | None) -> pd.DataFrame:
+    """The run's staged Contacts (of one partition, when ``part`` is given), fields by their names."""
+    return frame(conn, f"SELECT c.sf_id, c.is_deleted, {', '.join(f'c.{f.sf_column} AS {f.name}' for f in fields)},"
+                       " c.custom_fields, c.last_modified_date AS modified, c.created_date AS created,"
+                       " false AS member_only"
+                       " FROM staging.sf_contacts c WHERE c.run_id = %s" + _only(part, "sf", "c.sf_id"), (run_id,))
+
+
+def changed_subscriptions(conn: psycopg.Connection, run_id: str, subscribers: str | None,
+                          part: int | None) -> set[str]:
+    """Contacts whose Subscribers membership was staged in this run."""
+    return set(frame(conn, "SELECT DISTINCT contact_id FROM staging.sf_campaign_members"
+                           " WHERE run_id = %s AND campaign_id = %s AND contact_id IS NOT NULL"
+                           + _only(part, "sf", "contact_id"), (run_id, subscribers))["contact_id"])
+
+
+def contact_links(conn: psycopg.Connection, an_ids: Sequence[str], sf_ids: Sequence[str]) -> pd.DataFrame:
+    return frame(conn, "SELECT an_id, sf_id, email_key, state, base FROM sync.contact_links"
+                       " WHERE an_id = ANY(%s) OR sf_id = ANY(%s)", (list(an_ids), list(sf_ids)))
+
+
+def people_by_key(conn: psycopg.Connection, keys: Sequence[str], an_ids: Sequence[str]) -> pd.DataFrame:
+    """Activists holding these email keys, and these activists (their status guards re-subscribing)."""
+    return frame(conn, "SELECT an_id, email_key, email_status FROM sync.an_people"
+                       " WHERE email_key = ANY(%s) OR an_id = ANY(%s)", (list(keys), list(an_ids)))
+
+
+def contacts_by_key(conn: psycopg.Connection, keys: Sequence[str]) -> pd.DataFrame:
+    return frame(conn, "SELECT sf_id, email_key, created_date AS created, last_modified_date AS modified,"
+                       " is_deleted FROM sync.sf_contacts WHERE email_key = ANY(%s)", (list(keys),))
+
+
+def other_emails(conn: psycopg.Connection, keys: Sequence[str]) -> pd.DataFrame:
+    """Activists holding these keys as one of their other (non-primary) addresses."""
+    return frame(conn, "SELECT an_id, email_key FROM sync.an_emails WHERE email_key = ANY(%s)", (list(keys),))
+
+
+def duplicate_losers(conn: psycopg.Connection) -> frozenset[str]:
+    return frozenset(frame(conn, "SELECT sf_id FROM sync.duplicates")["sf_id"])
+
+
+def duplicate_candidates(conn: psycopg.Connection, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the run's staged, undeleted Contacts; every link's Contact and email key): the first run's duplicates."""
+    contacts = frame(conn, "SELECT sf_id, email, created_date AS created, last_modified_date AS modified"
+                           " FROM staging.sf_contacts WHERE run_id = %s AND NOT is_deleted", (run_id,))
+    return contacts, frame(conn, "SELECT sf_id, email_key FROM sync.contact_links")
+
+
+def forget_contact_plan(conn: psycopg.Connection, run_id: str) -> None:
+    """Drop what an earlier attempt of this run's reconcile planned and reported for contacts."""
+    conn.execute("DELETE FROM staging.plan WHERE run_id = %s AND step = %s", (run_id, Step.CONTACTS))
+    conn.execute("DELETE FROM sync.rejects WHERE run_id = %s AND payload->>'step' = 'reconcile'", (run_id,))
+    conn.execute("DELETE FROM sync.conflicts WHERE run_id = %s", (run_id,))
+
+
+# -- campaigns --------------------------------------------------------------------------------------
+
+def campaign_frames(conn: psycopg.Connection, run_id: str) -> dict[str, pd.DataFrame]:
+    """actions, takers, campaigns, members, action_links, member_links of the run."""
+    takers_sql = ("SELECT an_id, action_type, action_id, person_id FROM staging.an_participations WHERE run_id = %s"
+                  " UNION ALL SELECT an_id, 'fundraising_page', fundraising_page_id, person_id"
+                  " FROM staging.an_donations WHERE run_id = %s AND fundraising_page_id IS NOT NULL")
+    return {
+        "actions": frame(conn, "SELECT an_id, action_type, title, origin_system FROM staging.an_actions"
+                               " WHERE run_id = %s", (run_id,)),
+        "takers": frame(conn, takers_sql, (run_id, run_id)),
+        "campaigns": frame(conn, "SELECT sf_id, is_deleted, name, parent_id FROM staging.sf_campaigns"
+                                 " WHERE run_id = %s", (run_id,)),
+        "members": frame(conn, "SELECT sf_id, is_deleted, campaign_id, contact_id FROM staging.sf_campaign_members"
+                               " WHERE run_id = %s", (run_id,)),
+        "action_links": frame(conn, "SELECT an_id, an_type, sf_id, origin, state, title FROM sync.action_links"),
+        "member_links": frame(
+            conn, "SELECT m.an_action_id, m.an_person_id, m.sf_member_id FROM sync.member_links m"
+                  f" WHERE (m.an_action_id, m.an_person_id) IN (SELECT action_id, person_id FROM ({takers_sql}) t)"
+                  " OR m.sf_member_id IN (SELECT sf_id FROM staging.sf_campaign_members WHERE run_id = %s)",
+            (run_id, run_id, run_id)),
+    }
+
+
+# -- donations --------------------------------------------------------------------------------------
+
+def donation_frames(conn: psycopg.Connection, run_id: str) -> dict[str, pd.DataFrame]:
+    """donations, opportunities, roles, links and page titles of the run.
+
+    Contact Roles come joined to the staged Opportunities: extract stages an Opportunity whose
+    roles changed even when it did not, so a role added later still sends it.
+    """
+    donations = frame(conn, "SELECT an_id, fundraising_page_id, person_id, amount, currency, recurring, period,"
+                            " created_date AS created, modified_date AS modified"
+                            " FROM staging.an_donations WHERE run_id = %s", (run_id,))
+    opportunities = frame(conn, "SELECT sf_id, is_deleted, account_id, an_id, amount, close_date, stage_name,"
+                                " action_network_recurring AS recurring, last_modified_date AS modified"
+                                " FROM staging.sf_opportunities WHERE run_id = %s", (run_id,))
+    return {
+        "donations": donations, "opportunities": opportunities,
+        "roles": frame(conn, "SELECT r.sf_id, r.opportunity_id, r.contact_id, r.role, r.is_primary, r.is_deleted,"
+                             " r.created_date AS created FROM staging.sf_opportunity_contact_roles r"
+                             " JOIN staging.sf_opportunities o ON o.run_id = r.run_id AND o.sf_id = r.opportunity_id"
+                             " WHERE r.run_id = %s AND r.contact_id IS NOT NULL", (run_id,)),
+        "links": frame(conn, "SELECT an_id, sf_id, origin, linked_at FROM sync.donation_links"
+                             " WHERE an_id = ANY(%s) OR sf_id = ANY(%s)",
+                       (list(donations["an_id"]), list(opportunities["sf_id"]))),
+        "titles": frame(conn, "SELECT DISTINCT ON (an_id) an_id, title FROM (SELECT an_id, action_type, title,"
+                              " modified_date FROM staging.an_actions UNION ALL SELECT an_id, action_type, title,"
+                              " modified_date FROM sync.an_actions) a"
+                              " WHERE action_type = 'fundraising_page' AND an_id = ANY(%s) AND title IS NOT NULL"
+                              " ORDER BY an_id, modified_date DESC NULLS LAST",
+                        (list(donations["fundraising_page_id"].dropna().unique()),)),
+    }
