@@ -166,6 +166,7 @@ def _stage(name: str, cfg: dict[str, Any]) -> dict[str, Any]:
         with store.connect() as conn:  # as the DAG's load tasks do: defer what the run's budget has no room for
             out["deferred"] = budget.defer_over_budget(conn, run_id, step, cfg["budget"])
             conn.commit()
+        out["defer_seconds"] = round(time.perf_counter() - started, 1)
         load = getattr(importlib.import_module(f"an_sf_sync.load.{step}"), name)
         kwargs = {"custom": {}} if step == "contacts" else {}
         out["outcomes"] = load(store, run_id, an, sf, masters=settings.masters(store), **kwargs)
@@ -294,7 +295,8 @@ class Bench:
         out.update(wall=wall, an_served=self.an_app.stats.total - an_before,
                    an_writes=self.an_writes() - writes_before, sf_served=self.sf_app.api_calls - sf_before)
         self.results.setdefault(phase, {})[name] = out
-        extra = {k: out[k] for k in ("counts", "duplicates", "outcomes", "deferred", "pending", "backlog") if k in out}
+        extra = {k: out[k] for k in ("counts", "duplicates", "outcomes", "deferred", "defer_seconds", "pending", "backlog")
+                 if k in out}
         print(f"  {name:<20} {out['seconds']:7.1f} s  peak {out['peak_kib'] / 1024:6.0f} MiB  "
               f"AN {out['an_served']:>6} req  SF {out['sf_served']:>4} calls  {extra}", flush=True)
         return out
