@@ -39,6 +39,7 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: lint browser
 	$(BIN)/pytest

@@ -168,7 +168,7 @@ def _an_create(an: Any, action_type: str, title: str, description: str) -> str:
 def ensure_masters(store: Any, an: Any, sf: Any) -> dict[str, str]:
     """Find or create the four master records; refuse a second Action Network group."""
     known = settings.masters(store)
-    notes = []
+    notes: list[str] = []
 
     form_id = _an_master(an, known, "an_users_form", "form", rules.USERS_FORM, notes)
 
@@ -182,7 +182,7 @@ def ensure_masters(store: Any, an: Any, sf: Any) -> dict[str, str]:
         campaign = _sf_find(sf, "Campaign", ["Id", rules.EXTERNAL_ID_FIELD], "Name = {name} AND ParentId = null",
                             name=rules.SUBSCRIBERS_CAMPAIGN)
     paired_form = campaign.get(rules.EXTERNAL_ID_FIELD) if campaign else None
-    if paired_form and paired_form != form_id:
+    if campaign and paired_form and paired_form != form_id:
         if not _an_exists(an, "form", paired_form):
             raise SetupError(
                 f"This Salesforce org is already synced with another Action Network group: its "

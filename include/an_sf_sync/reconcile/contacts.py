@@ -96,7 +96,7 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
 
     # -- records that cannot cross ------------------------------------------------------------
     for row in an[an["email_key"].isna()].itertuples():
-        code, message = rules.email_problem(row.email)
+        code, message = _email_problem(row.email)
         plan.reject("actionnetwork", "person", row.an_id, code, f"Activist {row.an_id} {message}")
     an = an[an["email_key"].notna()]
 
@@ -146,7 +146,7 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
 
     unlinked_sf = live[~live["sf_id"].isin(link_by_sf.index)]
     for row in unlinked_sf[unlinked_sf["email_key"].isna() & ~unlinked_sf["member_only"]].itertuples():
-        code, message = rules.email_problem(row.email)
+        code, message = _email_problem(row.email)
         plan.reject("salesforce", "contact", row.sf_id, code, f"Contact {row.sf_id} {message}")
 
     # -- duplicates among unlinked contacts ---------------------------------------------------------
@@ -280,12 +280,12 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
                          np.where(an_cur.isna(), sf_cur, np.where(sf_cur.isna(), an_cur, settled))))
         t = pd.Series(np.where(linked, merged, first), dtype=object)
         target[name] = t
-        for i in np.flatnonzero(linked & an_ch & sf_ch & ~same(fitted(an_cur), sf_cur)):
+        for c in np.flatnonzero(linked & an_ch & sf_ch & ~same(fitted(an_cur), sf_cur)):
             plan.conflicts.append({
-                "an_id": pairs.at[i, "an_id"], "sf_id": pairs.at[i, "sf_id"], "field": name,
-                "an_value": rules.text_value(an_cur.iat[i]), "sf_value": rules.text_value(sf_cur.iat[i]),
-                "winner": "actionnetwork" if an_later[i] else "salesforce",
-                "an_modified": a["modified"].iat[i], "sf_modified": s["modified"].iat[i]})
+                "an_id": pairs.at[c, "an_id"], "sf_id": pairs.at[c, "sf_id"], "field": name,
+                "an_value": rules.text_value(an_cur.iat[c]), "sf_value": rules.text_value(sf_cur.iat[c]),
+                "winner": "actionnetwork" if an_later[c] else "salesforce",
+                "an_modified": a["modified"].iat[c], "sf_modified": s["modified"].iat[c]})
         sf_known_now = sf_fields_known | linked
         an_known_now = an_known | linked
         to_sf[name] = ~same(fitted(t), sf_held) & (sf_known_now | t.notna().to_numpy())
@@ -304,12 +304,12 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
     # A pair matched for the first time keeps Action Network's status: a Contact added to the
     # Subscribers campaign does not override an unsubscribe there (logged as a conflict).
     added_in_sf = sf_sub_known & sf_sub.to_numpy() & s["subscription_changed"].fillna(False).astype(bool).to_numpy()
-    for i in np.flatnonzero(~linked & added_in_sf & ~an_sub_cur):
+    for kept in np.flatnonzero(~linked & added_in_sf & ~an_sub_cur):
         plan.conflicts.append({
-            "an_id": pairs.at[i, "an_id"], "sf_id": pairs.at[i, "sf_id"], "field": "subscribed",
+            "an_id": pairs.at[kept, "an_id"], "sf_id": pairs.at[kept, "sf_id"], "field": "subscribed",
             "an_value": "false", "sf_value": "true", "winner": "actionnetwork",
-            "an_modified": a["modified"].iat[i], "sf_modified": s["modified"].iat[i]})
-    sub = np.where(linked, merged_sub, an_sub_cur)
+            "an_modified": a["modified"].iat[kept], "sf_modified": s["modified"].iat[kept]})
+    sub: np.ndarray = np.where(linked, merged_sub, an_sub_cur)
     spam = np.array([v in rules.SPAM_STATUSES for v in status_by_an.reindex(pairs["an_id"])], dtype=bool)
     blocked = sub & ~an_sub_cur & spam
     sub = sub & ~blocked
@@ -396,3 +396,10 @@ def _py(value: object) -> object:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     return value
+
+
+def _email_problem(email: object) -> tuple[str, str]:
+    """Why an email without a key cannot be synced."""
+    problem = rules.email_problem(email)
+    assert problem is not None, "an email without a key always has a problem"
+    return problem

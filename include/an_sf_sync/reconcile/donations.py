@@ -120,7 +120,7 @@ def reconcile_donations(inputs: DonationInputs) -> Plan:
     return plan
 
 
-def opportunity_fields(donation: Any, account_id: str, titles: Mapping[str, str],
+def opportunity_fields(donation: Any, account_id: str | None, titles: Mapping[str, str],
                        time_zone: str = "UTC") -> dict[str, Any]:
     """The Opportunity for an Action Network donation (without the external id, which the load adds)."""
     when = _day(donation.created, time_zone) or _day(donation.modified, time_zone)
