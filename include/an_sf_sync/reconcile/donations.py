@@ -1,6 +1,7 @@
 """Reconcile donations: Action Network donations <-> Opportunities on the "Action Network Donations" account.
 
-Pure: frames in, a plan out; nothing here reads or writes a database or an API.
+``reconcile_donations`` is pure: frames in, a plan out; it reads or writes no database and no API.
+``plan_opportunities`` reads its frames through :mod:`an_sf_sync.staging.inputs`.
 
 To Salesforce: every Action Network donation not yet linked becomes a "Closed Won" Opportunity on
 the Donations account, upserted on ``Action_Network_ID__c``, with the donor as its primary "Donor"

@@ -1,9 +1,10 @@
 """The sync's Salesforce client: windowed reads and per-row-accounted writes on simple-salesforce.
 
-Reads. One ``SELECT COUNT()`` decides the path: up to ``bulk_threshold`` rows are read over REST
-(``query``/``queryAll``, 2,000 a page); more go through a Bulk API 2.0 query job whose result
-pages are streamed. Either way records come out flat (see :mod:`.records`) in chunks, so memory
-stays bounded however many rows match.
+Reads. The first REST page (``query``/``queryAll``) tells the total and decides the path: up to
+``bulk_threshold`` rows go on over REST (2,000 a page); more go through a Bulk API 2.0 query job
+whose result pages are streamed. ``read_many`` fetches the first pages of up to five reads in one
+Composite call. Either way records come out flat (see :mod:`.records`) in chunks, so memory stays
+bounded however many rows match.
 
 Writes. Up to ``write_bulk_threshold`` rows go through sObject Collections (200 a call, one API
 call each); more through Bulk API 2.0 ingest jobs (a handful of calls per 100 MB). Every input row

@@ -1,7 +1,8 @@
 """Versioned schema migrations, applied automatically, once, in order.
 
-Files are ``migrations/NNNN_name.sql``. Each runs in its own transaction under an advisory lock, so
-concurrent task processes starting at once apply every migration exactly once. After them, every
+Files are ``migrations/NNNN_name.sql``. The pending ones run in order in one transaction under an
+advisory lock, so concurrent task processes starting at once apply every migration exactly once,
+and a failing one leaves the schema as it was. After them, every
 person field declared in ``synced`` gets its staging columns if it has none yet: a new field needs
 no migration of its own.
 """
