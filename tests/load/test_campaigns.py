@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+import an_sf_sync.load.campaigns as load_campaigns_module
 from an_sf_sync import rules
 from an_sf_sync.actionnetwork.client import ActionNetworkClient
 from an_sf_sync.actionnetwork.errors import ActionNetworkAuthError
@@ -125,7 +126,10 @@ def forms_titled(an_sandbox: Any, title: str) -> list[Any]:
     return [a for a in an_sandbox.app.store.actions.values() if a.kind == "forms" and a.fields.get("title") == title]
 
 
-def test_actions_and_campaigns_sync_both_ways_without_echo(world, staging, an, sf, an_sandbox, sf_sandbox) -> None:
+@pytest.mark.parametrize("rows_per_chunk", [50_000, 1], ids=["one chunk", "a row a chunk"])
+def test_actions_and_campaigns_sync_both_ways_without_echo(world, staging, an, sf, an_sandbox, sf_sandbox,
+                                                           monkeypatch, rows_per_chunk) -> None:
+    monkeypatch.setattr(load_campaigns_module, "ROWS_PER_CHUNK", rows_per_chunk)  # a large plan, in chunks
     sync(staging, an, sf, "run-1")
 
     # Action Network -> Salesforce: one Campaign per synced action, nothing for the others

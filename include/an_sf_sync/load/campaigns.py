@@ -16,6 +16,7 @@ Links are committed before a row is marked done, so a rerun finds its work alrea
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -30,31 +31,42 @@ from an_sf_sync.plan import Action, Direction, Obj, Step
 from an_sf_sync.staging import links, plans
 
 STEP = Step.CAMPAIGNS
+ROWS_PER_CHUNK = 50_000  # plan rows with their payloads in memory at once
 
 def load_campaigns(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[str, str]) -> dict[str, int]:
-    with store.connect() as conn:
-        ops = plans.pending_ops(conn, run_id, STEP)
-    todo = ops[ops["status"].isin(["pending", "attempting"])]
+    """Apply the campaigns plan: link states, forms, Campaigns and renames, then members both ways."""
     out = Outcomes(store, run_id, STEP)
 
-    def rows(obj: Obj, direction: Direction, *actions: Action) -> pd.DataFrame:
-        return todo[(todo["object"] == obj) & (todo["direction"] == direction) & todo["action"].isin(actions)]
+    def chunks(obj: Obj, direction: Direction, *actions: Action) -> Iterator[pd.DataFrame]:
+        """The rows of one kind still to apply, a bounded chunk at a time (a first sync has millions)."""
+        after = 0
+        while True:
+            with store.connect() as conn:
+                chunk = plans.open_ops(conn, run_id, STEP, obj, direction, actions, after=after, limit=ROWS_PER_CHUNK)
+            if chunk.empty:
+                return
+            yield chunk
+            after = int(chunk["seq"].max())
 
+    for todo in chunks(Obj.ACTION, Direction.LOCAL, Action.RETIRE, Action.RESTORE):
+        _set_link_states(store, run_id, todo)
     unknown: set[str] = set()
-    if not todo.empty:
-        _set_link_states(store, run_id, rows(Obj.ACTION, Direction.LOCAL, Action.RETIRE, Action.RESTORE))
-        unknown = _create_forms(store, run_id, an, sf, out, rows(Obj.ACTION, Direction.TO_ACTIONNETWORK, Action.CREATE))
-        _create_campaigns(store, run_id, sf, out, rows(Obj.CAMPAIGN, Direction.TO_SALESFORCE, Action.CREATE))
-        _rename_campaigns(store, sf, out, rows(Obj.CAMPAIGN, Direction.TO_SALESFORCE, Action.UPDATE))
-        _add_members(store, run_id, sf, out, rows(Obj.MEMBER, Direction.TO_SALESFORCE, Action.CREATE))
-        _add_takers(store, run_id, an, out, rows(Obj.MEMBER, Direction.TO_ACTIONNETWORK, Action.CREATE), masters,
-                    unknown)
+    for todo in chunks(Obj.ACTION, Direction.TO_ACTIONNETWORK, Action.CREATE):
+        unknown |= _create_forms(store, run_id, an, sf, out, todo)
+    for todo in chunks(Obj.CAMPAIGN, Direction.TO_SALESFORCE, Action.CREATE):
+        _create_campaigns(store, run_id, sf, out, todo)
+    for todo in chunks(Obj.CAMPAIGN, Direction.TO_SALESFORCE, Action.UPDATE):
+        _rename_campaigns(store, sf, out, todo)
+    for todo in chunks(Obj.MEMBER, Direction.TO_SALESFORCE, Action.CREATE):
+        _add_members(store, run_id, sf, out, todo)
+    for todo in chunks(Obj.MEMBER, Direction.TO_ACTIONNETWORK, Action.CREATE):
+        _add_takers(store, run_id, an, out, todo, masters, unknown)
     if unknown:
         raise UnknownOutcome(f"{len(unknown)} Action Network form(s) may or may not have been created (the answer was "
                              "lost); everything else was loaded. Rerun this task: it finds those forms by their "
                              "Salesforce identifier instead of creating them again, then adds their members.")
     with store.connect() as conn:
-        return out.counts(plans.pending_ops(conn, run_id, STEP, payloads="none"))
+        return plans.step_counts(conn, run_id, STEP)
 
 
 def _set_link_states(store: Any, run_id: str, todo: pd.DataFrame) -> None:

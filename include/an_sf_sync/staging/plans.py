@@ -56,6 +56,19 @@ def pending_ops(conn: psycopg.Connection, run_id: str, step: Step, *, payloads: 
     return ops
 
 
+def open_ops(conn: psycopg.Connection, run_id: str, step: Step, obj: Obj, direction: Direction,
+             actions: Sequence[Action], *, after: int, limit: int) -> pd.DataFrame:
+    """Up to ``limit`` rows of one kind still to apply (pending or attempting), with their payloads,
+    the first after plan row ``after``: a large step worked through in bounded chunks."""
+    ops = frame(conn, "SELECT seq, pair_id, object, direction, action, an_id, sf_id, payload, status, result_id"
+                      " FROM staging.plan WHERE run_id = %s AND step = %s AND object = %s AND direction = %s"
+                      " AND action = ANY(%s) AND status IN ('pending', 'attempting') AND seq > %s"
+                      " ORDER BY seq LIMIT %s", (run_id, step, obj, direction, list(actions), after, limit))
+    for column, kind in (("object", Obj), ("direction", Direction), ("action", Action)):
+        ops[column] = ops[column].map(kind)
+    return ops
+
+
 def mark(conn: psycopg.Connection, run_id: str, step: str, outcomes: Iterable[tuple]) -> None:
     """Record outcomes: (seq, status, result_id, error_code, error) tuples, in one statement."""
     latest = {int(row[0]): row for row in outcomes}  # a row recorded twice keeps its last outcome
