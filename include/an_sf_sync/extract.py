@@ -13,16 +13,19 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from an_sf_sync import activity, rules, synced, text
 from an_sf_sync.progress import Progress
-from an_sf_sync.salesforce.client import Read
+from an_sf_sync.salesforce.client import Read, SalesforceClient
 from an_sf_sync.staging import runs, settings
 from an_sf_sync.staging.store import StagingStore
 from an_sf_sync.window import Window
+
+if TYPE_CHECKING:
+    from an_sf_sync.actionnetwork.client import ActionNetworkClient
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +92,7 @@ def _stage(store: StagingStore, table: str, run_id: str, columns: Sequence[str],
     return count
 
 
-def extract_actionnetwork(client: Any, store: StagingStore, run_id: str, window: Window, *,
+def extract_actionnetwork(client: ActionNetworkClient, store: StagingStore, run_id: str, window: Window, *,
                           active_days: float = activity.ACTIVE_DAYS,
                           sweep_hours: float = activity.SWEEP_HOURS) -> dict[str, int]:
     """Stage Action Network people, actions, participations and donations changed in ``window``.
@@ -203,7 +206,7 @@ def _related(window: Window, subscribers_campaign: str | None) -> dict[str, tupl
     return related
 
 
-def extract_salesforce(client: Any, store: StagingStore, run_id: str, window: Window,
+def extract_salesforce(client: SalesforceClient, store: StagingStore, run_id: str, window: Window,
                        custom_fields: Sequence[str] = (), subscribers_campaign: str | None = None) -> dict[str, int]:
     """Stage Contacts, Campaigns, CampaignMembers, Opportunities and OpportunityContactRoles
     changed in ``window`` (SystemModstamp in ``[start, end)``; the first run reads everything).

@@ -22,13 +22,18 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from an_sf_sync import rules, synced
 from an_sf_sync.errors import SetupError
 from an_sf_sync.plan import reject
 from an_sf_sync.staging import settings
 from an_sf_sync.staging.rejects import add_rejects
+
+if TYPE_CHECKING:
+    from an_sf_sync.actionnetwork.client import ActionNetworkClient
+    from an_sf_sync.salesforce.client import SalesforceClient
+    from an_sf_sync.staging.store import StagingStore
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +96,7 @@ def check_fields(describe: Any, custom_fields: list[str]) -> FieldCheck:
     return FieldCheck(mapping, lengths, [f"Custom field not synced: {w}" for w in warnings])
 
 
-def org_time_zone(sf: Any) -> str:
+def org_time_zone(sf: SalesforceClient) -> str:
     """The org's default time zone (Organization.TimeZoneSidKey), in whose days CloseDates are."""
     found = _sf_find(sf, "Organization", ["TimeZoneSidKey"], "Id != null")
     if found and found.get("TimeZoneSidKey"):
@@ -104,23 +109,24 @@ def _field(describe: dict[str, Any], name: str) -> dict[str, Any] | None:
     return next((f for f in describe.get("fields", []) if f["name"].casefold() == name.casefold()), None)
 
 
-def _sf_find(sf: Any, sobject: str, fields: list[str], where: str, **params: Any) -> dict[str, Any] | None:
+def _sf_find(sf: SalesforceClient, sobject: str, fields: list[str], where: str, **params: Any) -> dict[str, Any] | None:
     for chunk in sf.read(sobject, fields, where=where, params=params):
         if chunk:
             return chunk[0]
     return None
 
 
-def _sf_create(sf: Any, sobject: str, record: dict[str, Any]) -> str:
+def _sf_create(sf: SalesforceClient, sobject: str, record: dict[str, Any]) -> str:
     result = sf.write(sobject, [record], operation="insert")[0]
     if not result.success:
         raise SetupError(f"Could not create the Salesforce {sobject} {record['Name']!r}: "
                          + "; ".join(f"{e.get('statusCode')}: {e.get('message')}" for e in result.errors)
                          + ". Give the sync's Salesforce user permission to create it, or create it yourself.")
+    assert result.id is not None  # a successful insert answers its Id
     return result.id
 
 
-def _an_exists(an: Any, action_type: str, an_id: str) -> bool:
+def _an_exists(an: ActionNetworkClient, action_type: str, an_id: str) -> bool:
     from an_sf_sync.actionnetwork.errors import ActionNetworkNotFoundError
 
     try:
@@ -130,7 +136,7 @@ def _an_exists(an: Any, action_type: str, an_id: str) -> bool:
     return True
 
 
-def _an_master(an: Any, known: dict[str, str], kind: str, action_type: str, title: str,
+def _an_master(an: ActionNetworkClient, known: dict[str, str], kind: str, action_type: str, title: str,
                notes: list[str]) -> str | None:
     """The remembered Action Network master's id while it still exists; None (and a note) once gone."""
     an_id = known.get(kind)
@@ -141,13 +147,13 @@ def _an_master(an: Any, known: dict[str, str], kind: str, action_type: str, titl
     return an_id
 
 
-def _an_made(an: Any, action_type: str, title: str) -> str | None:
+def _an_made(an: ActionNetworkClient, action_type: str, title: str) -> str | None:
     """The oldest master the sync made with this title (origin "Salesforce"), if any."""
     made = [a for a in an.find_actions(action_type, "title", title) if a["origin_system"] == rules.MASTER_ORIGIN]
     return min(made, key=lambda a: (str(a["created_date"]), a["an_id"]), default={"an_id": None})["an_id"]
 
 
-def _an_create(an: Any, action_type: str, title: str, description: str) -> str:
+def _an_create(an: ActionNetworkClient, action_type: str, title: str, description: str) -> str:
     """Exactly once, even when an answer is lost: Action Network does not deduplicate new actions, so
     the master is looked up by title first (a retried setup finds what a lost answer made) and again
     when a creation's outcome is unknown."""
@@ -165,7 +171,7 @@ def _an_create(an: Any, action_type: str, title: str, description: str) -> str:
         return found
 
 
-def ensure_masters(store: Any, an: Any, sf: Any) -> dict[str, str]:
+def ensure_masters(store: StagingStore, an: ActionNetworkClient, sf: SalesforceClient) -> dict[str, str]:
     """Find or create the four master records; refuse a second Action Network group."""
     known = settings.masters(store)
     notes: list[str] = []
@@ -232,7 +238,7 @@ def unknown_action_collections(rels: list[str]) -> list[str]:
             and not rel.endswith("_helper") and rel.partition(":")[2] not in known_collections()]
 
 
-def report_unknown_actions(store: Any, an: Any, run_id: str | None) -> list[str]:
+def report_unknown_actions(store: StagingStore, an: ActionNetworkClient, run_id: str | None) -> list[str]:
     """Warnings (and rejects) for collections of actions not seen before; each is reported once."""
     reported = settings.get(store, "unknown_action_collections", []) or []
     new = [rel for rel in unknown_action_collections(an.collections()) if rel not in reported]
@@ -252,7 +258,7 @@ def report_unknown_actions(store: Any, an: Any, run_id: str | None) -> list[str]
     return warnings
 
 
-def run_setup(store: Any, an: Callable[[], Any], sf: Callable[[], Any], custom_fields: list[str], *,
+def run_setup(store: StagingStore, an: Callable[[], Any], sf: Callable[[], Any], custom_fields: list[str], *,
               force: bool = False, dry_run: bool = False, run_id: str | None = None) -> dict[str, Any]:
     """Check the org and the master records, fully once a day (or when the custom-field list changes,
     or when ``force``d); in between, trust what the last check found and spend no API call on it. A

@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from an_sf_sync.plan import Step
 from an_sf_sync.staging import plans, runs, settings
 from an_sf_sync.staging.store import StagingStore
 from an_sf_sync.window import Window, extract_window
+
+if TYPE_CHECKING:
+    from an_sf_sync.actionnetwork.client import ActionNetworkClient
+    from an_sf_sync.salesforce.client import SalesforceClient
+
+    # a load step: (store, run id, Action Network, Salesforce, masters) -> outcome counts
+    Loader = Callable[[StagingStore, str, ActionNetworkClient, SalesforceClient, dict[str, str]], dict[str, int]]
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +61,13 @@ def _dry_run(context: dict[str, Any]) -> bool:
     return bool(context["params"].get("dry_run"))
 
 
-def _an() -> Any:
+def _an() -> ActionNetworkClient:
     from an_sf_sync.actionnetwork.hook import ActionNetworkHook
 
     return ActionNetworkHook().get_conn()
 
 
-def _sf() -> Any:
+def _sf() -> SalesforceClient:
     from an_sf_sync.salesforce.client import SalesforceClient
 
     return SalesforceClient.from_connection()
@@ -147,7 +155,7 @@ def reconcile(context: dict[str, Any]) -> dict[str, Any]:
     return counts
 
 
-def _load(context: dict[str, Any], step: Step, run: Any) -> dict[str, Any]:
+def _load(context: dict[str, Any], step: Step, run: Loader) -> dict[str, Any]:
     store = _store()
     run_id = context["run_id"]
     if _dry_run(context):

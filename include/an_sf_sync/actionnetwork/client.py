@@ -204,7 +204,7 @@ class ActionNetworkClient:
 
     def upsert_person(self, fields: Mapping[str, Any], *, subscription: str | None = None,
                       add_tags: Sequence[str] = (), remove_tags: Sequence[str] = (),
-                      background: bool = False) -> Record | None:
+                      background: bool = False) -> Record:
         """Create or update a person by email through the person signup helper.
 
         ``fields`` uses the normalized person keys (``email``, ``given_name``, ``street``...);
@@ -212,7 +212,7 @@ class ActionNetworkClient:
         unless ``subscription`` is ``"subscribed"`` or ``"unsubscribed"``: an existing person then
         keeps theirs. (Action Network subscribes a *new* person sent without a status; pass
         ``subscription="unsubscribed"`` to create one unsubscribed.) Returns the normalized
-        person, or ``None`` for a background request, which answers ``{}``.
+        person, or an empty record for a background request, which answers ``{}``.
         """
         if not fields.get("email"):
             raise ValueError("the person signup helper matches on email; fields['email'] is required")
@@ -224,14 +224,14 @@ class ActionNetworkClient:
         return self._write("POST", "people", body, records.person, background=background)
 
     def update_person(self, an_id: str, fields: Mapping[str, Any], *, subscription: str | None = None,
-                      background: bool = False) -> Record | None:
+                      background: bool = False) -> Record:
         """PUT the given fields onto a person. Fields left out stay untouched; a field given as
         ``None`` is cleared, sent as an explicit ``null`` ("no data will be removed unless it is
         explicitly nulled"). The email is never cleared; a new one becomes the primary address."""
         return self._write("PUT", f"people/{quote(an_id)}", _person_body(fields, subscription, nulls=True),
                            records.person, background=background)
 
-    def unsubscribe(self, an_id: str, *, background: bool = False) -> Record | None:
+    def unsubscribe(self, an_id: str, *, background: bool = False) -> Record:
         """Unsubscribe a person's email; the person and their history stay."""
         return self.update_person(an_id, {}, subscription="unsubscribed", background=background)
 
@@ -239,7 +239,7 @@ class ActionNetworkClient:
                              email: str | None = None, person: Mapping[str, Any] | None = None,
                              subscription: str | None = None, created_date: datetime | None = None,
                              identifiers: Sequence[str] = (), background: bool = False,
-                             **fields: Any) -> Record | None:
+                             **fields: Any) -> Record:
         """Record that a person took an action: a submission (form), signature (petition),
         attendance (event), response (survey; no answers) or outreach (advocacy campaign;
         API-created campaigns only, and ``targets`` is then usually required).
@@ -285,7 +285,7 @@ class ActionNetworkClient:
                         email: str | None = None, currency: str | None = None,
                         recurring_period: str | None = None, created_date: datetime | None = None,
                         recipient: str = "Salesforce Donations", identifiers: Sequence[str] = (),
-                        background: bool = False) -> Record | None:
+                        background: bool = False) -> Record:
         """Record an offline donation (only API-created fundraising pages accept one).
 
         Donations are not deduplicated by Action Network, so this is not retried once the server
@@ -312,10 +312,7 @@ class ActionNetworkClient:
         body = {"title": title, "origin_system": origin_system, **fields}
         if identifiers:
             body["identifiers"] = list(identifiers)
-        created = self._write("POST", path, body, lambda raw: records.action(raw, action_type), idempotent=False)
-        if created is None:
-            raise ActionNetworkError(f"creating a {action_type} answered no record", endpoint=path)
-        return created
+        return self._write("POST", path, body, lambda raw: records.action(raw, action_type), idempotent=False)
 
     def create_form(self, title: str, **fields: Any) -> Record:
         """E.g. the "Salesforce Users" form that subscribers added from Salesforce are recorded on."""
@@ -412,10 +409,15 @@ class ActionNetworkClient:
 
     def _write(self, method: str, path: str, body: Mapping[str, Any],
                normalize: Callable[[Mapping[str, Any]], Record], *, background: bool = False,
-               idempotent: bool = True) -> Record | None:
+               idempotent: bool = True) -> Record:
+        """The written record; empty for a background request, which Action Network answers ``{}``."""
         params = {"background_request": "true"} if background else None
         answer = self._request(method, path, params=params, json=body, idempotent=idempotent)
-        return normalize(answer) if answer else None
+        if background:
+            return {}
+        if not answer:
+            raise ActionNetworkError(f"{method} {path} answered no record", endpoint=path)
+        return normalize(answer)
 
     def _person_ref(self, person_id: str | None, email: str | None) -> dict[str, Any]:
         if person_id:

@@ -17,7 +17,7 @@ Links are committed before a row is marked done, so a rerun finds its work alrea
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -30,10 +30,15 @@ from an_sf_sync.load.writes import each_write
 from an_sf_sync.plan import Action, Direction, Obj, Step
 from an_sf_sync.staging import links, plans
 
+if TYPE_CHECKING:
+    from an_sf_sync.actionnetwork.client import ActionNetworkClient
+    from an_sf_sync.salesforce.client import SalesforceClient
+    from an_sf_sync.staging.store import StagingStore
+
 STEP = Step.CAMPAIGNS
 ROWS_PER_CHUNK = 50_000  # plan rows with their payloads in memory at once
 
-def load_campaigns(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[str, str]) -> dict[str, int]:
+def load_campaigns(store: StagingStore, run_id: str, an: ActionNetworkClient, sf: SalesforceClient, *, masters: dict[str, str]) -> dict[str, int]:
     """Apply the campaigns plan: link states, forms, Campaigns and renames, then members both ways."""
     out = Outcomes(store, run_id, STEP)
 
@@ -69,7 +74,7 @@ def load_campaigns(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[s
         return plans.step_counts(conn, run_id, STEP)
 
 
-def _set_link_states(store: Any, run_id: str, todo: pd.DataFrame) -> None:
+def _set_link_states(store: StagingStore, run_id: str, todo: pd.DataFrame) -> None:
     """Retire the links of Campaigns deleted in Salesforce, or resume restored ones (one transaction)."""
     if todo.empty:
         return
@@ -78,7 +83,7 @@ def _set_link_states(store: Any, run_id: str, todo: pd.DataFrame) -> None:
         plans.mark(conn, run_id, STEP, [(seq, "done", None, None, None) for seq in todo["seq"]])
 
 
-def _create_forms(store: Any, run_id: str, an: Any, sf: Any, out: Outcomes, todo: pd.DataFrame) -> set[str]:
+def _create_forms(store: StagingStore, run_id: str, an: ActionNetworkClient, sf: SalesforceClient, out: Outcomes, todo: pd.DataFrame) -> set[str]:
     """Campaigns under the Subscribers campaign -> Action Network forms, linked and stamped on the Campaign.
 
     Returns the Campaigns whose form creation has an unknown outcome (left 'attempting').
@@ -128,7 +133,7 @@ def _create_forms(store: Any, run_id: str, an: Any, sf: Any, out: Outcomes, todo
     return unknown
 
 
-def _create_campaigns(store: Any, run_id: str, sf: Any, out: Outcomes, todo: pd.DataFrame) -> None:
+def _create_campaigns(store: StagingStore, run_id: str, sf: SalesforceClient, out: Outcomes, todo: pd.DataFrame) -> None:
     """Action Network actions -> Campaigns, upserted on the external id; skip actions linked meanwhile."""
     if todo.empty:
         return
@@ -145,11 +150,11 @@ def _create_campaigns(store: Any, run_id: str, sf: Any, out: Outcomes, todo: pd.
     with store.connect() as conn:
         links.link_actions(conn, [
             (op.an_id, op.payload["action_type"], result.id, "actionnetwork", run_id, op.payload["name"])
-            for op, result in zip(todo.itertuples(), results, strict=True) if result.success])
+            for op, result in zip(todo.itertuples(), results, strict=True) if result.success and result.id])
     out.salesforce(todo, results, "campaign", {})
 
 
-def _rename_campaigns(store: Any, sf: Any, out: Outcomes, todo: pd.DataFrame) -> None:
+def _rename_campaigns(store: StagingStore, sf: SalesforceClient, out: Outcomes, todo: pd.DataFrame) -> None:
     """A title changed in Action Network: rename the Campaign and remember the name written."""
     if todo.empty:
         return
@@ -162,7 +167,7 @@ def _rename_campaigns(store: Any, sf: Any, out: Outcomes, todo: pd.DataFrame) ->
     out.salesforce(todo, results, "campaign", {})
 
 
-def _add_members(store: Any, run_id: str, sf: Any, out: Outcomes, todo: pd.DataFrame) -> None:
+def _add_members(store: StagingStore, run_id: str, sf: SalesforceClient, out: Outcomes, todo: pd.DataFrame) -> None:
     """Takers of actions -> members of the actions' Campaigns, for activists synced with a Contact."""
     if todo.empty:
         return
@@ -205,7 +210,7 @@ def _add_members(store: Any, run_id: str, sf: Any, out: Outcomes, todo: pd.DataF
     out.salesforce(written, results, "campaign member", {}, done_codes={ALREADY_A_MEMBER})
 
 
-def _add_takers(store: Any, run_id: str, an: Any, out: Outcomes, todo: pd.DataFrame,
+def _add_takers(store: StagingStore, run_id: str, an: ActionNetworkClient, out: Outcomes, todo: pd.DataFrame,
                 masters: dict[str, str], waiting: set[str]) -> None:
     """Contacts added to a synced Campaign -> takers of its action (submission, signature, attendance,
     survey response).

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -24,6 +24,13 @@ from an_sf_sync.load.writes import each_write
 from an_sf_sync.plan import Action, Direction, Step, reject
 from an_sf_sync.staging import links, plans, settings
 from an_sf_sync.staging.rejects import add_rejects
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from an_sf_sync.actionnetwork.client import ActionNetworkClient
+    from an_sf_sync.salesforce.client import SalesforceClient
+    from an_sf_sync.staging.store import StagingStore
 
 log = logging.getLogger(__name__)
 STEP = Step.CONTACTS
@@ -62,7 +69,7 @@ def an_person(fields: dict[str, Any]) -> dict[str, Any]:
     return person
 
 
-def load_contacts(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[str, str],
+def load_contacts(store: StagingStore, run_id: str, an: ActionNetworkClient, sf: SalesforceClient, *, masters: dict[str, str],
                   custom: dict[str, str]) -> dict[str, int]:
     """Apply the plan in chunks of pairs, so memory stays bounded however large the first sync."""
     with store.connect() as conn:
@@ -75,7 +82,7 @@ def load_contacts(store: Any, run_id: str, an: Any, sf: Any, *, masters: dict[st
         return plans.step_counts(conn, run_id, STEP)
 
 
-def _load_chunk(store: Any, run_id: str, an: Any, sf: Any, masters: dict[str, str], custom: dict[str, str],
+def _load_chunk(store: StagingStore, run_id: str, an: ActionNetworkClient, sf: SalesforceClient, masters: dict[str, str], custom: dict[str, str],
                 lengths: dict[str, int], pairs: tuple[int, int]) -> None:
     with store.connect() as conn:  # the links' payloads are read at the end, when they are committed
         ops = plans.pending_ops(conn, run_id, STEP, payloads="writes", pairs=pairs)
@@ -183,7 +190,7 @@ def _sf(out: Outcomes, todo: pd.DataFrame, obj: str, results: dict, write: Calla
         out.salesforce(todo, write(), obj, results, done_codes)
 
 
-def _each(out: Outcomes, todo: pd.DataFrame, write: Callable[[Any], str], an: Any, obj: str,
+def _each(out: Outcomes, todo: pd.DataFrame, write: Callable[[Any], str], an: ActionNetworkClient, obj: str,
           results: dict) -> None:
     """Apply one Action Network write per plan row; record each outcome."""
     for op, result_id, exc in each_write(an, list(todo.itertuples()), write, f"Action Network {obj} writes"):
@@ -208,7 +215,7 @@ def _pair_ids(ops: pd.DataFrame, results: dict, direction: Direction, column: st
     return ids
 
 
-def _commit_links(conn: Any, run_id: str, local: pd.DataFrame, payloads: dict[int, dict], pair_sf: dict,
+def _commit_links(conn: psycopg.Connection, run_id: str, local: pd.DataFrame, payloads: dict[int, dict], pair_sf: dict,
                   pair_an: dict) -> None:
     retire, link = [], []
     for op in local.itertuples():
@@ -231,7 +238,7 @@ def _commit_links(conn: Any, run_id: str, local: pd.DataFrame, payloads: dict[in
     links.link_contacts(conn, link)
 
 
-def _commit_subscribers(conn: Any, ops: pd.DataFrame, pair_sf: dict) -> None:
+def _commit_subscribers(conn: psycopg.Connection, ops: pd.DataFrame, pair_sf: dict) -> None:
     """Keep the Subscribers mirror in step with the memberships this load added or removed."""
     done = ops[(ops["direction"] == Direction.TO_SALESFORCE) & (ops["status"] == "done")]
     added = [(pair_sf[op.pair_id], op.result_id) for op in done.itertuples()

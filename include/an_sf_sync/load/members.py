@@ -9,15 +9,18 @@ to remove the membership later and to know who is subscribed.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from an_sf_sync.salesforce.bulk import WriteResult
+
+if TYPE_CHECKING:
+    from an_sf_sync.salesforce.client import SalesforceClient
 
 ALREADY_A_MEMBER = "DUPLICATE_VALUE"
 QUERY_CHUNK = 200  # Contacts per lookup: keeps the SOQL well under the URL length limit
 
 
-def add_members(sf: Any, rows: Sequence[Mapping[str, str]]) -> list[WriteResult]:
+def add_members(sf: SalesforceClient, rows: Sequence[Mapping[str, str]]) -> list[WriteResult]:
     """Insert ``{"CampaignId", "ContactId"}`` rows; one result per row, with the Id of a membership
     that already existed filled in."""
     results = sf.write("CampaignMember", list(rows), operation="insert")
@@ -30,7 +33,7 @@ def add_members(sf: Any, rows: Sequence[Mapping[str, str]]) -> list[WriteResult]
     return results
 
 
-def _member_ids(sf: Any, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+def _member_ids(sf: SalesforceClient, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """(Campaign, Contact) 15-character id pairs -> the membership's Id."""
     contacts = sorted({contact for _, contact in pairs})
     found: dict[tuple[str, str], str] = {}

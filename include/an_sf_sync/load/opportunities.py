@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Container, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -36,12 +36,17 @@ from an_sf_sync.load.writes import each_write
 from an_sf_sync.plan import Action, Direction, Obj, Step
 from an_sf_sync.staging import links, plans
 
+if TYPE_CHECKING:
+    from an_sf_sync.actionnetwork.client import ActionNetworkClient
+    from an_sf_sync.salesforce.client import SalesforceClient
+    from an_sf_sync.staging.store import StagingStore
+
 log = logging.getLogger(__name__)
 STEP = Step.OPPORTUNITIES
 ROLE_QUERY_CHUNK = 500  # Opportunity ids per Contact Role query, well within SOQL's length limit
 
 
-def load_opportunities(store: Any, run_id: str, an: Any, sf: Any, *, masters: Mapping[str, str]) -> dict[str, int]:
+def load_opportunities(store: StagingStore, run_id: str, an: ActionNetworkClient, sf: SalesforceClient, *, masters: Mapping[str, str]) -> dict[str, int]:
     with store.connect() as conn:
         ops = plans.pending_ops(conn, run_id, STEP)
     todo = ops[ops["status"].isin(["pending", "attempting"])]
@@ -75,7 +80,7 @@ def load_opportunities(store: Any, run_id: str, an: Any, sf: Any, *, masters: Ma
     return out.counts(final)
 
 
-def _contact_roles(store: Any, out: Outcomes, todo: pd.DataFrame, opportunity_of: dict[int, str], sf: Any) -> None:
+def _contact_roles(store: StagingStore, out: Outcomes, todo: pd.DataFrame, opportunity_of: dict[int, str], sf: SalesforceClient) -> None:
     """Add each donor as the primary "Donor" Contact Role of its Opportunity, unless already there."""
     if todo.empty:
         return
@@ -110,7 +115,7 @@ def _contact_roles(store: Any, out: Outcomes, todo: pd.DataFrame, opportunity_of
                                          operation="insert"), "contact role", {})
 
 
-def _existing_roles(sf: Any, opportunities: Iterable[str]) -> dict[tuple[str, str], str]:
+def _existing_roles(sf: SalesforceClient, opportunities: Iterable[str]) -> dict[tuple[str, str], str]:
     """(Opportunity, Contact) 15-character id pairs -> role id, for roles already on ``opportunities``."""
     ids = sorted(opportunities)
     found: dict[tuple[str, str], str] = {}
@@ -145,7 +150,7 @@ def pick_donor(contact_ids: Sequence[str], people: Mapping[str, str],
 
 
 
-def _donations(store: Any, run_id: str, out: Outcomes, todo: pd.DataFrame, results: dict, an: Any,
+def _donations(store: StagingStore, run_id: str, out: Outcomes, todo: pd.DataFrame, results: dict, an: ActionNetworkClient,
                page_id: str) -> int:
     """Record each Opportunity's donation in Action Network at most once; returns how many stay unconfirmed."""
     if todo.empty:
@@ -190,7 +195,7 @@ def _donations(store: Any, run_id: str, out: Outcomes, todo: pd.DataFrame, resul
     return unconfirmed
 
 
-def _stamp(store: Any, out: Outcomes, todo: pd.DataFrame, ops: pd.DataFrame, results: dict, sf: Any) -> None:
+def _stamp(store: StagingStore, out: Outcomes, todo: pd.DataFrame, ops: pd.DataFrame, results: dict, sf: SalesforceClient) -> None:
     """Write each new donation's id into its Opportunity's Action_Network_ID__c."""
     donation_of = _by_pair(ops, results, Obj.DONATION)
     with store.connect() as conn:
@@ -216,7 +221,7 @@ def _by_pair(ops: pd.DataFrame, results: dict, obj: Obj) -> dict[int, str]:
             if isinstance(results.get(s), str)}
 
 
-def _commit_links(store: Any, run_id: str) -> None:
+def _commit_links(store: StagingStore, run_id: str) -> None:
     """Link every pair whose create is done."""
     with store.connect() as conn:
         links.link_donations(conn, run_id, STEP)

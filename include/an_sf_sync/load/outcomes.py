@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from an_sf_sync.plan import Action, Direction, Reject, Source, Step, reject
 from an_sf_sync.staging import pending, plans
 from an_sf_sync.staging.rejects import add_rejects
+
+if TYPE_CHECKING:
+    from an_sf_sync.staging.store import StagingStore
 
 # What an admin can do about common Salesforce errors.
 _SF_ADVICE = {
@@ -55,7 +58,7 @@ _WHAT = {
 class Outcomes:
     """Buffers outcomes and rejects of one load step; ``flush`` writes them in one transaction."""
 
-    def __init__(self, store: Any, run_id: str, step: Step) -> None:
+    def __init__(self, store: StagingStore, run_id: str, step: Step) -> None:
         self.store, self.run_id, self.step = store, run_id, step
         self._marks: list[tuple] = []
         self._rejects: list[Reject] = []

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from an_sf_sync.actionnetwork.errors import ActionNetworkAuthError
 from an_sf_sync.progress import Progress
 
+if TYPE_CHECKING:
+    from an_sf_sync.actionnetwork.client import ActionNetworkClient
 
-def each_write(an: Any, items: Sequence[Any], write: Callable[[Any], Any], what: str
+
+def each_write(an: ActionNetworkClient, items: Sequence[Any], write: Callable[[Any], Any], what: str
                ) -> Iterator[tuple[Any, Any, Exception | None]]:
     """``(item, result, None)`` or ``(item, None, error)`` per item, in order; progress is logged.
 

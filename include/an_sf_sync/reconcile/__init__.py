@@ -8,7 +8,7 @@ current state, so after a partial load it plans only what is still missing.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -22,6 +22,9 @@ from an_sf_sync.staging import inputs, links, pending, plans, settings
 from an_sf_sync.staging.mirrors import refresh_mirrors
 from an_sf_sync.staging.rejects import add_conflicts, add_duplicates, add_rejects
 from an_sf_sync.staging.store import StagingStore
+
+if TYPE_CHECKING:
+    import psycopg
 
 PARTITION_ROWS = 100_000  # staged activists and Contacts reconciled at once: bounds reconcile's memory
 
@@ -44,7 +47,7 @@ def _texts(values: Any) -> list[str]:
     return [v for v in values if isinstance(v, str)]
 
 
-def contact_inputs(conn: Any, run_id: str, subscribers: str | None, custom: dict[str, str],
+def contact_inputs(conn: psycopg.Connection, run_id: str, subscribers: str | None, custom: dict[str, str],
                    duplicate_rule: str, lengths: dict[str, int] | None = None, part: int | None = None) -> ContactInputs:
     """Build the contact reconcile's frames for ``run_id`` from staging and sync state (of one
     partition only, when ``part`` is given: see ``staging.inputs.partition_contacts``)."""

@@ -29,13 +29,16 @@ read staging and sync state around it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from an_sf_sync import rules, synced
 from an_sf_sync.plan import Action, Direction, Obj, Op, Plan, Reject
 from an_sf_sync.staging import inputs
+
+if TYPE_CHECKING:
+    import psycopg
 
 CAMPAIGN_NAME_MAX = 80  # Salesforce's Campaign.Name
 
@@ -176,12 +179,12 @@ def _pairs(left: pd.Series, right: pd.Series) -> pd.Series:
     return left.astype(str).str.cat(right.astype(str), sep="\x00")
 
 
-def campaign_inputs(conn: Any, run_id: str, masters: dict[str, str]) -> CampaignInputs:
+def campaign_inputs(conn: psycopg.Connection, run_id: str, masters: dict[str, str]) -> CampaignInputs:
     """Build the campaign reconcile's frames for ``run_id`` from staging and sync state."""
     return CampaignInputs(**inputs.campaign_frames(conn, run_id), masters=dict(masters))
 
 
-def plan_campaigns(conn: Any, run_id: str, masters: dict[str, str]) -> tuple[list[Op], list[Reject]]:
+def plan_campaigns(conn: psycopg.Connection, run_id: str, masters: dict[str, str]) -> tuple[list[Op], list[Reject]]:
     """(ops, rejects) of the campaigns step; the caller writes them with ``state.replace_plan``."""
     plan = reconcile_campaigns(campaign_inputs(conn, run_id, masters))
     return plan.ops, plan.rejects

@@ -42,7 +42,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -50,6 +50,9 @@ import pandas as pd
 from an_sf_sync import rules
 from an_sf_sync.plan import Action, Direction, Obj, Op, Plan, Reject
 from an_sf_sync.staging import inputs, pending
+
+if TYPE_CHECKING:
+    import psycopg
 
 NAME_MAX = 120  # Opportunity.Name
 RECURRING_MAX = 255  # Action_Network_Recurring__c, a Text(255)
@@ -208,7 +211,7 @@ def _py(value: Any) -> Any:
 
 # -- I/O around the pure function ----------------------------------------------------------------
 
-def opportunity_inputs(conn: Any, run_id: str, masters: Mapping[str, str], time_zone: str = "UTC") -> DonationInputs:
+def opportunity_inputs(conn: psycopg.Connection, run_id: str, masters: Mapping[str, str], time_zone: str = "UTC") -> DonationInputs:
     """The donation reconcile's frames for ``run_id``, from staging and sync state."""
     frames = inputs.donation_frames(conn, run_id)
     titles = frames.pop("titles")
@@ -218,7 +221,7 @@ def opportunity_inputs(conn: Any, run_id: str, masters: Mapping[str, str], time_
                           pending_roles=frozenset(pending.pending_roles(conn)), time_zone=time_zone)
 
 
-def plan_opportunities(conn: Any, run_id: str, masters: Mapping[str, str],
+def plan_opportunities(conn: psycopg.Connection, run_id: str, masters: Mapping[str, str],
                        time_zone: str = "UTC") -> tuple[list[Op], list[Reject]]:
     """(plan rows, rejects) of the "opportunities" step for ``run_id``."""
     plan = reconcile_donations(opportunity_inputs(conn, run_id, masters, time_zone))
