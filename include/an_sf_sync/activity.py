@@ -12,9 +12,13 @@ Action Network filters actions, participations, people and donations by ``modifi
   the end of the last committed sweep, so a late taker of an old action still arrives, at most a
   sweep late. UNCONFIRMED: whether a new taker changes the action's own ``modified_date`` (the
   reference does not say; the sandbox does not), so a new taker alone never marks an action active.
-  A taker does change the person's ``modified_date`` ("any time a person takes an action"), which
-  this does not rely on.
 * donations: the global ``/donations`` feed, filtered; people: ``/people``, filtered.
+
+Taking an action, a donation included, changes the person's ``modified_date`` ("any time a person
+takes an action", reference: People). So an hour in which no person changed has no new taker or
+donation, and reads neither: a quiet hour costs the people request and one per action type's list.
+In case a taker or donation changes without its person, the sweep reads every action's takers, and
+donations, from the end of the last sweep: nothing is later than ``sweep_hours``.
 """
 
 from __future__ import annotations

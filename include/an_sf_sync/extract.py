@@ -117,8 +117,15 @@ def extract_actionnetwork(client: ActionNetworkClient, store: StagingStore, run_
     dormant_since = None if since is None or last_sweep is None else min(since, last_sweep - SWEEP_OVERLAP)
     masters = settings.masters(store)
     own = {masters.get("an_users_form"), masters.get("an_donations_page")}
-    reads = [(a, since) for a in active if a["an_id"] not in own] + [(a, dormant_since) for a in dormant
-                                                                      if a["an_id"] not in own]
+    # Taking an action (a donation included) changes the person's modified_date (reference, People):
+    # when nobody changed in the window there is no new taker or donation to read. A sweep reads the
+    # takers of every action, and donations, from the last sweep on, so a taker or donation changed
+    # without touching its person still arrives within sweep_hours.
+    nobody = since is not None and counts["people"] == 0 and not sweep
+    taken_since = dormant_since if sweep else since
+    reads = [] if nobody else (
+        [(a, taken_since) for a in active if a["an_id"] not in own]
+        + [(a, dormant_since) for a in dormant if a["an_id"] not in own])
 
     def read(item: tuple[dict[str, Any], datetime | None]) -> list[dict[str, Any]]:
         action, start = item
@@ -135,8 +142,8 @@ def extract_actionnetwork(client: ActionNetworkClient, store: StagingStore, run_
     if sweep:  # every action's takers were read: finalize starts the next sweep from this window's end
         counts["dormant_sweep"] = 1
 
-    counts["donations"] = _stage(store, "an_donations", run_id, AN_DONATION_COLUMNS,
-                                 client.donations(modified_since=since, modified_before=before))
+    donations = [] if nobody else client.donations(modified_since=taken_since, modified_before=before)
+    counts["donations"] = _stage(store, "an_donations", run_id, AN_DONATION_COLUMNS, donations)
     runs.record_extract(store, run_id, "actionnetwork", window.start, window.end, counts)
     return counts
 
