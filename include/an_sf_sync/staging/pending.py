@@ -157,15 +157,15 @@ def _waiting(conn: psycopg.Connection, run_id: str) -> list[tuple[str, str, str]
     found: list[tuple[str, str, str]] = [tuple(row) for row in conn.execute(
         "SELECT pending_kind, pending_id, reason_code FROM sync.rejects WHERE run_id = %s"
         " AND pending_kind IS NOT NULL AND payload->>'step' = 'reconcile'", (run_id,))]
+    op: Any  # a plan row, read one at a time: a first sync leaves hundreds of thousands
     with conn.cursor(row_factory=namedtuple_row) as cur:
-        failed: list[Any] = cur.execute(
-            "SELECT step, object, direction, an_id, sf_id, payload, error_code FROM staging.plan"
-            " WHERE run_id = %s AND status IN ('failed', 'deferred') AND direction <> %s",
-            (run_id, Direction.LOCAL)).fetchall()
-    for op in failed:
-        record = load_record(op.step, op)
-        if record:
-            found.append((*record, op.error_code or "WRITE_FAILED"))
+        cur.execute("SELECT step, object, direction, an_id, sf_id, payload, error_code FROM staging.plan"
+                    " WHERE run_id = %s AND status IN ('failed', 'deferred') AND direction <> %s",
+                    (run_id, Direction.LOCAL))
+        for op in cur:
+            record = load_record(op.step, op)
+            if record:
+                found.append((*record, op.error_code or "WRITE_FAILED"))
     return found
 
 
