@@ -51,9 +51,7 @@ def pending_ops(conn: psycopg.Connection, run_id: str, step: Step, *, payloads: 
                       " AND (%(low)s::bigint IS NULL OR pair_id >= %(low)s)"
                       " AND (%(high)s::bigint IS NULL OR pair_id < %(high)s) ORDER BY seq",
                 {"run": run_id, "step": step, "low": low, "high": high, "local": Direction.LOCAL})
-    for column, kind in (("object", Obj), ("direction", Direction), ("action", Action)):
-        ops[column] = ops[column].map(kind)
-    return ops
+    return _typed(ops)
 
 
 def open_ops(conn: psycopg.Connection, run_id: str, step: Step, obj: Obj, direction: Direction,
@@ -64,6 +62,11 @@ def open_ops(conn: psycopg.Connection, run_id: str, step: Step, obj: Obj, direct
                       " FROM staging.plan WHERE run_id = %s AND step = %s AND object = %s AND direction = %s"
                       " AND action = ANY(%s) AND status IN ('pending', 'attempting') AND seq > %s"
                       " ORDER BY seq LIMIT %s", (run_id, step, obj, direction, list(actions), after, limit))
+    return _typed(ops)
+
+
+def _typed(ops: pd.DataFrame) -> pd.DataFrame:
+    """Objects, directions and actions as their enums (one that is not a member is an error)."""
     for column, kind in (("object", Obj), ("direction", Direction), ("action", Action)):
         ops[column] = ops[column].map(kind)
     return ops
