@@ -122,7 +122,7 @@ def extract_actionnetwork(client: ActionNetworkClient, store: StagingStore, run_
     # takers of every action, and donations, from the last sweep on, so a taker or donation changed
     # without touching its person still arrives within sweep_hours.
     nobody = since is not None and counts["people"] == 0 and not sweep
-    taken_since = dormant_since if sweep else since
+    taken_since = dormant_since if sweep and dormant_since is not None else since
     reads = [] if nobody else (
         [(a, taken_since) for a in active if a["an_id"] not in own]
         + [(a, dormant_since) for a in dormant if a["an_id"] not in own])
