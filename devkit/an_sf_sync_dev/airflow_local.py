@@ -222,12 +222,14 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
 
 @contextlib.contextmanager
 def _interruptible() -> Iterator[None]:
-    """Make SIGTERM behave like Ctrl-C, so ``kill`` cleans up too."""
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    """Make SIGTERM behave like Ctrl-C, so ``kill`` cleans up too; and Ctrl-C itself, even when the
+    process was started with SIGINT ignored (as a shell without job control starts background jobs)."""
+    previous = {sig: signal.signal(sig, _raise_interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _serve(children: Children, args: argparse.Namespace, root: Path, stack: contextlib.ExitStack) -> int:
