@@ -34,30 +34,13 @@ ACTIVE_DAYS_VARIABLE = "an_sf_sync_active_days"
 SWEEP_HOURS_VARIABLE = "an_sf_sync_sweep_hours"
 ACTIVE_DAYS, SWEEP_HOURS = 7, 24
 SWEPT_SETTING = "an_takers_swept_until"  # the end of the last committed sweep of dormant actions
-def remember(store: StagingStore, actions: Iterable[dict[str, Any]]) -> None:
-    """Keep the latest copy of each action read."""
-    with store.connect() as conn:
-        known_actions.remember(conn, actions)
-
-
-def unlinked(store: StagingStore) -> list[dict[str, Any]]:
-    """Known actions without a Campaign link yet (new, or their Campaign could not be created)."""
-    with store.connect() as conn:
-        return known_actions.unlinked(conn)
 
 
 def takers_to_read(store: StagingStore, types: Iterable[str], end: datetime, active_days: float,
                    sweep: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(active, dormant) actions of ``types``; dormant ones only when ``sweep``."""
-    with store.connect() as conn:
-        rows = known_actions.active_since(conn, types, end - timedelta(days=active_days))
+    rows = known_actions.active_since(store, types, end - timedelta(days=active_days))
     return ([r for r in rows if r["active"]], [r for r in rows if not r["active"]] if sweep else [])
-
-
-def note_takers(store: StagingStore, run_id: str) -> None:
-    """Record when each action was last taken, from the run's staged takers."""
-    with store.connect() as conn:
-        known_actions.note_takers(conn, run_id)
 
 
 def swept_until(store: StagingStore) -> datetime | None:

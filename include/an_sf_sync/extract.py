@@ -20,7 +20,7 @@ import pandas as pd
 from an_sf_sync import activity, rules, synced, text
 from an_sf_sync.progress import Progress
 from an_sf_sync.salesforce.client import Read, SalesforceClient
-from an_sf_sync.staging import runs, settings
+from an_sf_sync.staging import known_actions, runs, settings
 from an_sf_sync.staging.store import StagingStore
 from an_sf_sync.window import Window
 
@@ -107,8 +107,8 @@ def extract_actionnetwork(client: ActionNetworkClient, store: StagingStore, run_
 
     changed = [a for kind in an_action_types() for a in client.actions(kind, modified_since=since,
                                                                       modified_before=before)]
-    activity.remember(store, changed)
-    actions = {a["an_id"]: a for a in [*activity.unlinked(store), *changed]}
+    known_actions.remember(store, changed)
+    actions = {a["an_id"]: a for a in [*known_actions.unlinked(store), *changed]}
     counts["actions"] = _stage(store, "an_actions", run_id, AN_ACTION_COLUMNS, actions.values())
 
     last_sweep = activity.swept_until(store)
@@ -137,7 +137,7 @@ def extract_actionnetwork(client: ActionNetworkClient, store: StagingStore, run_
         participations = itertools.chain.from_iterable(pool.map(read, reads))
         counts["participations"] = _stage(store, "an_participations", run_id,
                                           AN_PARTICIPATION_COLUMNS, participations)
-    activity.note_takers(store, run_id)
+    known_actions.note_takers(store, run_id)
     counts["takers_read"] = len(reads)
     if sweep:  # every action's takers were read: finalize starts the next sweep from this window's end
         counts["dormant_sweep"] = 1

@@ -185,6 +185,6 @@ def campaign_inputs(conn: psycopg.Connection, run_id: str, masters: dict[str, st
 
 
 def plan_campaigns(conn: psycopg.Connection, run_id: str, masters: dict[str, str]) -> tuple[list[Op], list[Reject]]:
-    """(ops, rejects) of the campaigns step; the caller writes them with ``state.replace_plan``."""
+    """(ops, rejects) of the campaigns step; the caller writes them with ``staging.plans.replace``."""
     plan = reconcile_campaigns(campaign_inputs(conn, run_id, masters))
     return plan.ops, plan.rejects
