@@ -1,12 +1,12 @@
 """The plan: what reconcile decided and load carries out, one row of ``staging.plan`` per operation.
 
-Reconcile builds a :class:`Plan` for each step; ``state`` stores its rows and reads them back with
+Reconcile builds a :class:`Plan` for each step; ``staging.plans`` stores its rows and reads them back with
 their step, object, direction and action as the enums below, which load compares against. The
 enums' values are the strings stored in ``staging.plan`` and shown in reports: renaming one is a
 data migration.
 
 Rejects (records that could not cross, and why, for a CRM admin) are built by :func:`reject`
-wherever they arise, in reconcile or load, and recorded with ``state.add_rejects``.
+wherever they arise, in reconcile or load, and recorded with ``staging.rejects.add_rejects``.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class Action(StrEnum):
 
 
 class Op(TypedDict):
-    """A plan row as reconcile writes it (``state`` adds the run, step and sequence number)."""
+    """A plan row as reconcile writes it (``staging.plans`` adds the run, step and sequence number)."""
 
     pair_id: int | None  # rows about one pair of records share it; load commits a pair only whole
     object: Obj
@@ -70,7 +70,7 @@ Source = Literal["actionnetwork", "salesforce"]
 
 
 class Reject(TypedDict):
-    """A row of ``sync.rejects``, as ``state.add_rejects`` records it."""
+    """A row of ``sync.rejects``, as ``staging.rejects.add_rejects`` records it."""
 
     source: Source  # the system the record is in
     object: str  # what it is, in an admin's words ("person", "contact role"...)

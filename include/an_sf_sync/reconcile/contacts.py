@@ -316,28 +316,35 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
 
     new_keys = {rules.email_key(v) for v in target["email"][to_sf["email"]]}
     holders_of = live_keys[live_keys["email_key"].isin(new_keys)].groupby("email_key")["sf_id"].agg(set)
-    for i in range(len(pairs)):
-        an_id, sf_id = pairs.at[i, "an_id"], pairs.at[i, "sf_id"]
-        values = {name: _py(target[name].iat[i]) for name in names}
-        if damaged[i] and to_sf["last_name"][i]:
+    # Plain lists from here: the per-pair loop below runs a million times in a big org's first sync.
+    columns = {name: [_py(v) for v in target[name].tolist()] for name in names}
+    sf_writes, an_writes = ({name: flags[name].tolist() for name in names} for flags in (to_sf, to_an))
+    held_emails = held["email"].tolist()
+    repaired = (damaged & to_sf["last_name"]).tolist()
+    sub_now, an_sub_was, sf_sub_was = sub.tolist(), an_sub_cur.tolist(), sf_sub_cur.tolist()
+    for i, (an_id, sf_id, spam_blocked) in enumerate(zip(pairs["an_id"].tolist(), pairs["sf_id"].tolist(),
+                                                          blocked.tolist(), strict=True)):
+        values = {name: columns[name][i] for name in names}
+        if repaired[i]:
             plan.reject(
                 "salesforce", "contact", sf_id, "LAST_NAME_REPAIRED",
                 f"Contact {sf_id} had an email address as its LastName although activist {an_id} has a last "
                 f"name; it was set back to {values['last_name']!r}. Nothing to do.")
-        if blocked[i]:
+        if spam_blocked:
             plan.reject(
                 "salesforce", "subscription", sf_id, "SPAM_COMPLAINT",
                 f"Contact {sf_id} is in the {rules.SUBSCRIBERS_CAMPAIGN!r} campaign, but activist {an_id} "
                 "reported Action Network email as spam, so they were not re-subscribed automatically.")
-        sf_changes = {n: values[n] for n in names if to_sf[n][i]}
-        _report_cuts(plan, an_id, sf_id, sf_changes, lengths)
-        base_values = {**values, "subscribed": bool(sub[i])}
+        sf_changes = {n: values[n] for n in names if sf_writes[n][i]}
+        if lengths:
+            _report_cuts(plan, an_id, sf_id, sf_changes, lengths)
+        base_values = {**values, "subscribed": sub_now[i]}
         holders = holders_of.get(rules.email_key(values["email"]), set()) - {sf_id} if "email" in sf_changes else ()
         if holders:
             # Two Contacts must never hold one email: the change waits (the base keeps the Contact's
             # email, so the activist's new one stays a pending change) until the other one is merged.
             del sf_changes["email"]
-            base_values["email"] = _py(held["email"].iat[i])
+            base_values["email"] = _py(held_emails[i])
             plan.reject(
                 "actionnetwork", "person", an_id, "EMAIL_HELD_BY_ANOTHER_CONTACT",
                 f"Activist {an_id} changed their email to {values['email']!r}, which Contact "
@@ -349,14 +356,14 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
         if sf_changes:
             plan.add(Obj.CONTACT, Direction.TO_SALESFORCE, Action.UPDATE, an_id, sf_id, {
                 "fields": sf_changes, "email": values["email"], "last_name": values["last_name"]}, pair)
-        an_changes = {n: values[n] for n in names if to_an[n][i]}
+        an_changes = {n: values[n] for n in names if an_writes[n][i]}
         if an_changes:
             plan.add(Obj.CONTACT, Direction.TO_ACTIONNETWORK, Action.UPDATE, an_id, sf_id, {"fields": an_changes},
                      pair)
-        subscription = Action.SUBSCRIBE if sub[i] else Action.UNSUBSCRIBE
-        if sub[i] != sf_sub_cur[i]:
+        subscription = Action.SUBSCRIBE if sub_now[i] else Action.UNSUBSCRIBE
+        if sub_now[i] != sf_sub_was[i]:
             plan.add(Obj.CONTACT, Direction.TO_SALESFORCE, subscription, an_id, sf_id, {}, pair)
-        if sub[i] != an_sub_cur[i]:
+        if sub_now[i] != an_sub_was[i]:
             plan.add(Obj.CONTACT, Direction.TO_ACTIONNETWORK, subscription, an_id, sf_id, {"email": values["email"]},
                      pair)
 
