@@ -74,3 +74,39 @@ def test_runs_drain_the_backlog_within_their_budget_fresh_edits_first(org):
     stats.reset()
     run = org.run()
     assert org.writes(run) == [] and stats.count("POST") == 0
+
+
+def test_what_people_in_the_backlog_did_waits_with_them_and_is_never_rejected(org):
+    """A first match that needs an Action Network write waits in the backlog; the actions its activist
+    took (a CampaignMember) and the members its Contact got in Salesforce (a participation) wait with
+    it, instead of failing as "not synced", and go through when it does."""
+    people = [f"m{i}" for i in range(NEW)]
+    org.an_sandbox.app.store.load_records({
+        "people": [person(p, f"{p}@example.org", "Member", p.upper()) for p in people],
+        "forms": [{"id": "f-vol", "title": "Volunteer"}],
+        "submissions": [{"person_id": p, "form_id": "f-vol"} for p in people]})
+    contacts = {p: org.sf.Contact.create({"LastName": p.upper(), "Email": f"{p}@example.org",
+                                          "MailingCity": "Leeds"})["id"] for p in people}
+    org.run()  # the Volunteer form becomes a Campaign; each pair owes Action Network its city
+    with org.staging.connect() as conn:
+        campaign = conn.execute("SELECT sf_id FROM sync.action_links WHERE an_id = 'f-vol'").fetchone()[0]
+    members = org.sf.query_all(f"SELECT ContactId FROM CampaignMember WHERE CampaignId = '{campaign}'")["records"]
+    assert len(members) < NEW  # the pairs still in the backlog: their members wait
+    for contact in set(contacts.values()) - {m["ContactId"] for m in members}:
+        # joined in Salesforce too (a form is joinable): becomes a participation once the pair is synced
+        org.sf.CampaignMember.create({"CampaignId": campaign, "ContactId": contact})
+    runs = [org.run() for _ in range(NEW // BUDGET + 2)]
+
+    with org.staging.connect() as conn:
+        codes = {r[0] for r in conn.execute("SELECT DISTINCT reason_code FROM sync.rejects")}
+        failed = conn.execute("SELECT count(*) FROM staging.plan WHERE status = 'failed'").fetchone()[0]
+        waiting = conn.execute("SELECT count(*) FROM sync.pending").fetchone()[0]
+    assert not codes & {"PERSON_NOT_SYNCED", "CONTACT_NOT_SYNCED"} and failed == 0 and waiting == 0
+    assert backlog(org, runs[-1])["writes_left"] == 0
+    members = org.sf.query_all(f"SELECT ContactId FROM CampaignMember WHERE CampaignId = '{campaign}'")["records"]
+    assert sorted(m["ContactId"] for m in members) == sorted(contacts.values())
+    org.an_sandbox.app.rate_limit = 0  # the checks' own reads
+    takes = org.an.get(f"{org.an_url}forms/f-vol/submissions", params={"per_page": 100}).json()
+    for p in people:
+        assert org.activist(p)["postal_addresses"][0]["locality"] == "Leeds"
+        assert sum(s["action_network:person_id"] == p for s in takes["_embedded"]["osdi:submissions"]) == 1

@@ -10,7 +10,8 @@ fails a task, and the watermarks advance as usual: the queue, not the window, ca
 Fresh edits go first: writes for records that only came back from the backlog (their staged copy
 is the queued one) wait until the run's own changes are planned, and among them the pairs planned
 first go first. A pair is deferred whole, its Salesforce writes and its link included, so it is
-never half-written.
+never half-written. What concerns a person who waits in the backlog (their action's CampaignMember,
+their donation's Contact Role) waits with them, instead of failing for want of a synced Contact.
 """
 
 from __future__ import annotations
@@ -31,11 +32,18 @@ REASON = "BACKLOG"
 
 def defer_over_budget(conn: psycopg.Connection, run_id: str, step: Step, budget: int) -> int:
     """Defer the step's pending Action Network writes that do not fit what is left of the run's
-    budget (whole pairs, fresh edits first); returns how many Action Network writes were deferred."""
+    budget (whole pairs, fresh edits first), and the writes that concern people the contacts step
+    deferred; returns how many Action Network writes wait for later runs."""
+    waiting = 0
+    if step != Step.CONTACTS:
+        pairs, seqs = plans.behind_backlog(conn, run_id, step)
+        before = plans.an_writes_with(conn, run_id, DEFERRED)
+        plans.defer(conn, run_id, step, pairs, seqs, DEFERRED, REASON)
+        waiting = plans.an_writes_with(conn, run_id, DEFERRED) - before
     left = budget - plans.an_writes_spent(conn, run_id)
     writes = plans.an_writes_pending(conn, run_id, step)
     if len(writes) <= left:
-        return 0
+        return waiting
     queued = pending.restaged(conn, run_id, REASON)
     groups: dict[Any, list[Any]] = {}
     for op in writes:
@@ -52,7 +60,7 @@ def defer_over_budget(conn: psycopg.Connection, run_id: str, step: Step, budget:
         else:
             left -= len(ops)
     plans.defer(conn, run_id, step, deferred_pairs, deferred_seqs, DEFERRED, REASON)
-    return deferred
+    return waiting + deferred
 
 
 def backlog(conn: psycopg.Connection, run_id: str, budget: int) -> dict[str, Any]:

@@ -131,6 +131,30 @@ def an_writes_pending(conn: psycopg.Connection, run_id: str, step: Step) -> list
                            " AND status = 'pending' ORDER BY seq", (run_id, step, Direction.TO_ACTIONNETWORK)).fetchall()
 
 
+def behind_backlog(conn: psycopg.Connection, run_id: str, step: Step) -> tuple[list[int], list[int]]:
+    """(pair ids, single row seqs) of the step's pending writes that concern a person whose pair the
+    contacts step of this run deferred and who is not synced yet: a CampaignMember, Contact Role,
+    participation or donation that would fail only because its person waits in the backlog."""
+    rows = conn.execute(
+        "WITH waiting AS ("
+        "  SELECT d.an_id AS id FROM staging.plan d WHERE d.run_id = %(run)s AND d.step = %(contacts)s"
+        "   AND d.status = 'deferred' AND d.an_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sync.contact_links l"
+        "   WHERE l.an_id = d.an_id AND l.state = 'active')"
+        "  UNION SELECT d.sf_id FROM staging.plan d WHERE d.run_id = %(run)s AND d.step = %(contacts)s"
+        "   AND d.status = 'deferred' AND d.sf_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sync.contact_links l"
+        "   WHERE l.sf_id = d.sf_id AND l.state = 'active'))"
+        " SELECT DISTINCT p.pair_id, CASE WHEN p.pair_id IS NULL THEN p.seq END FROM staging.plan p,"
+        "  LATERAL (SELECT CASE WHEN p.object = %(member)s AND p.direction = %(to_sf)s THEN p.an_id"
+        "   ELSE coalesce(p.payload->>'person_id', p.payload->>'contact_id') END AS id"
+        "   UNION ALL SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(p.payload->'contacts') = 'array'"
+        "   THEN p.payload->'contacts' END)) person"
+        " WHERE p.run_id = %(run)s AND p.step = %(step)s AND p.status = 'pending' AND p.direction <> %(local)s"
+        "  AND person.id IN (SELECT id FROM waiting)",
+        {"run": run_id, "step": step, "contacts": Step.CONTACTS, "member": Obj.MEMBER,
+         "to_sf": Direction.TO_SALESFORCE, "local": Direction.LOCAL}).fetchall()
+    return [pair for pair, _ in rows if pair is not None], [seq for _, seq in rows if seq is not None]
+
+
 def defer(conn: psycopg.Connection, run_id: str, step: Step, pairs: Sequence[int], seqs: Sequence[int],
           status: str, reason: str) -> None:
     """Set aside the pending rows of these whole pairs and single rows, with ``status`` and ``reason``."""
