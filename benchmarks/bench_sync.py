@@ -83,7 +83,7 @@ def _clients(cfg: dict[str, Any]) -> tuple[Any, Any, Any]:
 
 class _StagingClock:
     """Splits the time extracts spend inside ``replace_run_rows`` into waiting on the API client
-    (HTTP, parsing) and the rest (frames, row conversion, COPY): the staging work."""
+    (HTTP, parsing) and the rest (row conversion, cleaning, COPY): the staging work."""
 
     def __init__(self) -> None:
         self.total = self.waiting = 0.0
@@ -92,11 +92,11 @@ class _StagingClock:
         from an_sf_sync import extract
         from an_sf_sync.staging.store import StagingStore
 
-        frames, replace = extract._frames, StagingStore.replace_run_rows
+        rows, replace = extract._rows, StagingStore.replace_run_rows
         clock = self
 
-        def timed_frames(records: Iterable[dict[str, Any]], *args: Any, **kwargs: Any) -> Iterator[Any]:
-            return frames(clock._waited(records), *args, **kwargs)
+        def timed_rows(records: Iterable[dict[str, Any]], *args: Any, **kwargs: Any) -> Iterator[Any]:
+            return rows(clock._waited(records), *args, **kwargs)
 
         def timed_replace(store: StagingStore, *args: Any, **kwargs: Any) -> int:
             started = time.perf_counter()
@@ -105,7 +105,7 @@ class _StagingClock:
             finally:
                 clock.total += time.perf_counter() - started
 
-        extract._frames = timed_frames
+        extract._rows = timed_rows
         StagingStore.replace_run_rows = timed_replace
 
     def _waited(self, records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -424,7 +424,7 @@ def report(bench: Bench, windows: dict[str, tuple[datetime, datetime]], churned:
     non_api = sum(staging.values()) + reconcile
     print(f"\n== first sync: {bench.people:,} activists, {bench.contacts:,} contacts ==")
     for name in ("extract_an", "extract_sf"):
-        print(f"{name:<20} total {first[name]['seconds']:6.1f} s, of which staging (frames + COPY) "
+        print(f"{name:<20} total {first[name]['seconds']:6.1f} s, of which staging (rows + COPY) "
               f"{staging[name]:5.1f} s")
     print(f"reconcile            {reconcile:6.1f} s (resolve_duplicates {first['resolve_duplicates']['seconds']:.1f} s"
           f" + reconcile_run {first['reconcile']['seconds']:.1f} s)")

@@ -2,8 +2,6 @@
 
 import json
 
-import pandas as pd
-
 from an_sf_sync import text
 
 
@@ -13,20 +11,17 @@ def test_clean_keeps_tabs_and_newlines_and_marks_lone_surrogates():
     assert text.clean_value({"k\x00": ["v\x01", 3, None]}) == {"k": ["v", 3, None]}
 
 
-def test_clean_frame_reports_changed_rows_and_cleans_json_text():
-    frame = pd.DataFrame({
-        "id": ["a", "b", "c", "d"],
-        "name": ["Ada", "Nu\x00ll", None, "Dee"],
-        "custom": [json.dumps({"employer": "Acme\x00"}), None, json.dumps({"note": "a \\u0000 as text"}),
-                   json.dumps({"x": "y"})],
-        "n": [1, 2, 3, 4],
-    })
-    assert text.clean_frame(frame, json_columns=("custom",)) == [0, 1]
-    assert list(frame["name"])[:2] == ["Ada", "Null"]
-    assert json.loads(frame["custom"][0]) == {"employer": "Acme"}
-    assert json.loads(frame["custom"][2]) == {"note": "a \\u0000 as text"}  # text, not a control character
+def test_clean_rows_reports_changed_rows_and_cleans_json_text():
+    rows = [["a", "Ada", json.dumps({"employer": "Acme\x00"}), 1],
+            ["b", "Nu\x00ll", None, 2],
+            ["c", None, json.dumps({"note": "a \\u0000 as text"}), 3],
+            ["d", "Dee", json.dumps({"x": "y"}), 4]]
+    assert text.clean_rows(rows, ["id", "name", "custom", "n"], json_columns=("custom",)) == [0, 1]
+    assert [row[1] for row in rows][:2] == ["Ada", "Null"]
+    assert json.loads(rows[0][2]) == {"employer": "Acme"}
+    assert json.loads(rows[2][2]) == {"note": "a \\u0000 as text"}  # text, not a control character
 
 
-def test_clean_frame_leaves_clean_frames_alone():
-    frame = pd.DataFrame({"id": ["a"], "name": ["Zoë 🌍\n"]})
-    assert text.clean_frame(frame) == [] and frame["name"][0] == "Zoë 🌍\n"
+def test_clean_rows_leaves_clean_rows_alone():
+    rows = [["a", "Zoë 🌍\n"]]
+    assert text.clean_rows(rows, ["id", "name"]) == [] and rows[0][1] == "Zoë 🌍\n"

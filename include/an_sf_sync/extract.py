@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 
 from an_sf_sync import activity, rules, synced, text
 from an_sf_sync.progress import Progress
@@ -60,34 +59,33 @@ def an_participation_types() -> list[str]:
     return [name for name, kind in synced.synced_action_types().items() if not kind.takers_from_donations]
 
 
-def _frames(records: Iterable[dict[str, Any]], columns: Sequence[str],
-            progress: Callable[[int], None] | None = None) -> Iterator[pd.DataFrame]:
-    """Chunk records into frames with exactly ``columns``; dict columns become JSON text, and text
-    Postgres cannot store (NUL, control characters, lone surrogates) is cleaned, never fatal."""
+def _rows(records: Iterable[dict[str, Any]], columns: Sequence[str],
+          progress: Callable[[int], None] | None = None) -> Iterator[list[list[Any]]]:
+    """Chunk records into rows of exactly ``columns`` (plain lists: a million rows go through here);
+    dict and list values become JSON text, and text Postgres cannot store (NUL, control characters,
+    lone surrogates) is cleaned, never fatal."""
     it = iter(records)
+    json_at = [at for at, column in enumerate(columns) if column in _JSON_COLUMNS]
     done = 0
     while chunk := list(itertools.islice(it, CHUNK_ROWS)):
-        frame = pd.DataFrame.from_records(chunk, columns=list(columns))
-        for column in set(_JSON_COLUMNS) & set(frame.columns):
-            frame[column] = [None if v is None else json.dumps(v, ensure_ascii=False) for v in frame[column]]
-        if cleaned := text.clean_frame(frame, json_columns=_JSON_COLUMNS):
+        rows = [[record.get(column) for column in columns] for record in chunk]
+        for row in rows:
+            for at in json_at:
+                if row[at] is not None:
+                    row[at] = json.dumps(row[at], ensure_ascii=False)
+        if cleaned := text.clean_rows(rows, columns, json_columns=_JSON_COLUMNS):
             log.warning("removed characters no database can store (NUL and other control characters, broken"
                         " Unicode) from %d records; they sync without them: %s", len(cleaned),
-                        ", ".join(str(v) for v in frame[columns[0]].iloc[cleaned[:20]]))
-        done += len(frame)
+                        ", ".join(str(rows[i][0]) for i in cleaned[:20]))
+        done += len(rows)
         if progress:
             progress(done)
-        yield frame
-
-
-def _rows(frames: Iterable[pd.DataFrame]) -> Iterator[Iterable[tuple]]:
-    for frame in frames:
-        yield frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
+        yield rows
 
 
 def _stage(store: StagingStore, table: str, run_id: str, columns: Sequence[str],
            records: Iterable[dict[str, Any]]) -> int:
-    count = store.replace_run_rows(table, run_id, columns, _rows(_frames(records, columns, Progress(f"staging.{table}"))))
+    count = store.replace_run_rows(table, run_id, columns, _rows(records, columns, Progress(f"staging.{table}")))
     log.info("staged %d rows in staging.%s for run %s", count, table, run_id)
     return count
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
-import pandas as pd
 
 # C0 controls but tab, newline and carriage return; DEL and the C1 controls; lone surrogates.
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|[\ud800-\udfff]")
@@ -39,25 +39,26 @@ def clean_value(value: Any) -> Any:
 _UNSTORABLE_JSON = re.compile(r"\\u00(?:0[0-8bcef]|1[0-9a-f]|7f|[89][0-9a-f])|[\ud800-\udfff]", re.IGNORECASE)
 
 
-def clean_frame(frame: pd.DataFrame, json_columns: tuple[str, ...] = ()) -> list[int]:
-    """Clean every text column of ``frame`` in place; return the positions of the rows changed.
+def clean_rows(rows: list[list[Any]], columns: Sequence[str], json_columns: tuple[str, ...] = ()) -> list[int]:
+    """Clean every text value of ``rows`` (lists of values for ``columns``) in place; return the
+    positions of the rows changed.
 
     ``json_columns`` hold JSON text, whose escaped control characters are cleaned too. A column is
     first searched as one joined string (one regex pass in C), so the common case, a chunk with
     nothing to clean, costs no Python call per value.
     """
     changed: set[int] = set()
-    for column in frame.columns:
-        values = frame[column]
-        if not (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)):
-            continue
+    for at, column in enumerate(columns):
         is_json = column in json_columns
-        if not (_UNSTORABLE_JSON if is_json else _UNSTORABLE).search("\n".join(v for v in values if isinstance(v, str))):
+        joined = "\n".join(v for row in rows if isinstance(v := row[at], str))
+        if not (_UNSTORABLE_JSON if is_json else _UNSTORABLE).search(joined):
             continue
-        cleaned = [_clean_json(v) if is_json else clean_value(v) for v in values]
-        changed.update(i for i, (old, new) in enumerate(zip(values, cleaned, strict=True))
-                       if old is not new and old != new)
-        frame[column] = cleaned
+        for i, row in enumerate(rows):
+            old = row[at]
+            new = _clean_json(old) if is_json else clean_value(old)
+            if new is not old and new != old:
+                row[at] = new
+                changed.add(i)
     return sorted(changed)
 
 
