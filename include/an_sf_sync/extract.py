@@ -38,13 +38,14 @@ AN_PARTICIPATION_COLUMNS = ("an_id", "action_type", "action_id", "person_id", "s
 AN_DONATION_COLUMNS = ("an_id", "fundraising_page_id", "person_id", "amount", "currency", "recurring",
                        "period", "created_date", "modified_date")
 
+KEY = "email_key"  # derived as a person is staged, from the cleaned email (see rules.email_key)
 SWEEP_OVERLAP = timedelta(minutes=5)  # a dormant sweep re-reads this much before the last one ended
 
 
 def an_people_columns() -> tuple[str, ...]:
     """staging.an_people's columns: the declared person fields' and what the sync keeps besides."""
     return tuple(dict.fromkeys(("an_id", *(f.an_column for f in synced.person_fields()), "email_status", "country",
-                                "custom_fields", "created_date", "modified_date", "other_emails")))
+                                "custom_fields", "created_date", "modified_date", "other_emails", KEY)))
 
 
 def an_action_types() -> list[str]:
@@ -59,13 +60,15 @@ def an_participation_types() -> list[str]:
     return [name for name, kind in synced.synced_action_types().items() if not kind.takers_from_donations]
 
 
-def _rows(records: Iterable[dict[str, Any]], columns: Sequence[str],
-          progress: Callable[[int], None] | None = None) -> Iterator[list[list[Any]]]:
+def _rows(records: Iterable[dict[str, Any]], columns: Sequence[str], progress: Callable[[int], None] | None = None,
+          key_from: str | None = None) -> Iterator[list[list[Any]]]:
     """Chunk records into rows of exactly ``columns`` (plain lists: a million rows go through here);
     dict and list values become JSON text, and text Postgres cannot store (NUL, control characters,
-    lone surrogates) is cleaned, never fatal."""
+    lone surrogates) is cleaned, never fatal. With ``key_from``, the ``KEY`` column gets the email key of
+    that (cleaned) email column."""
     it = iter(records)
     json_at = [at for at, column in enumerate(columns) if column in _JSON_COLUMNS]
+    keyed = (columns.index(KEY), columns.index(key_from)) if key_from else None
     done = 0
     while chunk := list(itertools.islice(it, CHUNK_ROWS)):
         rows = [[record.get(column) for column in columns] for record in chunk]
@@ -77,6 +80,10 @@ def _rows(records: Iterable[dict[str, Any]], columns: Sequence[str],
             log.warning("removed characters no database can store (NUL and other control characters, broken"
                         " Unicode) from %d records; they sync without them: %s", len(cleaned),
                         ", ".join(str(rows[i][0]) for i in cleaned[:20]))
+        if keyed:
+            key_at, email_at = keyed
+            for row in rows:
+                row[key_at] = rules.email_key(row[email_at])
         done += len(rows)
         if progress:
             progress(done)
@@ -84,8 +91,9 @@ def _rows(records: Iterable[dict[str, Any]], columns: Sequence[str],
 
 
 def _stage(store: StagingStore, table: str, run_id: str, columns: Sequence[str],
-           records: Iterable[dict[str, Any]]) -> int:
-    count = store.replace_run_rows(table, run_id, columns, _rows(records, columns, Progress(f"staging.{table}")))
+           records: Iterable[dict[str, Any]], key_from: str | None = None) -> int:
+    count = store.replace_run_rows(table, run_id, columns,
+                                   _rows(records, columns, Progress(f"staging.{table}"), key_from))
     log.info("staged %d rows in staging.%s for run %s", count, table, run_id)
     return count
 
@@ -101,7 +109,8 @@ def extract_actionnetwork(client: ActionNetworkClient, store: StagingStore, run_
     since, before = window.start, window.end
     log.info("extracting Action Network changes in %s for run %s", window.describe(), run_id)
     counts = {"people": _stage(store, "an_people", run_id, an_people_columns(),
-                               client.people(modified_since=since, modified_before=before))}
+                               client.people(modified_since=since, modified_before=before),
+                               key_from=synced.email_field().an_column)}
 
     changed = [a for kind in an_action_types() for a in client.actions(kind, modified_since=since,
                                                                       modified_before=before)]
@@ -227,7 +236,7 @@ def extract_salesforce(client: SalesforceClient, store: StagingStore, run_id: st
         columns: Sequence[str] = [c for c, _ in fields]
         packed = None
         if sobject == "Contact":
-            packed, columns = list(custom_fields), (*columns, "custom_fields")
+            packed, columns = list(custom_fields), (*columns, "custom_fields", KEY)
         elif sobject == "Opportunity":
             columns, fields = SF_OPPORTUNITY_COLUMNS, (*fields, ("action_network_recurring", SF_RECURRING_FIELD))
         if sobject in SF_LINKED_OBJECTS:
@@ -242,7 +251,8 @@ def extract_salesforce(client: SalesforceClient, store: StagingStore, run_id: st
         if read.sobject in related and counts.get(_RELATED_BY[read.sobject]):
             where, params = related[read.sobject]
             chunks.append(client.read(read.sobject, read.fields, where=where, params=params))
-        counts[key] = _stage(store, table, run_id, columns,
-                             _sf_rows(itertools.chain.from_iterable(chunks), fields, packed))
+        rows = _sf_rows(itertools.chain.from_iterable(chunks), fields, packed)
+        counts[key] = _stage(store, table, run_id, columns, rows,
+                             key_from=synced.email_field().sf_column if KEY in columns else None)
     runs.record_extract(store, run_id, "salesforce", window.start, window.end, counts)
     return counts

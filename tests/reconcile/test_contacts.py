@@ -7,24 +7,30 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
+from an_sf_sync import rules
 from an_sf_sync.reconcile.contacts import ContactInputs, reconcile_contacts
 
 T = datetime(2026, 3, 1, 10, tzinfo=UTC)
 FIELDS = ("first_name", "last_name", "email", "street", "city", "state", "postal_code")
 
 
+def keyed(rows: list[dict]) -> list[dict]:
+    """Rows with the email key staging derives from their email."""
+    return [{**row, "email_key": rules.email_key(row["email"])} for row in rows]
+
+
 def an(*people: dict) -> pd.DataFrame:
     rows = [{"an_id": None, "email": None, "email_status": "subscribed", **{f: None for f in FIELDS},
              "cf:employer": None, "modified": T, **p} for p in people]
-    return pd.DataFrame(rows, columns=["an_id", "email_status", *FIELDS, "cf:employer", "modified"])
+    return pd.DataFrame(keyed(rows), columns=["an_id", "email_status", *FIELDS, "email_key", "cf:employer", "modified"])
 
 
 def sf(*contacts: dict) -> pd.DataFrame:
     rows = [{"sf_id": None, "is_deleted": False, "member_only": False, **{f: None for f in FIELDS},
              "cf:employer": None, "subscribed": True, "subscription_changed": False, "modified": T,
              "created": T - timedelta(days=30), **c} for c in contacts]
-    return pd.DataFrame(rows, columns=["sf_id", "is_deleted", "member_only", *FIELDS, "cf:employer", "subscribed",
-                                       "subscription_changed", "modified", "created"])
+    return pd.DataFrame(keyed(rows), columns=["sf_id", "is_deleted", "member_only", *FIELDS, "email_key", "cf:employer",
+                                              "subscribed", "subscription_changed", "modified", "created"])
 
 
 def link(an_id: str, sf_id: str, email: str, state: str = "active", **base) -> dict:

@@ -66,9 +66,9 @@ def contact_inputs(conn: psycopg.Connection, run_id: str, subscribers: str | Non
     sf["subscription_changed"] = sf["sf_id"].isin(changed_members)
 
     linked = inputs.contact_links(conn, _texts(an["an_id"]), _texts(sf["sf_id"]))
-    keys = _texts(sf["email"].map(rules.email_key))
+    keys = _texts(sf["email_key"])
     an_index = inputs.people_by_key(conn, keys, _texts(linked["an_id"]))
-    sf_index = inputs.contacts_by_key(conn, keys + _texts(an["email"].map(rules.email_key)))
+    sf_index = inputs.contacts_by_key(conn, keys + _texts(an["email_key"]))
     other_emails = inputs.other_emails(conn, keys)
     losers = inputs.duplicate_losers(conn)
     return ContactInputs(an=an, sf=sf, links=linked, an_index=an_index, sf_index=sf_index,
@@ -82,6 +82,7 @@ def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str, time
     custom = settings.get(store, "custom_fields", {}) or {}
     with store.connect() as conn:
         restaged = pending.restage(conn, run_id)
+        inputs.fill_email_keys(conn, run_id)
         subscribers = masters.get("sf_subscribers_campaign")
         refresh_mirrors(conn, run_id, subscribers)
         inputs.forget_contact_plan(conn, run_id)
@@ -116,8 +117,8 @@ def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str, time
 def resolve_staged_duplicates(store: StagingStore, run_id: str, rule: str) -> int:
     """First run: pick one Contact per email across everything extracted; report the others."""
     with store.connect() as conn:
+        inputs.fill_email_keys(conn, run_id)
         contacts, linked = inputs.duplicate_candidates(conn, run_id)
-        contacts["email_key"] = contacts["email"].map(rules.email_key)
         losers = pick_winners(contacts, linked, rule)
         add_duplicates(conn, run_id, losers)
         add_rejects(conn, run_id, [{**duplicate_reject(r), "payload": {"step": "resolve_duplicates"}}

@@ -36,8 +36,9 @@ _MISSING = "\x00"  # stands for None in comparisons
 
 @dataclass
 class ContactInputs:
-    an: pd.DataFrame  # changed activists: an_id, email_status, <synced.person_fields()>, cf:<name>..., modified
-    sf: pd.DataFrame  # changed contacts: sf_id, is_deleted, member_only, <person fields>, cf:..., subscribed,
+    an: pd.DataFrame  # changed activists: an_id, email_status, <synced.person_fields()>, email_key, cf:<name>...,
+    #                   modified
+    sf: pd.DataFrame  # changed contacts: sf_id, is_deleted, member_only, <person fields>, email_key, cf:..., subscribed,
     #                   subscription_changed, modified, created
     links: pd.DataFrame  # links of those records: an_id, sf_id, email_key, state, base (dict)
     an_index: pd.DataFrame  # activists holding the emails of unlinked contacts: an_id, email_key, email_status
@@ -88,8 +89,6 @@ def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
     for flag in ("is_deleted", "member_only", "subscribed", "subscription_changed"):
         sf[flag] = sf[flag].fillna(False).astype(bool)
     links = inputs.links.drop_duplicates("an_id")
-    an["email_key"] = an["email"].map(rules.email_key)
-    sf["email_key"] = sf["email"].map(rules.email_key)
     # an activist without a last name is a Contact whose LastName is the email: that is no name
     sf["name_is_email"] = _is_email_of(sf["last_name"], sf["email"])
     sf.loc[sf["name_is_email"], "last_name"] = None

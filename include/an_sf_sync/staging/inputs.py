@@ -15,10 +15,28 @@ import psycopg
 from psycopg import sql
 
 from an_sf_sync.plan import Step
-from an_sf_sync.staging.store import frame, scalar
+from an_sf_sync.staging.store import MANY, frame, many, scalar
+from an_sf_sync import rules, synced
 from an_sf_sync.synced import PersonField
 
 # -- contacts ---------------------------------------------------------------------------------------
+
+
+def fill_email_keys(conn: psycopg.Connection, run_id: str) -> int:
+    """Derive the email keys the run's staged people lack: extract derives them as it stages, but a
+    record re-staged from a queue written before keys were staged has none. Returns how many."""
+    email = synced.email_field()
+    filled = 0
+    for table, id_column, column in (("an_people", "an_id", email.an_column), ("sf_contacts", "sf_id", email.sf_column)):
+        missing = conn.execute(sql.SQL("SELECT {}, {} FROM {} WHERE run_id = %s AND email_key IS NULL AND {} IS NOT NULL")
+                               .format(sql.Identifier(id_column), sql.Identifier(column),
+                                       sql.Identifier("staging", table), sql.Identifier(column)), (run_id,)).fetchall()
+        keys = [(key, run_id, rid) for rid, address in missing if (key := rules.email_key(address))]
+        with conn.cursor() as cur:
+            cur.executemany(sql.SQL("UPDATE {} SET email_key = %s WHERE run_id = %s AND {} = %s").format(
+                sql.Identifier("staging", table), sql.Identifier(id_column)), keys)
+        filled += len(keys)
+    return filled
 
 
 def partition_contacts(conn: psycopg.Connection, run_id: str, subscribers: str | None, rows_per_part: int) -> int:
@@ -66,7 +84,7 @@ def staged_people(conn: psycopg.Connection, run_id: str, fields: Sequence[Person
                   part: int | None) -> pd.DataFrame:
     """The run's staged activists (of one partition, when ``part`` is given), fields by their names."""
     return frame(conn, f"SELECT an_id, email_status, {', '.join(f'{f.an_column} AS {f.name}' for f in fields)},"
-                       " custom_fields, modified_date AS modified"
+                       " email_key, custom_fields, modified_date AS modified"
                        " FROM staging.an_people WHERE run_id = %s" + _only(part, "an", "an_id"), (run_id,))
 
 
@@ -74,7 +92,7 @@ def staged_contacts(conn: psycopg.Connection, run_id: str, fields: Sequence[Pers
                     part: int | None) -> pd.DataFrame:
     """The run's staged Contacts (of one partition, when ``part`` is given), fields by their names."""
     return frame(conn, f"SELECT c.sf_id, c.is_deleted, {', '.join(f'c.{f.sf_column} AS {f.name}' for f in fields)},"
-                       " c.custom_fields, c.last_modified_date AS modified, c.created_date AS created,"
+                       " c.email_key, c.custom_fields, c.last_modified_date AS modified, c.created_date AS created,"
                        " false AS member_only"
                        " FROM staging.sf_contacts c WHERE c.run_id = %s" + _only(part, "sf", "c.sf_id"), (run_id,))
 
@@ -89,23 +107,23 @@ def changed_subscriptions(conn: psycopg.Connection, run_id: str, subscribers: st
 
 def contact_links(conn: psycopg.Connection, an_ids: Sequence[str], sf_ids: Sequence[str]) -> pd.DataFrame:
     return frame(conn, "SELECT an_id, sf_id, email_key, state, base FROM sync.contact_links"
-                       " WHERE an_id = ANY(%s) OR sf_id = ANY(%s)", (list(an_ids), list(sf_ids)))
+                       f" WHERE an_id IN {MANY} OR sf_id IN {MANY}", (many(an_ids), many(sf_ids)))
 
 
 def people_by_key(conn: psycopg.Connection, keys: Sequence[str], an_ids: Sequence[str]) -> pd.DataFrame:
     """Activists holding these email keys, and these activists (their status guards re-subscribing)."""
     return frame(conn, "SELECT an_id, email_key, email_status FROM sync.an_people"
-                       " WHERE email_key = ANY(%s) OR an_id = ANY(%s)", (list(keys), list(an_ids)))
+                       f" WHERE email_key IN {MANY} OR an_id IN {MANY}", (many(keys), many(an_ids)))
 
 
 def contacts_by_key(conn: psycopg.Connection, keys: Sequence[str]) -> pd.DataFrame:
     return frame(conn, "SELECT sf_id, email_key, created_date AS created, last_modified_date AS modified,"
-                       " is_deleted FROM sync.sf_contacts WHERE email_key = ANY(%s)", (list(keys),))
+                       f" is_deleted FROM sync.sf_contacts WHERE email_key IN {MANY}", (many(keys),))
 
 
 def other_emails(conn: psycopg.Connection, keys: Sequence[str]) -> pd.DataFrame:
     """Activists holding these keys as one of their other (non-primary) addresses."""
-    return frame(conn, "SELECT an_id, email_key FROM sync.an_emails WHERE email_key = ANY(%s)", (list(keys),))
+    return frame(conn, f"SELECT an_id, email_key FROM sync.an_emails WHERE email_key IN {MANY}", (many(keys),))
 
 
 def duplicate_losers(conn: psycopg.Connection) -> frozenset[str]:
@@ -113,10 +131,17 @@ def duplicate_losers(conn: psycopg.Connection) -> frozenset[str]:
 
 
 def duplicate_candidates(conn: psycopg.Connection, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(the run's staged, undeleted Contacts; every link's Contact and email key): the first run's duplicates."""
-    contacts = frame(conn, "SELECT sf_id, email, created_date AS created, last_modified_date AS modified"
-                           " FROM staging.sf_contacts WHERE run_id = %s AND NOT is_deleted", (run_id,))
-    return contacts, frame(conn, "SELECT sf_id, email_key FROM sync.contact_links")
+    """The first run's duplicates: (the run's staged, undeleted Contacts whose email key another one
+    holds, staged or linked; the links holding those keys). The rest have no rival to lose to."""
+    contacts = frame(conn, "SELECT sf_id, email_key, created_date AS created, last_modified_date AS modified"
+                           " FROM staging.sf_contacts c WHERE run_id = %(run)s AND NOT is_deleted AND email_key IN"
+                           " (SELECT email_key FROM staging.sf_contacts WHERE run_id = %(run)s AND NOT is_deleted"
+                           "  GROUP BY email_key HAVING count(*) > 1"
+                           "  UNION SELECT l.email_key FROM sync.contact_links l JOIN staging.sf_contacts s"
+                           "  ON s.run_id = %(run)s AND s.email_key = l.email_key AND s.sf_id <> l.sf_id)",
+                     {"run": run_id})
+    return contacts, frame(conn, "SELECT sf_id, email_key FROM sync.contact_links WHERE email_key IN"
+                                 " (SELECT email_key FROM staging.sf_contacts WHERE run_id = %s)", (run_id,))
 
 
 def forget_contact_plan(conn: psycopg.Connection, run_id: str) -> None:

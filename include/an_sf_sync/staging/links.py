@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 import psycopg
 
 from an_sf_sync.plan import Action, Direction, Obj, Step
+from an_sf_sync.staging.store import MANY, many
 
 # -- people ---------------------------------------------------------------------------------------
 
@@ -52,8 +53,8 @@ def link_contacts(conn: psycopg.Connection, rows: Iterable[tuple[str, str, str, 
 
 def subscribed(conn: psycopg.Connection, contact_ids: Sequence[str]) -> set[str]:
     """The Contacts among ``contact_ids`` in the Subscribers campaign."""
-    return {r[0] for r in conn.execute("SELECT contact_id FROM sync.sf_subscribers WHERE contact_id = ANY(%s)",
-                                       (list(contact_ids),))}
+    return {r[0] for r in conn.execute(f"SELECT contact_id FROM sync.sf_subscribers WHERE contact_id IN {MANY}",
+                                       (many(contact_ids),))}
 
 
 def subscriber_members(conn: psycopg.Connection, contact_ids: Sequence[str]) -> dict[str, str]:

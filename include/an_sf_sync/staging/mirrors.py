@@ -7,21 +7,15 @@ from __future__ import annotations
 import psycopg
 
 from an_sf_sync import rules
-from an_sf_sync.staging.store import copy_rows, frame
+from an_sf_sync.staging.store import frame
 
 
 def refresh_mirrors(conn: psycopg.Connection, run_id: str, subscribers_campaign: str | None) -> None:
-    """Fold this run's staged records into the identity mirrors (idempotent)."""
-    an = frame(conn, "SELECT an_id, email, email_status, modified_date FROM staging.an_people WHERE run_id = %s",
-               (run_id,))
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS an_mirror_in (an_id text, email_key text, email_status text,"
-                 " modified_date timestamptz) ON COMMIT DROP")
-    copy_rows(conn, "pg_temp.an_mirror_in", ["an_id", "email_key", "email_status", "modified_date"],
-              zip(an["an_id"], an["email"].map(rules.email_key), an["email_status"], an["modified_date"],
-                  strict=True))
-    conn.execute("INSERT INTO sync.an_people SELECT * FROM an_mirror_in ON CONFLICT (an_id) DO UPDATE SET"
-                 " email_key = EXCLUDED.email_key, email_status = EXCLUDED.email_status,"
-                 " modified_date = EXCLUDED.modified_date")
+    """Fold this run's staged records into the identity mirrors (idempotent; keys filled, see
+    ``inputs.fill_email_keys``)."""
+    conn.execute("INSERT INTO sync.an_people SELECT an_id, email_key, email_status, modified_date FROM staging.an_people"
+                 " WHERE run_id = %s ON CONFLICT (an_id) DO UPDATE SET email_key = EXCLUDED.email_key,"
+                 " email_status = EXCLUDED.email_status, modified_date = EXCLUDED.modified_date", (run_id,))
     others = frame(conn, "SELECT p.an_id, e.address FROM staging.an_people p,"
                          " jsonb_array_elements_text(p.other_emails) e (address) WHERE p.run_id = %s", (run_id,))
     conn.execute("DELETE FROM sync.an_emails WHERE an_id IN (SELECT an_id FROM staging.an_people"
@@ -30,17 +24,10 @@ def refresh_mirrors(conn: psycopg.Connection, run_id: str, subscribers_campaign:
         cur.executemany("INSERT INTO sync.an_emails (an_id, email_key) VALUES (%s, %s) ON CONFLICT DO NOTHING",
                         [(a, k) for a, k in zip(others["an_id"], others["address"].map(rules.email_key),
                                                 strict=True) if k])
-    sf = frame(conn, "SELECT sf_id, email, is_deleted, created_date, last_modified_date FROM staging.sf_contacts"
-                     " WHERE run_id = %s", (run_id,))
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS sf_mirror_in (sf_id text, email_key text, is_deleted boolean,"
-                 " created_date timestamptz, last_modified_date timestamptz) ON COMMIT DROP")
-    copy_rows(conn, "pg_temp.sf_mirror_in", ["sf_id", "email_key", "is_deleted", "created_date",
-                                             "last_modified_date"],
-              zip(sf["sf_id"], sf["email"].map(rules.email_key), sf["is_deleted"], sf["created_date"],
-                  sf["last_modified_date"], strict=True))
-    conn.execute("INSERT INTO sync.sf_contacts SELECT * FROM sf_mirror_in ON CONFLICT (sf_id) DO UPDATE SET"
+    conn.execute("INSERT INTO sync.sf_contacts SELECT sf_id, email_key, is_deleted, created_date, last_modified_date"
+                 " FROM staging.sf_contacts WHERE run_id = %s ON CONFLICT (sf_id) DO UPDATE SET"
                  " email_key = EXCLUDED.email_key, is_deleted = EXCLUDED.is_deleted,"
-                 " created_date = EXCLUDED.created_date, last_modified_date = EXCLUDED.last_modified_date")
+                 " created_date = EXCLUDED.created_date, last_modified_date = EXCLUDED.last_modified_date", (run_id,))
     if subscribers_campaign:
         conn.execute("DELETE FROM sync.sf_subscribers s USING staging.sf_campaign_members m"
                      " WHERE m.run_id = %s AND m.campaign_id = %s AND m.is_deleted AND s.member_id = m.sf_id",

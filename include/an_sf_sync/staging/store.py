@@ -7,6 +7,7 @@ instead of adding to it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -56,6 +57,15 @@ class StagingStore:
                         cp.write_row((run_id, *row))
                         count += 1
         return count
+
+
+# ``column IN {MANY}`` with ``many(values)``: a partition's hundred thousand ids or keys go as one JSON
+# document, which psycopg sends as it is (a Python list it dumps element by element, for seconds).
+MANY = "(SELECT jsonb_array_elements_text(%s::jsonb))"
+
+
+def many(values: Iterable[str]) -> str:
+    return json.dumps(list(values), ensure_ascii=False)
 
 
 def scalar(conn: psycopg.Connection, query: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
