@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-
 from an_sf_sync import activity, rules, synced, text
 from an_sf_sync.progress import Progress
 from an_sf_sync.salesforce.client import Read, SalesforceClient

@@ -13,7 +13,6 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-
 # C0 controls but tab, newline and carriage return; DEL and the C1 controls; lone surrogates.
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|[\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -14,9 +14,9 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from an_sf_sync import rules, synced
 from an_sf_sync.plan import Step
 from an_sf_sync.staging.store import MANY, frame, many, scalar
-from an_sf_sync import rules, synced
 from an_sf_sync.synced import PersonField
 
 # -- contacts ---------------------------------------------------------------------------------------
