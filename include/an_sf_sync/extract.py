@@ -1,6 +1,6 @@
 """Extract: pull each side's changes in a run's window into staging tables tagged with the run id.
 
-Records stream from the API clients in chunks; each chunk becomes a pandas frame and goes to
+Records stream from the API clients in chunks of plain rows, cleaned, and go to
 Postgres with COPY, so memory stays bounded however large the window. Rerunning an extract for the
 same run replaces that run's rows.
 """

@@ -23,6 +23,7 @@ Changing a Contact's email in Salesforce stops sync for that pair (reported).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -369,22 +370,36 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
 
 def _plan_creates(plan: ContactPlan, creates_sf: pd.DataFrame, creates_an: pd.DataFrame, names: list[str],
                   lengths: dict[str, int]) -> None:
-    for row in creates_sf.to_dict("records"):
-        values = {n: _py(row.get(n)) for n in names}
-        _report_cuts(plan, row["an_id"], None, values, lengths)
-        subscribed = rules.is_subscribed(row["email_status"])
+    for an_id, status, key, values in zip(_column(creates_sf, "an_id"), _column(creates_sf, "email_status"),
+                                          _column(creates_sf, "email_key"), _values(creates_sf, names), strict=True):
+        if lengths:
+            _report_cuts(plan, an_id, None, values, lengths)
+        subscribed = rules.is_subscribed(status)
         pair = plan.pair()
-        plan.add(Obj.CONTACT, Direction.LOCAL, Action.LINK, row["an_id"], None, {
-            "base": {**values, "subscribed": subscribed}, "email_key": row["email_key"]}, pair)
-        plan.add(Obj.CONTACT, Direction.TO_SALESFORCE, Action.CREATE, row["an_id"], None, {"fields": values}, pair)
+        plan.add(Obj.CONTACT, Direction.LOCAL, Action.LINK, an_id, None, {
+            "base": {**values, "subscribed": subscribed}, "email_key": key}, pair)
+        plan.add(Obj.CONTACT, Direction.TO_SALESFORCE, Action.CREATE, an_id, None, {"fields": values}, pair)
         if subscribed:
-            plan.add(Obj.CONTACT, Direction.TO_SALESFORCE, Action.SUBSCRIBE, row["an_id"], None, {}, pair)
-    for row in creates_an.to_dict("records"):
-        values = {n: _py(row.get(n)) for n in names}
+            plan.add(Obj.CONTACT, Direction.TO_SALESFORCE, Action.SUBSCRIBE, an_id, None, {}, pair)
+    for sf_id, key, values in zip(_column(creates_an, "sf_id"), _column(creates_an, "email_key"),
+                                  _values(creates_an, names), strict=True):
         pair = plan.pair()
-        plan.add(Obj.CONTACT, Direction.LOCAL, Action.LINK, None, row["sf_id"], {
-            "base": {**values, "subscribed": True}, "email_key": row["email_key"]}, pair)
-        plan.add(Obj.CONTACT, Direction.TO_ACTIONNETWORK, Action.CREATE, None, row["sf_id"], {"fields": values}, pair)
+        plan.add(Obj.CONTACT, Direction.LOCAL, Action.LINK, None, sf_id, {
+            "base": {**values, "subscribed": True}, "email_key": key}, pair)
+        plan.add(Obj.CONTACT, Direction.TO_ACTIONNETWORK, Action.CREATE, None, sf_id, {"fields": values}, pair)
+
+
+def _column(frame: pd.DataFrame, name: str) -> list[Any]:
+    """A column as plain Python values, missing ones None (a frame's rows would cost a dict each)."""
+    if name not in frame:
+        return [None] * len(frame)
+    values = frame[name].astype(object)
+    return values.where(values.notna(), None).tolist()
+
+
+def _values(frame: pd.DataFrame, names: list[str]) -> list[dict[str, Any]]:
+    """Each row's ``names`` values, as a dict."""
+    return [dict(zip(names, row, strict=True)) for row in zip(*(_column(frame, n) for n in names), strict=True)]
 
 
 def _report_cuts(plan: ContactPlan, an_id: str, sf_id: str | None, values: dict, lengths: dict[str, int]) -> None:

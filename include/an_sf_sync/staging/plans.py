@@ -4,10 +4,10 @@ transaction."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import msgspec
 import pandas as pd
 import psycopg
 from psycopg import sql
@@ -24,11 +24,16 @@ def replace(conn: psycopg.Connection, run_id: str, step: Step, ops: Sequence[Op]
     return append(conn, run_id, step, ops)
 
 
+# Payloads as JSON text, ten times faster than json.dumps: a million activists' first sync plans millions
+# of rows. Values JSON has no type for (dates, decimals) go as text; NaN goes as null.
+_payload = msgspec.json.Encoder(enc_hook=str, decimal_format="string").encode
+
+
 def append(conn: psycopg.Connection, run_id: str, step: Step, ops: Sequence[Op], after: int = 0) -> int:
     """Add plan rows numbered from ``after + 1`` (a plan written in parts continues the numbering)."""
     count = copy_rows(conn, "staging.plan", PLAN_COLUMNS, (
         (run_id, step, seq, op["pair_id"], op["object"], op["direction"], op["action"], op["an_id"], op["sf_id"],
-         json.dumps(op["payload"], default=str))
+         _payload(op["payload"]).decode())
         for seq, op in enumerate(ops, start=after + 1)))
     conn.execute("ANALYZE staging.plan")  # fresh statistics, so the loads' updates use the primary key
     return count
