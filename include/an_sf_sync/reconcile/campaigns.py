@@ -181,7 +181,8 @@ def _pairs(left: pd.Series, right: pd.Series) -> pd.Series:
 
 def campaign_inputs(conn: psycopg.Connection, run_id: str, masters: dict[str, str]) -> CampaignInputs:
     """Build the campaign reconcile's frames for ``run_id`` from staging and sync state."""
-    return CampaignInputs(**inputs.campaign_frames(conn, run_id), masters=dict(masters))
+    frames = inputs.campaign_frames(conn, run_id, masters.get("sf_subscribers_campaign"))
+    return CampaignInputs(**frames, masters=dict(masters))
 
 
 def plan_campaigns(conn: psycopg.Connection, run_id: str, masters: dict[str, str]) -> tuple[list[Op], list[Reject]]:

@@ -153,8 +153,10 @@ def forget_contact_plan(conn: psycopg.Connection, run_id: str) -> None:
 
 # -- campaigns --------------------------------------------------------------------------------------
 
-def campaign_frames(conn: psycopg.Connection, run_id: str) -> dict[str, pd.DataFrame]:
-    """actions, takers, campaigns, members, action_links, member_links of the run."""
+def campaign_frames(conn: psycopg.Connection, run_id: str, subscribers: str | None) -> dict[str, pd.DataFrame]:
+    """actions, takers, campaigns, members, action_links, member_links of the run. Members only of
+    Campaigns that can take them (synced with an action, or becoming a form under the Subscribers
+    campaign): a first sync stages every CampaignMember of the org, millions of them."""
     takers_sql = ("SELECT an_id, action_type, action_id, person_id FROM staging.an_participations WHERE run_id = %s"
                   " UNION ALL SELECT an_id, 'fundraising_page', fundraising_page_id, person_id"
                   " FROM staging.an_donations WHERE run_id = %s AND fundraising_page_id IS NOT NULL")
@@ -165,7 +167,10 @@ def campaign_frames(conn: psycopg.Connection, run_id: str) -> dict[str, pd.DataF
         "campaigns": frame(conn, "SELECT sf_id, is_deleted, name, parent_id FROM staging.sf_campaigns"
                                  " WHERE run_id = %s", (run_id,)),
         "members": frame(conn, "SELECT sf_id, is_deleted, campaign_id, contact_id FROM staging.sf_campaign_members"
-                               " WHERE run_id = %s", (run_id,)),
+                               " WHERE run_id = %(run)s AND NOT is_deleted AND campaign_id IN (SELECT sf_id"
+                               " FROM sync.action_links WHERE state = 'active' UNION SELECT sf_id"
+                               " FROM staging.sf_campaigns WHERE run_id = %(run)s AND parent_id = %(subscribers)s)",
+                         {"run": run_id, "subscribers": subscribers}),
         "action_links": frame(conn, "SELECT an_id, an_type, sf_id, origin, state, title FROM sync.action_links"),
         "member_links": frame(
             conn, "SELECT m.an_action_id, m.an_person_id, m.sf_member_id FROM sync.member_links m"
