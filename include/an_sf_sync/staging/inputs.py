@@ -201,8 +201,8 @@ def donation_frames(conn: psycopg.Connection, run_id: str) -> dict[str, pd.DataF
                              " JOIN staging.sf_opportunities o ON o.run_id = r.run_id AND o.sf_id = r.opportunity_id"
                              " WHERE r.run_id = %s AND r.contact_id IS NOT NULL", (run_id,)),
         "links": frame(conn, "SELECT an_id, sf_id, origin, linked_at FROM sync.donation_links"
-                             " WHERE an_id = ANY(%s) OR sf_id = ANY(%s)",
-                       (list(donations["an_id"]), list(opportunities["sf_id"]))),
+                             f" WHERE an_id IN {MANY} OR sf_id IN {MANY}",
+                       (many(donations["an_id"]), many(opportunities["sf_id"]))),
         "titles": frame(conn, "SELECT DISTINCT ON (an_id) an_id, title FROM (SELECT an_id, action_type, title,"
                               " modified_date FROM staging.an_actions UNION ALL SELECT an_id, action_type, title,"
                               " modified_date FROM sync.an_actions) a"

@@ -73,15 +73,17 @@ def restage(conn: psycopg.Connection, run_id: str) -> int:
     count = 0
     for kind, id_column in KINDS.items():
         table = sql.Identifier("staging", kind)
+        # LATERAL, not "(jsonb_populate_record(...)).*", which Postgres evaluates once per column
         count += conn.execute(sql.SQL(
-            "INSERT INTO {table} SELECT (jsonb_populate_record(NULL::{table}, p.row || jsonb_build_object("
-            "'run_id', %(run)s::text))).* FROM sync.pending p WHERE p.kind = %(kind)s AND p.next_attempt_at <= now()"
+            "INSERT INTO {table} SELECT r.* FROM sync.pending p, LATERAL jsonb_populate_record(NULL::{table},"
+            " p.row || jsonb_build_object('run_id', %(run)s::text)) r WHERE p.kind = %(kind)s"
+            " AND p.next_attempt_at <= now()"
             " AND NOT EXISTS (SELECT 1 FROM {table} s WHERE s.run_id = %(run)s AND s.{id} = p.record_id)"
         ).format(table=table, id=sql.Identifier(id_column)), {"run": run_id, "kind": kind}).rowcount
     conn.execute(
-        "INSERT INTO staging.sf_opportunity_contact_roles SELECT (jsonb_populate_record("
-        "NULL::staging.sf_opportunity_contact_roles, r.value || jsonb_build_object('run_id', %(run)s::text))).*"
-        " FROM sync.pending p, jsonb_array_elements(p.related) r WHERE p.kind = 'sf_opportunities'"
+        "INSERT INTO staging.sf_opportunity_contact_roles SELECT r.* FROM sync.pending p,"
+        " jsonb_array_elements(p.related) e, LATERAL jsonb_populate_record(NULL::staging.sf_opportunity_contact_roles,"
+        " e.value || jsonb_build_object('run_id', %(run)s::text)) r WHERE p.kind = 'sf_opportunities'"
         " AND p.next_attempt_at <= now() ON CONFLICT DO NOTHING", {"run": run_id})
     return count
 
