@@ -556,7 +556,7 @@ def bench_size(people: int, contacts: int, churn: float, write_budget: int, prof
         bench.sync("churn", "bench-churn", churn_start, churn_end, first=False)
         quiet_start = _second()
         _commit_watermarks(bench.staging, quiet_start, "bench-churn")
-        held += bench.hold_backlog()
+        held = bench.hold_backlog()  # all of it, the churn hour's included
         quiet_end = _second()
         bench.sync("quiet", "bench-quiet", quiet_start, quiet_end, first=False)
         figures = report(bench, {"churn": (churn_start, churn_end), "quiet": (quiet_start, quiet_end)},
