@@ -172,10 +172,14 @@ def campaign_frames(conn: psycopg.Connection, run_id: str, subscribers: str | No
                                " FROM staging.sf_campaigns WHERE run_id = %(run)s AND parent_id = %(subscribers)s)",
                          {"run": run_id, "subscribers": subscribers}),
         "action_links": frame(conn, "SELECT an_id, an_type, sf_id, origin, state, title FROM sync.action_links"),
+        # Joins, not "IN (...) OR IN (...)": Postgres hashes such a subquery only while it fits in
+        # work_mem, and otherwise scans it once per link (minutes once a backlog is re-staged).
         "member_links": frame(
             conn, "SELECT m.an_action_id, m.an_person_id, m.sf_member_id FROM sync.member_links m"
-                  f" WHERE (m.an_action_id, m.an_person_id) IN (SELECT action_id, person_id FROM ({takers_sql}) t)"
-                  " OR m.sf_member_id IN (SELECT sf_id FROM staging.sf_campaign_members WHERE run_id = %s)",
+                  f" JOIN (SELECT DISTINCT action_id, person_id FROM ({takers_sql}) t) t"
+                  " ON m.an_action_id = t.action_id AND m.an_person_id = t.person_id"
+                  " UNION SELECT m.an_action_id, m.an_person_id, m.sf_member_id FROM sync.member_links m"
+                  " JOIN staging.sf_campaign_members s ON s.run_id = %s AND s.sf_id = m.sf_member_id",
             (run_id, run_id, run_id)),
     }
 
