@@ -54,6 +54,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from an_sf_sync.load.budget import NO_LIMIT
 from an_sf_sync.staging import settings
 
 AN_KEY = "bench-key"
@@ -155,9 +156,11 @@ def _stage(name: str, cfg: dict[str, Any]) -> dict[str, Any]:
 
         out["duplicates"] = resolve_staged_duplicates(store, run_id, "oldest")
     elif name == "reconcile":
+        from an_sf_sync.load import budget
         from an_sf_sync.reconcile import reconcile_run
 
-        out["counts"] = reconcile_run(store, run_id, duplicate_rule="oldest")
+        out["counts"] = reconcile_run(store, run_id, duplicate_rule="oldest",
+                                      backlog_batch=budget.restage_batch(cfg["budget"]))
     elif name.startswith("load_"):
         import importlib
 
@@ -244,7 +247,7 @@ class Bench:
         self.sf_server = SandboxServer(self.sf_app, ssl_context=make_ca_and_server_context(ca)).start()
         self.cfg = {"an_url": f"{self.an_server.url}/api/v2/", "sf_host": self.sf_server.url.removeprefix("https://"),
                     "ca": str(ca), "staging": self.staging,
-                    "budget": self.write_budget if self.write_budget > 0 else 2**62}  # as tasks._write_budget
+                    "budget": self.write_budget if self.write_budget > 0 else NO_LIMIT}  # as tasks._write_budget
         print(f"emulators ready in {time.monotonic() - started:.0f} s: Action Network {self.an_app.store.counts()}",
               flush=True)
         print(f"  Salesforce {self.sf_app.store.counts()}", flush=True)

@@ -146,11 +146,12 @@ def resolve_duplicates(context: dict[str, Any]) -> dict[str, Any]:
 
 
 def reconcile(context: dict[str, Any]) -> dict[str, Any]:
+    from an_sf_sync.load import budget
     from an_sf_sync.reconcile import reconcile_run
 
     store = _store()
     counts = reconcile_run(store, context["run_id"], duplicate_rule=_variable(DUPLICATE_RULE_VARIABLE, "oldest"),
-                           time_zone=_time_zone(store))
+                           time_zone=_time_zone(store), backlog_batch=budget.restage_batch(_write_budget()))
     log.info("plan for run %s: %s", context["run_id"], counts)
     return counts
 
@@ -192,7 +193,7 @@ def _write_budget() -> int:
     from an_sf_sync.load import budget
 
     value = int(_variable(budget.VARIABLE, budget.DEFAULT))
-    return value if value > 0 else 2**62
+    return value if value > 0 else budget.NO_LIMIT
 
 
 def load_contacts(context: dict[str, Any]) -> dict[str, Any]:

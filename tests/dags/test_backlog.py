@@ -9,6 +9,8 @@ import json
 
 import pytest
 
+from an_sf_sync.load.budget import BATCH
+from an_sf_sync.plan import Direction, Step
 from tests.dags.test_edge_cases import ADA, BOB, SOLO, Org, person, subscribers_campaign
 
 pytestmark = pytest.mark.slow
@@ -76,10 +78,15 @@ def test_runs_drain_the_backlog_within_their_budget_fresh_edits_first(org):
     assert org.writes(run) == [] and stats.count("POST") == 0
 
 
-def test_what_people_in_the_backlog_did_waits_with_them_and_is_never_rejected(org):
+@pytest.mark.parametrize(("budget", "overlap"), [(BUDGET, 5), (2, 0)])
+def test_what_people_in_the_backlog_did_waits_with_them_and_is_never_rejected(org, monkeypatch, budget, overlap):
     """A first match that needs an Action Network write waits in the backlog; the actions its activist
     took (a CampaignMember) and the members its Contact got in Salesforce (a participation) wait with
-    it, instead of failing as "not synced", and go through when it does."""
+    it, instead of failing as "not synced", and go through when it does. With a budget of 2 a run
+    and no overlap (nothing read again), a run re-stages only the next batch of the backlog: the rest,
+    and what its people do meanwhile, stay queued."""
+    monkeypatch.setenv("AIRFLOW_VAR_AN_SF_SYNC_WRITE_BUDGET", str(budget))
+    org.overlap = overlap
     people = [f"m{i}" for i in range(NEW)]
     org.an_sandbox.app.store.load_records({
         "people": [person(p, f"{p}@example.org", "Member", p.upper()) for p in people],
@@ -95,7 +102,16 @@ def test_what_people_in_the_backlog_did_waits_with_them_and_is_never_rejected(or
     for contact in set(contacts.values()) - {m["ContactId"] for m in members}:
         # joined in Salesforce too (a form is joinable): becomes a participation once the pair is synced
         org.sf.CampaignMember.create({"CampaignId": campaign, "ContactId": contact})
-    runs = [org.run() for _ in range(NEW // BUDGET + 2)]
+    runs = [org.run() for _ in range(NEW // budget + 2)]
+    with org.staging.connect() as conn:  # the run after the first planned a batch of the backlog, not all of it
+        planned = conn.execute("SELECT count(DISTINCT pair_id) FROM staging.plan WHERE run_id = %s AND step = %s"
+                               " AND direction = %s", (runs[0].run_id, Step.CONTACTS, Direction.TO_ACTIONNETWORK)
+                               ).fetchone()[0]
+    assert planned == (BATCH * budget // 2 if not overlap else NEW - budget)  # two records a pair
+    # what is left counts the queue too: the pairs' writes, and the participations of those the first run held
+    assert backlog(org, runs[0])["writes_left"] == (NEW - 2 * budget) + (NEW - budget)
+    left = [backlog(org, run)["writes_left"] for run in runs]
+    assert left == sorted(left, reverse=True) and left[-1] == 0
 
     with org.staging.connect() as conn:
         codes = {r[0] for r in conn.execute("SELECT DISTINCT reason_code FROM sync.rejects")}

@@ -3,9 +3,11 @@
 Action Network takes at most 4 requests a second (about 14,000 an hour), so a first sync that adds
 hundreds of thousands of activists takes days. Each run attempts at most ``budget`` Action Network
 writes (one request each) and defers the rest: a deferred plan row is never attempted. Its records
-join the pending queue with the reason ``BACKLOG`` and are re-staged into the next run, which plans
-them afresh from the stored state, so nothing is lost and nothing is written twice. Deferring never
-fails a task, and the watermarks advance as usual: the queue, not the window, carries the backlog.
+join the pending queue with the reason ``BACKLOG`` and are re-staged into later runs, which plan
+them afresh from the stored state, so nothing is lost and nothing is written twice. Each run takes
+the next batch of the queue (``BATCH`` budgets' worth of records, oldest first, whole pairs), so an
+hourly run's work follows its budget, not the size of the backlog. Deferring never fails a task,
+and the watermarks advance as usual: the queue, not the window, carries the backlog.
 
 Fresh edits go first: writes for records that only came back from the backlog (their staged copy
 is the queued one) wait until the run's own changes are planned, and among them the pairs planned
@@ -25,9 +27,11 @@ from an_sf_sync.plan import Step
 from an_sf_sync.staging import pending, plans
 
 VARIABLE = "an_sf_sync_write_budget"
+NO_LIMIT = 2**62  # a budget of 0 or less: every write in one run
 DEFAULT = 9_000  # per run: 37.5 minutes at 4 requests/s, leaving the rest of the hour to the reads
 DEFERRED = "deferred"
-REASON = "BACKLOG"
+REASON = pending.BACKLOG
+BATCH = 2  # backlog records re-staged per run, in budgets: room for pairs that need fewer writes
 
 
 def defer_over_budget(conn: psycopg.Connection, run_id: str, step: Step, budget: int) -> int:
@@ -63,8 +67,14 @@ def defer_over_budget(conn: psycopg.Connection, run_id: str, step: Step, budget:
     return waiting + deferred
 
 
+def restage_batch(budget: int) -> int | None:
+    """How many backlog records a run with ``budget`` re-stages (None: all of them, no budget)."""
+    return BATCH * budget if budget < NO_LIMIT else None
+
+
 def backlog(conn: psycopg.Connection, run_id: str, budget: int) -> dict[str, Any]:
-    """The run's deferred Action Network writes, and roughly how many more runs they need."""
-    left = plans.an_writes_with(conn, run_id, DEFERRED)
+    """The run's deferred Action Network writes and those of the backlog still queued, and roughly
+    how many more runs they need."""
+    left = plans.an_writes_with(conn, run_id, DEFERRED) + pending.waiting_writes(conn, run_id)
     return {"writes_left": left, "budget_per_run": budget, "spent": plans.an_writes_spent(conn, run_id),
             "eta_hours": math.ceil(left / budget) if budget > 0 else None}

@@ -76,12 +76,14 @@ def contact_inputs(conn: psycopg.Connection, run_id: str, subscribers: str | Non
                          duplicate_rule=duplicate_rule, sf_lengths=dict(lengths or {}))
 
 
-def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str, time_zone: str = "UTC") -> dict[str, int]:
-    """Plan every step of ``run_id``; returns counts of planned operations and rejects."""
+def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str, time_zone: str = "UTC",
+                  backlog_batch: int | None = None) -> dict[str, int]:
+    """Plan every step of ``run_id`` (with the first ``backlog_batch`` records of the write budget's
+    backlog: see ``staging.pending.restage``); returns counts of planned operations and rejects."""
     masters = settings.masters(store)
     custom = settings.get(store, "custom_fields", {}) or {}
     with store.connect() as conn:
-        restaged = pending.restage(conn, run_id)
+        restaged = pending.restage(conn, run_id, backlog_batch)
         inputs.fill_email_keys(conn, run_id)
         subscribers = masters.get("sf_subscribers_campaign")
         refresh_mirrors(conn, run_id, subscribers)

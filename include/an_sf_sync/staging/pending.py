@@ -28,6 +28,8 @@ from an_sf_sync.staging.store import scalar
 # staging table -> its id column: the records that can wait in the queue
 KINDS = {"an_people": "an_id", "sf_contacts": "sf_id", "an_participations": "an_id", "an_donations": "an_id",
          "sf_campaigns": "sf_id", "sf_campaign_members": "sf_id", "sf_opportunities": "sf_id"}
+PEOPLE = ("an_people", "sf_contacts")  # the kinds that are activists and Contacts
+BACKLOG = "BACKLOG"  # the reason of the writes the write budget left for later runs (see load.budget)
 # Causes that another record's change removes: re-checked every run. Every other cause of a
 # pending record is an API's refusal, retried with backoff.
 DEPENDENCIES = frozenset({"DONOR_NOT_SYNCED", "DONOR_NOT_SUBSCRIBED", "PERSON_NOT_SYNCED", "CONTACT_NOT_SYNCED",
@@ -68,29 +70,79 @@ def load_record(step: Step, op: Any) -> tuple[str, str] | None:
     return None
 
 
-def restage(conn: psycopg.Connection, run_id: str) -> int:
-    """Put the pending records that are due back into ``run_id``'s staging (unless it holds a newer copy)."""
+def restage(conn: psycopg.Connection, run_id: str, backlog_batch: int | None = None) -> int:
+    """Put the pending records that are due back into ``run_id``'s staging (unless it holds a newer
+    copy); of the write budget's backlog, only the first ``backlog_batch`` records' pairs (see ``_hold``)."""
+    _hold(conn, run_id, backlog_batch)
+    due = ("p.next_attempt_at <= now() AND NOT EXISTS (SELECT 1 FROM held h WHERE h.kind = p.kind"
+           " AND h.record_id = p.record_id)")
     count = 0
     for kind, id_column in KINDS.items():
         table = sql.Identifier("staging", kind)
         # LATERAL, not "(jsonb_populate_record(...)).*", which Postgres evaluates once per column
         count += conn.execute(sql.SQL(
             "INSERT INTO {table} SELECT r.* FROM sync.pending p, LATERAL jsonb_populate_record(NULL::{table},"
-            " p.row || jsonb_build_object('run_id', %(run)s::text)) r WHERE p.kind = %(kind)s"
-            " AND p.next_attempt_at <= now()"
+            " p.row || jsonb_build_object('run_id', %(run)s::text)) r WHERE p.kind = %(kind)s AND {due}"
             " AND NOT EXISTS (SELECT 1 FROM {table} s WHERE s.run_id = %(run)s AND s.{id} = p.record_id)"
-        ).format(table=table, id=sql.Identifier(id_column)), {"run": run_id, "kind": kind}).rowcount
-    conn.execute(
+        ).format(table=table, id=sql.Identifier(id_column), due=sql.SQL(due)), {"run": run_id, "kind": kind}).rowcount
+    conn.execute(sql.SQL(
         "INSERT INTO staging.sf_opportunity_contact_roles SELECT r.* FROM sync.pending p,"
         " jsonb_array_elements(p.related) e, LATERAL jsonb_populate_record(NULL::staging.sf_opportunity_contact_roles,"
-        " e.value || jsonb_build_object('run_id', %(run)s::text)) r WHERE p.kind = 'sf_opportunities'"
-        " AND p.next_attempt_at <= now() ON CONFLICT DO NOTHING", {"run": run_id})
+        " e.value || jsonb_build_object('run_id', %(run)s::text)) r WHERE p.kind = 'sf_opportunities' AND {due}"
+        " ON CONFLICT DO NOTHING").format(due=sql.SQL(due)), {"run": run_id})
     if count:
         # A big backlog re-staged is most of what reconcile reads: planned with the statistics of the
         # run's few fresh rows, a join of its Opportunities and Contact Roles ran for nine minutes.
         for name in (*KINDS, "sf_opportunity_contact_roles"):
             conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier("staging", name)))
     return count
+
+
+def _hold(conn: psycopg.Connection, run_id: str, batch: int | None) -> None:
+    """Fill the temp table ``held``: the backlog's records that stay queued this run.
+
+    A first sync of a million activists leaves a backlog of as many records, drained over days at
+    the write budget's pace; re-planning all of it every hour would cost each run minutes and
+    a gigabyte for a few thousand writes. So a run takes the first ``batch`` records in queue order,
+    completed to whole pairs (both sides of a pair come back together, and so does the partner of a
+    person staged afresh), and what their people did (participations, CampaignMembers, donations),
+    and leaves the rest queued as it is; ``None`` takes everything."""
+    conn.execute("DROP TABLE IF EXISTS pg_temp.held, pg_temp.batch_people")
+    conn.execute("CREATE TEMP TABLE held (kind text, record_id text, people text[]) ON COMMIT DROP")
+    backlog = {"reason": BACKLOG, "contacts": list(PEOPLE), "run": run_id, "batch": batch}
+    if batch is None or (scalar(conn, "SELECT count(*) FROM sync.pending WHERE reason_code = %(reason)s"
+                                      " AND kind = ANY(%(contacts)s)", backlog) or 0) <= batch:
+        return
+    conn.execute("CREATE TEMP TABLE batch_people (id text PRIMARY KEY) ON COMMIT DROP")
+    conn.execute("INSERT INTO batch_people SELECT DISTINCT unnest(people) FROM (SELECT people FROM sync.pending"
+                 " WHERE reason_code = %(reason)s AND kind = ANY(%(contacts)s)"
+                 " ORDER BY queued_at, rank, kind, record_id LIMIT %(batch)s) first"
+                 " UNION SELECT an_id FROM staging.an_people WHERE run_id = %(run)s"
+                 " UNION SELECT sf_id FROM staging.sf_contacts WHERE run_id = %(run)s", backlog)
+    conn.execute("INSERT INTO held SELECT kind, record_id, people FROM sync.pending p"
+                 " WHERE reason_code = %(reason)s AND kind = ANY(%(contacts)s) AND people IS NOT NULL"
+                 " AND NOT EXISTS (SELECT 1 FROM unnest(p.people) u (id) JOIN batch_people b ON b.id = u.id)", backlog)
+    conn.execute("CREATE TEMP TABLE held_people ON COMMIT DROP AS SELECT DISTINCT unnest(people) AS id FROM held")
+    conn.execute("CREATE INDEX ON held_people (id)")
+    conn.execute("ANALYZE held_people")
+    conn.execute("INSERT INTO held SELECT kind, record_id, people FROM sync.pending p"
+                 " WHERE reason_code = %(reason)s AND kind <> ALL(%(contacts)s)"
+                 " AND EXISTS (SELECT 1 FROM unnest(p.people) u (id) JOIN held_people h ON h.id = u.id)", backlog)
+    conn.execute("DROP TABLE held_people")
+    conn.execute("CREATE INDEX ON held (kind, record_id)")
+    conn.execute("ANALYZE held")
+
+
+def waiting_writes(conn: psycopg.Connection, run_id: str) -> int:
+    """The Action Network writes of the backlog records that wait in the queue, not staged in this run."""
+    total = 0
+    for kind, id_column in KINDS.items():
+        row = conn.execute(sql.SQL(
+            "SELECT coalesce(sum(p.writes), 0) FROM sync.pending p WHERE p.kind = %s AND p.reason_code = %s"
+            " AND NOT EXISTS (SELECT 1 FROM {} s WHERE s.run_id = %s AND s.{} = p.record_id)").format(
+            sql.Identifier("staging", kind), sql.Identifier(id_column)), (kind, BACKLOG, run_id)).fetchone()
+        total += int(row[0]) if row else 0
+    return total
 
 
 def pending_roles(conn: psycopg.Connection) -> set[str]:
@@ -131,11 +183,12 @@ def settle(conn: psycopg.Connection, run_id: str) -> dict[str, int]:
         " OR (r.object = 'campaign' AND r.reason_code = 'CAMPAIGN_DELETED_IN_SALESFORCE' AND EXISTS"
         "  (SELECT 1 FROM sync.action_links l WHERE l.sf_id = r.record_id AND l.state = 'active')))",
         {"run": run_id, "contact": [c for c, o in STATES.items() if o == "contact"]}).rowcount
-    conn.execute("CREATE TEMP TABLE waiting (kind text, id text, code text) ON COMMIT DROP")
-    rows = _waiting(conn, run_id)
-    with conn.cursor() as cur, cur.copy("COPY waiting FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    conn.execute("CREATE TEMP TABLE waiting_rows (kind text, id text, code text, person text, writes int,"
+                 " rank bigint) ON COMMIT DROP")
+    _copy_waiting(conn, run_id)
+    conn.execute("CREATE TEMP TABLE waiting ON COMMIT DROP AS SELECT kind, id, min(code) AS code,"
+                 " array_agg(DISTINCT person) FILTER (WHERE person IS NOT NULL) AS people, sum(writes) AS writes,"
+                 " min(rank) AS rank FROM waiting_rows GROUP BY kind, id")
     # Statistics, so the joins below are planned for the real count: a first sync's backlog is
     # hundreds of thousands of rows, which an unanalysed temp table would pass for a handful.
     conn.execute("CREATE INDEX ON waiting (kind, id)")
@@ -148,12 +201,15 @@ def settle(conn: psycopg.Connection, run_id: str) -> dict[str, int]:
                    " WHERE c.run_id = s.run_id AND c.opportunity_id = s.sf_id)" if kind == "sf_opportunities"
                    else "NULL::jsonb")
         queued += conn.execute(sql.SQL(
-            "INSERT INTO sync.pending (kind, record_id, reason_code, row, related, first_run, last_run)"
+            "INSERT INTO sync.pending (kind, record_id, reason_code, row, related, first_run, last_run, people,"
+            "  writes, rank)"
             " SELECT DISTINCT ON (s.{id}) %(kind)s, s.{id}, w.code, to_jsonb(s) - 'run_id', {related},"
-            "  %(run)s, %(run)s FROM waiting w JOIN {table} s ON s.run_id = %(run)s AND s.{id} = w.id"
-            " WHERE w.kind = %(kind)s ORDER BY s.{id}, w.code"
+            "  %(run)s, %(run)s, w.people, w.writes, w.rank"
+            " FROM waiting w JOIN {table} s ON s.run_id = %(run)s AND s.{id} = w.id"
+            " WHERE w.kind = %(kind)s ORDER BY s.{id}"
             " ON CONFLICT (kind, record_id) DO UPDATE SET reason_code = EXCLUDED.reason_code, row = EXCLUDED.row,"
             "  related = EXCLUDED.related, last_run = EXCLUDED.last_run, attempts = sync.pending.attempts + 1,"
+            "  people = EXCLUDED.people, writes = EXCLUDED.writes, rank = coalesce(sync.pending.rank, EXCLUDED.rank),"
             "  next_attempt_at = now() + CASE WHEN EXCLUDED.reason_code = ANY(%(dependencies)s) THEN interval '0'"
             "   ELSE make_interval(hours => least(power(2, sync.pending.attempts)::int - 1, %(max)s)) END"
         ).format(id=sql.Identifier(id_column), table=sql.Identifier("staging", kind), related=sql.SQL(related)),
@@ -162,23 +218,53 @@ def settle(conn: psycopg.Connection, run_id: str) -> dict[str, int]:
     return {"repeated": repeats, "resolved": resolved, "queued": queued, "pending": waiting}
 
 
-def _waiting(conn: psycopg.Connection, run_id: str) -> list[tuple[str, str, str]]:
-    """(kind, record id, reason) of every record this run left waiting: reconcile's rejects that
-    wait on another record, every load write that failed (one reject may stand for several), and
-    every write deferred to a later run by the write budget (``BACKLOG``, no reject: nothing is wrong)."""
-    found: list[tuple[str, str, str]] = [tuple(row) for row in conn.execute(
+def _copy_waiting(conn: psycopg.Connection, run_id: str) -> None:
+    """Fill ``waiting_rows`` with every record this run left waiting, as (kind, record id, reason, person,
+    writes, rank): reconcile's rejects that wait on another record, every load write that failed (one
+    reject may stand for several), and every write deferred to a later run by the write budget
+    (``BACKLOG``, no reject: nothing is wrong), with the people it waits for, its Action Network
+    writes and its plan row (its place in the queue). A record may come in several rows."""
+    rows: list[tuple[Any, ...]] = [(*row, None, 0, None) for row in conn.execute(
         "SELECT pending_kind, pending_id, reason_code FROM sync.rejects WHERE run_id = %s"
         " AND pending_kind IS NOT NULL AND payload->>'step' = 'reconcile'", (run_id,))]
-    op: Any  # a plan row, read one at a time: a first sync leaves hundreds of thousands
-    with conn.cursor(row_factory=namedtuple_row) as cur:
-        cur.execute("SELECT step, object, direction, an_id, sf_id, payload, error_code FROM staging.plan"
+    _copy(conn, rows)
+    # the plan rows streamed in batches: a first sync leaves millions, too many to hold at once
+    with conn.cursor("waiting", row_factory=namedtuple_row) as cur:
+        cur.execute("SELECT seq, step, object, direction, an_id, sf_id, payload, error_code FROM staging.plan"
                     " WHERE run_id = %s AND status IN ('failed', 'deferred') AND direction <> %s",
                     (run_id, Direction.LOCAL))
-        for op in cur:
-            record = load_record(op.step, op)
-            if record:
-                found.append((*record, op.error_code or "WRITE_FAILED"))
-    return found
+        while ops := cur.fetchmany(20_000):
+            rows = []
+            op: Any
+            for op in ops:
+                record = load_record(op.step, op)
+                if record is None:
+                    continue
+                code = op.error_code or "WRITE_FAILED"
+                writes = int(code == BACKLOG and op.direction == Direction.TO_ACTIONNETWORK)
+                people = _people(op) if code == BACKLOG else [None]
+                rows += [(*record, code, person, writes if n == 0 else 0, op.seq) for n, person in enumerate(people)]
+            _copy(conn, rows)
+
+
+def _copy(conn: psycopg.Connection, rows: list[tuple[Any, ...]]) -> None:
+    with conn.cursor() as cur, cur.copy("COPY waiting_rows FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _people(op: Any) -> list[str | None]:
+    """The activists and Contacts a deferred plan row waits for: its pair's, or its person's (the
+    taker of an action, the member, the donor, an Opportunity's Contacts); as ``plans.behind_backlog``."""
+    payload = op.payload if isinstance(op.payload, dict) else {}
+    if op.step == Step.CONTACTS:
+        found = [op.an_id, op.sf_id]
+    elif op.object == Obj.MEMBER and op.direction == Direction.TO_SALESFORCE:
+        found = [op.an_id]
+    else:
+        found = [payload.get("person_id") or payload.get("contact_id")]
+        found += payload["contacts"] if isinstance(payload.get("contacts"), list) else []
+    return [p for p in found if isinstance(p, str)] or [None]
 
 
 def restaged(conn: psycopg.Connection, run_id: str, reason: str) -> set[tuple[str, str]]:

@@ -14,6 +14,7 @@ from psycopg import sql
 from psycopg.rows import namedtuple_row
 
 from an_sf_sync.plan import Action, Direction, Obj, Op, Step
+from an_sf_sync.staging import pending
 from an_sf_sync.staging.store import copy_rows, frame, scalar
 
 PLAN_COLUMNS = ["run_id", "step", "seq", "pair_id", "object", "direction", "action", "an_id", "sf_id", "payload"]
@@ -138,7 +139,8 @@ def an_writes_pending(conn: psycopg.Connection, run_id: str, step: Step) -> list
 
 def behind_backlog(conn: psycopg.Connection, run_id: str, step: Step) -> tuple[list[int], list[int]]:
     """(pair ids, single row seqs) of the step's pending writes that concern a person whose pair the
-    contacts step of this run deferred and who is not synced yet: a CampaignMember, Contact Role,
+    contacts step of this run deferred, or whose pair waits in the queue's backlog (not re-staged
+    this run: see ``pending.restage``), and who is not synced yet: a CampaignMember, Contact Role,
     participation or donation that would fail only because its person waits in the backlog."""
     rows = conn.execute(
         "WITH waiting AS ("
@@ -147,7 +149,13 @@ def behind_backlog(conn: psycopg.Connection, run_id: str, step: Step) -> tuple[l
         "   WHERE l.an_id = d.an_id AND l.state = 'active')"
         "  UNION SELECT d.sf_id FROM staging.plan d WHERE d.run_id = %(run)s AND d.step = %(contacts)s"
         "   AND d.status = 'deferred' AND d.sf_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sync.contact_links l"
-        "   WHERE l.sf_id = d.sf_id AND l.state = 'active'))"
+        "   WHERE l.sf_id = d.sf_id AND l.state = 'active')"
+        "  UNION SELECT u.id FROM sync.pending q, unnest(q.people) u (id) WHERE q.reason_code = %(backlog)s"
+        "   AND q.kind = ANY(%(people)s) AND NOT EXISTS (SELECT 1 FROM staging.an_people s WHERE s.run_id = %(run)s"
+        "   AND s.an_id = q.record_id) AND NOT EXISTS (SELECT 1 FROM staging.sf_contacts s WHERE s.run_id = %(run)s"
+        "   AND s.sf_id = q.record_id) AND NOT EXISTS (SELECT 1 FROM sync.contact_links l WHERE l.an_id = u.id"
+        "   AND l.state = 'active') AND NOT EXISTS (SELECT 1 FROM sync.contact_links l WHERE l.sf_id = u.id"
+        "   AND l.state = 'active'))"
         " SELECT DISTINCT p.pair_id, CASE WHEN p.pair_id IS NULL THEN p.seq END FROM staging.plan p,"
         "  LATERAL (SELECT CASE WHEN p.object = %(member)s AND p.direction = %(to_sf)s THEN p.an_id"
         "   ELSE coalesce(p.payload->>'person_id', p.payload->>'contact_id') END AS id"
@@ -155,8 +163,8 @@ def behind_backlog(conn: psycopg.Connection, run_id: str, step: Step) -> tuple[l
         "   THEN p.payload->'contacts' END)) person"
         " WHERE p.run_id = %(run)s AND p.step = %(step)s AND p.status = 'pending' AND p.direction <> %(local)s"
         "  AND person.id IN (SELECT id FROM waiting)",
-        {"run": run_id, "step": step, "contacts": Step.CONTACTS, "member": Obj.MEMBER,
-         "to_sf": Direction.TO_SALESFORCE, "local": Direction.LOCAL}).fetchall()
+        {"run": run_id, "step": step, "contacts": Step.CONTACTS, "member": Obj.MEMBER, "to_sf": Direction.TO_SALESFORCE,
+         "local": Direction.LOCAL, "backlog": pending.BACKLOG, "people": list(pending.PEOPLE)}).fetchall()
     return [pair for pair, _ in rows if pair is not None], [seq for _, seq in rows if seq is not None]
 
 
