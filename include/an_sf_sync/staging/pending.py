@@ -30,6 +30,8 @@ KINDS = {"an_people": "an_id", "sf_contacts": "sf_id", "an_participations": "an_
          "sf_campaigns": "sf_id", "sf_campaign_members": "sf_id", "sf_opportunities": "sf_id"}
 PEOPLE = ("an_people", "sf_contacts")  # the kinds that are activists and Contacts
 BACKLOG = "BACKLOG"  # the reason of the writes the write budget left for later runs (see load.budget)
+# a taker, member or donation whose person is not synced (with the people it waits for: a load's failure)
+UNSYNCED = ("PERSON_NOT_SYNCED", "CONTACT_NOT_SYNCED", "DONOR_NOT_SYNCED")
 # Causes that another record's change removes: re-checked every run. Every other cause of a
 # pending record is an API's refusal, retried with backoff.
 DEPENDENCIES = frozenset({"DONOR_NOT_SYNCED", "DONOR_NOT_SUBSCRIBED", "PERSON_NOT_SYNCED", "CONTACT_NOT_SYNCED",
@@ -99,36 +101,50 @@ def restage(conn: psycopg.Connection, run_id: str, backlog_batch: int | None = N
 
 
 def _hold(conn: psycopg.Connection, run_id: str, batch: int | None) -> None:
-    """Fill the temp table ``held``: the backlog's records that stay queued this run.
+    """Fill the temp table ``held``: the queued records that stay queued this run although due.
 
     A first sync of a million activists leaves a backlog of as many records, drained over days at
     the write budget's pace; re-planning all of it every hour would cost each run minutes and
     a gigabyte for a few thousand writes. So a run takes the first ``batch`` records in queue order,
     completed to whole pairs (both sides of a pair come back together, and so does the partner of a
     person staged afresh), and what their people did (participations, CampaignMembers, donations),
-    and leaves the rest queued as it is; ``None`` takes everything."""
-    conn.execute("DROP TABLE IF EXISTS pg_temp.held, pg_temp.batch_people")
+    and leaves the rest queued as it is; ``None`` takes everything.
+
+    Likewise a taker or member waiting for a person who cannot sync (no email, say) stays queued
+    until that person is synced or changes, instead of failing again every hour."""
+    conn.execute("DROP TABLE IF EXISTS pg_temp.held, pg_temp.batch_people, pg_temp.held_people")
     conn.execute("CREATE TEMP TABLE held (kind text, record_id text, people text[]) ON COMMIT DROP")
-    backlog = {"reason": BACKLOG, "contacts": list(PEOPLE), "run": run_id, "batch": batch}
-    if batch is None or (scalar(conn, "SELECT count(*) FROM sync.pending WHERE reason_code = %(reason)s"
-                                      " AND kind = ANY(%(contacts)s)", backlog) or 0) <= batch:
-        return
-    conn.execute("CREATE TEMP TABLE batch_people (id text PRIMARY KEY) ON COMMIT DROP")
-    conn.execute("INSERT INTO batch_people SELECT DISTINCT unnest(people) FROM (SELECT people FROM sync.pending"
-                 " WHERE reason_code = %(reason)s AND kind = ANY(%(contacts)s)"
-                 " ORDER BY queued_at, rank, kind, record_id LIMIT %(batch)s) first"
-                 " UNION SELECT an_id FROM staging.an_people WHERE run_id = %(run)s"
-                 " UNION SELECT sf_id FROM staging.sf_contacts WHERE run_id = %(run)s", backlog)
-    conn.execute("INSERT INTO held SELECT kind, record_id, people FROM sync.pending p"
-                 " WHERE reason_code = %(reason)s AND kind = ANY(%(contacts)s) AND people IS NOT NULL"
-                 " AND NOT EXISTS (SELECT 1 FROM unnest(p.people) u (id) JOIN batch_people b ON b.id = u.id)", backlog)
-    conn.execute("CREATE TEMP TABLE held_people ON COMMIT DROP AS SELECT DISTINCT unnest(people) AS id FROM held")
-    conn.execute("CREATE INDEX ON held_people (id)")
-    conn.execute("ANALYZE held_people")
-    conn.execute("INSERT INTO held SELECT kind, record_id, people FROM sync.pending p"
-                 " WHERE reason_code = %(reason)s AND kind <> ALL(%(contacts)s)"
-                 " AND EXISTS (SELECT 1 FROM unnest(p.people) u (id) JOIN held_people h ON h.id = u.id)", backlog)
-    conn.execute("DROP TABLE held_people")
+    params = {"reason": BACKLOG, "contacts": list(PEOPLE), "run": run_id, "batch": batch, "unsynced": list(UNSYNCED)}
+    # held while none of its people is synced or changed in this run (a record, a Subscribers membership)
+    conn.execute("WITH waits AS (SELECT p.kind, p.record_id, p.people, u.id FROM sync.pending p, unnest(p.people) u (id)"
+                 "  WHERE p.reason_code = ANY(%(unsynced)s)),"
+                 " ready AS (SELECT id FROM waits WHERE id IN (SELECT an_id FROM sync.contact_links WHERE state = 'active')"
+                 "  UNION SELECT id FROM waits WHERE id IN (SELECT sf_id FROM sync.contact_links WHERE state = 'active')"
+                 "  UNION SELECT id FROM waits WHERE id IN (SELECT an_id FROM staging.an_people WHERE run_id = %(run)s)"
+                 "  UNION SELECT id FROM waits WHERE id IN (SELECT sf_id FROM staging.sf_contacts WHERE run_id = %(run)s)"
+                 "  UNION SELECT id FROM waits WHERE id IN (SELECT contact_id FROM staging.sf_campaign_members"
+                 "   WHERE run_id = %(run)s))"
+                 " INSERT INTO held SELECT DISTINCT kind, record_id, people FROM waits w WHERE NOT EXISTS"
+                 "  (SELECT 1 FROM waits r JOIN ready USING (id) WHERE r.kind = w.kind AND r.record_id = w.record_id)",
+                 params)
+    if batch is not None and (scalar(conn, "SELECT count(*) FROM sync.pending WHERE reason_code = %(reason)s"
+                                           " AND kind = ANY(%(contacts)s)", params) or 0) > batch:
+        conn.execute("CREATE TEMP TABLE batch_people (id text PRIMARY KEY) ON COMMIT DROP")
+        conn.execute("INSERT INTO batch_people SELECT DISTINCT unnest(people) FROM (SELECT people FROM sync.pending"
+                     " WHERE reason_code = %(reason)s AND kind = ANY(%(contacts)s)"
+                     " ORDER BY queued_at, rank, kind, record_id LIMIT %(batch)s) first"
+                     " UNION SELECT an_id FROM staging.an_people WHERE run_id = %(run)s"
+                     " UNION SELECT sf_id FROM staging.sf_contacts WHERE run_id = %(run)s", params)
+        conn.execute("CREATE TEMP TABLE held_people (id text) ON COMMIT DROP")
+        conn.execute("WITH pairs AS (INSERT INTO held SELECT kind, record_id, people FROM sync.pending p"
+                     " WHERE reason_code = %(reason)s AND kind = ANY(%(contacts)s) AND people IS NOT NULL"
+                     " AND NOT EXISTS (SELECT 1 FROM unnest(p.people) u (id) JOIN batch_people b ON b.id = u.id)"
+                     " RETURNING people) INSERT INTO held_people SELECT DISTINCT unnest(people) FROM pairs", params)
+        conn.execute("CREATE INDEX ON held_people (id)")
+        conn.execute("ANALYZE held_people")
+        conn.execute("INSERT INTO held SELECT kind, record_id, people FROM sync.pending p"
+                     " WHERE reason_code = %(reason)s AND kind <> ALL(%(contacts)s)"
+                     " AND EXISTS (SELECT 1 FROM unnest(p.people) u (id) JOIN held_people h ON h.id = u.id)", params)
     conn.execute("CREATE INDEX ON held (kind, record_id)")
     conn.execute("ANALYZE held")
 
@@ -187,7 +203,7 @@ def settle(conn: psycopg.Connection, run_id: str) -> dict[str, int]:
                  " rank bigint) ON COMMIT DROP")
     _copy_waiting(conn, run_id)
     conn.execute("CREATE TEMP TABLE waiting ON COMMIT DROP AS SELECT kind, id, min(code) AS code,"
-                 " array_agg(DISTINCT person) FILTER (WHERE person IS NOT NULL) AS people, sum(writes) AS writes,"
+                 " CASE WHEN bool_and(person IS NOT NULL) THEN array_agg(DISTINCT person) END AS people, sum(writes) AS writes,"
                  " min(rank) AS rank FROM waiting_rows GROUP BY kind, id")
     # Statistics, so the joins below are planned for the real count: a first sync's backlog is
     # hundreds of thousands of rows, which an unanalysed temp table would pass for a handful.
@@ -242,7 +258,7 @@ def _copy_waiting(conn: psycopg.Connection, run_id: str) -> None:
                     continue
                 code = op.error_code or "WRITE_FAILED"
                 writes = int(code == BACKLOG and op.direction == Direction.TO_ACTIONNETWORK)
-                people = _people(op) if code == BACKLOG else [None]
+                people = _people(op) if code == BACKLOG or code in UNSYNCED else [None]
                 rows += [(*record, code, person, writes if n == 0 else 0, op.seq) for n, person in enumerate(people)]
             _copy(conn, rows)
 
