@@ -47,7 +47,7 @@ def _texts(values: Any) -> list[str]:
     return [v for v in values if isinstance(v, str)]
 
 
-def contact_inputs(conn: psycopg.Connection, run_id: str, subscribers: str | None, custom: dict[str, str],
+def contact_inputs(conn: psycopg.Connection, run_id: str, custom: dict[str, str],
                    duplicate_rule: str, lengths: dict[str, int] | None = None, part: int | None = None) -> ContactInputs:
     """Build the contact reconcile's frames for ``run_id`` from staging and sync state (of one
     partition only, when ``part`` is given: see ``staging.inputs.partition_contacts``)."""
@@ -55,7 +55,7 @@ def contact_inputs(conn: psycopg.Connection, run_id: str, subscribers: str | Non
     texts = [f.name for f in fields if not f.match_key]  # the email stays as typed: its key is derived
     an = _custom(_text_columns(inputs.staged_people(conn, run_id, fields, part), texts), {name: name for name in custom})
     sf = _custom(_text_columns(inputs.staged_contacts(conn, run_id, fields, part), texts), custom)
-    changed_members = inputs.changed_subscriptions(conn, run_id, subscribers, part)
+    changed_members = inputs.changed_subscriptions(conn, part)
     extra = sorted(changed_members - set(sf["sf_id"]))
     if extra:
         sf = pd.concat([sf, pd.DataFrame({"sf_id": extra, "is_deleted": False, "member_only": True})],
@@ -92,7 +92,7 @@ def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str, time
         counts = {"contacts": 0, "rejects": 0, "conflicts": 0, "duplicates": 0}
         pairs = 0
         for part in range(parts) if parts > 1 else [None]:
-            plan = reconcile_contacts(contact_inputs(conn, run_id, subscribers, custom, duplicate_rule,
+            plan = reconcile_contacts(contact_inputs(conn, run_id, custom, duplicate_rule,
                                                      settings.get(store, "contact_lengths", {}), part))
             for op in plan.ops:  # pair numbers run on across partitions
                 if op["pair_id"] is not None:
@@ -113,6 +113,7 @@ def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str, time
             add_rejects(conn, run_id, [{**r, "payload": {"step": "reconcile"}} for r in rejects])
             counts["rejects"] += len(rejects)
             del ops, rejects
+        plans.analyze(conn)
     return {**counts, "partitions": parts, "retried": restaged}
 
 

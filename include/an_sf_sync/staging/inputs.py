@@ -41,21 +41,26 @@ def fill_email_keys(conn: psycopg.Connection, run_id: str) -> int:
 
 def partition_contacts(conn: psycopg.Connection, run_id: str, subscribers: str | None, rows_per_part: int) -> int:
     """Split the run's staged activists and Contacts into partitions reconciled one at a time (the temp
-    table ``contact_parts``); returns how many (1: no split).
+    table ``contact_parts``, with the Contacts whose Subscribers membership was staged marked as
+    ``member``); returns how many (1: no split).
 
     Records that can concern each other share an email key, or a link: a linked record goes by its
     link's key, an unlinked one by its own. A linked record whose email is no longer its link's
     (an email change) joins partition 0 together with every record holding either key; hashing the
     key places everything else. Lookups by key (who else holds an email) span the whole org anyway.
+    Split, the staged records are copied into ``part_people`` and ``part_contacts`` in partition
+    order, so reading a partition reads its own rows only, not the whole run's once per partition.
     """
-    conn.execute("DROP TABLE IF EXISTS pg_temp.contact_parts")
-    conn.execute("CREATE TEMP TABLE contact_parts (side text, id text, link_key text, cur_key text, part int)")
-    conn.execute("INSERT INTO contact_parts SELECT 'an', p.an_id, l.email_key, m.email_key, 0"
+    conn.execute("DROP TABLE IF EXISTS pg_temp.contact_parts, pg_temp.part_people, pg_temp.part_contacts")
+    conn.execute("CREATE TEMP TABLE contact_parts (side text, id text, link_key text, cur_key text, part int,"
+                 " member bool)")
+    conn.execute("INSERT INTO contact_parts SELECT 'an', p.an_id, l.email_key, m.email_key, 0, false"
                  " FROM staging.an_people p LEFT JOIN sync.contact_links l ON l.an_id = p.an_id"
                  " LEFT JOIN sync.an_people m ON m.an_id = p.an_id WHERE p.run_id = %s", (run_id,))
-    conn.execute("INSERT INTO contact_parts SELECT 'sf', c.sf_id, l.email_key, m.email_key, 0 FROM"
-                 " (SELECT sf_id FROM staging.sf_contacts WHERE run_id = %s UNION SELECT contact_id"
-                 "  FROM staging.sf_campaign_members WHERE run_id = %s AND campaign_id = %s AND contact_id IS NOT NULL) c"
+    conn.execute("INSERT INTO contact_parts SELECT 'sf', c.sf_id, l.email_key, m.email_key, 0, c.member FROM"
+                 " (SELECT sf_id, bool_or(member) AS member FROM (SELECT sf_id, false AS member FROM staging.sf_contacts"
+                 "  WHERE run_id = %s UNION ALL SELECT contact_id, true FROM staging.sf_campaign_members"
+                 "  WHERE run_id = %s AND campaign_id = %s AND contact_id IS NOT NULL) staged GROUP BY sf_id) c"
                  " LEFT JOIN sync.contact_links l ON l.sf_id = c.sf_id LEFT JOIN sync.sf_contacts m ON m.sf_id = c.sf_id",
                  (run_id, run_id, subscribers))
     parts = math.ceil(int(scalar(conn, "SELECT count(*) FROM contact_parts")) / rows_per_part)
@@ -68,41 +73,56 @@ def partition_contacts(conn: psycopg.Connection, run_id: str, subscribers: str |
                  " OR link_key IN (SELECT k FROM cross_keys) OR cur_key IN (SELECT k FROM cross_keys) THEN 0"
                  " ELSE 1 + abs(hashtext(coalesce(link_key, cur_key, id))::bigint) %% %s END", (parts,))
     conn.execute("CREATE INDEX ON contact_parts (part, side, id)")
-    # Fresh statistics: rows just copied or re-staged are unknown to the planner, which then reads a
-    # partition by scanning contact_parts once per staged record.
-    for table in ("contact_parts", "staging.an_people", "staging.sf_contacts", "staging.sf_campaign_members"):
+    for table, side, id_column in (("part_people", "an", "an_id"), ("part_contacts", "sf", "sf_id")):
+        conn.execute(sql.SQL(
+            "CREATE TEMP TABLE {part} AS SELECT c.part, s.* FROM contact_parts c JOIN {staged} s ON s.run_id = %s"
+            " AND s.{id} = c.id WHERE c.side = %s ORDER BY c.part").format(
+            part=sql.Identifier(table), staged=sql.Identifier("staging", STAGED[side]), id=sql.Identifier(id_column)),
+            (run_id, side))
+        conn.execute(sql.SQL("CREATE INDEX ON {} (part)").format(sql.Identifier(table)))
+    # Fresh statistics: rows just copied or re-staged are unknown to the planner, which then picks
+    # scans that read a table once per row of another.
+    for table in ("contact_parts", "part_people", "part_contacts", "staging.an_people", "staging.sf_contacts",
+                  "staging.sf_campaign_members"):
         conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(*table.split("."))))
     return parts + 1
 
 
-def _only(part: int | None, side: str, column: str) -> str:
-    return "" if part is None else (f" AND {column} IN (SELECT id FROM contact_parts WHERE part = {int(part)}"
-                                    f" AND side = '{side}')")
+STAGED = {"an": "an_people", "sf": "sf_contacts"}
+
+
+def _rows(side: str, part: int | None) -> sql.Composable:
+    """Where a side's staged records are read from: the run's staging, or one partition's copy."""
+    if part is None:
+        return sql.SQL("{} WHERE run_id = %s").format(sql.Identifier("staging", STAGED[side]))
+    return sql.SQL("{} WHERE run_id = %s AND part = {}").format(
+        sql.Identifier({"an": "part_people", "sf": "part_contacts"}[side]), sql.Literal(part))
 
 
 def staged_people(conn: psycopg.Connection, run_id: str, fields: Sequence[PersonField],
                   part: int | None) -> pd.DataFrame:
     """The run's staged activists (of one partition, when ``part`` is given), fields by their names."""
-    return frame(conn, f"SELECT an_id, email_status, {', '.join(f'{f.an_column} AS {f.name}' for f in fields)},"
-                       " email_key, custom_fields, modified_date AS modified"
-                       " FROM staging.an_people WHERE run_id = %s" + _only(part, "an", "an_id"), (run_id,))
+    return frame(conn, sql.SQL("SELECT an_id, email_status, {}, email_key, custom_fields, modified_date AS modified"
+                               " FROM {}").format(_fields(fields, "an_column"), _rows("an", part)), (run_id,))
 
 
 def staged_contacts(conn: psycopg.Connection, run_id: str, fields: Sequence[PersonField],
                     part: int | None) -> pd.DataFrame:
     """The run's staged Contacts (of one partition, when ``part`` is given), fields by their names."""
-    return frame(conn, f"SELECT c.sf_id, c.is_deleted, {', '.join(f'c.{f.sf_column} AS {f.name}' for f in fields)},"
-                       " c.email_key, c.custom_fields, c.last_modified_date AS modified, c.created_date AS created,"
-                       " false AS member_only"
-                       " FROM staging.sf_contacts c WHERE c.run_id = %s" + _only(part, "sf", "c.sf_id"), (run_id,))
+    return frame(conn, sql.SQL("SELECT sf_id, is_deleted, {}, email_key, custom_fields, last_modified_date AS modified,"
+                               " created_date AS created, false AS member_only FROM {}").format(
+                     _fields(fields, "sf_column"), _rows("sf", part)), (run_id,))
 
 
-def changed_subscriptions(conn: psycopg.Connection, run_id: str, subscribers: str | None,
-                          part: int | None) -> set[str]:
-    """Contacts whose Subscribers membership was staged in this run."""
-    return set(frame(conn, "SELECT DISTINCT contact_id FROM staging.sf_campaign_members"
-                           " WHERE run_id = %s AND campaign_id = %s AND contact_id IS NOT NULL"
-                           + _only(part, "sf", "contact_id"), (run_id, subscribers))["contact_id"])
+def _fields(fields: Sequence[PersonField], column: str) -> sql.Composable:
+    return sql.SQL(", ").join(sql.SQL("{} AS {}").format(sql.Identifier(getattr(f, column)), sql.Identifier(f.name))
+                              for f in fields)
+
+
+def changed_subscriptions(conn: psycopg.Connection, part: int | None) -> set[str]:
+    """Contacts whose Subscribers membership was staged in this run (see ``partition_contacts``)."""
+    return {row[0] for row in conn.execute("SELECT id FROM contact_parts WHERE side = 'sf' AND member"
+                                           " AND (%(part)s::int IS NULL OR part = %(part)s)", {"part": part})}
 
 
 def contact_links(conn: psycopg.Connection, an_ids: Sequence[str], sf_ids: Sequence[str]) -> pd.DataFrame:

@@ -36,8 +36,12 @@ def append(conn: psycopg.Connection, run_id: str, step: Step, ops: Sequence[Op],
         (run_id, step, seq, op["pair_id"], op["object"], op["direction"], op["action"], op["an_id"], op["sf_id"],
          _payload(op["payload"]).decode())
         for seq, op in enumerate(ops, start=after + 1)))
-    conn.execute("ANALYZE staging.plan")  # fresh statistics, so the loads' updates use the primary key
     return count
+
+
+def analyze(conn: psycopg.Connection) -> None:
+    """Fresh statistics once a run's plan is written, so the loads' updates use the primary key."""
+    conn.execute("ANALYZE staging.plan")
 
 
 _PAYLOADS = {"all": "payload", "writes": "CASE WHEN direction = %(local)s THEN NULL ELSE payload END AS payload",

@@ -74,7 +74,7 @@ def scalar(conn: psycopg.Connection, query: str, params: Sequence[Any] | dict[st
     return row[0] if row else None
 
 
-def frame(conn: psycopg.Connection, query: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> pd.DataFrame:
+def frame(conn: psycopg.Connection, query: str | sql.Composed, params: Sequence[Any] | Mapping[str, Any] = ()) -> pd.DataFrame:
     """A query's rows as a frame of Python values: missing values stay None (pandas would make
     text columns NaN-backed strings), so ``x or y`` and ``isinstance`` checks mean what they say."""
     with conn.cursor() as cur:
