@@ -270,7 +270,7 @@ def _copy(conn: psycopg.Connection, rows: list[tuple[Any, ...]]) -> None:
 
 
 def _people(op: Any) -> list[str | None]:
-    """The activists and Contacts a deferred plan row waits for: its pair's, or its person's (the
+    """The activists and Contacts a waiting plan row waits for: its pair's, or its person's (the
     taker of an action, the member, the donor, an Opportunity's Contacts); as ``plans.behind_backlog``."""
     payload = op.payload if isinstance(op.payload, dict) else {}
     if op.step == Step.CONTACTS:
