@@ -103,15 +103,9 @@ def restage(conn: psycopg.Connection, run_id: str, backlog_batch: int | None = N
 def _hold(conn: psycopg.Connection, run_id: str, batch: int | None) -> None:
     """Fill the temp table ``held``: the queued records that stay queued this run although due.
 
-    A first sync of a million activists leaves a backlog of as many records, drained over days at
-    the write budget's pace; re-planning all of it every hour would cost each run minutes and
-    a gigabyte for a few thousand writes. So a run takes the first ``batch`` records in queue order,
-    completed to whole pairs (both sides of a pair come back together, and so does the partner of a
-    person staged afresh), and what their people did (participations, CampaignMembers, donations),
-    and leaves the rest queued as it is; ``None`` takes everything.
-
-    Likewise a taker or member waiting for a person who cannot sync (no email, say) stays queued
-    until that person is synced or changes, instead of failing again every hour."""
+    A taker, member or donation waiting for a person who cannot sync (no email, say) stays queued
+    until that person is synced or changes, instead of failing again every hour. Of the write
+    budget's backlog, a run takes ``batch`` records only (``None``: all): see ``_hold_backlog``."""
     conn.execute("DROP TABLE IF EXISTS pg_temp.held, pg_temp.batch_people, pg_temp.held_people")
     conn.execute("CREATE TEMP TABLE held (kind text, record_id text, people text[]) ON COMMIT DROP")
     params = {"reason": BACKLOG, "contacts": list(PEOPLE), "run": run_id, "batch": batch, "unsynced": list(UNSYNCED)}
@@ -127,26 +121,41 @@ def _hold(conn: psycopg.Connection, run_id: str, batch: int | None) -> None:
                  " INSERT INTO held SELECT DISTINCT kind, record_id, people FROM waits w WHERE NOT EXISTS"
                  "  (SELECT 1 FROM waits r JOIN ready USING (id) WHERE r.kind = w.kind AND r.record_id = w.record_id)",
                  params)
-    if batch is not None and (scalar(conn, "SELECT count(*) FROM sync.pending WHERE reason_code = %(reason)s"
-                                           " AND kind = ANY(%(contacts)s)", params) or 0) > batch:
+    if batch is not None:
+        _hold_backlog(conn, params)
+    conn.execute("CREATE INDEX ON held (kind, record_id)")
+    conn.execute("ANALYZE held")
+
+
+def _hold_backlog(conn: psycopg.Connection, params: dict[str, Any]) -> None:
+    """Hold all of the write budget's backlog but the next batch.
+
+    A first sync of a million activists leaves a backlog of as many records, drained over days at
+    the write budget's pace; re-planning all of it every hour would cost each run minutes and a
+    gigabyte for a few thousand writes. So a run takes the first ``batch`` activists and Contacts in
+    queue order, completed to whole pairs (both sides of a pair come back together, and so does the
+    partner of a person staged afresh); what the people it leaves queued did (participations,
+    CampaignMembers, donations) stays queued with them, and of the rest it takes the first ``batch``."""
+    conn.execute("CREATE TEMP TABLE held_people (id text PRIMARY KEY) ON COMMIT DROP")
+    if (scalar(conn, "SELECT count(*) FROM sync.pending WHERE reason_code = %(reason)s AND kind = ANY(%(contacts)s)",
+               params) or 0) > params["batch"]:
         conn.execute("CREATE TEMP TABLE batch_people (id text PRIMARY KEY) ON COMMIT DROP")
         conn.execute("INSERT INTO batch_people SELECT DISTINCT unnest(people) FROM (SELECT people FROM sync.pending"
                      " WHERE reason_code = %(reason)s AND kind = ANY(%(contacts)s)"
                      " ORDER BY queued_at, rank, kind, record_id LIMIT %(batch)s) first"
                      " UNION SELECT an_id FROM staging.an_people WHERE run_id = %(run)s"
                      " UNION SELECT sf_id FROM staging.sf_contacts WHERE run_id = %(run)s", params)
-        conn.execute("CREATE TEMP TABLE held_people (id text) ON COMMIT DROP")
         conn.execute("WITH pairs AS (INSERT INTO held SELECT kind, record_id, people FROM sync.pending p"
                      " WHERE reason_code = %(reason)s AND kind = ANY(%(contacts)s) AND people IS NOT NULL"
                      " AND NOT EXISTS (SELECT 1 FROM unnest(p.people) u (id) JOIN batch_people b ON b.id = u.id)"
                      " RETURNING people) INSERT INTO held_people SELECT DISTINCT unnest(people) FROM pairs", params)
-        conn.execute("CREATE INDEX ON held_people (id)")
         conn.execute("ANALYZE held_people")
-        conn.execute("INSERT INTO held SELECT kind, record_id, people FROM sync.pending p"
-                     " WHERE reason_code = %(reason)s AND kind <> ALL(%(contacts)s)"
-                     " AND EXISTS (SELECT 1 FROM unnest(p.people) u (id) JOIN held_people h ON h.id = u.id)", params)
-    conn.execute("CREATE INDEX ON held (kind, record_id)")
-    conn.execute("ANALYZE held")
+    conn.execute("INSERT INTO held SELECT kind, record_id, people FROM (SELECT p.kind, p.record_id, p.people,"
+                 "  waits, row_number() OVER (PARTITION BY waits ORDER BY p.queued_at, p.rank, p.kind, p.record_id) AS n"
+                 "  FROM sync.pending p, LATERAL (SELECT EXISTS (SELECT 1 FROM unnest(p.people) u (id)"
+                 "   JOIN held_people h ON h.id = u.id) AS waits) w"
+                 "  WHERE p.reason_code = %(reason)s AND p.kind <> ALL(%(contacts)s)) q WHERE waits OR n > %(batch)s",
+                 params)
 
 
 def waiting_writes(conn: psycopg.Connection, run_id: str) -> int:
@@ -203,8 +212,9 @@ def settle(conn: psycopg.Connection, run_id: str) -> dict[str, int]:
                  " rank bigint) ON COMMIT DROP")
     _copy_waiting(conn, run_id)
     conn.execute("CREATE TEMP TABLE waiting ON COMMIT DROP AS SELECT kind, id, min(code) AS code,"
-                 " CASE WHEN bool_and(person IS NOT NULL) THEN array_agg(DISTINCT person) END AS people, sum(writes) AS writes,"
-                 " min(rank) AS rank FROM waiting_rows GROUP BY kind, id")
+                 " CASE WHEN bool_and(code = ANY(%s)) THEN array_agg(DISTINCT person) FILTER (WHERE person IS NOT NULL)"
+                 " END AS people, sum(writes) AS writes,"
+                 " min(rank) AS rank FROM waiting_rows GROUP BY kind, id", ([BACKLOG, *UNSYNCED],))
     # Statistics, so the joins below are planned for the real count: a first sync's backlog is
     # hundreds of thousands of rows, which an unanalysed temp table would pass for a handful.
     conn.execute("CREATE INDEX ON waiting (kind, id)")
