@@ -39,6 +39,10 @@ def fill_email_keys(conn: psycopg.Connection, run_id: str) -> int:
     return filled
 
 
+# side -> (its staging table, id column, the temp table holding its records in partition order)
+SIDES = {"an": ("an_people", "an_id", "part_people"), "sf": ("sf_contacts", "sf_id", "part_contacts")}
+
+
 def partition_contacts(conn: psycopg.Connection, run_id: str, subscribers: str | None, rows_per_part: int) -> int:
     """Split the run's staged activists and Contacts into partitions reconciled one at a time (the temp
     table ``contact_parts``, with the Contacts whose Subscribers membership was staged marked as
@@ -73,11 +77,11 @@ def partition_contacts(conn: psycopg.Connection, run_id: str, subscribers: str |
                  " OR link_key IN (SELECT k FROM cross_keys) OR cur_key IN (SELECT k FROM cross_keys) THEN 0"
                  " ELSE 1 + abs(hashtext(coalesce(link_key, cur_key, id))::bigint) %% %s END", (parts,))
     conn.execute("CREATE INDEX ON contact_parts (part, side, id)")
-    for table, side, id_column in (("part_people", "an", "an_id"), ("part_contacts", "sf", "sf_id")):
+    for side, (staged, id_column, table) in SIDES.items():
         conn.execute(sql.SQL(
             "CREATE TEMP TABLE {part} AS SELECT c.part, s.* FROM contact_parts c JOIN {staged} s ON s.run_id = %s"
             " AND s.{id} = c.id WHERE c.side = %s ORDER BY c.part").format(
-            part=sql.Identifier(table), staged=sql.Identifier("staging", STAGED[side]), id=sql.Identifier(id_column)),
+            part=sql.Identifier(table), staged=sql.Identifier("staging", staged), id=sql.Identifier(id_column)),
             (run_id, side))
         conn.execute(sql.SQL("CREATE INDEX ON {} (part)").format(sql.Identifier(table)))
     # Fresh statistics: rows just copied or re-staged are unknown to the planner, which then picks
@@ -88,15 +92,12 @@ def partition_contacts(conn: psycopg.Connection, run_id: str, subscribers: str |
     return parts + 1
 
 
-STAGED = {"an": "an_people", "sf": "sf_contacts"}
-
-
 def _rows(side: str, part: int | None) -> sql.Composable:
     """Where a side's staged records are read from: the run's staging, or one partition's copy."""
+    staged, _, table = SIDES[side]
     if part is None:
-        return sql.SQL("{} WHERE run_id = %s").format(sql.Identifier("staging", STAGED[side]))
-    return sql.SQL("{} WHERE run_id = %s AND part = {}").format(
-        sql.Identifier({"an": "part_people", "sf": "part_contacts"}[side]), sql.Literal(part))
+        return sql.SQL("{} WHERE run_id = %s").format(sql.Identifier("staging", staged))
+    return sql.SQL("{} WHERE run_id = %s AND part = {}").format(sql.Identifier(table), sql.Literal(part))
 
 
 def staged_people(conn: psycopg.Connection, run_id: str, fields: Sequence[PersonField],
