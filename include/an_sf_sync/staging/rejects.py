@@ -14,26 +14,36 @@ from an_sf_sync.plan import Reject
 from an_sf_sync.staging import pending
 from an_sf_sync.staging.store import copy_rows
 
-REJECT_COLUMNS = ["run_id", "source", "object", "record_id", "reason_code", "message", "payload"]
+REJECT_COLUMNS = ["source", "object", "record_id", "reason_code", "message", "payload", "status", "pending_kind",
+                  "pending_id"]
 
 
 def add_rejects(conn: psycopg.Connection, run_id: str, rejects: Iterable[Reject]) -> None:
     """Record rejects; one that waits on a record (``pending``: staging table and id) is retried by
-    later runs (see ``staging.pending``), one that reports a repair is resolved at once."""
-    rows = []
-    for r in rejects:
+    later runs (see ``staging.pending``), one that reports a repair is resolved at once. A record
+    rejected again for the same reason in the run keeps its latest message."""
+    rows: dict[Any, tuple] = {}
+    for n, r in enumerate(rejects):
         kind, record = r.get("pending") or ((pending.WAITING[r["reason_code"]], r["record_id"])
                                             if r["reason_code"] in pending.WAITING else (None, None))
-        rows.append((run_id, r["source"], r["object"], r["record_id"], r["reason_code"], r["message"],
+        key = (r["source"], r["object"], r["record_id"], r["reason_code"]) if r["record_id"] is not None else n
+        rows[key] = (r["source"], r["object"], r["record_id"], r["reason_code"], r["message"],
                      json.dumps(r.get("payload")) if r.get("payload") is not None else None,
-                     "resolved" if r["reason_code"] in pending.NOTES else "open", kind, record))
-    with conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO sync.rejects (run_id, source, object, record_id, reason_code, message, payload, status,"
-            " pending_kind, pending_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (run_id, source, object, record_id, reason_code) DO UPDATE SET message = EXCLUDED.message,"
-            " payload = EXCLUDED.payload, status = EXCLUDED.status, pending_kind = EXCLUDED.pending_kind,"
-            " pending_id = EXCLUDED.pending_id", rows)
+                     "resolved" if r["reason_code"] in pending.NOTES else "open", kind, record)
+    if not rows:
+        return
+    # COPY, then one insert: a first sync rejects hundreds of thousands of records
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS new_rejects (source text, object text, record_id text,"
+                 " reason_code text, message text, payload jsonb, status text, pending_kind text, pending_id text)")
+    conn.execute("TRUNCATE pg_temp.new_rejects")
+    copy_rows(conn, "pg_temp.new_rejects", REJECT_COLUMNS, rows.values())
+    conn.execute(
+        "INSERT INTO sync.rejects (run_id, source, object, record_id, reason_code, message, payload, status,"
+        " pending_kind, pending_id) SELECT %s, source, object, record_id, reason_code, message, payload, status,"
+        " pending_kind, pending_id FROM pg_temp.new_rejects"
+        " ON CONFLICT (run_id, source, object, record_id, reason_code) DO UPDATE SET message = EXCLUDED.message,"
+        " payload = EXCLUDED.payload, status = EXCLUDED.status, pending_kind = EXCLUDED.pending_kind,"
+        " pending_id = EXCLUDED.pending_id", (run_id,))
 
 
 def add_conflicts(conn: psycopg.Connection, run_id: str, conflicts: Sequence[dict]) -> None:
