@@ -7,7 +7,6 @@ current state, so after a partial load it plans only what is still missing.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -30,15 +29,9 @@ PARTITION_ROWS = 100_000  # staged activists and Contacts reconciled at once: bo
 
 
 def _text_columns(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    for column in columns:
-        df[column] = [rules.text_value(v) for v in df[column]]
-    return df
-
-
-def _custom(df: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
-    raw = [v if isinstance(v, dict) else json.loads(v) if isinstance(v, str) else {} for v in df.pop("custom_fields")]
-    for an_name, source_name in mapping.items():
-        df[f"cf:{an_name}"] = [rules.text_value(values.get(source_name)) for values in raw]
+    text = rules.text_value
+    for column in columns:  # most values are text already: they skip the call (millions of them)
+        df[column] = [v if v.__class__ is str and v and not v.isspace() else text(v) for v in df[column]]
     return df
 
 
@@ -52,9 +45,10 @@ def contact_inputs(conn: psycopg.Connection, run_id: str, custom: dict[str, str]
     """Build the contact reconcile's frames for ``run_id`` from staging and sync state (of one
     partition only, when ``part`` is given: see ``staging.inputs.partition_contacts``)."""
     fields = synced.person_fields()
-    texts = [f.name for f in fields if not f.match_key]  # the email stays as typed: its key is derived
-    an = _custom(_text_columns(inputs.staged_people(conn, run_id, fields, part), texts), {name: name for name in custom})
-    sf = _custom(_text_columns(inputs.staged_contacts(conn, run_id, fields, part), texts), custom)
+    # the email stays as typed: its key is derived
+    texts = [f.name for f in fields if not f.match_key] + [f"cf:{name}" for name in custom]
+    an = _text_columns(inputs.staged_people(conn, run_id, fields, part, tuple(custom)), texts)
+    sf = _text_columns(inputs.staged_contacts(conn, run_id, fields, part, custom), texts)
     changed_members = inputs.changed_subscriptions(conn, part)
     extra = sorted(changed_members - set(sf["sf_id"]))
     if extra:

@@ -76,7 +76,9 @@ def partition_contacts(conn: psycopg.Connection, run_id: str, subscribers: str |
     conn.execute("UPDATE contact_parts SET part = CASE WHEN (link_key IS NOT NULL AND cur_key IS DISTINCT FROM link_key)"
                  " OR link_key IN (SELECT k FROM cross_keys) OR cur_key IN (SELECT k FROM cross_keys) THEN 0"
                  " ELSE 1 + abs(hashtext(coalesce(link_key, cur_key, id))::bigint) %% %s END", (parts,))
-    conn.execute("CREATE INDEX ON contact_parts (part, side, id)")
+    # the staged Subscribers memberships by partition (see changed_subscriptions); an index on ids
+    # would sort a million texts
+    conn.execute("CREATE INDEX ON contact_parts (part) WHERE side = 'sf' AND member")
     for side, (staged, id_column, table) in SIDES.items():
         conn.execute(sql.SQL(
             "CREATE TEMP TABLE {part} AS SELECT c.part, s.* FROM contact_parts c JOIN {staged} s ON s.run_id = %s"
@@ -100,19 +102,30 @@ def _rows(side: str, part: int | None) -> sql.Composable:
     return sql.SQL("{} WHERE run_id = %s AND part = {}").format(sql.Identifier(table), sql.Literal(part))
 
 
-def staged_people(conn: psycopg.Connection, run_id: str, fields: Sequence[PersonField],
-                  part: int | None) -> pd.DataFrame:
-    """The run's staged activists (of one partition, when ``part`` is given), fields by their names."""
-    return frame(conn, sql.SQL("SELECT an_id, email_status, {}, email_key, custom_fields, modified_date AS modified"
-                               " FROM {}").format(_fields(fields, "an_column"), _rows("an", part)), (run_id,))
+def staged_people(conn: psycopg.Connection, run_id: str, fields: Sequence[PersonField], part: int | None,
+                  custom: Sequence[str] = ()) -> pd.DataFrame:
+    """The run's staged activists (of one partition, when ``part`` is given), fields by their names,
+    and the ``custom`` fields as ``cf:<name>``."""
+    return frame(conn, sql.SQL("SELECT an_id, email_status, {}, email_key{}, modified_date AS modified"
+                               " FROM {}").format(_fields(fields, "an_column"),
+                                                  _custom({name: name for name in custom}), _rows("an", part)),
+                 (run_id,))
 
 
-def staged_contacts(conn: psycopg.Connection, run_id: str, fields: Sequence[PersonField],
-                    part: int | None) -> pd.DataFrame:
-    """The run's staged Contacts (of one partition, when ``part`` is given), fields by their names."""
-    return frame(conn, sql.SQL("SELECT sf_id, is_deleted, {}, email_key, custom_fields, last_modified_date AS modified,"
+def staged_contacts(conn: psycopg.Connection, run_id: str, fields: Sequence[PersonField], part: int | None,
+                    custom: dict[str, str] | None = None) -> pd.DataFrame:
+    """The run's staged Contacts (of one partition, when ``part`` is given), fields by their names, and
+    the ``custom`` fields (Action Network name -> Salesforce field) as ``cf:<Action Network name>``."""
+    return frame(conn, sql.SQL("SELECT sf_id, is_deleted, {}, email_key{}, last_modified_date AS modified,"
                                " created_date AS created, false AS member_only FROM {}").format(
-                     _fields(fields, "sf_column"), _rows("sf", part)), (run_id,))
+                     _fields(fields, "sf_column"), _custom(custom or {}), _rows("sf", part)), (run_id,))
+
+
+def _custom(mapping: dict[str, str]) -> sql.Composable:
+    """The custom fields' values, each read out of the JSON by Postgres (a million records' whole
+    JSON documents would each be parsed in Python, for the few values mapped)."""
+    return sql.SQL("").join(sql.SQL(", custom_fields -> {} AS {}").format(sql.Literal(key), sql.Identifier(f"cf:{name}"))
+                            for name, key in mapping.items())
 
 
 def _fields(fields: Sequence[PersonField], column: str) -> sql.Composable:
