@@ -37,12 +37,14 @@ def pick_winners(candidates: pd.DataFrame, linked: pd.DataFrame, rule: str = DEF
         raise ValueError(f"unknown duplicate rule {rule!r}; choose one of {', '.join(RULES)}")
     columns = ["sf_id", "email_key", "winner_sf_id", "rule"]
     pool = candidates.dropna(subset=["email_key"]).drop_duplicates("sf_id")
+    holders = linked.dropna(subset=["email_key"]).drop_duplicates("email_key").set_index("email_key")["sf_id"]
+    # only emails held twice can have a loser: the rest are most of a big org, not worth sorting
+    pool = pool[pool["email_key"].duplicated(keep=False) | pool["email_key"].isin(holders.index)]
     if pool.empty:
         return pd.DataFrame(columns=columns)
     by, ascending = RULES[rule]
     ranked = pool.sort_values(by, ascending=ascending, na_position="last", kind="stable")
     first = ranked.drop_duplicates("email_key").set_index("email_key")["sf_id"]
-    holders = linked.dropna(subset=["email_key"]).drop_duplicates("email_key").set_index("email_key")["sf_id"]
     winner = first.copy()
     winner.update(holders[holders.index.isin(first.index)])
     losers = pool.assign(winner_sf_id=pool["email_key"].map(winner))
