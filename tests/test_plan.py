@@ -73,3 +73,16 @@ def test_a_reject_is_recorded_with_every_field_it_was_built_with(staging) -> Non
                               " pending_id, status FROM sync.rejects WHERE run_id = %s", (RUN,)).fetchall()
     assert stored == [("salesforce", "contact role", "006A", "DONOR_NOT_SYNCED", "Opportunity 006A has no donor.",
                        {"step": "opportunities", "seq": 3}, "sf_opportunities", "006A", "open")]
+
+
+def test_a_record_rejected_again_keeps_one_row_with_the_latest_message(staging) -> None:
+    first = reject("actionnetwork", "person", "p1", "MISSING_EMAIL", "first")
+    again = reject("actionnetwork", "person", "p1", "MISSING_EMAIL", "again")
+    other = reject("actionnetwork", "person", "p2", "MISSING_EMAIL", "other")
+    unnamed = [reject("salesforce", "campaign", None, "BLOCKED", f"no id {n}") for n in (1, 2)]
+    with staging.connect() as conn:
+        add_rejects(conn, RUN, [first, other, again, *unnamed])  # twice in one call
+        add_rejects(conn, RUN, [reject("actionnetwork", "person", "p2", "MISSING_EMAIL", "later")])  # a later call
+        stored = conn.execute("SELECT record_id, message FROM sync.rejects WHERE run_id = %s ORDER BY id",
+                              (RUN,)).fetchall()
+    assert stored == [("p1", "again"), ("p2", "later"), (None, "no id 1"), (None, "no id 2")]
