@@ -1,5 +1,6 @@
 """Reconciling contacts in partitions plans exactly what reconciling them at once plans: a first sync
-with shared and duplicate emails, then an hour with field edits and email changes on both sides."""
+with shared and duplicate emails, then an hour with field edits and email changes on both sides;
+saving mirrors and rejects in bulk changes nothing either."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from an_sf_sync.extract import extract_actionnetwork, extract_salesforce
 from an_sf_sync.load.contacts import load_contacts
 from an_sf_sync.reconcile import reconcile_run
 from an_sf_sync.setup import ensure_masters
+from an_sf_sync.staging import store
 from an_sf_sync.window import Window
 from tests.load.test_contacts import sf_client
 
@@ -35,14 +37,16 @@ def plan_of(staging, run_id: str) -> tuple:
 
 
 def both_ways(staging, run_id: str, monkeypatch) -> None:
-    def plan(rows: int) -> tuple:
+    def plan(rows: int, bulk: int) -> tuple:
         with staging.connect() as conn:  # the duplicates a run finds are reported by that run only once
             conn.execute("DELETE FROM sync.duplicates WHERE run_id = %s", (run_id,))
         monkeypatch.setattr(reconcile, "PARTITION_ROWS", rows)
+        monkeypatch.setattr(store, "BULK_ROWS", bulk)
         parts = reconcile_run(staging, run_id, duplicate_rule="oldest")["partitions"]
         return parts, plan_of(staging, run_id)
 
-    (one, whole), (many, parted) = plan(10**9), plan(40)
+    # in parts, the mirrors and rejects are saved the bulk way too (indexes rebuilt)
+    (one, whole), (many, parted) = plan(10**9, 10**9), plan(40, 5)
     assert one == 1 and many > 3 and whole[0] and whole[1]
     assert parted[0] == whole[0]
     assert parted[1] == whole[1]

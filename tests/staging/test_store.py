@@ -1,8 +1,9 @@
 from datetime import UTC, datetime
 
 import psycopg
+import pytest
 
-from an_sf_sync.staging import migrations, runs
+from an_sf_sync.staging import migrations, runs, store
 
 
 def test_migrations_apply_once_and_are_recorded(staging_conninfo):
@@ -36,3 +37,39 @@ def test_watermark_only_moves_forward(staging):
     assert runs.commit_watermark(staging, "actionnetwork", t1, "backfill-a") == t2
     assert runs.watermark(staging, "actionnetwork") == t2
     assert runs.watermark(staging, "salesforce") is None
+
+
+def _indexes(conn, table: str) -> list[tuple]:
+    return conn.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname || '.' || tablename = %s"
+                        " ORDER BY 1", (table,)).fetchall()
+
+
+def test_a_bulk_insert_rebuilds_the_indexes_it_dropped(staging, monkeypatch):
+    monkeypatch.setattr(store, "BULK_ROWS", 3)
+    rows = [(f"a{n}", f"a{n}@example.org", "subscribed") for n in range(5)]
+    with staging.connect() as conn:
+        before = _indexes(conn, "sync.an_people")
+        conn.execute("CREATE TEMP TABLE incoming (an_id text, email_key text, email_status text)")
+        store.copy_rows(conn, "pg_temp.incoming", ["an_id", "email_key", "email_status"], rows)
+        store.bulk_insert(conn, "sync.an_people", "(an_id, email_key, email_status) SELECT * FROM incoming",
+                          rows=len(rows))
+        assert _indexes(conn, "sync.an_people") == before
+        assert conn.execute("SELECT count(*) FROM sync.an_people").fetchone() == (5,)
+        # the primary key is one again: a clashing row fails, an upsert finds its conflict target
+        conn.execute("INSERT INTO sync.an_people (an_id, email_key) VALUES ('a1', 'new@example.org')"
+                     " ON CONFLICT (an_id) DO UPDATE SET email_key = EXCLUDED.email_key")
+        assert conn.execute("SELECT email_key FROM sync.an_people WHERE an_id = 'a1'").fetchone() == ("new@example.org",)
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            conn.execute("INSERT INTO sync.an_people (an_id) VALUES ('a2')")
+
+
+def test_a_bulk_insert_of_rows_that_clash_fails_whole(staging, monkeypatch):
+    monkeypatch.setattr(store, "BULK_ROWS", 3)
+    with staging.connect() as conn:
+        conn.execute("CREATE TEMP TABLE incoming (an_id text)")
+        store.copy_rows(conn, "pg_temp.incoming", ["an_id"], [("a1",), ("a2",), ("a1",)])
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            store.bulk_insert(conn, "sync.an_people", "(an_id) SELECT * FROM incoming", rows=3)
+        conn.rollback()
+        assert conn.execute("SELECT count(*) FROM sync.an_people").fetchone() == (0,)
+        assert len(_indexes(conn, "sync.an_people")) == 2

@@ -19,7 +19,13 @@ from an_sf_sync.reconcile.donations import plan_opportunities
 from an_sf_sync.reconcile.duplicates import duplicate_reject, pick_winners
 from an_sf_sync.staging import inputs, links, pending, plans, settings
 from an_sf_sync.staging.mirrors import refresh_mirrors
-from an_sf_sync.staging.rejects import add_conflicts, add_duplicates, add_rejects
+from an_sf_sync.staging.rejects import (
+    add_conflicts,
+    add_duplicates,
+    add_rejects,
+    gather_rejects,
+    save_rejects,
+)
 from an_sf_sync.staging.store import StagingStore
 
 if TYPE_CHECKING:
@@ -40,24 +46,22 @@ def _texts(values: Any) -> list[str]:
     return [v for v in values if isinstance(v, str)]
 
 
-def contact_inputs(conn: psycopg.Connection, run_id: str, custom: dict[str, str],
-                   duplicate_rule: str, lengths: dict[str, int] | None = None, part: int | None = None) -> ContactInputs:
-    """Build the contact reconcile's frames for ``run_id`` from staging and sync state (of one
-    partition only, when ``part`` is given: see ``staging.inputs.partition_contacts``)."""
+def contact_inputs(conn: psycopg.Connection, custom: dict[str, str], duplicate_rule: str,
+                   lengths: dict[str, int] | None = None, part: int = 0) -> ContactInputs:
+    """Build the contact reconcile's frames for one partition of the run's staged records (see
+    ``staging.inputs.partition_contacts``) from staging and sync state."""
     fields = synced.person_fields()
     # the email stays as typed: its key is derived
     texts = [f.name for f in fields if not f.match_key] + [f"cf:{name}" for name in custom]
-    an = _text_columns(inputs.staged_people(conn, run_id, fields, part, tuple(custom)), texts)
-    sf = _text_columns(inputs.staged_contacts(conn, run_id, fields, part, custom), texts)
-    changed_members = inputs.changed_subscriptions(conn, part)
-    extra = sorted(changed_members - set(sf["sf_id"]))
-    if extra:
-        sf = pd.concat([sf, pd.DataFrame({"sf_id": extra, "is_deleted": False, "member_only": True})],
-                       ignore_index=True)
-    sf["member_only"] = sf["member_only"].fillna(False).astype(bool)
-    sf["is_deleted"] = sf["is_deleted"].fillna(False).astype(bool)
-    sf["subscribed"] = sf["sf_id"].isin(links.subscribed(conn, _texts(sf["sf_id"])))
-    sf["subscription_changed"] = sf["sf_id"].isin(changed_members)
+    an = _text_columns(inputs.staged_people(conn, fields, part, tuple(custom)), texts)
+    sf = _text_columns(inputs.staged_contacts(conn, fields, part, custom), texts)
+    if extra := inputs.only_members(conn, part):
+        subscribed = links.subscribed(conn, extra)
+        sf = pd.concat([sf, pd.DataFrame({"sf_id": extra, "is_deleted": False, "member_only": True,
+                                          "subscribed": [s in subscribed for s in extra],
+                                          "subscription_changed": True})], ignore_index=True)
+    for flag in ("member_only", "is_deleted", "subscribed", "subscription_changed"):
+        sf[flag] = sf[flag].fillna(False).astype(bool)
 
     linked = inputs.contact_links(conn, _texts(an["an_id"]), _texts(sf["sf_id"]))
     keys = _texts(sf["email_key"])
@@ -85,21 +89,22 @@ def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str, time
         parts = inputs.partition_contacts(conn, run_id, subscribers, PARTITION_ROWS)
         counts = {"contacts": 0, "rejects": 0, "conflicts": 0, "duplicates": 0}
         pairs = 0
-        for part in range(parts) if parts > 1 else [None]:
-            plan = reconcile_contacts(contact_inputs(conn, run_id, custom, duplicate_rule,
+        for part in range(parts):
+            plan = reconcile_contacts(contact_inputs(conn, custom, duplicate_rule,
                                                      settings.get(store, "contact_lengths", {}), part))
             for op in plan.ops:  # pair numbers run on across partitions
                 if op["pair_id"] is not None:
                     op["pair_id"] += pairs
             pairs += plan.pairs
             counts["contacts"] += plans.append(conn, run_id, Step.CONTACTS, plan.ops, counts["contacts"])
-            add_rejects(conn, run_id, [{**r, "payload": {"step": "reconcile"}} for r in plan.rejects])
+            gather_rejects(conn, [{**r, "payload": {"step": "reconcile"}} for r in plan.rejects])
             add_conflicts(conn, run_id, plan.conflicts)
             add_duplicates(conn, run_id, plan.duplicates)
             counts["rejects"] += len(plan.rejects)
             counts["conflicts"] += len(plan.conflicts)
             counts["duplicates"] += len(plan.duplicates)
             del plan  # free this partition's frames before the next one's
+        save_rejects(conn, run_id)
         for step, planner in ((Step.CAMPAIGNS, lambda: plan_campaigns(conn, run_id, masters)),
                               (Step.OPPORTUNITIES, lambda: plan_opportunities(conn, run_id, masters, time_zone))):
             ops, rejects = planner()  # one step's plan in memory at a time

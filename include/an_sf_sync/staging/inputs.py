@@ -44,81 +44,100 @@ SIDES = {"an": ("an_people", "an_id", "part_people"), "sf": ("sf_contacts", "sf_
 
 
 def partition_contacts(conn: psycopg.Connection, run_id: str, subscribers: str | None, rows_per_part: int) -> int:
-    """Split the run's staged activists and Contacts into partitions reconciled one at a time (the temp
-    table ``contact_parts``, with the Contacts whose Subscribers membership was staged marked as
-    ``member``); returns how many (1: no split).
+    """Split the run's staged activists and Contacts into partitions reconciled one at a time; returns
+    how many (numbered from 0).
 
     Records that can concern each other share an email key, or a link: a linked record goes by its
     link's key, an unlinked one by its own. A linked record whose email is no longer its link's
     (an email change) joins partition 0 together with every record holding either key; hashing the
     key places everything else. Lookups by key (who else holds an email) span the whole org anyway.
-    Split, the staged records are copied into ``part_people`` and ``part_contacts`` in partition
-    order, so reading a partition reads its own rows only, not the whole run's once per partition.
+
+    The temp table ``contact_parts`` places every record, marking the Contacts whose Subscribers
+    membership was staged (``member``) and those staged only for it (``only_member``). The staged
+    records are copied into ``part_people`` and ``part_contacts`` in partition order, the Contacts
+    with their Subscribers flags, so reading a partition reads its own rows only.
     """
     conn.execute("DROP TABLE IF EXISTS pg_temp.contact_parts, pg_temp.part_people, pg_temp.part_contacts")
-    conn.execute("CREATE TEMP TABLE contact_parts (side text, id text, link_key text, cur_key text, part int,"
-                 " member bool)")
-    conn.execute("INSERT INTO contact_parts SELECT 'an', p.an_id, l.email_key, m.email_key, 0, false"
-                 " FROM staging.an_people p LEFT JOIN sync.contact_links l ON l.an_id = p.an_id"
-                 " LEFT JOIN sync.an_people m ON m.an_id = p.an_id WHERE p.run_id = %s", (run_id,))
-    conn.execute("INSERT INTO contact_parts SELECT 'sf', c.sf_id, l.email_key, m.email_key, 0, c.member FROM"
-                 " (SELECT sf_id, bool_or(member) AS member FROM (SELECT sf_id, false AS member FROM staging.sf_contacts"
-                 "  WHERE run_id = %s UNION ALL SELECT contact_id, true FROM staging.sf_campaign_members"
-                 "  WHERE run_id = %s AND campaign_id = %s AND contact_id IS NOT NULL) staged GROUP BY sf_id) c"
-                 " LEFT JOIN sync.contact_links l ON l.sf_id = c.sf_id LEFT JOIN sync.sf_contacts m ON m.sf_id = c.sf_id",
-                 (run_id, run_id, subscribers))
-    parts = math.ceil(int(scalar(conn, "SELECT count(*) FROM contact_parts")) / rows_per_part)
+    # about how many records (Contacts staged for their membership only are few): it sizes the partitions
+    staged = int(scalar(conn, "SELECT (SELECT count(*) FROM staging.an_people WHERE run_id = %(run)s)"
+                              " + greatest((SELECT count(*) FROM staging.sf_contacts WHERE run_id = %(run)s),"
+                              "  (SELECT count(*) FROM staging.sf_campaign_members WHERE run_id = %(run)s"
+                              "   AND campaign_id = %(campaign)s))", {"run": run_id, "campaign": subscribers}))
+    parts = math.ceil(staged / rows_per_part)
+    # Each record's partition straight away (one pass); those of the few records that cross keys
+    # are set to 0 below.
+    part = "0" if parts <= 1 else f"(1 + abs(hashtext(coalesce(l.email_key, m.email_key, x.id))::bigint) % {parts})::int"
+    conn.execute(sql.SQL(
+        "CREATE TEMP TABLE contact_parts AS SELECT x.side, x.id, l.email_key AS link_key, m.email_key AS cur_key,"
+        " {part} AS part, x.member, x.only_member FROM"
+        " (SELECT 'an' AS side, an_id AS id, false AS member, false AS only_member FROM staging.an_people"
+        "  WHERE run_id = %(run)s) x LEFT JOIN sync.contact_links l ON l.an_id = x.id"
+        " LEFT JOIN sync.an_people m ON m.an_id = x.id"
+        " UNION ALL SELECT x.side, x.id, l.email_key, m.email_key, {part}, x.member, x.only_member FROM"
+        " (SELECT 'sf' AS side, id, bool_or(member) AS member, bool_and(member) AS only_member FROM"
+        "  (SELECT sf_id AS id, false AS member FROM staging.sf_contacts WHERE run_id = %(run)s"
+        "   UNION ALL SELECT contact_id, true FROM staging.sf_campaign_members WHERE run_id = %(run)s"
+        "   AND campaign_id = %(campaign)s AND contact_id IS NOT NULL) staged GROUP BY id) x"
+        " LEFT JOIN sync.contact_links l ON l.sf_id = x.id LEFT JOIN sync.sf_contacts m ON m.sf_id = x.id").format(
+        part=sql.SQL(part.replace("%", "%%"))), {"run": run_id, "campaign": subscribers})
+    if parts > 1:
+        conn.execute("CREATE TEMP TABLE cross_keys ON COMMIT DROP AS SELECT DISTINCT k FROM contact_parts,"
+                     " LATERAL (VALUES (link_key), (cur_key)) v (k)"
+                     " WHERE link_key IS NOT NULL AND cur_key IS DISTINCT FROM link_key AND k IS NOT NULL")
+        conn.execute("UPDATE contact_parts SET part = 0 WHERE part <> 0 AND ((link_key IS NOT NULL AND"
+                     " cur_key IS DISTINCT FROM link_key) OR link_key IN (SELECT k FROM cross_keys)"
+                     " OR cur_key IN (SELECT k FROM cross_keys))")
+    # the Contacts staged for their membership only, by partition (few: an index on ids would sort millions)
+    conn.execute("CREATE INDEX ON contact_parts (part) WHERE only_member")
+    flags = {"an": "", "sf": ", c.member AS subscription_changed, sub.contact_id IS NOT NULL AS subscribed"}
+    subscribed = {"an": "", "sf": " LEFT JOIN sync.sf_subscribers sub ON sub.contact_id = c.id"}
+    for side, (staged_table, id_column, table) in SIDES.items():
+        conn.execute(sql.SQL(
+            "CREATE TEMP TABLE {part} AS SELECT c.part{flags}, s.* FROM contact_parts c JOIN {staged} s"
+            " ON s.run_id = %s AND s.{id} = c.id{subscribed} WHERE c.side = %s ORDER BY c.part").format(
+            part=sql.Identifier(table), staged=sql.Identifier("staging", staged_table), id=sql.Identifier(id_column),
+            flags=sql.SQL(flags[side]), subscribed=sql.SQL(subscribed[side])), (run_id, side))
+        conn.execute(sql.SQL("CREATE INDEX ON {} (part)").format(sql.Identifier(table)))
     if parts <= 1:
         return 1
-    conn.execute("CREATE TEMP TABLE cross_keys ON COMMIT DROP AS SELECT DISTINCT k FROM contact_parts,"
-                 " LATERAL (VALUES (link_key), (cur_key)) v (k)"
-                 " WHERE link_key IS NOT NULL AND cur_key IS DISTINCT FROM link_key AND k IS NOT NULL")
-    conn.execute("UPDATE contact_parts SET part = CASE WHEN (link_key IS NOT NULL AND cur_key IS DISTINCT FROM link_key)"
-                 " OR link_key IN (SELECT k FROM cross_keys) OR cur_key IN (SELECT k FROM cross_keys) THEN 0"
-                 " ELSE 1 + abs(hashtext(coalesce(link_key, cur_key, id))::bigint) %% %s END", (parts,))
-    # the staged Subscribers memberships by partition (see changed_subscriptions); an index on ids
-    # would sort a million texts
-    conn.execute("CREATE INDEX ON contact_parts (part) WHERE side = 'sf' AND member")
-    for side, (staged, id_column, table) in SIDES.items():
-        conn.execute(sql.SQL(
-            "CREATE TEMP TABLE {part} AS SELECT c.part, s.* FROM contact_parts c JOIN {staged} s ON s.run_id = %s"
-            " AND s.{id} = c.id WHERE c.side = %s ORDER BY c.part").format(
-            part=sql.Identifier(table), staged=sql.Identifier("staging", staged), id=sql.Identifier(id_column)),
-            (run_id, side))
-        conn.execute(sql.SQL("CREATE INDEX ON {} (part)").format(sql.Identifier(table)))
     # Fresh statistics: rows just copied or re-staged are unknown to the planner, which then picks
-    # scans that read a table once per row of another.
-    for table in ("contact_parts", "part_people", "part_contacts", "staging.an_people", "staging.sf_contacts",
-                  "staging.sf_campaign_members"):
-        conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(*table.split("."))))
+    # scans that read a table once per row of another. Of the columns joined and filtered on only:
+    # the wide ones (JSON, names) would cost most of the time.
+    for table, columns in _ANALYZED.items():
+        conn.execute(sql.SQL("ANALYZE {} ({})").format(sql.Identifier(*table.split(".")),
+                                                       sql.SQL(", ").join(map(sql.Identifier, columns))))
     return parts + 1
 
 
-def _rows(side: str, part: int | None) -> sql.Composable:
-    """Where a side's staged records are read from: the run's staging, or one partition's copy."""
-    staged, _, table = SIDES[side]
-    if part is None:
-        return sql.SQL("{} WHERE run_id = %s").format(sql.Identifier("staging", staged))
-    return sql.SQL("{} WHERE run_id = %s AND part = {}").format(sql.Identifier(table), sql.Literal(part))
+_ANALYZED = {"contact_parts": ("side", "id", "part", "only_member"), "part_people": ("part", "an_id", "email_key"),
+             "part_contacts": ("part", "sf_id", "email_key"), "staging.an_people": ("run_id", "an_id", "email_key"),
+             "staging.sf_contacts": ("run_id", "sf_id", "email_key", "is_deleted"),
+             "staging.sf_campaign_members": ("run_id", "sf_id", "campaign_id", "contact_id", "is_deleted")}
 
 
-def staged_people(conn: psycopg.Connection, run_id: str, fields: Sequence[PersonField], part: int | None,
+def _rows(side: str, part: int) -> sql.Composable:
+    """Where a side's staged records of one partition are read from (see ``partition_contacts``)."""
+    return sql.SQL("{} WHERE part = {}").format(sql.Identifier(SIDES[side][2]), sql.Literal(part))
+
+
+def staged_people(conn: psycopg.Connection, fields: Sequence[PersonField], part: int,
                   custom: Sequence[str] = ()) -> pd.DataFrame:
-    """The run's staged activists (of one partition, when ``part`` is given), fields by their names,
-    and the ``custom`` fields as ``cf:<name>``."""
+    """The staged activists of one partition, fields by their names, and the ``custom`` fields as
+    ``cf:<name>``."""
     return frame(conn, sql.SQL("SELECT an_id, email_status, {}, email_key{}, modified_date AS modified"
                                " FROM {}").format(_fields(fields, "an_column"),
-                                                  _custom({name: name for name in custom}), _rows("an", part)),
-                 (run_id,))
+                                                  _custom({name: name for name in custom}), _rows("an", part)))
 
 
-def staged_contacts(conn: psycopg.Connection, run_id: str, fields: Sequence[PersonField], part: int | None,
+def staged_contacts(conn: psycopg.Connection, fields: Sequence[PersonField], part: int,
                     custom: dict[str, str] | None = None) -> pd.DataFrame:
-    """The run's staged Contacts (of one partition, when ``part`` is given), fields by their names, and
-    the ``custom`` fields (Action Network name -> Salesforce field) as ``cf:<Action Network name>``."""
+    """The staged Contacts of one partition, fields by their names, the ``custom`` fields (Action
+    Network name -> Salesforce field) as ``cf:<Action Network name>``, whether each is in the
+    Subscribers campaign, and whether that membership was staged (``subscription_changed``)."""
     return frame(conn, sql.SQL("SELECT sf_id, is_deleted, {}, email_key{}, last_modified_date AS modified,"
-                               " created_date AS created, false AS member_only FROM {}").format(
-                     _fields(fields, "sf_column"), _custom(custom or {}), _rows("sf", part)), (run_id,))
+                               " created_date AS created, false AS member_only, subscribed, subscription_changed"
+                               " FROM {}").format(_fields(fields, "sf_column"), _custom(custom or {}),
+                                                  _rows("sf", part)))
 
 
 def _custom(mapping: dict[str, str]) -> sql.Composable:
@@ -133,10 +152,11 @@ def _fields(fields: Sequence[PersonField], column: str) -> sql.Composable:
                               for f in fields)
 
 
-def changed_subscriptions(conn: psycopg.Connection, part: int | None) -> set[str]:
-    """Contacts whose Subscribers membership was staged in this run (see ``partition_contacts``)."""
-    return {row[0] for row in conn.execute("SELECT id FROM contact_parts WHERE side = 'sf' AND member"
-                                           " AND (%(part)s::int IS NULL OR part = %(part)s)", {"part": part})}
+def only_members(conn: psycopg.Connection, part: int) -> list[str]:
+    """The Contacts of a partition staged only because their Subscribers membership was (see
+    ``partition_contacts``)."""
+    return sorted(row[0] for row in conn.execute("SELECT id FROM contact_parts WHERE only_member AND part = %s",
+                                                 (part,)))
 
 
 def contact_links(conn: psycopg.Connection, an_ids: Sequence[str], sf_ids: Sequence[str]) -> pd.DataFrame:

@@ -12,7 +12,7 @@ import psycopg
 
 from an_sf_sync.plan import Reject
 from an_sf_sync.staging import pending
-from an_sf_sync.staging.store import copy_rows
+from an_sf_sync.staging.store import bulk_insert, copy_rows, scalar
 
 REJECT_COLUMNS = ["source", "object", "record_id", "reason_code", "message", "payload", "status", "pending_kind",
                   "pending_id"]
@@ -21,7 +21,14 @@ REJECT_COLUMNS = ["source", "object", "record_id", "reason_code", "message", "pa
 def add_rejects(conn: psycopg.Connection, run_id: str, rejects: Iterable[Reject]) -> None:
     """Record rejects; one that waits on a record (``pending``: staging table and id) is retried by
     later runs (see ``staging.pending``), one that reports a repair is resolved at once. A record
-    rejected again for the same reason in the run keeps its latest message."""
+    rejected again for the same reason in the run keeps its latest message, in its first place."""
+    gather_rejects(conn, rejects)
+    save_rejects(conn, run_id)
+
+
+def gather_rejects(conn: psycopg.Connection, rejects: Iterable[Reject]) -> None:
+    """Hold rejects in the session until ``save_rejects``: a first sync rejects hundreds of thousands
+    of records in dozens of partitions, saved at once."""
     rows: dict[Any, tuple] = {}
     for n, r in enumerate(rejects):
         kind, record = r.get("pending") or ((pending.WAITING[r["reason_code"]], r["record_id"])
@@ -30,20 +37,30 @@ def add_rejects(conn: psycopg.Connection, run_id: str, rejects: Iterable[Reject]
         rows[key] = (r["source"], r["object"], r["record_id"], r["reason_code"], r["message"],
                      json.dumps(r.get("payload")) if r.get("payload") is not None else None,
                      "resolved" if r["reason_code"] in pending.NOTES else "open", kind, record)
-    if not rows:
-        return
-    # COPY, then one insert: a first sync rejects hundreds of thousands of records
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS new_rejects (source text, object text, record_id text,"
-                 " reason_code text, message text, payload jsonb, status text, pending_kind text, pending_id text)")
-    conn.execute("TRUNCATE pg_temp.new_rejects")
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS new_rejects (n bigint GENERATED ALWAYS AS IDENTITY, source text,"
+                 " object text, record_id text, reason_code text, message text, payload jsonb, status text,"
+                 " pending_kind text, pending_id text)")
     copy_rows(conn, "pg_temp.new_rejects", REJECT_COLUMNS, rows.values())
-    conn.execute(
-        "INSERT INTO sync.rejects (run_id, source, object, record_id, reason_code, message, payload, status,"
-        " pending_kind, pending_id) SELECT %s, source, object, record_id, reason_code, message, payload, status,"
-        " pending_kind, pending_id FROM pg_temp.new_rejects"
-        " ON CONFLICT (run_id, source, object, record_id, reason_code) DO UPDATE SET message = EXCLUDED.message,"
-        " payload = EXCLUDED.payload, status = EXCLUDED.status, pending_kind = EXCLUDED.pending_kind,"
-        " pending_id = EXCLUDED.pending_id", (run_id,))
+
+
+def save_rejects(conn: psycopg.Connection, run_id: str) -> None:
+    """Save the gathered rejects in ``sync.rejects``: one row per record and reason in the run, with
+    the latest message, in the place of the first (rejects without a record id stay apart)."""
+    conn.execute("CREATE TEMP TABLE latest_rejects ON COMMIT DROP AS SELECT r.*, k.first FROM new_rejects r"
+                 " JOIN (SELECT min(n) AS first, max(n) AS last FROM new_rejects GROUP BY source, object, record_id,"
+                 " reason_code, CASE WHEN record_id IS NULL THEN n END) k ON r.n = k.last")
+    conn.execute("TRUNCATE pg_temp.new_rejects")
+    match = ("r.run_id = %s AND r.source = l.source AND r.object = l.object AND r.record_id = l.record_id"
+             " AND r.reason_code = l.reason_code")
+    conn.execute("UPDATE sync.rejects r SET message = l.message, payload = l.payload, status = l.status,"
+                 f" pending_kind = l.pending_kind, pending_id = l.pending_id FROM latest_rejects l WHERE {match}",
+                 (run_id,))
+    conn.execute(f"DELETE FROM latest_rejects l USING sync.rejects r WHERE {match}", (run_id,))
+    bulk_insert(conn, "sync.rejects", "(run_id, source, object, record_id, reason_code, message, payload, status,"
+                " pending_kind, pending_id) SELECT %s, source, object, record_id, reason_code, message, payload,"
+                " status, pending_kind, pending_id FROM latest_rejects ORDER BY first", (run_id,),
+                rows=int(scalar(conn, "SELECT count(*) FROM latest_rejects")))
+    conn.execute("DROP TABLE latest_rejects")
 
 
 def add_conflicts(conn: psycopg.Connection, run_id: str, conflicts: Sequence[dict]) -> None:
