@@ -37,7 +37,7 @@ PARTITION_ROWS = 100_000  # staged activists and Contacts reconciled at once: bo
 def _text_columns(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     text = rules.text_value
     for column in columns:  # most values are text already: they skip the call (millions of them)
-        df[column] = [v if v.__class__ is str and v and not v.isspace() else text(v) for v in df[column]]
+        df[column] = [v if v.__class__ is str and v and not v.isspace() else text(v) for v in df[column].tolist()]
     return df
 
 

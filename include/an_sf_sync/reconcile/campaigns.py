@@ -153,18 +153,21 @@ def reconcile_campaigns(inputs: CampaignInputs) -> Plan:
                     f"Campaign member {row.sf_id} of Campaign {row.campaign_id} is not a Contact (a Lead?); only "
                     "Contacts are synced with Action Network. Convert the Lead to a Contact to sync it.")
     members = members[members["contact_id"].notna()].drop_duplicates(["campaign_id", "contact_id"])
+    joinable = {name: getattr(kind, "joinable", False) for name, kind in synced.action_types().items()}
+    # each member with its Campaign's action (a join: a first sync has hundreds of thousands of members)
+    members = members[["sf_id", "campaign_id", "contact_id"]].join(
+        targets.rename(columns={"an_id": "action_id", "an_type": "action_type"}), on="campaign_id")
     for row in members.itertuples():
-        target = targets.loc[row.campaign_id]
-        if target["origin"] == "actionnetwork" and not getattr(synced.action_types().get(target["an_type"]), "joinable", False):
+        if row.origin == "actionnetwork" and not joinable.get(row.action_type, False):
             plan.reject("salesforce", "member", row.sf_id, "CANNOT_JOIN_IN_SALESFORCE",
                         f"Contact {row.contact_id} was added to Campaign {row.campaign_id}, which is an Action "
-                        f"Network {synced.action_label(target['an_type'])}; Contacts cannot be added to fundraiser "
+                        f"Network {synced.action_label(row.action_type)}; Contacts cannot be added to fundraiser "
                         "or letter campaign actions from Salesforce. To send a donation, create an Opportunity on the "
                         f"{rules.DONATIONS_ACCOUNT!r} account with the donor in Contact Roles.")
             continue
         plan.add(Obj.MEMBER, Direction.TO_ACTIONNETWORK, Action.CREATE, None, row.sf_id, {
-            "campaign_id": row.campaign_id, "contact_id": row.contact_id, "action_id": target["an_id"],
-            "action_type": target["an_type"], "subscribers_only": target["origin"] == "salesforce"})
+            "campaign_id": row.campaign_id, "contact_id": row.contact_id, "action_id": row.action_id,
+            "action_type": row.action_type, "subscribers_only": row.origin == "salesforce"})
     return plan
 
 

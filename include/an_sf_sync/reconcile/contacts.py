@@ -68,7 +68,8 @@ def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
 
 
 def _email_text(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: v.strip().casefold() if isinstance(v, str) else v)
+    return pd.Series([v.strip().casefold() if isinstance(v, str) else v for v in values.tolist()], index=values.index,
+                     dtype=object)
 
 
 def _same_email(a: pd.Series, b: pd.Series) -> np.ndarray:
@@ -79,7 +80,7 @@ def _same_email(a: pd.Series, b: pd.Series) -> np.ndarray:
 def _is_email_of(names: pd.Series, emails: pd.Series) -> np.ndarray:
     """Where a name is (case aside) the email next to it: the fallback LastName, not a name."""
     return np.array([isinstance(n, str) and isinstance(e, str) and n.strip().casefold() == e.strip().casefold()
-                     for n, e in zip(names, emails, strict=True)], dtype=bool)
+                     for n, e in zip(names.tolist(), emails.tolist(), strict=True)], dtype=bool)
 
 
 def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
