@@ -1,6 +1,6 @@
 """Reconciling contacts in partitions plans exactly what reconciling them at once plans: a first sync
 with shared and duplicate emails, then an hour with field edits and email changes on both sides;
-saving mirrors and rejects in bulk changes nothing either."""
+saving the mirrors in bulk changes nothing either."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def both_ways(staging, run_id: str, monkeypatch) -> None:
         parts = reconcile_run(staging, run_id, duplicate_rule="oldest")["partitions"]
         return parts, plan_of(staging, run_id)
 
-    # in parts, the mirrors and rejects are saved the bulk way too (indexes rebuilt)
+    # in parts, the mirrors are saved the bulk way too (indexes rebuilt)
     (one, whole), (many, parted) = plan(10**9, 10**9), plan(40, 5)
     assert one == 1 and many > 3 and whole[0] and whole[1]
     assert parted[0] == whole[0]

@@ -12,7 +12,7 @@ import psycopg
 
 from an_sf_sync.plan import Reject
 from an_sf_sync.staging import pending
-from an_sf_sync.staging.store import bulk_insert, copy_rows, scalar
+from an_sf_sync.staging.store import copy_rows
 
 REJECT_COLUMNS = ["source", "object", "record_id", "reason_code", "message", "payload", "status", "pending_kind",
                   "pending_id"]
@@ -56,10 +56,10 @@ def save_rejects(conn: psycopg.Connection, run_id: str) -> None:
                  f" pending_kind = l.pending_kind, pending_id = l.pending_id FROM latest_rejects l WHERE {match}",
                  (run_id,))
     conn.execute(f"DELETE FROM latest_rejects l USING sync.rejects r WHERE {match}", (run_id,))
-    bulk_insert(conn, "sync.rejects", "(run_id, source, object, record_id, reason_code, message, payload, status,"
-                " pending_kind, pending_id) SELECT %s, source, object, record_id, reason_code, message, payload,"
-                " status, pending_kind, pending_id FROM latest_rejects ORDER BY first", (run_id,),
-                rows=int(scalar(conn, "SELECT count(*) FROM latest_rejects")))
+    # (not a bulk_insert: the report pages read this table while a run works)
+    conn.execute("INSERT INTO sync.rejects (run_id, source, object, record_id, reason_code, message, payload, status,"
+                 " pending_kind, pending_id) SELECT %s, source, object, record_id, reason_code, message, payload,"
+                 " status, pending_kind, pending_id FROM latest_rejects ORDER BY first", (run_id,))
     conn.execute("DROP TABLE latest_rejects")
 
 

@@ -113,7 +113,8 @@ def bulk_insert(conn: psycopg.Connection, table: str, query: sql.Composable | st
     A B-tree updated in random key order touches a different page for every row: once the index
     outgrows shared buffers, a million rows take half a minute, against seconds to build it by
     sorting. The rows must not clash with each other or with the table's (unique indexes are
-    rebuilt, and fail the transaction if they do). Dropping an index locks the table until commit.
+    rebuilt, and fail the transaction if they do). Dropping an index locks the table, readers
+    included, until commit: for tables only the run's own tasks read (not those of the report pages).
     """
     target = sql.Identifier(*table.split("."))
     insert = sql.SQL("INSERT INTO {} ").format(target) + (sql.SQL(query) if isinstance(query, str) else query)
