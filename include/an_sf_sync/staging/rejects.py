@@ -22,13 +22,13 @@ def add_rejects(conn: psycopg.Connection, run_id: str, rejects: Iterable[Reject]
     """Record rejects; one that waits on a record (``pending``: staging table and id) is retried by
     later runs (see ``staging.pending``), one that reports a repair is resolved at once. A record
     rejected again for the same reason in the run keeps its latest message, in its first place."""
-    gather_rejects(conn, rejects)
-    save_rejects(conn, run_id)
+    if gather_rejects(conn, rejects):
+        save_rejects(conn, run_id)
 
 
-def gather_rejects(conn: psycopg.Connection, rejects: Iterable[Reject]) -> None:
-    """Hold rejects in the session until ``save_rejects``: a first sync rejects hundreds of thousands
-    of records in dozens of partitions, saved at once."""
+def gather_rejects(conn: psycopg.Connection, rejects: Iterable[Reject]) -> int:
+    """Hold rejects in the session until ``save_rejects`` (returns how many): a first sync rejects
+    hundreds of thousands of records in dozens of partitions, saved at once."""
     rows: dict[Any, tuple] = {}
     for n, r in enumerate(rejects):
         kind, record = r.get("pending") or ((pending.WAITING[r["reason_code"]], r["record_id"])
@@ -37,15 +37,14 @@ def gather_rejects(conn: psycopg.Connection, rejects: Iterable[Reject]) -> None:
         rows[key] = (r["source"], r["object"], r["record_id"], r["reason_code"], r["message"],
                      json.dumps(r.get("payload")) if r.get("payload") is not None else None,
                      "resolved" if r["reason_code"] in pending.NOTES else "open", kind, record)
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS new_rejects (n bigint GENERATED ALWAYS AS IDENTITY, source text,"
-                 " object text, record_id text, reason_code text, message text, payload jsonb, status text,"
-                 " pending_kind text, pending_id text)")
-    copy_rows(conn, "pg_temp.new_rejects", REJECT_COLUMNS, rows.values())
+    _gathered(conn)
+    return copy_rows(conn, "pg_temp.new_rejects", REJECT_COLUMNS, rows.values())
 
 
 def save_rejects(conn: psycopg.Connection, run_id: str) -> None:
     """Save the gathered rejects in ``sync.rejects``: one row per record and reason in the run, with
     the latest message, in the place of the first (rejects without a record id stay apart)."""
+    _gathered(conn)
     conn.execute("CREATE TEMP TABLE latest_rejects ON COMMIT DROP AS SELECT r.*, k.first FROM new_rejects r"
                  " JOIN (SELECT min(n) AS first, max(n) AS last FROM new_rejects GROUP BY source, object, record_id,"
                  " reason_code, CASE WHEN record_id IS NULL THEN n END) k ON r.n = k.last")
@@ -61,6 +60,13 @@ def save_rejects(conn: psycopg.Connection, run_id: str) -> None:
                  " pending_kind, pending_id) SELECT %s, source, object, record_id, reason_code, message, payload,"
                  " status, pending_kind, pending_id FROM latest_rejects ORDER BY first", (run_id,))
     conn.execute("DROP TABLE latest_rejects")
+
+
+def _gathered(conn: psycopg.Connection) -> None:
+    """The session's table of rejects gathered and not yet saved."""
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS new_rejects (n bigint GENERATED ALWAYS AS IDENTITY, source text,"
+                 " object text, record_id text, reason_code text, message text, payload jsonb, status text,"
+                 " pending_kind text, pending_id text)")
 
 
 def add_conflicts(conn: psycopg.Connection, run_id: str, conflicts: Sequence[dict]) -> None:
