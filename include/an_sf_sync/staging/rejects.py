@@ -49,16 +49,13 @@ def save_rejects(conn: psycopg.Connection, run_id: str) -> None:
                  " JOIN (SELECT min(n) AS first, max(n) AS last FROM new_rejects GROUP BY source, object, record_id,"
                  " reason_code, CASE WHEN record_id IS NULL THEN n END) k ON r.n = k.last")
     conn.execute("TRUNCATE pg_temp.new_rejects")
-    match = ("r.run_id = %s AND r.source = l.source AND r.object = l.object AND r.record_id = l.record_id"
-             " AND r.reason_code = l.reason_code")
-    conn.execute("UPDATE sync.rejects r SET message = l.message, payload = l.payload, status = l.status,"
-                 f" pending_kind = l.pending_kind, pending_id = l.pending_id FROM latest_rejects l WHERE {match}",
-                 (run_id,))
-    conn.execute(f"DELETE FROM latest_rejects l USING sync.rejects r WHERE {match}", (run_id,))
-    # (not a bulk_insert: the report pages read this table while a run works)
-    conn.execute("INSERT INTO sync.rejects (run_id, source, object, record_id, reason_code, message, payload, status,"
-                 " pending_kind, pending_id) SELECT %s, source, object, record_id, reason_code, message, payload,"
-                 " status, pending_kind, pending_id FROM latest_rejects ORDER BY first", (run_id,))
+    conn.execute(
+        "INSERT INTO sync.rejects (run_id, source, object, record_id, reason_code, message, payload, status,"
+        " pending_kind, pending_id) SELECT %s, source, object, record_id, reason_code, message, payload, status,"
+        " pending_kind, pending_id FROM latest_rejects ORDER BY first"
+        " ON CONFLICT (run_id, source, object, record_id, reason_code) DO UPDATE SET message = EXCLUDED.message,"
+        " payload = EXCLUDED.payload, status = EXCLUDED.status, pending_kind = EXCLUDED.pending_kind,"
+        " pending_id = EXCLUDED.pending_id", (run_id,))
     conn.execute("DROP TABLE latest_rejects")
 
 
