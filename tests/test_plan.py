@@ -8,7 +8,7 @@ import pytest
 
 from an_sf_sync.plan import Action, Direction, Obj, Plan, Step, reject
 from an_sf_sync.staging import plans
-from an_sf_sync.staging.rejects import add_rejects
+from an_sf_sync.staging.rejects import add_rejects, gather_rejects, save_rejects
 from tests.reconcile.test_donations import donation, opportunity, role, run
 
 RUN = "run-1"
@@ -86,3 +86,18 @@ def test_a_record_rejected_again_keeps_one_row_with_the_latest_message(staging) 
         stored = conn.execute("SELECT record_id, message FROM sync.rejects WHERE run_id = %s ORDER BY id",
                               (RUN,)).fetchall()
     assert stored == [("p1", "again"), ("p2", "later"), (None, "no id 1"), (None, "no id 2")]
+
+
+def test_rejects_gathered_over_several_calls_are_saved_once_each_in_its_first_place(staging) -> None:
+    # reconcile gathers each partition's rejects and saves them once: the same as saving each call
+    with staging.connect() as conn:
+        gather_rejects(conn, [reject("actionnetwork", "person", "p1", "MISSING_EMAIL", "first"),
+                              reject("salesforce", "campaign", None, "BLOCKED", "no id")])
+        gather_rejects(conn, [reject("actionnetwork", "person", "p2", "MISSING_EMAIL", "other"),
+                              reject("actionnetwork", "person", "p1", "MISSING_EMAIL", "again")])
+        assert conn.execute("SELECT count(*) FROM sync.rejects").fetchone() == (0,)  # nothing saved yet
+        save_rejects(conn, RUN)
+        save_rejects(conn, RUN)  # nothing left to save
+        stored = conn.execute("SELECT record_id, message FROM sync.rejects WHERE run_id = %s ORDER BY id",
+                              (RUN,)).fetchall()
+    assert stored == [("p1", "again"), (None, "no id"), ("p2", "other")]

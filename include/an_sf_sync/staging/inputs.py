@@ -66,7 +66,8 @@ def partition_contacts(conn: psycopg.Connection, run_id: str, subscribers: str |
     parts = math.ceil(staged / rows_per_part)
     # Each record's partition straight away (one pass); those of the few records that cross keys
     # are set to 0 below.
-    part = "0" if parts <= 1 else f"(1 + abs(hashtext(coalesce(l.email_key, m.email_key, x.id))::bigint) % {parts})::int"
+    part = sql.SQL("0") if parts <= 1 else sql.SQL(
+        "(1 + abs(hashtext(coalesce(l.email_key, m.email_key, x.id))::bigint) %% {})::int").format(sql.Literal(parts))
     conn.execute(sql.SQL(
         "CREATE TEMP TABLE contact_parts AS SELECT x.side, x.id, l.email_key AS link_key, m.email_key AS cur_key,"
         " {part} AS part, x.member, x.only_member FROM"
@@ -79,7 +80,7 @@ def partition_contacts(conn: psycopg.Connection, run_id: str, subscribers: str |
         "   UNION ALL SELECT contact_id, true FROM staging.sf_campaign_members WHERE run_id = %(run)s"
         "   AND campaign_id = %(campaign)s AND contact_id IS NOT NULL) staged GROUP BY id) x"
         " LEFT JOIN sync.contact_links l ON l.sf_id = x.id LEFT JOIN sync.sf_contacts m ON m.sf_id = x.id").format(
-        part=sql.SQL(part.replace("%", "%%"))), {"run": run_id, "campaign": subscribers})
+        part=part), {"run": run_id, "campaign": subscribers})
     if parts > 1:
         conn.execute("CREATE TEMP TABLE cross_keys ON COMMIT DROP AS SELECT DISTINCT k FROM contact_parts,"
                      " LATERAL (VALUES (link_key), (cur_key)) v (k)"

@@ -74,7 +74,7 @@ def many(values: Iterable[str]) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
 
-def scalar(conn: psycopg.Connection, query: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+def scalar(conn: psycopg.Connection, query: str | sql.Composed, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
     """The first column of a query's first row (None without rows): counts, flags, one value."""
     row = conn.execute(query, params).fetchone()
     return row[0] if row else None
@@ -105,10 +105,9 @@ def copy_rows(conn: psycopg.Connection, table: str, columns: Sequence[str], rows
 BULK_ROWS = 20_000
 
 
-def bulk_insert(conn: psycopg.Connection, table: str, query: sql.Composable | str, params: Sequence[Any] = (),
-                rows: int | None = None) -> None:
-    """``INSERT INTO table <query>``; for many rows into a table not many times larger (a first sync
-    fills an empty one), with the table's indexes dropped and built again after the insert.
+def bulk_insert(conn: psycopg.Connection, table: str, query: str, rows: int) -> None:
+    """``INSERT INTO table <query>`` of ``rows`` rows; for many rows into a table not many times larger
+    (a first sync fills an empty one), with the table's indexes dropped and built again after the insert.
 
     A B-tree updated in random key order touches a different page for every row: once the index
     outgrows shared buffers, a million rows take half a minute, against seconds to build it by
@@ -117,10 +116,9 @@ def bulk_insert(conn: psycopg.Connection, table: str, query: sql.Composable | st
     included, until commit: for tables only the run's own tasks read (not those of the report pages).
     """
     target = sql.Identifier(*table.split("."))
-    insert = sql.SQL("INSERT INTO {} ").format(target) + (sql.SQL(query) if isinstance(query, str) else query)
-    if rows is None or rows < BULK_ROWS or conn.execute(sql.SQL("SELECT count(*) > %s FROM {}").format(target),
-                                                        (4 * rows,)).fetchone() == (True,):
-        conn.execute(insert, params)
+    insert = sql.SQL("INSERT INTO {} ").format(target) + sql.SQL(query)
+    if rows < BULK_ROWS or scalar(conn, sql.SQL("SELECT count(*) > %s FROM {}").format(target), (4 * rows,)):
+        conn.execute(insert)
         return
     indexes = conn.execute(
         "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), c.conname, c.contype"
@@ -129,7 +127,7 @@ def bulk_insert(conn: psycopg.Connection, table: str, query: sql.Composable | st
     for name, _, constraint, _ in indexes:
         conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(target, sql.Identifier(constraint))
                      if constraint else sql.SQL("DROP INDEX {}").format(sql.Identifier(*name.split("."))))
-    conn.execute(insert, params)
+    conn.execute(insert)
     for name, definition, constraint, kind in indexes:
         conn.execute(definition)
         if constraint:
