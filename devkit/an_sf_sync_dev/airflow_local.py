@@ -5,6 +5,10 @@ generated data, points the connections of ``airflow_settings.yaml`` at them (the
 filled in as ``ca_bundle``), then runs the four Airflow processes — api-server, scheduler,
 dag-processor, triggerer — with the LocalExecutor. Ctrl-C stops every process it started.
 
+Airflow's metadata lives in the embedded Postgres (database ``airflow``) unless
+``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`` names another: four processes write to it at once, and on
+SQLite Airflow refuses a backfill whenever the file is locked (HTTP 503).
+
 Login uses Airflow's SimpleAuthManager with one user, ``admin``, whose password is read from
 ``$AIRFLOW_HOME/passwords.json`` (created as ``{"admin": "admin"}``; edit it to change the
 password). Every Airflow process logs to ``$AIRFLOW_HOME/logs/local/<process>.log``.
@@ -36,6 +40,7 @@ ADMIN = "admin"
 PROCESSES = ("api-server", "scheduler", "dag-processor", "triggerer")
 START_TIMEOUT = 180.0
 STOP_TIMEOUT = 30.0
+METADATA_DB = "airflow"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,9 +61,7 @@ def configure(root: Path, port: int) -> dict[str, str]:
     ``execution_api_server_url``, which otherwise assumes port 8080.
     """
     home = Path(os.environ.setdefault("AIRFLOW_HOME", str(root / ".airflow")))
-    # the metadata DB follows an AIRFLOW_HOME given by the caller (localenv ties it to the project's)
-    os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}")
-    localenv.apply(root)
+    localenv.apply(root, sqlite=False)  # the metadata database: the caller's, else set by metadata_database()
     base_url = f"http://127.0.0.1:{port}"
     os.environ.update({
         "AIRFLOW__API__HOST": "127.0.0.1",
@@ -77,6 +80,28 @@ def configure(root: Path, port: int) -> dict[str, str]:
     }.items():
         os.environ.setdefault(key, value)
     return {k: v for k, v in os.environ.items() if k.startswith("AIRFLOW") or k == "AN_SF_SYNC_HOME"}
+
+
+@contextlib.contextmanager
+def metadata_database() -> Iterator[str]:
+    """Hold the embedded Postgres and yield the SQLAlchemy URL of its ``airflow`` database (created once)."""
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import URL
+
+    from an_sf_sync.staging import embedded
+    from an_sf_sync.staging.db import embedded_data_dir
+
+    data_dir = embedded_data_dir()
+    server = psycopg.conninfo.conninfo_to_dict(embedded.conninfo(data_dir))
+    try:
+        with psycopg.connect(**server, autocommit=True) as conn:
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (METADATA_DB,)).fetchone() is None:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(METADATA_DB)))
+        yield URL.create("postgresql+psycopg2", username=server["user"], database=METADATA_DB,
+                         query={"host": server["host"]}).render_as_string(hide_password=False)
+    finally:
+        embedded.leave(data_dir)
 
 
 def admin_password() -> str:
@@ -236,12 +261,15 @@ def _serve(children: Children, args: argparse.Namespace, root: Path, stack: cont
     from an_sf_sync import settings
 
     base_url = os.environ["AIRFLOW__API__BASE_URL"]
+    lines = []
+    if "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" not in os.environ:
+        os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = stack.enter_context(metadata_database())
+        lines.append(f"  metadata                embedded Postgres, database {METADATA_DB}")
     print(f"preparing the Airflow database in {os.environ['AIRFLOW_HOME']} ...", flush=True)
     _check(_airflow("db", "migrate"))
     password = admin_password()
     passwords_file = os.environ["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]
     declared = settings.load(root / "airflow_settings.yaml")
-    lines = []
     if args.no_sandboxes:
         declared["connections"] = []
     else:

@@ -13,9 +13,10 @@ import shlex
 from pathlib import Path
 
 
-def defaults(root: Path) -> dict[str, str]:
+def defaults(root: Path, sqlite: bool = True) -> dict[str, str]:
+    """The environment; with ``sqlite``, the metadata database is ``$AIRFLOW_HOME/airflow.db``."""
     home = Path(os.environ.get("AIRFLOW_HOME") or root / ".airflow")
-    return {
+    values = {
         "AIRFLOW_HOME": str(home),
         "AN_SF_SYNC_HOME": str(root / ".an_sf_sync"),
         "AIRFLOW__CORE__DAGS_FOLDER": str(root / "dags"),
@@ -25,8 +26,10 @@ def defaults(root: Path) -> dict[str, str]:
         "AIRFLOW__CORE__PARALLELISM": "4",
         "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "4",
         "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
     }
+    if sqlite:
+        values["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{home / 'airflow.db'}"
+    return values
 
 
 def project_root() -> Path:
@@ -37,12 +40,13 @@ def project_root() -> Path:
     return root
 
 
-def apply(root: Path) -> dict[str, str]:
+def apply(root: Path, sqlite: bool = True) -> dict[str, str]:
     """Set the defaults in this process's environment (without overriding) and return the result."""
-    for key, value in defaults(root).items():
+    values = defaults(root, sqlite)
+    for key, value in values.items():
         os.environ.setdefault(key, value)
     Path(os.environ["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
-    return {key: os.environ[key] for key in defaults(root)}
+    return {key: os.environ[key] for key in values}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

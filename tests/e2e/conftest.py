@@ -1,7 +1,7 @@
 """One real Airflow for the end-to-end tests: ``an-sf-sync airflow`` as a subprocess.
 
-It runs on free ports with a temporary AIRFLOW_HOME and AN_SF_SYNC_HOME, its staging in the
-embedded Postgres it starts (the default), its alerts mailed to a real SMTP server on loopback, and
+It runs on free ports with a temporary AIRFLOW_HOME and AN_SF_SYNC_HOME, its staging and Airflow's
+metadata in the embedded Postgres it starts (the default), its alerts mailed to a real SMTP server on loopback, and
 is stopped at the end with SIGINT, as Ctrl-C would, which must stop every process it started, the
 embedded Postgres included.
 """
@@ -105,6 +105,7 @@ def local_airflow(tmp_path_factory: pytest.TempPathFactory, smtp_server: Inbox) 
         base_url = f"http://127.0.0.1:{ports['api']}"
         staging = re.search(r"embedded Postgres \((\S+)\)", output.read_text())
         assert staging, f"`an-sf-sync airflow` did not start the embedded Postgres\n{explain()}"
+        assert "metadata                embedded Postgres, database airflow" in output.read_text(), explain()
         yield LocalAirflow(base_url, AirflowAPI(base_url, "admin", password),
                            Sandbox(f"http://127.0.0.1:{ports['an']}"),
                            Sandbox(f"https://127.0.0.1:{ports['sf']}", str(home / "sandbox-salesforce-ca.pem")),
