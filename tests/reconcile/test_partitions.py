@@ -8,6 +8,7 @@ import json
 import time
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 
 import an_sf_sync.reconcile as reconcile
@@ -53,20 +54,26 @@ def both_ways(staging, run_id: str, monkeypatch) -> None:
     assert parted[2] == whole[2]
 
 
+def seed(an_sandbox, sf_sandbox, masters: dict) -> None:
+    """120 activists and 120 Contacts, 40 of them shared, some twice (another letter case)."""
+    an_sandbox.app.store.load_records({"people": [
+        {"given_name": "Act", "family_name": f"Ivist {i}", "email_addresses": [{"address": f"p{i}@example.org"}]}
+        for i in range(120)]})
+    for i in range(80, 200):
+        for email in [f"p{i}@example.org"] + ([f"P{i}@Example.org"] if i % 15 == 0 else []):
+            contact = sf_sandbox.app.store.create("Contact", {"LastName": f"Sf {i}", "Email": email})["Id"]
+            if i % 2:
+                sf_sandbox.app.store.create("CampaignMember", {"CampaignId": masters["sf_subscribers_campaign"],
+                                                               "ContactId": contact})
+
+
 @pytest.mark.slow
 def test_partitions_plan_what_one_pass_plans(staging, an_sandbox, sf_sandbox, monkeypatch):
     an = ActionNetworkClient(an_sandbox.url, an_sandbox.api_key, requests_per_second=500)
     sf = sf_client(sf_sandbox)
     masters = ensure_masters(staging, an, sf)
-    an_sandbox.app.store.load_records({"people": [
-        {"given_name": "Act", "family_name": f"Ivist {i}", "email_addresses": [{"address": f"p{i}@example.org"}]}
-        for i in range(120)]})
+    seed(an_sandbox, sf_sandbox, masters)
     store = sf_sandbox.app.store
-    for i in range(80, 200):  # 40 shared with activists, some twice (another letter case)
-        for email in [f"p{i}@example.org"] + ([f"P{i}@Example.org"] if i % 15 == 0 else []):
-            contact = store.create("Contact", {"LastName": f"Sf {i}", "Email": email})["Id"]
-            if i % 2:
-                store.create("CampaignMember", {"CampaignId": masters["sf_subscribers_campaign"], "ContactId": contact})
 
     def run(run_id: str, since: datetime | None) -> datetime:
         time.sleep(1)
@@ -89,3 +96,32 @@ def test_partitions_plan_what_one_pass_plans(staging, an_sandbox, sf_sandbox, mo
         else:
             store.update("Contact", sf_id, {"Email": f"changed{i}@example.org"})
     run("hourly", since)
+
+
+def test_a_partition_that_cannot_be_saved_stops_reconcile_and_nothing_is_saved(staging, an_sandbox, sf_sandbox,
+                                                                               monkeypatch):
+    """Reconcile saves its plan a partition at a time, in one transaction: all of it or nothing."""
+    an = ActionNetworkClient(an_sandbox.url, an_sandbox.api_key, requests_per_second=500)
+    sf = sf_client(sf_sandbox)
+    masters = ensure_masters(staging, an, sf)
+    seed(an_sandbox, sf_sandbox, masters)
+    time.sleep(1)  # the window ends after the second the records were made in
+    window = Window(None, datetime.now(UTC).replace(microsecond=0))
+    extract_actionnetwork(an, staging, "first", window)
+    extract_salesforce(sf, staging, "first", window, subscribers_campaign=masters["sf_subscribers_campaign"])
+    with staging.connect() as conn:  # the database refuses the third partition's plan rows
+        conn.execute("CREATE FUNCTION staging.refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                     " IF NEW.pair_id > (SELECT min(pair_id) + 60 FROM staging.plan) THEN"
+                     "  RAISE EXCEPTION 'could not extend file: No space left on device'; END IF; RETURN NEW; END $$")
+        conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON staging.plan FOR EACH ROW EXECUTE FUNCTION staging.refuse()")
+    monkeypatch.setattr(reconcile, "PARTITION_ROWS", 40)
+    with pytest.raises(psycopg.errors.RaiseException, match="No space left"):
+        reconcile_run(staging, "first", duplicate_rule="oldest")
+    with staging.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM staging.plan").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM sync.rejects").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM sync.duplicates").fetchone()[0] == 0
+        conn.execute("DROP TRIGGER refuse ON staging.plan")
+    parts = reconcile_run(staging, "first", duplicate_rule="oldest")["partitions"]  # the rerun plans it all
+    with staging.connect() as conn:
+        assert parts > 3 and conn.execute("SELECT count(DISTINCT pair_id) FROM staging.plan").fetchone()[0] > 60
