@@ -91,11 +91,8 @@ def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str, time
         pairs = 0
         for part in range(parts):
             plan = reconcile_contacts(contact_inputs(conn, custom, duplicate_rule,
-                                                     settings.get(store, "contact_lengths", {}), part))
-            for op in plan.ops:  # pair numbers run on across partitions
-                if op["pair_id"] is not None:
-                    op["pair_id"] += pairs
-            pairs += plan.pairs
+                                                     settings.get(store, "contact_lengths", {}), part), pairs)
+            pairs = plan.pairs  # pair numbers run on across partitions
             counts["contacts"] += plans.append(conn, run_id, Step.CONTACTS, plan.ops, counts["contacts"])
             gather_rejects(conn, [{**r, "payload": {"step": "reconcile"}} for r in plan.rejects])
             add_conflicts(conn, run_id, plan.conflicts)

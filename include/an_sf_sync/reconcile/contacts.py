@@ -83,8 +83,9 @@ def _is_email_of(names: pd.Series, emails: pd.Series) -> np.ndarray:
                      for n, e in zip(names.tolist(), emails.tolist(), strict=True)], dtype=bool)
 
 
-def reconcile_contacts(inputs: ContactInputs) -> ContactPlan:
-    plan = ContactPlan()
+def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactPlan:
+    """The contacts step's plan; its pairs are numbered on from ``pairs_before`` (a plan made in partitions)."""
+    plan = ContactPlan(pairs=pairs_before)
     names = merge_fields(inputs)
     an = inputs.an.drop_duplicates("an_id").copy()
     sf = inputs.sf.drop_duplicates("sf_id").copy()
