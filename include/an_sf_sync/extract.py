@@ -37,6 +37,7 @@ AN_PARTICIPATION_COLUMNS = ("an_id", "action_type", "action_id", "person_id", "s
 AN_DONATION_COLUMNS = ("an_id", "fundraising_page_id", "person_id", "amount", "currency", "recurring",
                        "period", "created_date", "modified_date")
 
+_json = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(value, ensure_ascii=False), without its call per value
 KEY = "email_key"  # derived as a person is staged, from the cleaned email (see rules.email_key)
 SWEEP_OVERLAP = timedelta(minutes=5)  # a dormant sweep re-reads this much before the last one ended
 
@@ -70,11 +71,11 @@ def _rows(records: Iterable[dict[str, Any]], columns: Sequence[str], progress: C
     keyed = (columns.index(KEY), columns.index(key_from)) if key_from else None
     done = 0
     while chunk := list(itertools.islice(it, CHUNK_ROWS)):
-        rows = [[record.get(column) for column in columns] for record in chunk]
+        rows = [list(map(record.get, columns)) for record in chunk]
         for row in rows:
             for at in json_at:
                 if row[at] is not None:
-                    row[at] = json.dumps(row[at], ensure_ascii=False)
+                    row[at] = _json(row[at])
         if cleaned := text.clean_rows(rows, columns, json_columns=_JSON_COLUMNS):
             log.warning("removed characters no database can store (NUL and other control characters, broken"
                         " Unicode) from %d records; they sync without them: %s", len(cleaned),
