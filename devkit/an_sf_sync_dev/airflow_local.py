@@ -60,8 +60,8 @@ def configure(root: Path, port: int) -> dict[str, str]:
     The port-dependent URLs are always set: task processes reach the Execution API through
     ``execution_api_server_url``, which otherwise assumes port 8080.
     """
-    home = Path(os.environ.setdefault("AIRFLOW_HOME", str(root / ".airflow")))
-    localenv.apply(root, sqlite=False)  # the metadata database: the caller's, else set by metadata_database()
+    # the metadata database: the caller's, else the one metadata_database() gives once the server runs
+    home = Path(localenv.apply(root, sqlite=False)["AIRFLOW_HOME"])
     base_url = f"http://127.0.0.1:{port}"
     os.environ.update({
         "AIRFLOW__API__HOST": "127.0.0.1",

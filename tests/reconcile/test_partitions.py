@@ -109,7 +109,7 @@ def test_a_partition_that_cannot_be_saved_stops_reconcile_and_nothing_is_saved(s
     window = Window(None, datetime.now(UTC).replace(microsecond=0))
     extract_actionnetwork(an, staging, "first", window)
     extract_salesforce(sf, staging, "first", window, subscribers_campaign=masters["sf_subscribers_campaign"])
-    with staging.connect() as conn:  # the database refuses the third partition's plan rows
+    with staging.connect() as conn:  # once 60 pairs are saved, the database refuses a later partition's rows
         conn.execute("CREATE FUNCTION staging.refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
                      " IF NEW.pair_id > (SELECT min(pair_id) + 60 FROM staging.plan) THEN"
                      "  RAISE EXCEPTION 'could not extend file: No space left on device'; END IF; RETURN NEW; END $$")
