@@ -54,6 +54,15 @@ def test_person_missing_everything_but_identity() -> None:
     assert person["custom_fields"] == {}
 
 
+def test_a_street_we_write_reads_back_the_same_blank_lines_and_all() -> None:
+    from an_sf_sync.actionnetwork.client import _person_body
+
+    for street in ("9 Elm\n\nUnit \\5", "1 Main St\r\nRear\n", "\tOne line "):
+        body = _person_body({"email": "x@example.org", "street": street}, None, nulls=True)
+        assert records.person({**body, "identifiers": [f"action_network:{UUID}"]})["street"] == street
+    assert records.person({"postal_addresses": [{"address_lines": ["", " ", None]}]})["street"] is None
+
+
 def test_person_without_identifiers_falls_back_to_self_link() -> None:
     raw = {"_links": {"self": {"href": f"https://actionnetwork.org/api/v2/people/{UUID}"}}}
     assert records.person(raw)["an_id"] == UUID

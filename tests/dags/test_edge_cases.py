@@ -138,6 +138,26 @@ def test_values_no_database_can_store_are_cleaned_not_fatal(org):
     assert org.writes(org.run()) == []
 
 
+def test_quotes_tabs_line_breaks_and_emoji_cross_exactly_both_ways_and_never_echo(org):
+    org.run()
+    bob = org.link(BOB)[0]
+    org.put(BOB, {"given_name": '  Zoë \u200b"Q" O\'Brien, Jr.\\ ', "family_name": "Núñez-\U0001F600\tTab",
+                  "postal_addresses": [{"address_lines": ["1 Main St", "Apt 2\r", "Rear"], "locality": 'São Paulo, "SP"'}]})
+    org.run()
+    contact = org.contact(bob)
+    assert (contact["FirstName"], contact["LastName"]) == ('  Zoë \u200b"Q" O\'Brien, Jr.\\ ', "Núñez-\U0001F600\tTab")
+    assert (contact["MailingStreet"], contact["MailingCity"]) == ("1 Main St\nApt 2\r\nRear", 'São Paulo, "SP"')
+    # a street with a blank line, typed in Salesforce, comes back from Action Network as it went
+    org.sf.Contact.update(bob, {"FirstName": "Line1\nLine2", "MailingStreet": "9 Elm\n\nUnit \\5"})
+    org.run()
+    activist = org.activist(BOB)
+    assert activist["given_name"] == "Line1\nLine2"
+    assert activist["postal_addresses"][0]["address_lines"] == ["9 Elm", "", "Unit \\5"]
+    for _ in range(2):
+        assert org.writes(org.run()) == []
+    assert org.contact(bob)["MailingStreet"] == "9 Elm\n\nUnit \\5"
+
+
 def test_a_load_stopped_after_writing_salesforce_does_not_stop_the_pair(org):
     org.run()
     ada, bob = org.link(ADA)[0], org.link(BOB)[0]

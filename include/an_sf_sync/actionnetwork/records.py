@@ -62,11 +62,12 @@ def person(raw: Mapping[str, Any]) -> Record:
 
 def _person_value(raw: Mapping[str, Any], path: str, *, strip: bool = False) -> str | None:
     """The value at a declared path: a top-level key, or a key of the primary entry of a
-    collection (``postal_addresses.locality``); lists of lines (``address_lines``) are joined."""
+    collection (``postal_addresses.locality``); lists of lines (``address_lines``) are joined, blank
+    lines kept: the street we write is split on its line breaks, and must read back the same."""
     collection, _, key = path.rpartition(".")
     value = _primary(raw.get(collection)).get(key) if collection else raw.get(key)
     if isinstance(value, list):
-        return "\n".join(line for line in value if _text(line)) or None
+        return _text("\n".join("" if line is None else str(line) for line in value))
     return _text(value, strip=strip)
 
 
