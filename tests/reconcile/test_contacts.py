@@ -193,6 +193,21 @@ def test_duplicate_emails_pick_one_contact_by_rule_and_report_the_others(rule, w
     assert codes(plan) == ["DUPLICATE_EMAIL"]
 
 
+def test_an_activist_of_a_stopped_pair_is_reported_only_when_it_holds_a_change():
+    stopped = [link("a1", "003A", "ada@example.org", state="stopped", first_name="Ada"),
+               link("a2", "003B", "bob@example.org", state="sf_deleted", city="Leeds")]
+    # read again as last synced (an overlapping window; letter case aside): nothing is held back
+    plan = run(an_rows=[{"an_id": "a1", "email": "ADA@example.org", "first_name": "Ada"},
+                        {"an_id": "a2", "email": "bob@example.org", "city": "Leeds"}], links=stopped)
+    assert plan.ops == [] and codes(plan) == []
+    # a value or the subscription changed: that change waits, reported
+    plan = run(an_rows=[{"an_id": "a1", "email": "ada@example.org", "first_name": "Ada", "city": "Paris"},
+                        {"an_id": "a2", "email": "bob@example.org", "city": "Leeds", "email_status": "unsubscribed"}],
+               links=stopped)
+    assert plan.ops == [] and [(r["record_id"], r["reason_code"]) for r in plan.rejects] == [
+        ("a1", "SYNC_STOPPED"), ("a2", "SYNC_STOPPED")]
+
+
 def test_a_later_duplicate_of_a_linked_contact_loses_to_it():
     plan = run(sf_rows=[{"sf_id": "003LATE", "email": "ada@example.org", "subscribed": True,
                          "created": T - timedelta(days=900)}],

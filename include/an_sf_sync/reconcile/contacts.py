@@ -182,7 +182,8 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
     matched_sf = an_unlinked["email_key"].map(winners)
     pairs += [(a, s, "new") for a, s in zip(an_unlinked["an_id"], matched_sf, strict=True) if isinstance(s, str)]
     creates_sf = an_unlinked[matched_sf.isna().to_numpy()]
-    for row in an[an["an_id"].isin(inactive_an)].itertuples():
+    stopped_an = an[an["an_id"].isin(inactive_an)]
+    for row in stopped_an[_unsynced_change(stopped_an, link_by_an["base"], names)].itertuples():
         plan.reject(
             "actionnetwork", "person", row.an_id, "SYNC_STOPPED",
             f"Activist {row.an_id} changed, but sync with its Contact {link_by_an.loc[row.an_id, 'sf_id']} is "
@@ -223,6 +224,20 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
                 an, sf, links, status_by_an, names, live_keys, inputs.sf_lengths)
     _plan_creates(plan, creates_sf, creates_an, names, inputs.sf_lengths)
     return plan
+
+
+def _unsynced_change(people: pd.DataFrame, bases: pd.Series, names: list[str]) -> np.ndarray:
+    """Which activists hold a value or subscription other than their link's base (what was last
+    synced): one read again unchanged, as an overlapping window does, has no change to hold back."""
+    def text(name: str, value: object) -> object:
+        return rules.email_key(value) if name == "email" else rules.text_value(_py(value))
+
+    changed = []
+    for record, base in zip(people.to_dict("records"), bases.reindex(people["an_id"]), strict=True):
+        base = base if isinstance(base, dict) else {}
+        changed.append(rules.is_subscribed(record.get("email_status")) != bool(base.get("subscribed"))
+                       or any(text(name, record.get(name)) != text(name, base.get(name)) for name in names))
+    return np.array(changed, dtype=bool)
 
 
 def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd.DataFrame,
