@@ -229,20 +229,21 @@ def finalize(context: dict[str, Any]) -> dict[str, Any]:
         if extract is None:
             raise RuntimeError(f"run {run_id} has no {source} extract; clear its extract task to rerun it")
         windows[source] = extract
-        if not dry_run:
-            committed[source] = runs.commit_watermark(store, source, extract["window_end"], run_id).isoformat()
-            if (extract["counts"] or {}).get("dormant_sweep"):  # this run read the takers of every action
-                from an_sf_sync import activity
-
-                activity.commit_sweep(store, extract["window_end"])
     queue = {}
     if not dry_run:
+        from an_sf_sync import activity
         from an_sf_sync.staging import pending
 
+        # The queue before the watermarks: a finalize stopped in between leaves the window to be read
+        # again, whereas watermarks moved first would leave this run's skipped records unread for good.
         with store.connect() as conn:
             queue = pending.settle(conn, run_id)
         log.info("rejects: %(resolved)d resolved, %(repeated)d seen again; %(pending)d records wait for a later run"
                  " (%(queued)d from this run)", queue)
+        for source, extract in windows.items():
+            committed[source] = runs.commit_watermark(store, source, extract["window_end"], run_id).isoformat()
+            if (extract["counts"] or {}).get("dormant_sweep"):  # this run read the takers of every action
+                activity.commit_sweep(store, extract["window_end"])
     from an_sf_sync.load import budget
 
     with store.connect() as conn:

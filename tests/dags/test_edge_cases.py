@@ -276,6 +276,26 @@ def test_a_record_salesforce_refuses_waits_with_its_reason_and_is_retried(org):
     assert org.writes(org.run()) == []
 
 
+def test_a_finalize_stopped_before_it_queued_the_skipped_records_loses_none_of_them(org):
+    org.run()
+    bob = org.link(BOB)[0]
+    org.put(BOB, {"postal_addresses": [{"locality": "Leeds"}]})
+    org.sf_sandbox.app.knobs.add_fault(Fault(status=200, path="/composite/sobjects$", method="PATCH", body=json.dumps([
+        {"id": bob, "success": False, "errors": [{"statusCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+                                                  "message": "Mailing city needs a state", "fields": []}]}])))
+    with org.staging.connect() as conn:  # the database refuses the queue, as a full disk would
+        conn.execute("CREATE FUNCTION sync.refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                     " RAISE EXCEPTION 'could not extend file: No space left on device'; END $$")
+        conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON sync.pending FOR EACH ROW EXECUTE FUNCTION sync.refuse()")
+    failed = org.run(expect=DagRunState.FAILED)
+    assert states(failed)["finalize"] == "failed" and org.contact(bob)["MailingCity"] is None
+    with org.staging.connect() as conn:
+        conn.execute("DROP TRIGGER refuse ON sync.pending")
+    org.run()  # the next hour, not a rerun of the failed one: it reads the unfinished window again
+    assert org.contact(bob)["MailingCity"] == "Leeds"
+    assert org.writes(org.run()) == []
+
+
 def test_a_custom_field_that_cannot_sync_is_skipped_and_everything_else_syncs(org, monkeypatch):
     monkeypatch.setenv("AIRFLOW_VAR_AN_SF_SYNC_CUSTOM_FIELDS", json.dumps(["employer", "Join Date", "missing"]))
     org.put(BOB, {"custom_fields": {"employer": "Acme", "Join Date": "2020", "missing": "x"}})
