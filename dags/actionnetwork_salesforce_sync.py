@@ -13,7 +13,8 @@ Campaigns with their members, donations ⇄ Opportunities on the "Action Network
    Contact per email address (the others are reported, never synced).
 4. **reconcile** decides, field by field, what to write where, and why anything is skipped.
 5. **load_contacts**, **load_campaigns**, **load_opportunities** apply that plan. Each is safe to
-   rerun on its own: it finishes what is left and duplicates nothing.
+   rerun on its own: it finishes what is left and duplicates nothing (an old run's step, cleared
+   after a later run has written, is skipped: its plan would overwrite newer values).
 6. **finalize** advances the watermarks and records the run's summary.
 
 **Falling behind:** one run at a time (`max_active_runs=1`) and no catch-up runs. A run that

@@ -145,11 +145,26 @@ def resolve_duplicates(context: dict[str, Any]) -> dict[str, Any]:
     return {"duplicates": found, "rule": rule}
 
 
+def _skip_if_superseded(store: StagingStore, run_id: str) -> None:
+    """Skip a step of a run cleared and rerun after a later run has written (a load step retried the
+    next day, say): that run read this run's changes again, so applying this run's older copies now
+    would overwrite newer values. What this run left unwritten, that run or the queue carries on."""
+    later = runs.superseded_by(store, run_id)
+    if later:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        raise AirflowSkipException(
+            f"Nothing to do: run {later} has written to both systems since this run read its changes, and"
+            " synced them from newer copies. Applying this run's plan now could overwrite newer values with"
+            " older ones, so the step is skipped; nothing is lost.")
+
+
 def reconcile(context: dict[str, Any]) -> dict[str, Any]:
     from an_sf_sync.load import budget
     from an_sf_sync.reconcile import reconcile_run
 
     store = _store()
+    _skip_if_superseded(store, context["run_id"])
     counts = reconcile_run(store, context["run_id"], duplicate_rule=_variable(DUPLICATE_RULE_VARIABLE, "oldest"),
                            time_zone=_time_zone(store), backlog_batch=budget.restage_batch(_write_budget()))
     log.info("plan for run %s: %s", context["run_id"], counts)
@@ -167,6 +182,7 @@ def _load(context: dict[str, Any], step: Step, run: Loader) -> dict[str, Any]:
         counts = Outcomes.counts(ops)
         log.info("dry run: %s would apply %s", step, counts)
         return {"dry_run": True, "planned": counts}
+    _skip_if_superseded(store, run_id)
     from an_sf_sync.load import budget
 
     limit = _write_budget()
@@ -222,6 +238,8 @@ def finalize(context: dict[str, Any]) -> dict[str, Any]:
     """Advance the watermarks once every step succeeded (not on a dry run), and record the run."""
     store = _store()
     run_id, dry_run = context["run_id"], _dry_run(context)
+    if not dry_run:
+        _skip_if_superseded(store, run_id)
     committed = {}
     windows = {}
     for source in SOURCES:

@@ -15,8 +15,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from airflow.sdk.exceptions import AirflowSkipException
 from airflow.utils.state import DagRunState
 
+from an_sf_sync import tasks
 from an_sf_sync_dev.sandbox.http import Fault
 from tests.dags.conftest import states
 
@@ -174,6 +176,27 @@ def test_a_load_stopped_after_writing_salesforce_does_not_stop_the_pair(org):
     assert org.link(ADA) == (ada, "active") and org.link(BOB) == (bob, "active")
     assert not {code for _, code in org.rejects(run)} & {"EMAIL_CHANGED_IN_SALESFORCE", "SYNC_STOPPED"}
     assert org.activist(BOB)["postal_addresses"][0]["locality"] == "Leeds"
+    assert org.writes(org.run()) == []
+
+
+def test_an_old_runs_step_rerun_after_a_later_run_wrote_is_skipped_and_overwrites_nothing(org):
+    org.run()
+    bob = org.link(BOB)[0]
+    org.sf.Contact.update(bob, {"MailingCity": "Leeds"})
+    org.an_sandbox.app.knobs.add_fault(Fault(status=403, body='{"error": "API Key invalid or not present"}',
+                                             path=f"/people/{BOB}$", method="PUT"))
+    old = org.run(expect=DagRunState.FAILED)  # Leeds did not reach Action Network
+    org.sf.Contact.update(bob, {"MailingCity": "York"})
+    org.run()  # reads the failed run's window again: York, the newer value, on both sides
+    assert org.activist(BOB)["postal_addresses"][0]["locality"] == "York"
+    # days later an admin clears the old run's steps: none of them writes its older value
+    context = {"run_id": old.run_id, "params": {"dry_run": False, "full_refresh": False,
+                                                "overlap_minutes": org.overlap}}
+    for step in (tasks.reconcile, tasks.load_contacts, tasks.load_campaigns, tasks.finalize):
+        with pytest.raises(AirflowSkipException, match="could overwrite newer values"):
+            step(context)
+    assert org.activist(BOB)["postal_addresses"][0]["locality"] == "York"
+    assert org.contact(bob)["MailingCity"] == "York"
     assert org.writes(org.run()) == []
 
 

@@ -32,6 +32,21 @@ def extract_of(store: StagingStore, run_id: str, source: str) -> dict[str, Any] 
         return cur.fetchone()
 
 
+def superseded_by(store: StagingStore, run_id: str) -> str | None:
+    """A later run that has written to either side since ``run_id`` was extracted, if any: then
+    ``run_id``'s staged copies and plan are older than what that run wrote."""
+    with store.connect() as conn:
+        row = conn.execute(
+            "SELECT e.run_id FROM staging.extracts e WHERE e.run_id <> %(run)s"
+            " AND e.extracted_at > (SELECT max(extracted_at) FROM staging.extracts WHERE run_id = %(run)s)"
+            " AND EXISTS (SELECT 1 FROM staging.plan p WHERE p.run_id = e.run_id AND p.step = ANY(%(steps)s)"
+            "  AND p.status = ANY(%(written)s))"
+            " ORDER BY e.extracted_at DESC LIMIT 1",
+            {"run": run_id, "steps": ["contacts", "campaigns", "opportunities"],
+             "written": ["attempting", "done", "failed"]}).fetchone()
+    return row[0] if row else None
+
+
 def watermark(store: StagingStore, source: str) -> datetime | None:
     """Every change on ``source`` before this instant has been synced; None before the first run."""
     with store.connect() as conn:
