@@ -9,6 +9,7 @@ from typing import Any
 
 from psycopg.rows import dict_row
 
+from an_sf_sync.plan import Step
 from an_sf_sync.staging.store import StagingStore, scalar
 
 
@@ -42,8 +43,7 @@ def superseded_by(store: StagingStore, run_id: str) -> str | None:
             " AND EXISTS (SELECT 1 FROM staging.plan p WHERE p.run_id = e.run_id AND p.step = ANY(%(steps)s)"
             "  AND p.status = ANY(%(written)s))"
             " ORDER BY e.extracted_at DESC LIMIT 1",
-            {"run": run_id, "steps": ["contacts", "campaigns", "opportunities"],
-             "written": ["attempting", "done", "failed"]}).fetchone()
+            {"run": run_id, "steps": list(Step), "written": ["attempting", "done", "failed"]}).fetchone()
     return row[0] if row else None
 
 
