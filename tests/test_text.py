@@ -25,3 +25,12 @@ def test_clean_rows_reports_changed_rows_and_cleans_json_text():
 def test_clean_rows_leaves_clean_rows_alone():
     rows = [["a", "Zoë 🌍\n"]]
     assert text.clean_rows(rows, ["id", "name"]) == [] and rows[0][1] == "Zoë 🌍\n"
+
+
+def test_an_email_address_is_marked_not_shortened_into_another():
+    rows = [["a", "a\x00b@example.org", json.dumps(["c\x07d@example.org", "ok@example.org"]), "Nu\x00ll"]]
+    columns = ["id", "email", "other_emails", "name"]
+    assert text.clean_rows(rows, columns, json_columns=("other_emails",),
+                           address_columns=("email", "other_emails")) == [0]
+    assert rows[0][1] == "a\ufffdb@example.org" and rows[0][3] == "Null"
+    assert json.loads(rows[0][2]) == ["c\ufffdd@example.org", "ok@example.org"]

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 CHUNK_ROWS = 5_000
 
 _JSON_COLUMNS = ("custom_fields", "other_emails")
+_ADDRESS_COLUMNS = ("email", "other_emails")  # identities: a character no database stores makes them malformed
 AN_ACTION_COLUMNS = ("an_id", "action_type", "title", "origin_system", "event_campaign_id",
                      "created_date", "modified_date")
 AN_PARTICIPATION_COLUMNS = ("an_id", "action_type", "action_id", "person_id", "status",
@@ -76,10 +77,10 @@ def _rows(records: Iterable[dict[str, Any]], columns: Sequence[str], progress: C
             for at in json_at:
                 if row[at] is not None:
                     row[at] = _json(row[at])
-        if cleaned := text.clean_rows(rows, columns, json_columns=_JSON_COLUMNS):
+        if cleaned := text.clean_rows(rows, columns, json_columns=_JSON_COLUMNS, address_columns=_ADDRESS_COLUMNS):
             log.warning("removed characters no database can store (NUL and other control characters, broken"
-                        " Unicode) from %d records; they sync without them: %s", len(cleaned),
-                        ", ".join(str(rows[i][0]) for i in cleaned[:20]))
+                        " Unicode) from %d records; they sync without them (an email address with one is"
+                        " malformed, and reported): %s", len(cleaned), ", ".join(str(rows[i][0]) for i in cleaned[:20]))
         if keyed:
             key_at, email_at = keyed
             for row in rows:

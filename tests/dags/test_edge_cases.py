@@ -125,7 +125,14 @@ def test_values_no_database_can_store_are_cleaned_not_fatal(org):
         "given_name": "Nu\u0000ll", "family_name": "Byte\u0001",
         "email_addresses": [{"address": "nul@example.org"}], "custom_fields": {"employer": "Acme\u0000 Inc"}}},
     ).raise_for_status()
-    org.run()
+    # an address with a NUL is not cut down to another one (that may be someone else's): it is malformed
+    marked = org.an.post(f"{org.an_url}people", json={"person": {
+        "given_name": "Mark", "email_addresses": [{"address": "ma\u0000rk@example.org"}]}})
+    marked.raise_for_status()
+    run = org.run()
+    marked_id = next(i for i in marked.json()["identifiers"] if i.startswith("action_network:")).split(":", 1)[1]
+    assert (marked_id, "MALFORMED_EMAIL") in org.rejects(run)
+    assert org.sf.query("SELECT Id FROM Contact WHERE Email = 'mark@example.org'")["totalSize"] == 0
     subscribers = org.staging.connect().execute(
         "SELECT record_id FROM sync.masters WHERE kind = 'sf_subscribers_campaign'").fetchone()[0]
     contact = org.sf.Contact.create({"FirstName": "Sal\u0000ly", "LastName": "Stray\u0007", "Email": "sally@example.org"})
