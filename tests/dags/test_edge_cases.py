@@ -287,13 +287,19 @@ def test_over_long_values_are_cut_to_fit_reported_and_never_echo_back(org):
     assert org.writes(org.run()) == []
 
 
-def test_a_record_salesforce_refuses_waits_with_its_reason_and_is_retried(org):
+def leeds_refused_once(org) -> str:
+    """Bob, synced, moves to Leeds in Action Network; a Salesforce validation rule refuses it once."""
     org.run()
     bob = org.link(BOB)[0]
     org.put(BOB, {"postal_addresses": [{"locality": "Leeds"}]})
     org.sf_sandbox.app.knobs.add_fault(Fault(status=200, path="/composite/sobjects$", method="PATCH", body=json.dumps([
         {"id": bob, "success": False, "errors": [{"statusCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
                                                   "message": "Mailing city needs a state", "fields": []}]}])))
+    return bob
+
+
+def test_a_record_salesforce_refuses_waits_with_its_reason_and_is_retried(org):
+    bob = leeds_refused_once(org)
     run = org.run()
     assert (BOB, "FIELD_CUSTOM_VALIDATION_EXCEPTION") in org.rejects(run)
     assert org.contact(bob)["MailingCity"] is None
@@ -307,12 +313,7 @@ def test_a_record_salesforce_refuses_waits_with_its_reason_and_is_retried(org):
 
 
 def test_a_finalize_stopped_before_it_queued_the_skipped_records_loses_none_of_them(org):
-    org.run()
-    bob = org.link(BOB)[0]
-    org.put(BOB, {"postal_addresses": [{"locality": "Leeds"}]})
-    org.sf_sandbox.app.knobs.add_fault(Fault(status=200, path="/composite/sobjects$", method="PATCH", body=json.dumps([
-        {"id": bob, "success": False, "errors": [{"statusCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
-                                                  "message": "Mailing city needs a state", "fields": []}]}])))
+    bob = leeds_refused_once(org)
     with org.staging.connect() as conn:  # the database refuses the queue, as a full disk would
         conn.execute("CREATE FUNCTION sync.refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
                      " RAISE EXCEPTION 'could not extend file: No space left on device'; END $$")
