@@ -74,6 +74,8 @@ CATALOG: dict[str, Reason] = {
     "SECONDARY_EMAIL": Reason("Contact's email is another (not the primary) address of an activist",
                               "Give the Contact the activist's primary email, or merge it with the activist's "
                               "Contact."),
+    "EMAIL_OF_SYNCED_ACTIVIST": Reason("Contact's email is the address of an activist synced with another Contact",
+                                       "Merge the two Contacts in Salesforce."),
     "EMAIL_HELD_BY_ANOTHER_CONTACT": Reason("Activist's new email is already another Contact's",
                                             "Merge the two Contacts in Salesforce; the next run then sends it."),
     "EMAIL_CHANGED_IN_SALESFORCE": Reason(

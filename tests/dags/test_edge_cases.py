@@ -268,6 +268,37 @@ def test_a_contact_holding_an_activists_other_address_is_reported_never_linked(o
     assert org.writes(org.run()) == []
 
 
+def test_a_contact_with_the_new_email_of_a_synced_activist_never_overwrites_that_activist(org):
+    org.run()
+    ada = org.link(ADA)[0]
+    org.put(ADA, {"email_addresses": [{"address": "x@example.org", "primary": True}]})
+    other = org.sf.Contact.create({"FirstName": "Xavier", "LastName": "Other", "Email": "X@example.org",
+                                   "MailingCity": "Xcity"})["id"]
+    org.sf.CampaignMember.create({"CampaignId": subscribers_campaign(org), "ContactId": other})
+    run = org.run()
+    assert {(other, "EMAIL_OF_SYNCED_ACTIVIST"), (ADA, "EMAIL_HELD_BY_ANOTHER_CONTACT")} <= org.rejects(run)
+    activist = org.activist(ADA)
+    assert (activist["given_name"], activist["family_name"]) == ("Ada", "Lovelace")
+    assert not (activist.get("postal_addresses") or [{}])[0].get("locality")
+    org.sf.Contact.delete(other)  # merged away in Salesforce: the activist's email goes to its own Contact
+    org.run()
+    assert org.contact(ada)["Email"] == "x@example.org" and org.link(ADA) == (ada, "active")
+    assert org.writes(org.run()) == []
+
+
+def test_a_new_contact_with_a_synced_contacts_email_loses_to_it_whatever_the_rule(org, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_VAR_AN_SF_SYNC_DUPLICATE_RULE", "newest")
+    org.run()
+    ada = org.link(ADA)[0]
+    org.run()  # an hour later: neither Ada nor her Contact is read again by the next run
+    newer = org.sf.Contact.create({"FirstName": "Imposter", "LastName": "Dup", "Email": "Ada@example.org"})["id"]
+    org.sf.CampaignMember.create({"CampaignId": subscribers_campaign(org), "ContactId": newer})
+    run = org.run()
+    assert (newer, "DUPLICATE_EMAIL") in org.rejects(run) and (ada, "DUPLICATE_EMAIL") not in org.rejects(run)
+    assert org.link(ADA) == (ada, "active") and org.writes(run) == []
+    assert (org.activist(ADA)["given_name"], org.activist(ADA)["family_name"]) == ("Ada", "Lovelace")
+
+
 def test_over_long_values_are_cut_to_fit_reported_and_never_echo_back(org):
     long_first, long_city = "Maximiliana-Theodora-Wilhelmina-Josephine", "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch"
     org.put(BOB, {"given_name": long_first, "postal_addresses": [{"locality": long_city}]})

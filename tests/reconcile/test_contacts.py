@@ -208,6 +208,17 @@ def test_an_activist_of_a_stopped_pair_is_reported_only_when_it_holds_a_change()
         ("a1", "SYNC_STOPPED"), ("a2", "SYNC_STOPPED")]
 
 
+def test_a_contact_with_the_address_a_synced_activist_has_now_is_reported_not_sent():
+    plan = run(an_rows=[{"an_id": "a1", "email": "x@example.org", "first_name": "Ada"}],
+               sf_rows=[{"sf_id": "003B", "email": "X@example.org", "first_name": "Xavier", "subscribed": True}],
+               links=[link("a1", "003A", "ada@example.org", first_name="Ada")],
+               an_index=[("a1", "x@example.org", "subscribed")],
+               sf_index=[("003B", "x@example.org", T, T, False), ("003A", "ada@example.org", T, T, False)])
+    assert not ops(plan, "to_actionnetwork", "create")
+    assert [(r["record_id"], r["reason_code"]) for r in plan.rejects] == [
+        ("003B", "EMAIL_OF_SYNCED_ACTIVIST"), ("a1", "EMAIL_HELD_BY_ANOTHER_CONTACT")]
+
+
 def test_a_later_duplicate_of_a_linked_contact_loses_to_it():
     plan = run(sf_rows=[{"sf_id": "003LATE", "email": "ada@example.org", "subscribed": True,
                          "created": T - timedelta(days=900)}],

@@ -67,6 +67,10 @@ def contact_inputs(conn: psycopg.Connection, custom: dict[str, str], duplicate_r
     keys = _texts(sf["email_key"])
     an_index = inputs.people_by_key(conn, keys, _texts(linked["an_id"]))
     sf_index = inputs.contacts_by_key(conn, keys + _texts(an["email_key"]))
+    # The links of the records found by email too: one that did not change is still synced, never a
+    # new match for another record, nor a duplicate that a newer Contact could win against.
+    linked = pd.concat([linked, inputs.contact_links(conn, _texts(an_index["an_id"]), _texts(sf_index["sf_id"]))],
+                       ignore_index=True).drop_duplicates(["an_id", "sf_id"])
     other_emails = inputs.other_emails(conn, keys)
     losers = inputs.duplicate_losers(conn)
     return ContactInputs(an=an, sf=sf, links=linked, an_index=an_index, sf_index=sf_index,

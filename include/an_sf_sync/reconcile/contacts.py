@@ -209,6 +209,21 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
             "the Contact was not sent. Give the Contact the activist's primary email (or merge it with the "
             "activist's Contact) to sync it.")
     no_match = no_match[~secondary]
+    # Nor is a Contact holding the address a synced activist has now (changed in Action Network, and
+    # held back from that activist's own Contact because this one has it): the helper would match the
+    # activist and overwrite them with this Contact's values.
+    synced_owner = inputs.an_index.dropna(subset=["email_key"])
+    synced_owner = synced_owner[synced_owner["an_id"].isin(link_by_an.index)].drop_duplicates("email_key")
+    synced_owner = synced_owner.set_index("email_key")["an_id"]
+    taken = no_match["email_key"].isin(synced_owner.index).to_numpy()
+    for row in no_match[taken].itertuples():
+        plan.reject(
+            "salesforce", "contact", row.sf_id, "EMAIL_OF_SYNCED_ACTIVIST",
+            f"Contact {row.sf_id} has the email {row.email_key!r}, which activist {synced_owner[row.email_key]} "
+            f"now has, and that activist is synced with Contact {link_by_an.loc[synced_owner[row.email_key], 'sf_id']}"
+            "; sending this Contact would overwrite the activist. Merge the two Contacts in Salesforce (the next "
+            "run then sends the activist's email to the one kept).")
+    no_match = no_match[~taken]
     creates_an = no_match[no_match["subscribed"]]
     for row in no_match[~no_match["subscribed"]].itertuples():
         plan.reject(
