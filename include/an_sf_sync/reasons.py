@@ -76,6 +76,8 @@ CATALOG: dict[str, Reason] = {
                               "Contact."),
     "EMAIL_OF_SYNCED_ACTIVIST": Reason("Contact's email is the address of an activist synced with another Contact",
                                        "Merge the two Contacts in Salesforce."),
+    "EMAIL_OF_SYNCED_CONTACT": Reason("Activist's email is the address of a Contact synced with another activist",
+                                      "Correct that Contact's email in Salesforce, or merge the two activists."),
     "EMAIL_HELD_BY_ANOTHER_CONTACT": Reason("Activist's new email is already another Contact's",
                                             "Merge the two Contacts in Salesforce; the next run then sends it."),
     "EMAIL_CHANGED_IN_SALESFORCE": Reason(

@@ -299,6 +299,25 @@ def test_a_new_contact_with_a_synced_contacts_email_loses_to_it_whatever_the_rul
     assert (org.activist(ADA)["given_name"], org.activist(ADA)["family_name"]) == ("Ada", "Lovelace")
 
 
+def test_a_new_activist_with_the_email_a_synced_contact_was_given_never_makes_a_second_contact(org):
+    org.run()
+    ada = org.link(ADA)[0]
+    org.sf.Contact.update(ada, {"Email": "y@example.org"})  # stops Ada's pair
+    org.run()
+    yan = org.an.post(f"{org.an_url}people", json={"person": {"given_name": "Yan", "family_name": "New",
+                                                              "email_addresses": [{"address": "y@example.org"}]}})
+    yan.raise_for_status()
+    yan_id = next(i for i in yan.json()["identifiers"] if i.startswith("action_network:")).split(":", 1)[1]
+    run = org.run()
+    assert (yan_id, "EMAIL_OF_SYNCED_CONTACT") in org.rejects(run)
+    assert org.sf.query("SELECT Id FROM Contact WHERE Email = 'y@example.org'")["totalSize"] == 1
+    org.sf.Contact.update(ada, {"Email": "ada@example.org"})  # set back: Ada resumes, Yan gets a Contact of his own
+    org.run()
+    assert org.link(ADA) == (ada, "active") and org.link(yan_id)[1] == "active"
+    assert org.contact(org.link(yan_id)[0])["Email"] == "y@example.org"
+    assert org.writes(org.run()) == []
+
+
 def test_over_long_values_are_cut_to_fit_reported_and_never_echo_back(org):
     long_first, long_city = "Maximiliana-Theodora-Wilhelmina-Josephine", "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch"
     org.put(BOB, {"given_name": long_first, "postal_addresses": [{"locality": long_city}]})

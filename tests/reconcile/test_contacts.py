@@ -219,6 +219,14 @@ def test_a_contact_with_the_address_a_synced_activist_has_now_is_reported_not_se
         ("003B", "EMAIL_OF_SYNCED_ACTIVIST"), ("a1", "EMAIL_HELD_BY_ANOTHER_CONTACT")]
 
 
+def test_a_new_activist_with_the_email_a_synced_contact_was_given_is_reported_not_created():
+    plan = run(an_rows=[{"an_id": "a2", "email": "y@example.org", "first_name": "Yan"}],
+               links=[link("a1", "003A", "ada@example.org", state="stopped")],
+               sf_index=[("003A", "y@example.org", T, T, False)])
+    assert not ops(plan, "to_salesforce", "create")
+    assert [(r["record_id"], r["reason_code"]) for r in plan.rejects] == [("a2", "EMAIL_OF_SYNCED_CONTACT")]
+
+
 def test_a_later_duplicate_of_a_linked_contact_loses_to_it():
     plan = run(sf_rows=[{"sf_id": "003LATE", "email": "ada@example.org", "subscribed": True,
                          "created": T - timedelta(days=900)}],

@@ -182,6 +182,19 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
     matched_sf = an_unlinked["email_key"].map(winners)
     pairs += [(a, s, "new") for a, s in zip(an_unlinked["an_id"], matched_sf, strict=True) if isinstance(s, str)]
     creates_sf = an_unlinked[matched_sf.isna().to_numpy()]
+    # A synced Contact whose email was changed in Salesforce to this activist's: a second Contact with
+    # one email is never created; the activist waits until that Contact's email is settled.
+    synced_holder = index.loc[~index["is_deleted"] & index["sf_id"].isin(link_by_sf.index)]
+    synced_holder = synced_holder.drop_duplicates("email_key").set_index("email_key")["sf_id"]
+    held = creates_sf["email_key"].isin(synced_holder.index).to_numpy()
+    for row in creates_sf[held].itertuples():
+        holder = synced_holder[row.email_key]
+        plan.reject(
+            "actionnetwork", "person", row.an_id, "EMAIL_OF_SYNCED_CONTACT",
+            f"Activist {row.an_id} has the email {row.email_key!r}, which Contact {holder} (synced with activist "
+            f"{link_by_sf.loc[holder, 'an_id']}) was given in Salesforce; a second Contact with that email was not "
+            "created. Correct that Contact's email, or merge the two activists; the next run then syncs this one.")
+    creates_sf = creates_sf[~held]
     stopped_an = an[an["an_id"].isin(inactive_an)]
     for row in stopped_an[_unsynced_change(stopped_an, link_by_an["base"], names)].itertuples():
         plan.reject(

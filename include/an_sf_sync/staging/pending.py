@@ -36,11 +36,12 @@ UNSYNCED = ("PERSON_NOT_SYNCED", "CONTACT_NOT_SYNCED", "DONOR_NOT_SYNCED")
 # pending record is an API's refusal, retried with backoff.
 DEPENDENCIES = frozenset({"DONOR_NOT_SYNCED", "DONOR_NOT_SUBSCRIBED", "PERSON_NOT_SYNCED", "CONTACT_NOT_SYNCED",
                           "NOT_IN_SUBSCRIBERS_CAMPAIGN", "BLOCKED", "EMAIL_HELD_BY_ANOTHER_CONTACT",
-                          "CAMPAIGN_DELETED_IN_SALESFORCE", "SYNC_STOPPED", "EMAIL_OF_SYNCED_ACTIVIST", "BACKLOG"})
+                          "CAMPAIGN_DELETED_IN_SALESFORCE", "SYNC_STOPPED", "EMAIL_OF_SYNCED_ACTIVIST",
+                          "EMAIL_OF_SYNCED_CONTACT", "BACKLOG"})
 # Reconcile's own rejects that wait on another record (load failures always do): code -> kind
 WAITING = {"DONOR_NOT_SYNCED": "sf_opportunities", "DONOR_NOT_SUBSCRIBED": "sf_opportunities",
            "EMAIL_HELD_BY_ANOTHER_CONTACT": "an_people", "SYNC_STOPPED": "an_people",
-           "EMAIL_OF_SYNCED_ACTIVIST": "sf_contacts"}
+           "EMAIL_OF_SYNCED_ACTIVIST": "sf_contacts", "EMAIL_OF_SYNCED_CONTACT": "an_people"}
 # Rejects that report a repair, not a problem: resolved as they are written
 NOTES = frozenset({"LAST_NAME_REPAIRED", "VALUE_TRUNCATED"})
 # Rejects reported once, when a state begins: a later run that sees the record without them has
