@@ -33,6 +33,7 @@ from an_sf_sync.plan import Action, Direction, Obj, Plan
 from an_sf_sync.reconcile.duplicates import duplicate_reject, pick_winners
 
 _MISSING = "\x00"  # stands for None in comparisons
+_NEVER = pd.Timestamp("1900-01-01", tz="UTC")  # before any record's modification: for one not read
 
 
 @dataclass
@@ -281,8 +282,7 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
     linked = (pairs["kind"] == "linked").to_numpy()
     an_known = a["email"].notna().to_numpy()
     sf_fields_known = (s["email"].notna() & ~s["member_only"].fillna(False).astype(bool)).to_numpy()
-    an_later = (a["modified"].fillna(pd.Timestamp.min.tz_localize("UTC")).to_numpy()
-                >= s["modified"].fillna(pd.Timestamp.min.tz_localize("UTC")).to_numpy())
+    an_later = a["modified"].fillna(_NEVER).to_numpy() >= s["modified"].fillna(_NEVER).to_numpy()
 
     # A LastName holding an email of the pair while the activist has a family name was written by
     # an older release on an email change: it is repaired, never taken for a cleared name.
