@@ -231,12 +231,13 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
     synced_owner = synced_owner.set_index("email_key")["an_id"]
     taken = no_match["email_key"].isin(synced_owner.index).to_numpy()
     for row in no_match[taken].itertuples():
+        owner = synced_owner[row.email_key]
         plan.reject(
             "salesforce", "contact", row.sf_id, "EMAIL_OF_SYNCED_ACTIVIST",
-            f"Contact {row.sf_id} has the email {row.email_key!r}, which activist {synced_owner[row.email_key]} "
-            f"now has, and that activist is synced with Contact {link_by_an.loc[synced_owner[row.email_key], 'sf_id']}"
-            "; sending this Contact would overwrite the activist. Merge the two Contacts in Salesforce (the next "
-            "run then sends the activist's email to the one kept).")
+            f"Contact {row.sf_id} has the email {row.email_key!r}, which activist {owner} now has, and that activist "
+            f"is synced with Contact {link_by_an.loc[owner, 'sf_id']}; sending this Contact would overwrite the "
+            "activist. Merge the two Contacts in Salesforce (the next run then sends the activist's email to the one "
+            "kept).")
     no_match = no_match[~taken]
     creates_an = no_match[no_match["subscribed"]]
     for row in no_match[~no_match["subscribed"]].itertuples():
