@@ -22,6 +22,7 @@ Changing a Contact's email in Salesforce stops sync for that pair (reported).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from an_sf_sync import rules, synced
-from an_sf_sync.plan import Action, Direction, Obj, Plan
+from an_sf_sync.plan import Action, Direction, Obj, Plan, Reject, reject
 from an_sf_sync.reconcile.duplicates import duplicate_reject, pick_winners
 
 _MISSING = "\x00"  # stands for None in comparisons
@@ -185,17 +186,12 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
     creates_sf = an_unlinked[matched_sf.isna().to_numpy()]
     # A synced Contact whose email was changed in Salesforce to this activist's: a second Contact with
     # one email is never created; the activist waits until that Contact's email is settled.
-    synced_holder = index.loc[~index["is_deleted"] & index["sf_id"].isin(link_by_sf.index)]
-    synced_holder = synced_holder.drop_duplicates("email_key").set_index("email_key")["sf_id"]
-    held = creates_sf["email_key"].isin(synced_holder.index).to_numpy()
-    for row in creates_sf[held].itertuples():
-        holder = synced_holder[row.email_key]
-        plan.reject(
-            "actionnetwork", "person", row.an_id, "EMAIL_OF_SYNCED_CONTACT",
-            f"Activist {row.an_id} has the email {row.email_key!r}, which Contact {holder} (synced with activist "
-            f"{link_by_sf.loc[holder, 'an_id']}) was given in Salesforce; a second Contact with that email was not "
-            "created. Correct that Contact's email, or merge the two activists; the next run then syncs this one.")
-    creates_sf = creates_sf[~held]
+    creates_sf = _set_aside(plan, creates_sf, _held_by(index[~index["is_deleted"]], "sf_id", link_by_sf.index),
+                            lambda row, holder: reject(
+        "actionnetwork", "person", row.an_id, "EMAIL_OF_SYNCED_CONTACT",
+        f"Activist {row.an_id} has the email {row.email_key!r}, which Contact {holder} (synced with activist "
+        f"{link_by_sf.loc[holder, 'an_id']}) was given in Salesforce; a second Contact with that email was not "
+        "created. Correct that Contact's email, or merge the two activists; the next run then syncs this one."))
     stopped_an = an[an["an_id"].isin(inactive_an)]
     for row in stopped_an[_unsynced_change(stopped_an, link_by_an["base"], names)].itertuples():
         plan.reject(
@@ -213,32 +209,19 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
     no_match = open_sf[matched_an.isna().to_numpy()]
     # A Contact holding another address of an activist is not a new person: the signup helper would
     # match it to that activist and overwrite them. It is reported, never linked or created.
-    other_owner = inputs.other_emails.drop_duplicates("email_key").set_index("email_key")["an_id"]
-    secondary = no_match["email_key"].isin(other_owner.index).to_numpy()
-    for row in no_match[secondary].itertuples():
-        plan.reject(
-            "salesforce", "contact", row.sf_id, "SECONDARY_EMAIL",
-            f"Contact {row.sf_id} has the email {row.email_key!r}, which activist {other_owner[row.email_key]} "
-            "holds as another (not primary) address; Action Network keys people by their primary address, so "
-            "the Contact was not sent. Give the Contact the activist's primary email (or merge it with the "
-            "activist's Contact) to sync it.")
-    no_match = no_match[~secondary]
+    no_match = _set_aside(plan, no_match, _held_by(inputs.other_emails, "an_id"), lambda row, owner: reject(
+        "salesforce", "contact", row.sf_id, "SECONDARY_EMAIL",
+        f"Contact {row.sf_id} has the email {row.email_key!r}, which activist {owner} holds as another (not "
+        "primary) address; Action Network keys people by their primary address, so the Contact was not sent. "
+        "Give the Contact the activist's primary email (or merge it with the activist's Contact) to sync it."))
     # Nor is a Contact holding the address a synced activist has now (changed in Action Network, and
     # held back from that activist's own Contact because this one has it): the helper would match the
     # activist and overwrite them with this Contact's values.
-    synced_owner = inputs.an_index.dropna(subset=["email_key"])
-    synced_owner = synced_owner[synced_owner["an_id"].isin(link_by_an.index)].drop_duplicates("email_key")
-    synced_owner = synced_owner.set_index("email_key")["an_id"]
-    taken = no_match["email_key"].isin(synced_owner.index).to_numpy()
-    for row in no_match[taken].itertuples():
-        owner = synced_owner[row.email_key]
-        plan.reject(
-            "salesforce", "contact", row.sf_id, "EMAIL_OF_SYNCED_ACTIVIST",
-            f"Contact {row.sf_id} has the email {row.email_key!r}, which activist {owner} now has, and that activist "
-            f"is synced with Contact {link_by_an.loc[owner, 'sf_id']}; sending this Contact would overwrite the "
-            "activist. Merge the two Contacts in Salesforce (the next run then sends the activist's email to the one "
-            "kept).")
-    no_match = no_match[~taken]
+    no_match = _set_aside(plan, no_match, _held_by(inputs.an_index, "an_id", link_by_an.index), lambda row, owner: reject(
+        "salesforce", "contact", row.sf_id, "EMAIL_OF_SYNCED_ACTIVIST",
+        f"Contact {row.sf_id} has the email {row.email_key!r}, which activist {owner} now has, and that activist is "
+        f"synced with Contact {link_by_an.loc[owner, 'sf_id']}; sending this Contact would overwrite the activist. "
+        "Merge the two Contacts in Salesforce (the next run then sends the activist's email to the one kept)."))
     creates_an = no_match[no_match["subscribed"]]
     for row in no_match[~no_match["subscribed"]].itertuples():
         plan.reject(
@@ -254,6 +237,23 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
                 an, sf, links, status_by_an, names, live_keys, inputs.sf_lengths)
     _plan_creates(plan, creates_sf, creates_an, names, inputs.sf_lengths)
     return plan
+
+
+def _held_by(records: pd.DataFrame, id_column: str, among: pd.Index | None = None) -> pd.Series:
+    """email key -> the record (one of ``among``, if given) holding it."""
+    held = records.dropna(subset=["email_key"])
+    if among is not None:
+        held = held[held[id_column].isin(among)]
+    return held.drop_duplicates("email_key").set_index("email_key")[id_column]
+
+
+def _set_aside(plan: ContactPlan, records: pd.DataFrame, holders: pd.Series,
+               why: Callable[[Any, str], Reject]) -> pd.DataFrame:
+    """Report the ``records`` whose email key one of ``holders`` has (``why``: the reject, given the
+    record and that holder); return the others."""
+    held = records["email_key"].isin(holders.index).to_numpy()
+    plan.rejects += [why(row, holders[row.email_key]) for row in records[held].itertuples()]
+    return records[~held]
 
 
 def _unsynced_change(people: pd.DataFrame, bases: pd.Series, names: list[str]) -> np.ndarray:
