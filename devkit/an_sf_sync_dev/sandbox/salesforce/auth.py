@@ -36,7 +36,7 @@ SOAP_LOGIN_REMOVED_IN = 65.0
 ORG_NAME = "Sandbox Org"
 PROFILE_ID = make_id("00e", 1)  # System Administrator
 USER_FULL_NAME = "Sandbox Integration User"
-_SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 
 
 @dataclass(frozen=True)
@@ -88,28 +88,28 @@ class Auth:
         except ValueError:
             removed = False
         if removed:
-            return _soap_fault("INVALID_OPERATION", f"SOAP API login() is not available in API version {version} "
+            return soap_fault("INVALID_OPERATION", f"SOAP API login() is not available in API version {version} "
                                "and later versions. Use OAuth through an External Client App.")
         if not self.soap_login_enabled:
-            return _soap_fault("INVALID_OPERATION", "SOAP API login() is disabled in this org. An administrator "
+            return soap_fault("INVALID_OPERATION", "SOAP API login() is disabled in this org. An administrator "
                                "can enable it, or use OAuth through an External Client App.")
         try:
             root = ET.fromstring(request.body)
         except ET.ParseError:
-            return _soap_fault("INVALID_LOGIN", "Invalid username, password, security token; or user locked out.")
+            return soap_fault("INVALID_LOGIN", "Invalid username, password, security token; or user locked out.")
         username = _text(root, "username")
         password = _text(root, "password")
         scoped = any(el.tag.endswith("LoginScopeHeader") for el in root.iter())
         c = self.credentials
         if username != c.username or password not in (c.password + c.security_token,
                                                       *((c.password,) if scoped else ())):
-            return _soap_fault("INVALID_LOGIN", "Invalid username, password, security token; or user locked out.")
+            return soap_fault("INVALID_LOGIN", "Invalid username, password, security token; or user locked out.")
         version = request.path.rstrip("/").rsplit("/", 1)[-1]
         base = request.base_url
         session = self.sessions.issue()
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>'
-            f'<soapenv:Envelope xmlns:soapenv="{_SOAP_ENV}" xmlns="urn:partner.soap.sforce.com" '
+            f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}" xmlns="urn:partner.soap.sforce.com" '
             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><loginResponse><result>'
             f"<metadataServerUrl>{base}/services/Soap/m/{version}/{ORG_ID[:15]}</metadataServerUrl>"
             "<passwordExpired>false</passwordExpired><sandbox>true</sandbox>"
@@ -187,14 +187,15 @@ def _text(root: ET.Element, local_name: str) -> str | None:
     return None
 
 
-def _soap_fault(code: str, message: str) -> Response:
+def soap_fault(code: str, message: str, kind: str = "LoginFault") -> Response:
+    """A SOAP fault; ``kind`` is its detail's type (``LoginFault`` for a login, ``UnexpectedErrorFault``...)."""
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>'
-        f'<soapenv:Envelope xmlns:soapenv="{_SOAP_ENV}" xmlns:sf="urn:fault.partner.soap.sforce.com" '
+        f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}" xmlns:sf="urn:fault.partner.soap.sforce.com" '
         'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault>'
         f"<faultcode>sf:{code}</faultcode><faultstring>{code}: {escape(message)}</faultstring>"
-        f'<detail><sf:LoginFault xsi:type="sf:LoginFault"><sf:exceptionCode>{code}</sf:exceptionCode>'
-        f"<sf:exceptionMessage>{escape(message)}</sf:exceptionMessage></sf:LoginFault></detail>"
+        f'<detail><sf:{kind} xsi:type="sf:{kind}"><sf:exceptionCode>{code}</sf:exceptionCode>'
+        f"<sf:exceptionMessage>{escape(message)}</sf:exceptionMessage></sf:{kind}></detail>"
         "</soapenv:Fault></soapenv:Body></soapenv:Envelope>"
     )
     return Response.text(body, 500, content_type="text/xml")

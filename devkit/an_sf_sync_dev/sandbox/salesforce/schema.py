@@ -161,6 +161,7 @@ def _standard_objects() -> list[tuple[str, str, str, list[FieldDef]]]:
     return [
         ("Account", "001", "Accounts", [
             _f("Name", "string", 255, label="Account Name", required=True),
+            _ref("MasterRecordId", "Account", "MasterRecord", label="Master Record ID", **_RO),
             _ref("ParentId", "Account", "Parent", label="Parent Account ID"),
             _f("Type", "picklist", 255, label="Account Type"),
             _f("Phone", "phone", 40, label="Account Phone"),
@@ -172,11 +173,13 @@ def _standard_objects() -> list[tuple[str, str, str, list[FieldDef]]]:
         ]),
         ("Contact", "003", "Contacts", [
             _ref("AccountId", "Account", "Account"),
+            _ref("MasterRecordId", "Contact", "MasterRecord", label="Master Record ID", **_RO),
             *_person("MailingStreet", "MailingCity", "MailingState", "MailingPostalCode", "MailingCountry"),
             _f("Birthdate", "date"),
             _f("DoNotCall", "boolean", label="Do Not Call"),
         ]),
         ("Lead", "00Q", "Leads", [
+            _ref("MasterRecordId", "Lead", "MasterRecord", label="Master Record ID", **_RO),
             *_person("Street", "City", "State", "PostalCode", "Country"),
             _f("Company", "string", 255, required=True),
             _f("Status", "picklist", 255, label="Lead Status", defaulted=True, default="Open - Not Contacted"),

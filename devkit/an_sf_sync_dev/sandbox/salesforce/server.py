@@ -26,6 +26,7 @@ from .control import Control
 from .errors import INVALID_SESSION, LIMIT_EXCEEDED, SfError, sf_error_response
 from .rest import Rest
 from .schema import Schema
+from .soap import Soap
 from .store import Store
 
 _API_PATH = re.compile(r"^/services/(data/v\d+\.\d+|async/\d+\.\d+)(/|$)")
@@ -54,6 +55,7 @@ class SalesforceApp(App):
         self.composite = Composite(self)
         self.bulk2 = Bulk2(self)
         self.bulk1 = Bulk1(self)
+        self.soap = Soap(self)
         self.control = Control(self)
 
     def route(self, method: str, pattern: str, handler: Callable[[Request], Response], name: str = "",
@@ -88,11 +90,15 @@ class SalesforceApp(App):
                 return Response.json({"exceptionCode": "InvalidSessionId",
                                       "exceptionMessage": "Invalid session id"}, 400)
             return Response.json(INVALID_SESSION, 401)
+        return None if self.count_api_call() else Response.json(LIMIT_EXCEEDED, 403)
+
+    def count_api_call(self) -> bool:
+        """Count one call against the daily allowance; False once it is used up."""
         with self._count_lock:
             if self.api_calls >= self.daily_api_limit:
-                return Response.json(LIMIT_EXCEEDED, 403)
+                return False
             self.api_calls += 1
-        return None
+            return True
 
     def after(self, request: Request, response: Response) -> Response:
         if request.path.startswith(("/services/data", "/services/async")):

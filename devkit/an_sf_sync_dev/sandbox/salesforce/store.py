@@ -224,6 +224,59 @@ class Store:
             key, row = self.live(obj, record_id)
             self._remove(obj, key, row, self.now(), hard)
 
+    def merge(self, sobject: str, master_id: str, merged_ids: list[str],
+              values: Mapping[str, Any] | None = None) -> list[str]:
+        """Merge up to two records into ``master_id``, as the UI and the SOAP API's ``merge()`` do: the
+        master takes ``values`` (the field values an admin picked), the records pointing at a merged
+        one point at the master instead, and the merged ones go to the recycle bin with
+        ``MasterRecordId`` set. Returns the Ids of the related records moved.
+
+        Decisions on what the reference does not settle: a moved record counts as modified (its
+        SystemModstamp moves, so an incremental reader sees it); a CampaignMember of a campaign the
+        master is in already is deleted instead of moved (a campaign holds a person once).
+        """
+        with self.lock, self.savepoint() as point:
+            try:
+                return self._merge(self.object(sobject), master_id, merged_ids, values or {})
+            except SfError:
+                point.rollback()
+                raise
+
+    def _merge(self, obj: ObjectDef, master_id: str, merged_ids: list[str], values: Mapping[str, Any]) -> list[str]:
+        if obj.field("MasterRecordId") is None:
+            raise SfError("INVALID_TYPE", f"Cannot merge records of type {obj.name}: only Accounts, Contacts and "
+                          "Leads can be merged")
+        if not 1 <= len(merged_ids) <= 2:
+            raise SfError("INVALID_ARGUMENT_TYPE", "A merge takes one or two records to merge into the master record")
+        master_key, _ = self.live(obj, master_id)
+        merged = [self.live(obj, record_id) for record_id in merged_ids]
+        if any(key == master_key for key, _ in merged) or len({key for key, _ in merged}) < len(merged):
+            raise SfError("INVALID_ID_FIELD", "The master record cannot be merged into itself, nor a record twice")
+        self.update(obj.name, master_id, values)
+        master = self.tables[obj.name.lower()][master_key]
+        now, moved = self.now(), []
+        for key, row in merged:
+            for child_obj, child_key, child, fd in self._pointing_at(obj, key):
+                if child_obj.name == "CampaignMember" and (child["CampaignId"][:15], master_key) in self.members:
+                    self._remove(child_obj, child_key, child, now, hard=False)
+                    continue
+                self._put(child_obj, child_key, {**child, fd.name: master["Id"], "LastModifiedDate": now,
+                                                 "SystemModstamp": now})
+                moved.append(child["Id"])
+            self._remove(obj, key, {**row, "MasterRecordId": master["Id"]}, now, hard=False)
+        return moved
+
+    def _pointing_at(self, obj: ObjectDef, key: str) -> list[tuple[ObjectDef, str, dict[str, Any], FieldDef]]:
+        """(object, key, row, field) of every live record whose lookup field holds the record ``key``."""
+        found = []
+        for other in self.schema.objects.values():
+            fields = [f for f in other.fields.values() if obj.name in f.reference_to and f.name != "MasterRecordId"]
+            for child_key, child in self.tables[other.name.lower()].items() if fields else ():
+                for fd in fields:
+                    if not child["IsDeleted"] and (child.get(fd.name) or "")[:15] == key:
+                        found.append((other, child_key, child, fd))
+        return found
+
     def lookup(self, obj: ObjectDef, fd: FieldDef, value: Any) -> list[str]:
         """Keys of live rows whose indexed field equals ``value`` (case-insensitive)."""
         if value is None:
