@@ -18,7 +18,7 @@ def test_values_are_the_strings_staging_plan_holds() -> None:
     # Stored rows, reports and the pending queue read these strings: renaming one is a data migration.
     assert list(Step) == ["contacts", "campaigns", "opportunities"]
     assert list(Direction) == ["to_salesforce", "to_actionnetwork", "local"]
-    assert list(Action) == ["create", "update", "subscribe", "unsubscribe", "link", "retire", "restore"]
+    assert list(Action) == ["create", "update", "subscribe", "unsubscribe", "link", "retire", "restore", "move"]
     assert list(Obj) == ["contact", "action", "campaign", "member", "opportunity", "contact_role", "donation"]
 
 

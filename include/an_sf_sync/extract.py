@@ -174,8 +174,10 @@ SF_OPPORTUNITY_COLUMNS = (*(c for c, _ in SF_OPPORTUNITY_FIELDS), "action_networ
 
 
 def sf_contact_fields() -> tuple[tuple[str, str], ...]:
-    """(staging column, Salesforce field) of the Contact: system fields and the declared person fields."""
-    return (*SF_SYSTEM_FIELDS, *((f.sf_column, f.sf_field) for f in synced.person_fields()))
+    """(staging column, Salesforce field) of the Contact: system fields, the Contact a merge kept (of
+    one deleted by a merge) and the declared person fields."""
+    return (*SF_SYSTEM_FIELDS, ("master_record_id", "MasterRecordId"),
+            *((f.sf_column, f.sf_field) for f in synced.person_fields()))
 
 
 def sf_objects() -> tuple[tuple[str, str, str, tuple[tuple[str, str], ...]], ...]:

@@ -52,6 +52,7 @@ class Action(StrEnum):
     LINK = "link"  # local: commit a pair's link and base values once its writes went through
     RETIRE = "retire"  # local: stop syncing a link (its record was deleted or changed)
     RESTORE = "restore"  # local: resume a retired link
+    MOVE = "move"  # local: re-point a pair at the Contact a merge in Salesforce kept
 
 
 class Op(TypedDict):

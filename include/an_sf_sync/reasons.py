@@ -65,6 +65,8 @@ CATALOG: dict[str, Reason] = {
                               "Nothing: the full value stays in Action Network.", NOTE),
     "LAST_NAME_REPAIRED": Reason("A Contact's LastName, set to an email, was set back",
                                  "Nothing.", NOTE),
+    "CONTACT_MERGED": Reason("Contact was merged into another in Salesforce; its activist syncs with the one kept",
+                             "Nothing.", NOTE),
     # -- problems to fix ----------------------------------------------------------------------------
     "MISSING_EMAIL": Reason("Record has no email address", "Add an email address to sync it."),
     "MALFORMED_EMAIL": Reason("Email address is malformed", "Correct the email address to sync it."),
@@ -86,6 +88,9 @@ CATALOG: dict[str, Reason] = {
     "SYNC_STOPPED": Reason("Change not sent: this pair's sync is stopped", "See the pair's earlier reject."),
     "CONTACT_DELETED_IN_SALESFORCE": Reason("Contact was deleted in Salesforce",
                                             "Restore the Contact from the Recycle Bin to resume its sync."),
+    "CONTACT_MERGED_INTO_SYNCED_CONTACT": Reason(
+        "Contact was merged into a Contact synced with another activist, which stops its sync",
+        "If they are one person, merge the two activists in Action Network."),
     "CAMPAIGN_DELETED_IN_SALESFORCE": Reason("Campaign was deleted in Salesforce",
                                              "Restore the Campaign from the Recycle Bin to resume its sync."),
     "NO_PERSON": Reason("Action taken without an activist", "Nothing can be synced; check the action."),

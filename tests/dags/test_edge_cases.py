@@ -21,6 +21,7 @@ from airflow.utils.state import DagRunState
 from an_sf_sync import tasks
 from an_sf_sync_dev.sandbox.http import Fault
 from tests.dags.conftest import states
+from tests.fixtures.salesforce import merge
 
 pytestmark = pytest.mark.slow
 
@@ -409,3 +410,58 @@ def test_donation_dates_keep_their_day_in_the_orgs_time_zone(org):
                  if f"salesforce:{gift}" in d["identifiers"]]
     made = datetime.fromisoformat(donation["created_date"].replace("Z", "+00:00"))
     assert made.astimezone(ZoneInfo("America/New_York")).date() == date(2026, 12, 31)
+
+
+def test_contacts_merged_in_salesforce_keep_syncing_with_the_contact_kept(org):
+    org.run()
+    ada, bob = org.link(ADA)[0], org.link(BOB)[0]
+    dup = org.sf.Contact.create({"FirstName": "Ada", "LastName": "L.", "Email": "ADA@example.org"})["id"]
+    org.sf.CampaignMember.create({"CampaignId": subscribers_campaign(org), "ContactId": dup})
+    assert (dup, "DUPLICATE_EMAIL") in org.rejects(org.run())
+    # As the sync advises: the admin merges the two, keeping the newer record with the older one's name
+    assert "<success>true</success>" in merge(org.sf, "Contact", dup, [ada], {"LastName": "Lovelace",
+                                                                               "MailingCity": "Leeds"})
+    run = org.run()
+    assert org.link(ADA) == (dup, "active") and (ada, "CONTACT_MERGED") in org.rejects(run)
+    assert (org.activist(ADA)["postal_addresses"][0]["locality"], org.activist(ADA)["family_name"]) == (
+        "Leeds", "Lovelace")
+    assert org.sf.query("SELECT Id FROM Contact WHERE Email = 'ada@example.org'")["totalSize"] == 1
+    with org.staging.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM sync.duplicates WHERE sf_id = %s", (dup,)).fetchone()[0] == 0
+    # both ways, from now on
+    org.put(ADA, {"family_name": "King"})
+    org.run()
+    assert org.contact(dup)["LastName"] == "King"
+    org.sf.Contact.update(dup, {"MailingCity": "York"})
+    org.run()
+    assert org.activist(ADA)["postal_addresses"][0]["locality"] == "York"
+    # A duplicate merged into the synced Contact is no longer reported
+    third = org.sf.Contact.create({"LastName": "Third", "Email": "ada@example.org"})["id"]
+    assert (third, "DUPLICATE_EMAIL") in org.rejects(org.run())
+    # A Contact merged into one synced with another activist stops its own pair, with a reason
+    assert "<success>true</success>" in merge(org.sf, "Contact", dup, [bob, third])
+    run = org.run()
+    with org.staging.connect() as conn:
+        assert conn.execute("SELECT status FROM sync.rejects WHERE record_id = %s AND reason_code = 'DUPLICATE_EMAIL'",
+                            (third,)).fetchall() == [("resolved",)]
+        assert conn.execute("SELECT count(*) FROM sync.duplicates").fetchone()[0] == 0
+    assert org.link(BOB) == (bob, "sf_deleted") and (bob, "CONTACT_MERGED_INTO_SYNCED_CONTACT") in org.rejects(run)
+    assert org.link(ADA) == (dup, "active") and org.activist(BOB)["family_name"] == "Builder"
+    assert org.writes(org.run()) == []
+
+
+def test_a_contact_merged_into_one_with_another_email_stops_its_pair_until_the_email_is_set_back(org):
+    org.run()
+    ada = org.link(ADA)[0]
+    kept = org.sf.Contact.create({"FirstName": "Ada", "LastName": "Lovelace", "Email": "ada.l@example.org"})["id"]
+    merge(org.sf, "Contact", kept, [ada])
+    run = org.run()
+    assert org.link(ADA) == (kept, "stopped") and (kept, "EMAIL_CHANGED_IN_SALESFORCE") in org.rejects(run)
+    assert org.activist(ADA)["email_addresses"][0]["address"] == "ada@example.org"
+    org.sf.Contact.update(kept, {"Email": "ada@example.org"})
+    org.run()
+    assert org.link(ADA) == (kept, "active")
+    org.put(ADA, {"given_name": "Augusta"})
+    org.run()
+    assert org.contact(kept)["FirstName"] == "Augusta"
+    assert org.writes(org.run()) == []

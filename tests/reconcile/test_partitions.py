@@ -1,6 +1,6 @@
 """Reconciling contacts in partitions plans exactly what reconciling them at once plans: a first sync
-with shared and duplicate emails, then an hour with field edits and email changes on both sides;
-saving the mirrors in bulk changes nothing either."""
+with shared and duplicate emails, then an hour with field edits, email changes on both sides and
+Contacts merged in Salesforce; saving the mirrors in bulk changes nothing either."""
 
 from __future__ import annotations
 
@@ -95,7 +95,18 @@ def test_partitions_plan_what_one_pass_plans(staging, an_sandbox, sf_sandbox, mo
             store.update("Contact", sf_id, {"MailingCity": f"City {i}"})
         else:
             store.update("Contact", sf_id, {"Email": f"changed{i}@example.org"})
+    # merges in Salesforce: into an unsynced Contact (another email: its key is another partition's),
+    # and into a Contact synced with another activist
+    unlinked = [row["Id"] for row in store.rows("Contact") if row["Id"] not in {sf_id for _, sf_id in links}]
+    for (_, sf_id), kept in zip(links[60:66], unlinked, strict=False):
+        store.merge("Contact", kept, [sf_id])
+    store.merge("Contact", links[66][1], [links[67][1]])
     run("hourly", since)
+    with staging.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM staging.plan WHERE run_id = 'hourly' AND action = 'move'"
+                            ).fetchone()[0] == 6
+        assert conn.execute("SELECT count(*) FROM sync.rejects WHERE run_id = 'hourly'"
+                            " AND reason_code = 'CONTACT_MERGED_INTO_SYNCED_CONTACT'").fetchone()[0] == 1
 
 
 def test_a_partition_that_cannot_be_saved_stops_reconcile_and_nothing_is_saved(staging, an_sandbox, sf_sandbox,

@@ -217,13 +217,16 @@ def _pair_ids(ops: pd.DataFrame, results: dict, direction: Direction, column: st
 
 def _commit_links(conn: psycopg.Connection, run_id: str, local: pd.DataFrame, payloads: dict[int, dict], pair_sf: dict,
                   pair_an: dict) -> None:
-    retire, link = [], []
+    retire, link, move = [], [], []
     for op in local.itertuples():
         an_id, sf_id, payload = op.an_id or pair_an.get(op.pair_id), op.sf_id or pair_sf.get(op.pair_id), payloads[op.seq]
-        if op.action == Action.RETIRE:
+        if op.action == Action.MOVE:
+            move.append((sf_id, run_id, an_id, payload["from"]))
+        elif op.action == Action.RETIRE:
             retire.append((payload["state"], payload.get("reason"), run_id, an_id))
         elif an_id and sf_id:
             link.append((an_id, sf_id, payload["email_key"], json.dumps(payload["base"]), run_id, run_id))
+    links.move_contacts(conn, move)  # first: the pair's own link then points at the Contact kept
     # The signup helper matches any of a person's addresses: a Contact created as a "new" activist
     # may come back as one already linked to another Contact. That link is never re-pointed.
     taken = links.linked_contacts(conn, [row[0] for row in link])

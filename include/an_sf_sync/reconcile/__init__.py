@@ -63,7 +63,7 @@ def contact_inputs(conn: psycopg.Connection, custom: dict[str, str], duplicate_r
     for flag in ("member_only", "is_deleted", "subscribed", "subscription_changed"):
         sf[flag] = sf[flag].fillna(False).astype(bool)
 
-    linked = inputs.contact_links(conn, _texts(an["an_id"]), _texts(sf["sf_id"]))
+    linked = inputs.contact_links(conn, _texts(an["an_id"]), _texts(sf["sf_id"]) + _texts(sf["master_id"]))
     keys = _texts(sf["email_key"])
     an_index = inputs.people_by_key(conn, keys, _texts(linked["an_id"]))
     sf_index = inputs.contacts_by_key(conn, keys + _texts(an["email_key"]))

@@ -41,8 +41,8 @@ _NEVER = pd.Timestamp("1900-01-01", tz="UTC")  # before any record's modificatio
 class ContactInputs:
     an: pd.DataFrame  # changed activists: an_id, email_status, <synced.person_fields()>, email_key, cf:<name>...,
     #                   modified
-    sf: pd.DataFrame  # changed contacts: sf_id, is_deleted, member_only, <person fields>, email_key, cf:..., subscribed,
-    #                   subscription_changed, modified, created
+    sf: pd.DataFrame  # changed contacts: sf_id, is_deleted, master_id, member_only, <person fields>, email_key, cf:...,
+    #                   subscribed, subscription_changed, modified, created
     links: pd.DataFrame  # links of those records: an_id, sf_id, email_key, state, base (dict)
     an_index: pd.DataFrame  # activists holding the emails of unlinked contacts: an_id, email_key, email_status
     sf_index: pd.DataFrame  # contacts holding the emails of unlinked records: sf_id, email_key, created,
@@ -93,7 +93,7 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
     sf = inputs.sf.drop_duplicates("sf_id").copy()
     for flag in ("is_deleted", "member_only", "subscribed", "subscription_changed"):
         sf[flag] = sf[flag].fillna(False).astype(bool)
-    links = inputs.links.drop_duplicates("an_id")
+    links = _follow_merges(plan, sf, inputs.links.drop_duplicates("an_id"))
     # an activist without a last name is a Contact whose LastName is the email: that is no name
     sf["name_is_email"] = _is_email_of(sf["last_name"], sf["email"])
     sf.loc[sf["name_is_email"], "last_name"] = None
@@ -113,6 +113,8 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
         if link["state"] != "sf_deleted":
             plan.add(Obj.CONTACT, Direction.LOCAL, Action.RETIRE, link["an_id"], row.sf_id, {"state": "sf_deleted"},
                      plan.pair())
+            if isinstance(getattr(row, "master_id", None), str):
+                continue  # merged into a Contact synced with another activist: reported as such
             plan.reject(
                 "salesforce", "contact", row.sf_id, "CONTACT_DELETED_IN_SALESFORCE",
                 f"Contact {row.sf_id} was deleted in Salesforce; activist {link['an_id']} stays in Action "
@@ -237,6 +239,42 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
                 an, sf, links, status_by_an, names, live_keys, inputs.sf_lengths)
     _plan_creates(plan, creates_sf, creates_an, names, inputs.sf_lengths)
     return plan
+
+
+def _follow_merges(plan: ContactPlan, sf: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
+    """A Contact merged into another in Salesforce (deleted, ``master_id`` naming the one kept) takes
+    its pair along: the links as they are once each such pair points at the Contact kept. A Contact
+    kept that is synced with another activist cannot take a second one: that pair stops (the merged
+    Contact is deleted), reported."""
+    if "master_id" not in sf:
+        return links
+    merged = sf[sf["is_deleted"] & sf["master_id"].notna()]
+    master_of = dict(zip(merged["sf_id"], merged["master_id"], strict=True))
+    moving = links[links["sf_id"].isin(master_of)]
+    if moving.empty:
+        return links
+    links = links.copy()
+    synced_with = links.set_index("sf_id")["an_id"]
+    for at, an_id, sf_id in zip(moving.index, moving["an_id"], moving["sf_id"], strict=True):
+        kept = sf_id
+        for _ in range(len(master_of)):  # merged again in the same window: follow to the last Contact kept
+            if kept not in master_of:
+                break
+            kept = master_of[kept]
+        holder = synced_with.get(kept)
+        if holder is not None and holder != an_id:
+            plan.reject(
+                "salesforce", "contact", sf_id, "CONTACT_MERGED_INTO_SYNCED_CONTACT",
+                f"Contact {sf_id} was merged in Salesforce into Contact {kept}, which is synced with activist {holder}; "
+                f"activist {an_id} stays in Action Network and is no longer synced. If they are one person, merge "
+                "the two activists in Action Network.")
+            continue
+        links.at[at, "sf_id"] = kept
+        plan.add(Obj.CONTACT, Direction.LOCAL, Action.MOVE, an_id, kept, {"from": sf_id}, plan.pair())
+        plan.reject("salesforce", "contact", sf_id, "CONTACT_MERGED",
+                    f"Contact {sf_id} was merged into Contact {kept} in Salesforce; activist {an_id} now syncs with "
+                    f"Contact {kept}. Nothing to do.")
+    return links
 
 
 def _held_by(records: pd.DataFrame, id_column: str, among: pd.Index | None = None) -> pd.Series:

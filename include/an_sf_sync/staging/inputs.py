@@ -85,6 +85,10 @@ def partition_contacts(conn: psycopg.Connection, run_id: str, subscribers: str |
         conn.execute("CREATE TEMP TABLE cross_keys ON COMMIT DROP AS SELECT DISTINCT k FROM contact_parts,"
                      " LATERAL (VALUES (link_key), (cur_key)) v (k)"
                      " WHERE link_key IS NOT NULL AND cur_key IS DISTINCT FROM link_key AND k IS NOT NULL")
+        # A Contact merged into another and the one kept: the pair may move from one's key to the other's.
+        conn.execute("INSERT INTO cross_keys SELECT k FROM contact_parts c, LATERAL (VALUES (link_key), (cur_key)) v (k)"
+                     " WHERE c.side = 'sf' AND k IS NOT NULL AND c.id IN (SELECT unnest(ARRAY[sf_id, master_record_id])"
+                     " FROM staging.sf_contacts WHERE run_id = %s AND master_record_id IS NOT NULL)", (run_id,))
         conn.execute("UPDATE contact_parts SET part = 0 WHERE part <> 0 AND ((link_key IS NOT NULL AND"
                      " cur_key IS DISTINCT FROM link_key) OR link_key IN (SELECT k FROM cross_keys)"
                      " OR cur_key IN (SELECT k FROM cross_keys))")
@@ -134,8 +138,10 @@ def staged_contacts(conn: psycopg.Connection, fields: Sequence[PersonField], par
                     custom: dict[str, str] | None = None) -> pd.DataFrame:
     """The staged Contacts of one partition, fields by their names, the ``custom`` fields (Action
     Network name -> Salesforce field) as ``cf:<Action Network name>``, whether each is in the
-    Subscribers campaign, and whether that membership was staged (``subscription_changed``)."""
-    return frame(conn, sql.SQL("SELECT sf_id, is_deleted, {}, email_key{}, last_modified_date AS modified,"
+    Subscribers campaign, and whether that membership was staged (``subscription_changed``); of a
+    Contact deleted by a merge, the Contact kept (``master_id``)."""
+    return frame(conn, sql.SQL("SELECT sf_id, is_deleted, master_record_id AS master_id, {}, email_key{},"
+                               " last_modified_date AS modified,"
                                " created_date AS created, false AS member_only, subscribed, subscription_changed"
                                " FROM {}").format(_fields(fields, "sf_column"), _custom(custom or {}),
                                                   _rows("sf", part)))

@@ -39,6 +39,16 @@ def stop_contacts(conn: psycopg.Connection, rows: Iterable[tuple[str, str | None
                         " WHERE an_id = %s", list(rows))
 
 
+def move_contacts(conn: psycopg.Connection, rows: Iterable[tuple[str | None, str, str | None, str]]) -> None:
+    """(Contact kept, run, activist, Contact merged): the pair follows its Contact into the one a merge
+    in Salesforce kept, which is no longer a duplicate of it."""
+    rows = list(rows)
+    with conn.cursor() as cur:
+        cur.executemany("UPDATE sync.contact_links SET sf_id = %s, updated_run = %s WHERE an_id = %s AND sf_id = %s",
+                        rows)
+        cur.executemany("DELETE FROM sync.duplicates WHERE sf_id = %s", [(row[0],) for row in rows])
+
+
 def link_contacts(conn: psycopg.Connection, rows: Iterable[tuple[str, str, str, str, str, str]]) -> None:
     """(activist, Contact, email key, base values as JSON, linked run, updated run): link, or resume."""
     with conn.cursor() as cur:

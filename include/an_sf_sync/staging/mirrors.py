@@ -28,7 +28,8 @@ def refresh_mirrors(conn: psycopg.Connection, run_id: str, subscribers_campaign:
                                                      " last_modified_date FROM staging.sf_contacts WHERE run_id = %s")
     if subscribers_campaign:
         conn.execute("DELETE FROM sync.sf_subscribers s USING staging.sf_campaign_members m"
-                     " WHERE m.run_id = %s AND m.campaign_id = %s AND m.is_deleted AND s.member_id = m.sf_id",
+                     " WHERE m.run_id = %s AND m.campaign_id = %s AND s.member_id = m.sf_id"
+                     " AND (m.is_deleted OR m.contact_id IS DISTINCT FROM s.contact_id)",  # gone, or moved by a merge
                      (run_id, subscribers_campaign))
         _fold(conn, run_id, "sync.sf_subscribers", "contact_id",
               "SELECT DISTINCT ON (contact_id) contact_id, sf_id FROM staging.sf_campaign_members"

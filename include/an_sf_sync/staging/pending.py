@@ -43,10 +43,11 @@ WAITING = {"DONOR_NOT_SYNCED": "sf_opportunities", "DONOR_NOT_SUBSCRIBED": "sf_o
            "EMAIL_HELD_BY_ANOTHER_CONTACT": "an_people", "SYNC_STOPPED": "an_people",
            "EMAIL_OF_SYNCED_ACTIVIST": "sf_contacts", "EMAIL_OF_SYNCED_CONTACT": "an_people"}
 # Rejects that report a repair, not a problem: resolved as they are written
-NOTES = frozenset({"LAST_NAME_REPAIRED", "VALUE_TRUNCATED"})
+NOTES = frozenset({"LAST_NAME_REPAIRED", "VALUE_TRUNCATED", "CONTACT_MERGED"})
 # Rejects reported once, when a state begins: a later run that sees the record without them has
 # not fixed anything. They are resolved when the state ends (the pair or Campaign is active again).
 STATES = {"EMAIL_CHANGED_IN_SALESFORCE": "contact", "CONTACT_DELETED_IN_SALESFORCE": "contact",
+          "CONTACT_MERGED_INTO_SYNCED_CONTACT": "contact",
           "CAMPAIGN_DELETED_IN_SALESFORCE": "campaign", "DUPLICATE_EMAIL": None}
 MAX_PAUSE_HOURS = 24
 
@@ -208,8 +209,13 @@ def settle(conn: psycopg.Connection, run_id: str) -> dict[str, int]:
         " WHERE r.status = 'open' AND ((r.object = 'contact' AND r.reason_code = ANY(%(contact)s) AND EXISTS"
         "  (SELECT 1 FROM sync.contact_links l WHERE l.sf_id = r.record_id AND l.state = 'active'))"
         " OR (r.object = 'campaign' AND r.reason_code = 'CAMPAIGN_DELETED_IN_SALESFORCE' AND EXISTS"
-        "  (SELECT 1 FROM sync.action_links l WHERE l.sf_id = r.record_id AND l.state = 'active')))",
+        "  (SELECT 1 FROM sync.action_links l WHERE l.sf_id = r.record_id AND l.state = 'active'))"
+        # a duplicate merged away (or deleted) is no duplicate any more
+        " OR (r.reason_code = 'DUPLICATE_EMAIL' AND EXISTS (SELECT 1 FROM staging.sf_contacts s"
+        "  WHERE s.run_id = %(run)s AND s.sf_id = r.record_id AND s.is_deleted)))",
         {"run": run_id, "contact": [c for c, o in STATES.items() if o == "contact"]}).rowcount
+    conn.execute("DELETE FROM sync.duplicates d USING staging.sf_contacts s WHERE s.run_id = %s AND s.sf_id = d.sf_id"
+                 " AND s.is_deleted", (run_id,))  # restored, it is a candidate again
     conn.execute("CREATE TEMP TABLE waiting_rows (kind text, id text, code text, person text, writes int,"
                  " rank bigint) ON COMMIT DROP")
     _copy_waiting(conn, run_id)

@@ -44,6 +44,7 @@ READ_GROUPS = {("actionnetwork", "people"): "People", ("actionnetwork", "actions
 DIRECTION_OF_SOURCE = {"actionnetwork": Direction.TO_SALESFORCE, "salesforce": Direction.TO_ACTIONNETWORK}
 # plan actions -> the report's columns
 ACTION_COLUMNS = {Action.CREATE: "created", Action.UPDATE: "updated", Action.LINK: "linked", Action.RESTORE: "linked",
+                  Action.MOVE: "linked",
                   Action.RETIRE: "unlinked", Action.SUBSCRIBE: "subscribed", Action.UNSUBSCRIBE: "unsubscribed"}
 COLUMNS = ("read", "created", "updated", "linked", "unlinked", "subscribed", "unsubscribed", "waiting",
            "noted", "not_in_scope", "skipped", "failed")
