@@ -465,3 +465,28 @@ def test_a_contact_merged_into_one_with_another_email_stops_its_pair_until_the_e
     org.run()
     assert org.contact(kept)["FirstName"] == "Augusta"
     assert org.writes(org.run()) == []
+
+
+def test_an_address_handed_on_or_swapped_in_action_network_moves_in_one_run(org):
+    org.run()
+    ada, bob = org.link(ADA)[0], org.link(BOB)[0]
+    # a household hands an address on: Bob moves to a new one, Ada takes his old one
+    org.put(BOB, {"email_addresses": [{"address": "bob.new@example.org", "primary": True}]})
+    org.put(ADA, {"email_addresses": [{"address": "bob@example.org", "primary": True}]})
+    run = org.run()
+    assert (org.contact(ada)["Email"], org.contact(bob)["Email"]) == ("bob@example.org", "bob.new@example.org")
+    assert not {code for _, code in org.rejects(run)} & {"EMAIL_HELD_BY_ANOTHER_CONTACT", "EMAIL_CHANGED_IN_SALESFORCE"}
+    # two people swap theirs (through a third address, as Action Network keeps one person per email)
+    org.put(ADA, {"email_addresses": [{"address": "tmp@example.org", "primary": True}]})
+    org.put(BOB, {"email_addresses": [{"address": "bob@example.org", "primary": True}]})
+    org.put(ADA, {"email_addresses": [{"address": "bob.new@example.org", "primary": True}]})
+    run = org.run()
+    assert (org.contact(ada)["Email"], org.contact(bob)["Email"]) == ("bob.new@example.org", "bob@example.org")
+    assert org.link(ADA) == (ada, "active") and org.link(BOB) == (bob, "active")
+    assert (org.contact(ada)["LastName"], org.contact(bob)["LastName"]) == ("Lovelace", "Builder")
+    # while a Contact that keeps the address still holds it back
+    org.sf.Contact.create({"LastName": "Keeps", "Email": "kept@example.org"})
+    org.put(ADA, {"email_addresses": [{"address": "kept@example.org", "primary": True}]})
+    assert (ADA, "EMAIL_HELD_BY_ANOTHER_CONTACT") in org.rejects(org.run())
+    assert org.contact(ada)["Email"] == "bob.new@example.org"
+    assert org.writes(org.run()) == []

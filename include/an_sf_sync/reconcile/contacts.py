@@ -398,8 +398,10 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
     blocked = sub & ~an_sub_cur & spam
     sub = sub & ~blocked
 
-    new_keys = {rules.email_key(v) for v in target["email"][to_sf["email"]]}
-    holders_of = live_keys[live_keys["email_key"].isin(new_keys)].groupby("email_key")["sf_id"].agg(set)
+    new_keys = dict(zip(pairs["sf_id"][to_sf["email"]], map(rules.email_key, target["email"][to_sf["email"]]),
+                        strict=True))
+    holders_of = live_keys[live_keys["email_key"].isin(set(new_keys.values()))].groupby("email_key")["sf_id"].agg(set)
+    free = _free_to_move(new_keys, holders_of)
     # Plain lists from here: the per-pair loop below runs a million times in a big org's first sync.
     columns = {name: [_py(v) for v in target[name].tolist()] for name in names}
     sf_writes, an_writes = ({name: flags[name].tolist() for name in names} for flags in (to_sf, to_an))
@@ -423,7 +425,7 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
         if lengths:
             _report_cuts(plan, an_id, sf_id, sf_changes, lengths)
         base_values = {**values, "subscribed": sub_now[i]}
-        holders = holders_of.get(rules.email_key(values["email"]), set()) - {sf_id} if "email" in sf_changes else ()
+        holders = holders_of.get(new_keys.get(sf_id), set()) - {sf_id} - free if "email" in sf_changes else ()
         if holders:
             # Two Contacts must never hold one email: the change waits (the base keeps the Contact's
             # email, so the activist's new one stays a pending change) until the other one is merged.
@@ -450,6 +452,17 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
         if sub_now[i] != an_sub_was[i]:
             plan.add(Obj.CONTACT, Direction.TO_ACTIONNETWORK, subscription, an_id, sf_id, {"email": values["email"]},
                      pair)
+
+
+def _free_to_move(new_keys: dict[str, str | None], holders_of: pd.Series) -> set[str]:
+    """The Contacts whose email can change to ``new_keys`` (Contact -> its new key) now: no Contact
+    that keeps its email holds the new one. One giving its email up in the same run is no obstacle, so
+    a household handing an address on, or two people swapping theirs, goes through at once."""
+    free = dict(new_keys)
+    while held := [s for s, key in free.items() if not holders_of.get(key, set()) - {s} <= free.keys()]:
+        for sf_id in held:
+            del free[sf_id]
+    return set(free)
 
 
 def _plan_creates(plan: ContactPlan, creates_sf: pd.DataFrame, creates_an: pd.DataFrame, names: list[str],
