@@ -121,6 +121,18 @@ def test_a_last_name_replaced_by_the_email_is_repaired_and_reported(org):
     assert org.writes(org.run()) == []
 
 
+def test_a_first_last_name_given_in_action_network_is_no_repair(org):
+    org.run()
+    solo = org.link(SOLO)[0]
+    assert org.contact(solo)["LastName"] == "solo@example.org"  # Salesforce needs one: the email stands in
+    org.put(SOLO, {"family_name": "Han"})
+    org.sf.Contact.update(solo, {"MailingCity": "Leeds"})  # the Contact is read again in the same run
+    run = org.run()
+    assert (org.contact(solo)["LastName"], org.activist(SOLO)["postal_addresses"][0]["locality"]) == ("Han", "Leeds")
+    assert (solo, "LAST_NAME_REPAIRED") not in org.rejects(run)
+    assert org.writes(org.run()) == []
+
+
 def test_values_no_database_can_store_are_cleaned_not_fatal(org):
     org.an.post(f"{org.an_url}people", json={"person": {
         "given_name": "Nu\u0000ll", "family_name": "Byte\u0001",

@@ -406,7 +406,8 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
     columns = {name: [_py(v) for v in target[name].tolist()] for name in names}
     sf_writes, an_writes = ({name: flags[name].tolist() for name in names} for flags in (to_sf, to_an))
     held_emails = held["email"].tolist()
-    repaired = (damaged & to_sf["last_name"]).tolist()
+    # reported only where a real last name was synced: an email standing in for none is no damage
+    repaired = (damaged & to_sf["last_name"] & base["last_name"].notna().to_numpy()).tolist()
     sub_now, an_sub_was, sf_sub_was = sub.tolist(), an_sub_cur.tolist(), sf_sub_cur.tolist()
     for i, (an_id, sf_id, spam_blocked) in enumerate(zip(pairs["an_id"].tolist(), pairs["sf_id"].tolist(),
                                                           blocked.tolist(), strict=True)):

@@ -252,7 +252,7 @@ class Store:
         merged = [self.live(obj, record_id) for record_id in merged_ids]
         if any(key == master_key for key, _ in merged) or len({key for key, _ in merged}) < len(merged):
             raise SfError("INVALID_ID_FIELD", "The master record cannot be merged into itself, nor a record twice")
-        self.update(obj.name, master_id, values)
+        self.update(obj.name, master_id, values, allow_save=True)  # a merge runs no duplicate rule
         master = self.tables[obj.name.lower()][master_key]
         now, moved = self.now(), []
         for key, row in merged:
