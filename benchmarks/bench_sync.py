@@ -211,7 +211,8 @@ def _stage_main(name: str, config: str, profile: bool) -> None:
 
         profiler = cProfile.Profile()
         out = profiler.runcall(_stage, name, cfg)
-        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(30)
+        for order in ("cumulative", "tottime"):
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats(order).print_stats(30)
     else:
         out = _stage(name, cfg)
     out["baseline_kib"] = baseline

@@ -1,5 +1,5 @@
 """Real org data over several hourly runs: email changes, letter case, damaged last names, bad
-characters, and a load stopped between its two sides' writes.
+characters, merges and restores in Salesforce, and a load stopped between its two sides' writes.
 
 Each scenario drives the DAG (``dag.test``) against both sandboxes, changing records only through
 the public APIs, with the default overlap and with none (runs an hour apart do not re-read earlier
@@ -21,7 +21,7 @@ from airflow.utils.state import DagRunState
 from an_sf_sync import tasks
 from an_sf_sync_dev.sandbox.http import Fault
 from tests.dags.conftest import states
-from tests.fixtures.salesforce import merge
+from tests.fixtures.salesforce import merge, undelete
 
 pytestmark = pytest.mark.slow
 
@@ -502,3 +502,25 @@ def test_an_address_handed_on_or_swapped_in_action_network_moves_in_one_run(org)
     assert (ADA, "EMAIL_HELD_BY_ANOTHER_CONTACT") in org.rejects(org.run())
     assert org.contact(ada)["Email"] == "bob.new@example.org"
     assert org.writes(org.run()) == []
+
+
+def test_a_contact_restored_from_the_recycle_bin_resumes_with_what_changed_meanwhile(org):
+    org.run()
+    ada = org.link(ADA)[0]
+    members = f"SELECT ContactId FROM CampaignMember WHERE CampaignId = '{subscribers_campaign(org)}'"
+    assert {m["ContactId"] for m in org.sf.query(members)["records"]} >= {ada}
+    org.sf.Contact.delete(ada)  # its Subscribers membership goes with it
+    run = org.run()
+    assert org.link(ADA) == (ada, "sf_deleted") and (ada, "CONTACT_DELETED_IN_SALESFORCE") in org.rejects(run)
+    assert org.activist(ADA)["email_addresses"][0]["status"] == "subscribed"  # a delete is no unsubscribe
+    org.put(ADA, {"given_name": "Augusta", "postal_addresses": [{"locality": "London"}]})
+    assert (ADA, "SYNC_STOPPED") in org.rejects(org.run())
+
+    assert "<success>true</success>" in undelete(org.sf, ada)  # the Recycle Bin's Restore
+    org.run()
+    contact = org.contact(ada)
+    assert org.link(ADA) == (ada, "active") and (contact["FirstName"], contact["MailingCity"]) == ("Augusta", "London")
+    assert ada in {m["ContactId"] for m in org.sf.query(members)["records"]}
+    assert org.activist(ADA)["email_addresses"][0]["status"] == "subscribed"
+    assert org.writes(org.run()) == []
+

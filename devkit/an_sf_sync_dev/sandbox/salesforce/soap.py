@@ -1,10 +1,12 @@
-"""The partner SOAP API's ``merge()`` call, at the ``serverUrl`` a SOAP login returns
-(``/services/Soap/u/{version}/{org id}``): how an admin's tooling merges duplicate Contacts, as the
-UI's *Merge Contacts* does. The REST API has no merge.
+"""The partner SOAP API's ``merge()`` and ``undelete()`` calls, at the ``serverUrl`` a SOAP login
+returns (``/services/Soap/u/{version}/{org id}``): how an admin's tooling merges duplicate Contacts,
+as the UI's *Merge Contacts* does, and restores records from the recycle bin, as the UI's *Recycle
+Bin* does. The REST API has neither.
 
 Each ``<request>`` is one merge: a ``<masterRecord>`` (its ``xsi:type`` the object, its ``Id``, and
 the field values the master keeps) and one or two ``<recordToMergeIds>``; the answer is one
-``MergeResult`` per request, in order. What a merge does to the records is ``Store.merge``'s. Other
+``MergeResult`` per request, in order. ``undelete()`` takes ``<ids>`` and answers one
+``UndeleteResult`` per id. What a merge or an undelete does to the records is ``Store``'s. Other
 calls are answered with the fault a real org gives an unknown operation. A call counts against
 the daily API allowance, as every SOAP call does.
 """
@@ -53,16 +55,26 @@ class Soap:
                               "UnexpectedErrorFault")
         if not self.app.count_api_call():
             return soap_fault("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.", "UnexpectedErrorFault")
-        if operation is None or _local(operation) != "merge":
-            name = "(none)" if operation is None else _local(operation)
+        name = "(none)" if operation is None else _local(operation)
+        if operation is None or name not in ("merge", "undelete"):
             return soap_fault("INVALID_OPERATION", f"No operation available for request {name}",
                               "UnexpectedErrorFault")
-        results = "".join(self._merge(item) for item in _children(operation, "request"))
+        if name == "merge":
+            results = "".join(self._merge(item) for item in _children(operation, "request"))
+        else:
+            results = "".join(self._undelete(item.text or "") for item in _children(operation, "ids"))
         return Response.text(
             '<?xml version="1.0" encoding="UTF-8"?>'
             f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}" xmlns="urn:partner.soap.sforce.com">'
-            f"<soapenv:Body><mergeResponse>{results}</mergeResponse></soapenv:Body></soapenv:Envelope>",
+            f"<soapenv:Body><{name}Response>{results}</{name}Response></soapenv:Body></soapenv:Envelope>",
             content_type="text/xml")
+
+    def _undelete(self, record_id: str) -> str:
+        try:
+            self.app.store.undelete(record_id)
+        except SfError as exc:
+            return _failed(exc)
+        return f"<result><id>{to18(record_id)}</id><success>true</success></result>"
 
     def _merge(self, request: ET.Element) -> str:
         master = next(iter(_children(request, "masterRecord")), None)
@@ -77,8 +89,13 @@ class Soap:
             master_id = fields.pop("Id", None) or ""
             moved = self.app.store.merge(sobject, master_id, merged, fields)
         except SfError as exc:
-            return (f"<result><errors><message>{escape(exc.message)}</message>"
-                    f"<statusCode>{escape(exc.code)}</statusCode></errors><success>false</success></result>")
+            return _failed(exc)
         ids = "".join(f"<mergedRecordIds>{to18(i)}</mergedRecordIds>" for i in merged)
         related = "".join(f"<updatedRelatedIds>{i}</updatedRelatedIds>" for i in moved)
         return f"<result><id>{to18(master_id)}</id>{ids}<success>true</success>{related}</result>"
+
+
+def _failed(error: SfError) -> str:
+    """A call's result for one record it could not take."""
+    return (f"<result><errors><message>{escape(error.message)}</message>"
+            f"<statusCode>{escape(error.code)}</statusCode></errors><success>false</success></result>")

@@ -94,6 +94,7 @@ class Store:
             self.members: dict[tuple[str, str], str] = {}  # (campaign key, contact/lead key) -> member key
             self.children: dict[str, Any] = {}  # parent key -> keys of rows deleted along with it
             self.deleted_log: list[tuple[str, str, datetime]] = []  # (object, Id, deletedDate)
+            self.cascaded: dict[str, list[str]] = {}  # deleted key -> keys of the rows its delete took along
             self.counters: dict[str, int] = {}
             self._savepoint: Savepoint | None = None
             self.set_org_time_zone(ORG_TIME_ZONE)
@@ -265,6 +266,31 @@ class Store:
                 moved.append(child["Id"])
             self._remove(obj, key, {**row, "MasterRecordId": master["Id"]}, now, hard=False)
         return moved
+
+    def undelete(self, record_id: str) -> None:
+        """Restore a record from the recycle bin, as the SOAP API's ``undelete()`` does, with the rows
+        its delete took along (a Contact's CampaignMembers). A record merged away keeps its
+        ``MasterRecordId``; its related records stay with the master (a merge is not undone).
+
+        Decision on what the reference does not settle: the restored records count as modified
+        (LastModifiedDate and SystemModstamp move), so an incremental reader sees them come back.
+        """
+        with self.lock:
+            key = key15(record_id) if isinstance(record_id, str) else None
+            obj = self.schema.for_id(key) if key else None
+            row = self.tables[obj.name.lower()].get(key) if obj and key else None
+            if obj is None or row is None:
+                raise SfError("INVALID_ID_FIELD", "invalid record id")
+            if not row["IsDeleted"]:
+                raise SfError("UNDELETE_FAILED", "Entity is not in the recycle bin")
+            now = self.now()
+            for restored_obj, restored_key in [(obj, key), *((self.schema.for_id(k), k) for k in self.cascaded.pop(key, ()))]:
+                restored = self.tables[restored_obj.name.lower()].get(restored_key) if restored_obj else None
+                if restored_obj is None or restored is None or not restored["IsDeleted"]:
+                    continue
+                self._put(restored_obj, restored_key, {**restored, "IsDeleted": False, "LastModifiedDate": now,
+                                                       "SystemModstamp": now})
+                self.deleted_log = [entry for entry in self.deleted_log if entry[1] != restored["Id"]]
 
     def _pointing_at(self, obj: ObjectDef, key: str) -> list[tuple[ObjectDef, str, dict[str, Any], FieldDef]]:
         """(object, key, row, field) of every live record whose lookup field holds the record ``key``."""
@@ -489,6 +515,8 @@ class Store:
             child = self.tables[child_obj.name.lower()].get(child_key) if child_obj else None
             if child is not None and not child["IsDeleted"]:
                 self._remove(child_obj, child_key, child, now, hard)
+                if not hard:
+                    self.cascaded.setdefault(key, []).append(child_key)
 
     def _put(self, obj: ObjectDef, key: str, row: dict[str, Any] | None, record: bool = True) -> None:
         table = self.tables[obj.name.lower()]
