@@ -524,3 +524,34 @@ def test_a_contact_restored_from_the_recycle_bin_resumes_with_what_changed_meanw
     assert org.activist(ADA)["email_addresses"][0]["status"] == "subscribed"
     assert org.writes(org.run()) == []
 
+
+def test_a_taker_while_the_campaign_is_deleted_is_added_once_it_is_restored(org):
+    petition = org.an.post(f"{org.an_url}petitions", json={"title": "Save the parks"}).json()["identifiers"][0]
+    petition = petition.split(":", 1)[1]
+
+    def sign(email: str) -> str:
+        answer = org.an.post(f"{org.an_url}petitions/{petition}/signatures",
+                             json={"person": {"email_addresses": [{"address": email}]}})
+        answer.raise_for_status()
+        return answer.json()["identifiers"][0].split(":", 1)[1]
+
+    sign("ada@example.org")
+    org.run()
+    with org.staging.connect() as conn:
+        campaign = conn.execute("SELECT sf_id FROM sync.action_links WHERE an_id = %s", (petition,)).fetchone()[0]
+    members = f"SELECT ContactId FROM CampaignMember WHERE CampaignId = '{campaign}'"
+    org.sf.Campaign.delete(campaign)
+    org.run()
+    late = sign("bob@example.org")
+    assert (late, "CAMPAIGN_DELETED_IN_SALESFORCE") in org.rejects(org.run())
+    org.run()  # still deleted: the taker keeps waiting
+
+    assert "<success>true</success>" in undelete(org.sf, campaign)
+    org.run()
+    assert {m["ContactId"] for m in org.sf.query(members)["records"]} == {org.link(ADA)[0], org.link(BOB)[0]}
+    with org.staging.connect() as conn:
+        assert conn.execute("SELECT status FROM sync.rejects WHERE record_id = %s", (late,)).fetchall() == [
+            ("resolved",)]
+        assert conn.execute("SELECT count(*) FROM sync.pending").fetchone()[0] == 0
+    assert org.writes(org.run()) == []
+

@@ -34,8 +34,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from an_sf_sync import rules, synced
-from an_sf_sync.plan import Action, Direction, Obj, Op, Plan, Reject
+from an_sf_sync.plan import Action, Direction, Obj, Op, Plan, Reject, reject
 from an_sf_sync.staging import inputs
+from an_sf_sync.staging.pending import taker_kind
 
 if TYPE_CHECKING:
     import psycopg
@@ -115,11 +116,14 @@ def reconcile_campaigns(inputs: CampaignInputs) -> Plan:
                     f"{synced.action_label(row.action_type)} {row.action_id}, which is not "
                     "synced to Salesforce, so no Campaign member was added.")
     takers = takers[takers["action_id"].isin(known)]
+    # A taker of an action whose Campaign was deleted waits in the queue: restoring the Campaign adds them.
     for row in takers[takers["action_id"].isin(inactive)].drop_duplicates(["action_id", "person_id"]).itertuples():
-        plan.reject("actionnetwork", "participation", row.an_id, "CAMPAIGN_DELETED_IN_SALESFORCE",
-                    f"Activist {row.person_id} took Action Network {synced.action_label(row.action_type)} "
-                    f"{row.action_id}, but its Campaign {by_an.loc[row.action_id, 'sf_id']} was deleted in "
-                    "Salesforce, so they were not added to it. Restore the Campaign from the Recycle Bin to resume.")
+        plan.rejects.append(reject(
+            "actionnetwork", "participation", row.an_id, "CAMPAIGN_DELETED_IN_SALESFORCE",
+            f"Activist {row.person_id} took Action Network {synced.action_label(row.action_type)} {row.action_id}, "
+            f"but its Campaign {by_an.loc[row.action_id, 'sf_id']} was deleted in Salesforce, so they were not "
+            "added to it. Restore the Campaign from the Recycle Bin: they are added then.",
+            pending=(taker_kind(row.action_type), row.an_id)))
     takers = takers[~takers["action_id"].isin(inactive)]
     for row in takers[takers["person_id"].isna()].itertuples():
         plan.reject("actionnetwork", "participation", row.an_id, "NO_PERSON",

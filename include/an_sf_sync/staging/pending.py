@@ -52,6 +52,11 @@ STATES = {"EMAIL_CHANGED_IN_SALESFORCE": "contact", "CONTACT_DELETED_IN_SALESFOR
 MAX_PAUSE_HOURS = 24
 
 
+def taker_kind(action_type: str | None) -> str:
+    """The staged kind of an action's taker: a fundraising page's are its donations."""
+    return "an_donations" if action_type == "fundraising_page" else "an_participations"
+
+
 def load_record(step: Step, op: Any) -> tuple[str, str] | None:
     """The staged record whose re-staging retries a failed plan row of a load ``step``."""
     payload = op.payload if isinstance(op.payload, dict) else {}
@@ -62,8 +67,7 @@ def load_record(step: Step, op: Any) -> tuple[str, str] | None:
         return next(((kind, rid) for kind, rid in sides if isinstance(rid, str)), None)
     if step == Step.CAMPAIGNS:
         if op.object == Obj.MEMBER and op.direction == Direction.TO_SALESFORCE and payload.get("taker_id"):
-            kind = "an_donations" if payload.get("action_type") == "fundraising_page" else "an_participations"
-            return kind, payload["taker_id"]
+            return taker_kind(payload.get("action_type")), payload["taker_id"]
         if op.direction == Direction.TO_ACTIONNETWORK and isinstance(op.sf_id, str):
             return ("sf_campaign_members" if op.object == Obj.MEMBER else "sf_campaigns"), op.sf_id
         return None  # actions are read in full every run
