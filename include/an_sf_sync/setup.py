@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from an_sf_sync import rules, synced
 from an_sf_sync.errors import SetupError
 from an_sf_sync.plan import reject
-from an_sf_sync.staging import settings
+from an_sf_sync.staging import settings, subscribers
 from an_sf_sync.staging.rejects import add_rejects
 
 if TYPE_CHECKING:
@@ -206,6 +206,9 @@ def ensure_masters(store: StagingStore, an: ActionNetworkClient, sf: SalesforceC
                                                        rules.EXTERNAL_ID_FIELD: form_id})}
     elif paired_form != form_id:
         sf.write("Campaign", [{"Id": campaign["Id"], rules.EXTERNAL_ID_FIELD: form_id}], operation="update")
+    if known.get("sf_subscribers_campaign") not in (None, campaign["Id"]):
+        with store.connect() as conn:  # the old campaign's members are added to this one
+            subscribers.await_new_campaign(conn)
     settings.remember_master(store, "sf_subscribers_campaign", "salesforce", campaign["Id"], rules.SUBSCRIBERS_CAMPAIGN)
 
     account_id = known.get("sf_donations_account")

@@ -555,3 +555,28 @@ def test_a_taker_while_the_campaign_is_deleted_is_added_once_it_is_restored(org)
         assert conn.execute("SELECT count(*) FROM sync.pending").fetchone()[0] == 0
     assert org.writes(org.run()) == []
 
+
+def test_deleting_the_subscribers_campaign_unsubscribes_nobody_and_it_is_created_again_full(org):
+    org.run()
+    old = subscribers_campaign(org)
+    members = "SELECT ContactId FROM CampaignMember WHERE CampaignId = '{}'"
+    everyone = {org.link(p)[0] for p in (ADA, BOB, SOLO)}
+    assert {m["ContactId"] for m in org.sf.query(members.format(old))["records"]} == everyone
+    org.sf.Campaign.delete(old)  # every membership goes with it: no one asked to unsubscribe
+
+    run = org.run()
+    assert (old, "SUBSCRIBERS_CAMPAIGN_DELETED") in org.rejects(run) and org.writes(run) == []
+    org.put(BOB, {"email_addresses": [{"address": "bob@example.org", "status": "unsubscribed"}]})
+    org.run()  # the campaign is created again, with everyone still subscribed in it
+    new = subscribers_campaign(org)
+    assert new != old and {m["ContactId"] for m in org.sf.query(members.format(new))["records"]} == everyone - {
+        org.link(BOB)[0]}
+    assert [org.activist(p)["email_addresses"][0]["status"] for p in (ADA, BOB, SOLO)] == [
+        "subscribed", "unsubscribed", "subscribed"]
+    assert org.writes(org.run()) == []
+    # and the new campaign works as the old one did
+    org.sf.CampaignMember.delete(org.sf.query(
+        f"SELECT Id FROM CampaignMember WHERE CampaignId = '{new}' AND ContactId = '{org.link(ADA)[0]}'")["records"][0]["Id"])
+    org.run()
+    assert org.activist(ADA)["email_addresses"][0]["status"] == "unsubscribed"
+

@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from an_sf_sync import rules, synced
-from an_sf_sync.plan import Step
+from an_sf_sync.plan import Reject, Step, reject
 from an_sf_sync.reconcile.campaigns import plan_campaigns
 from an_sf_sync.reconcile.contacts import ContactInputs, reconcile_contacts
 from an_sf_sync.reconcile.donations import plan_opportunities
 from an_sf_sync.reconcile.duplicates import duplicate_reject, pick_winners
 from an_sf_sync.staging import inputs, links, pending, plans, settings
+from an_sf_sync.staging import subscribers as sf_subscribers
 from an_sf_sync.staging.mirrors import refresh_mirrors
 from an_sf_sync.staging.rejects import (
     add_conflicts,
@@ -88,6 +89,7 @@ def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str, time
         restaged = pending.restage(conn, run_id, backlog_batch)
         inputs.fill_email_keys(conn, run_id)
         subscribers = masters.get("sf_subscribers_campaign")
+        list_deleted = sf_subscribers.set_aside_deletion(conn, run_id, subscribers)
         refresh_mirrors(conn, run_id, subscribers)
         inputs.forget_contact_plan(conn, run_id)
         parts = inputs.partition_contacts(conn, run_id, subscribers, PARTITION_ROWS)
@@ -105,6 +107,11 @@ def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str, time
             counts["conflicts"] += len(plan.conflicts)
             counts["duplicates"] += len(plan.duplicates)
             del plan  # free this partition's frames before the next one's
+        counts["contacts"] += sf_subscribers.plan_refill(conn, run_id, counts["contacts"], pairs)
+        if list_deleted:
+            settings.put(store, "setup_checked", None)  # the next run's setup creates it again
+            gather_rejects(conn, [{**_list_deleted(list_deleted), "payload": {"step": "reconcile"}}])
+            counts["rejects"] += 1
         save_rejects(conn, run_id)
         for step, planner in ((Step.CAMPAIGNS, lambda: plan_campaigns(conn, run_id, masters)),
                               (Step.OPPORTUNITIES, lambda: plan_opportunities(conn, run_id, masters, time_zone))):
@@ -115,6 +122,15 @@ def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str, time
             del ops, rejects
         plans.analyze(conn)
     return {**counts, "partitions": parts, "retried": restaged}
+
+
+def _list_deleted(campaign: str) -> Reject:
+    return reject(
+        "salesforce", "campaign", campaign, "SUBSCRIBERS_CAMPAIGN_DELETED",
+        f"The {rules.SUBSCRIBERS_CAMPAIGN!r} campaign ({campaign}) was deleted in Salesforce, and its memberships with "
+        "it. Nobody was unsubscribed in Action Network (removing a Contact from the campaign unsubscribes them; "
+        "deleting the campaign does not). The next run creates the campaign again and adds every subscribed "
+        "Contact to it. Nothing to do.")
 
 
 def resolve_staged_duplicates(store: StagingStore, run_id: str, rule: str) -> int:

@@ -68,9 +68,9 @@ def subscribed(conn: psycopg.Connection, contact_ids: Sequence[str]) -> set[str]
 
 
 def subscriber_members(conn: psycopg.Connection, contact_ids: Sequence[str]) -> dict[str, str]:
-    """Contact -> its Subscribers membership's Id."""
-    return dict(conn.execute("SELECT contact_id, member_id FROM sync.sf_subscribers WHERE contact_id = ANY(%s)",
-                             (list(contact_ids),)).fetchall())
+    """Contact -> its Subscribers membership's Id (none while it awaits a campaign created again)."""
+    return dict(conn.execute("SELECT contact_id, member_id FROM sync.sf_subscribers WHERE contact_id = ANY(%s)"
+                             " AND member_id IS NOT NULL", (list(contact_ids),)).fetchall())
 
 
 def note_subscribers(conn: psycopg.Connection, added: Iterable[tuple[str, str]], removed: Iterable[str]) -> None:

@@ -43,7 +43,7 @@ WAITING = {"DONOR_NOT_SYNCED": "sf_opportunities", "DONOR_NOT_SUBSCRIBED": "sf_o
            "EMAIL_HELD_BY_ANOTHER_CONTACT": "an_people", "SYNC_STOPPED": "an_people",
            "EMAIL_OF_SYNCED_ACTIVIST": "sf_contacts", "EMAIL_OF_SYNCED_CONTACT": "an_people"}
 # Rejects that report a repair, not a problem: resolved as they are written
-NOTES = frozenset({"LAST_NAME_REPAIRED", "VALUE_TRUNCATED", "CONTACT_MERGED"})
+NOTES = frozenset({"LAST_NAME_REPAIRED", "VALUE_TRUNCATED", "CONTACT_MERGED", "SUBSCRIBERS_CAMPAIGN_DELETED"})
 # Rejects reported once, when a state begins: a later run that sees the record without them has
 # not fixed anything. They are resolved when the state ends (the pair or Campaign is active again).
 STATES = {"EMAIL_CHANGED_IN_SALESFORCE": "contact", "CONTACT_DELETED_IN_SALESFORCE": "contact",
