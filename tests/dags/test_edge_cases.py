@@ -580,3 +580,40 @@ def test_deleting_the_subscribers_campaign_unsubscribes_nobody_and_it_is_created
     org.run()
     assert org.activist(ADA)["email_addresses"][0]["status"] == "unsubscribed"
 
+
+@pytest.mark.parametrize("same_hour", [False, True], ids=["later", "same_hour"])
+def test_a_contact_created_in_place_of_a_deleted_one_syncs_with_its_activist(org, same_hour):
+    org.run()
+    ada, bob = org.link(ADA)[0], org.link(BOB)[0]
+    for contact in (ada, bob):
+        org.sf.Contact.delete(contact)
+    if not same_hour:
+        org.run()
+        org.put(ADA, {"postal_addresses": [{"postal_code": "LS1"}]})  # held back while the pair is stopped
+        assert (ADA, "SYNC_STOPPED") in org.rejects(org.run())
+    # the admin enters them again instead of restoring them; Bob's without his address
+    new = org.sf.Contact.create({"FirstName": "Ada", "LastName": "Lovelace", "Email": "ADA@example.org",
+                                 "MailingCity": "Leeds"})["id"]
+    org.sf.CampaignMember.create({"CampaignId": subscribers_campaign(org), "ContactId": new})
+    bob_new = org.sf.Contact.create({"LastName": "Builder", "Email": "bob@example.org"})["id"]
+    run = org.run()
+
+    assert org.link(ADA) == (new, "active") and org.link(BOB) == (bob_new, "active")
+    assert {(new, "CONTACT_REPLACED"), (bob_new, "CONTACT_REPLACED")} <= org.rejects(run)
+    activist, contact = org.activist(ADA), org.contact(new)
+    assert activist["postal_addresses"][0]["locality"] == "Leeds"  # the new Contact's value
+    assert contact["MailingPostalCode"] == (None if same_hour else "LS1")  # the change held back meanwhile
+    assert org.contact(bob_new)["FirstName"] == "Bob"  # what the activist has, the new Contact lacked
+    assert activist["email_addresses"][0]["status"] == "subscribed"
+    with org.staging.connect() as conn:
+        assert conn.execute("SELECT DISTINCT status FROM sync.rejects WHERE reason_code IN"
+                            " ('CONTACT_DELETED_IN_SALESFORCE', 'SYNC_STOPPED')").fetchall() in ([], [("resolved",)])
+    assert org.writes(org.run()) == []
+    org.sf.Contact.update(new, {"MailingCity": "York"})  # both ways from now on
+    org.run()
+    assert org.activist(ADA)["postal_addresses"][0]["locality"] == "York"
+    # the old Contact restored from the Recycle Bin is a duplicate of the new one, never a second pair
+    undelete(org.sf, ada)
+    assert (ada, "DUPLICATE_EMAIL") in org.rejects(org.run())
+    assert org.link(ADA) == (new, "active") and org.writes(org.run()) == []
+

@@ -227,6 +227,7 @@ def _commit_links(conn: psycopg.Connection, run_id: str, local: pd.DataFrame, pa
         elif an_id and sf_id:
             link.append((an_id, sf_id, payload["email_key"], json.dumps(payload["base"]), run_id, run_id))
     links.move_contacts(conn, move)  # first: the pair's own link then points at the Contact kept
+    links.stop_contacts(conn, retire)  # and a deleted Contact's pair is stopped, free to pair again
     # The signup helper matches any of a person's addresses: a Contact created as a "new" activist
     # may come back as one already linked to another Contact. That link is never re-pointed.
     taken = links.linked_contacts(conn, [row[0] for row in link])
@@ -237,7 +238,6 @@ def _commit_links(conn: psycopg.Connection, run_id: str, local: pd.DataFrame, pa
         f"Contact {sf_id} has the email {email_key!r}, which Action Network matched to activist {an_id}, already "
         f"synced with Contact {taken[an_id]}; the Contact was not linked. Give it the activist's primary email, or "
         "merge the two Contacts.", payload={"step": STEP}) for an_id, sf_id, email_key, *_ in clashes])
-    links.stop_contacts(conn, retire)
     links.link_contacts(conn, link)
 
 

@@ -149,6 +149,10 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
                                 "sf_id"]) - stopped
     inactive = (set(links.loc[links["state"] != "active", "sf_id"]) - resumed) | stopped | deleted
     inactive_an = set(links.loc[links["sf_id"].isin(inactive), "an_id"])
+    # Contacts deleted (now or before): they hold no email, so a Contact created in one's place pairs
+    # with its activist (the deleted one is never created again by the sync).
+    gone = (set(links.loc[links["state"] == "sf_deleted", "sf_id"]) - resumed) | (deleted & set(link_by_sf.index))
+    gone_an = set(links.loc[links["sf_id"].isin(gone), "an_id"])
 
     unlinked_sf = live[~live["sf_id"].isin(link_by_sf.index)]
     for row in unlinked_sf[unlinked_sf["email_key"].isna() & ~unlinked_sf["member_only"]].itertuples():
@@ -161,7 +165,7 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
                       index.loc[~index["is_deleted"] & ~index["sf_id"].isin(link_by_sf.index),
                                 ["sf_id", "email_key", "created", "modified"]]])
     pool = pool[~pool["sf_id"].isin(inputs.losers)]
-    holders = links.loc[links["state"] != "sf_deleted", ["sf_id", "email_key"]]
+    holders = links.loc[~links["sf_id"].isin(gone), ["sf_id", "email_key"]]
     plan.duplicates = pick_winners(pool, holders, inputs.duplicate_rule)
     losers = set(plan.duplicates["sf_id"]) | set(inputs.losers)
     plan.rejects += [duplicate_reject(row) for row in plan.duplicates.itertuples()]  # new losers only
@@ -185,6 +189,9 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
     pairs += [(link_by_sf.loc[s, "an_id"], s, "linked") for s in linked_sf["sf_id"] if s not in inactive]
     matched_sf = an_unlinked["email_key"].map(winners)
     pairs += [(a, s, "new") for a, s in zip(an_unlinked["an_id"], matched_sf, strict=True) if isinstance(s, str)]
+    an_gone = an_linked[an_linked["an_id"].isin(gone_an)]
+    pairs += [(a, s, "new") for a, s in zip(an_gone["an_id"], an_gone["email_key"].map(winners), strict=True)
+              if isinstance(s, str)]
     creates_sf = an_unlinked[matched_sf.isna().to_numpy()]
     # A synced Contact whose email was changed in Salesforce to this activist's: a second Contact with
     # one email is never created; the activist waits until that Contact's email is settled.
@@ -194,20 +201,25 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
         f"Activist {row.an_id} has the email {row.email_key!r}, which Contact {holder} (synced with activist "
         f"{link_by_sf.loc[holder, 'an_id']}) was given in Salesforce; a second Contact with that email was not "
         "created. Correct that Contact's email, or merge the two activists; the next run then syncs this one."))
-    stopped_an = an[an["an_id"].isin(inactive_an)]
+    paired_sf = {s for _, s, _ in pairs}
+    open_sf = unlinked_sf[unlinked_sf["email_key"].notna() & ~unlinked_sf["sf_id"].isin(losers)
+                          & ~unlinked_sf["sf_id"].isin(paired_sf)]
+    an_by_key = inputs.an_index.dropna(subset=["email_key"]).drop_duplicates("email_key").set_index("email_key")
+    an_by_key = an_by_key[~an_by_key["an_id"].isin(link_by_an.index) | an_by_key["an_id"].isin(gone_an)]
+    matched_an = open_sf["email_key"].map(an_by_key["an_id"])
+    pairs += [(a, s, "new") for a, s in zip(matched_an, open_sf["sf_id"], strict=True) if isinstance(a, str)]
+    replaced = {a: s for a, s, kind in pairs if kind == "new" and a in gone_an}
+    for an_id, sf_id in replaced.items():
+        plan.reject("salesforce", "contact", sf_id, "CONTACT_REPLACED",
+                    f"Contact {link_by_an.loc[an_id, 'sf_id']} of activist {an_id} was deleted in Salesforce; the "
+                    f"activist now syncs with Contact {sf_id}, which has their email. Nothing to do.")
+    stopped_an = an[an["an_id"].isin(inactive_an - replaced.keys())]
     for row in stopped_an[_unsynced_change(stopped_an, link_by_an["base"], names)].itertuples():
         plan.reject(
             "actionnetwork", "person", row.an_id, "SYNC_STOPPED",
             f"Activist {row.an_id} changed, but sync with its Contact {link_by_an.loc[row.an_id, 'sf_id']} is "
             f"stopped ({link_by_an.loc[row.an_id, 'state']}); the change was not sent to Salesforce.")
 
-    paired_sf = {s for _, s, _ in pairs}
-    open_sf = unlinked_sf[unlinked_sf["email_key"].notna() & ~unlinked_sf["sf_id"].isin(losers)
-                          & ~unlinked_sf["sf_id"].isin(paired_sf)]
-    an_by_key = inputs.an_index.dropna(subset=["email_key"]).drop_duplicates("email_key").set_index("email_key")
-    an_by_key = an_by_key[~an_by_key["an_id"].isin(link_by_an.index)]
-    matched_an = open_sf["email_key"].map(an_by_key["an_id"])
-    pairs += [(a, s, "new") for a, s in zip(matched_an, open_sf["sf_id"], strict=True) if isinstance(a, str)]
     no_match = open_sf[matched_an.isna().to_numpy()]
     # A Contact holding another address of an activist is not a new person: the signup helper would
     # match it to that activist and overwrite them. It is reported, never linked or created.
@@ -319,7 +331,10 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
     link = links.set_index("an_id").reindex(pairs["an_id"]).reset_index(drop=True)
     base = pd.DataFrame([b if isinstance(b, dict) else {} for b in link["base"]], columns=[*names, "subscribed"])
     linked = (pairs["kind"] == "linked").to_numpy()
-    an_known = a["email"].notna().to_numpy()
+    an_staged = a["email"].notna().to_numpy()
+    # An activist pairing with a Contact created in place of a deleted one is known by what was last
+    # synced (a change since then is staged, held back while the pair was stopped).
+    an_known = an_staged | (~linked & link["base"].map(lambda b: isinstance(b, dict) and bool(b)).to_numpy(dtype=bool))
     sf_fields_known = (s["email"].notna() & ~s["member_only"].fillna(False).astype(bool)).to_numpy()
     an_later = a["modified"].fillna(_NEVER).to_numpy() >= s["modified"].fillna(_NEVER).to_numpy()
 
@@ -328,7 +343,7 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
     damaged = linked & sf_fields_known & (
         s["name_is_email"].fillna(False).astype(bool).to_numpy()
         | _is_email_of(s["last_name"], a["email"]) | _is_email_of(s["last_name"], base["email"]))
-    damaged &= (a["last_name"].where(an_known, base["last_name"]).notna()).to_numpy()
+    damaged &= (a["last_name"].where(an_staged, base["last_name"]).notna()).to_numpy()
     s.loc[damaged, "last_name"] = None
 
     target, to_sf, to_an, held = {}, {}, {}, {}
@@ -350,7 +365,7 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
             cut[long] = [rules.fit(v, limit) for v in cut[long]]
             return cut
 
-        an_cur = an_v.where(an_known, b).astype(object)
+        an_cur = an_v.where(an_staged, b).astype(object)
         sf_cur = sf_v.where(sf_fields_known, fitted(b)).astype(object)
         sf_held = held[name] = sf_cur  # what Salesforce holds, against which a write is decided
         if name == "last_name":

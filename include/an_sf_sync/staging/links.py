@@ -27,9 +27,10 @@ def synced_people(conn: psycopg.Connection, sf_ids: Sequence[str]) -> dict[str, 
 
 
 def linked_contacts(conn: psycopg.Connection, an_ids: Sequence[str]) -> dict[str, str]:
-    """Activist -> Contact, for the activists among ``an_ids`` linked at all (active or stopped)."""
-    return dict(conn.execute("SELECT an_id, sf_id FROM sync.contact_links WHERE an_id = ANY(%s)",
-                             (list(an_ids),)).fetchall())
+    """Activist -> Contact, for the activists among ``an_ids`` linked (active, or stopped) to a Contact
+    that was not deleted."""
+    return dict(conn.execute("SELECT an_id, sf_id FROM sync.contact_links WHERE an_id = ANY(%s)"
+                             " AND state <> 'sf_deleted'", (list(an_ids),)).fetchall())
 
 
 def stop_contacts(conn: psycopg.Connection, rows: Iterable[tuple[str, str | None, str, str | None]]) -> None:

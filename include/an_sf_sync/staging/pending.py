@@ -43,7 +43,8 @@ WAITING = {"DONOR_NOT_SYNCED": "sf_opportunities", "DONOR_NOT_SUBSCRIBED": "sf_o
            "EMAIL_HELD_BY_ANOTHER_CONTACT": "an_people", "SYNC_STOPPED": "an_people",
            "EMAIL_OF_SYNCED_ACTIVIST": "sf_contacts", "EMAIL_OF_SYNCED_CONTACT": "an_people"}
 # Rejects that report a repair, not a problem: resolved as they are written
-NOTES = frozenset({"LAST_NAME_REPAIRED", "VALUE_TRUNCATED", "CONTACT_MERGED", "SUBSCRIBERS_CAMPAIGN_DELETED"})
+NOTES = frozenset({"LAST_NAME_REPAIRED", "VALUE_TRUNCATED", "CONTACT_MERGED", "CONTACT_REPLACED",
+                   "SUBSCRIBERS_CAMPAIGN_DELETED"})
 # Rejects reported once, when a state begins: a later run that sees the record without them has
 # not fixed anything. They are resolved when the state ends (the pair or Campaign is active again).
 STATES = {"EMAIL_CHANGED_IN_SALESFORCE": "contact", "CONTACT_DELETED_IN_SALESFORCE": "contact",
@@ -210,8 +211,8 @@ def settle(conn: psycopg.Connection, run_id: str) -> dict[str, int]:
         {"run": run_id, "codes": [c for c, _ in sticky], "objects": [o or "contact" for _, o in sticky]}).rowcount
     resolved += conn.execute(
         "UPDATE sync.rejects r SET status = 'resolved', resolved_run = %(run)s, resolved_at = now()"
-        " WHERE r.status = 'open' AND ((r.object = 'contact' AND r.reason_code = ANY(%(contact)s) AND EXISTS"
-        "  (SELECT 1 FROM sync.contact_links l WHERE l.sf_id = r.record_id AND l.state = 'active'))"
+        " WHERE r.status = 'open' AND ((r.object = 'contact' AND r.reason_code = ANY(%(contact)s) AND NOT EXISTS"
+        "  (SELECT 1 FROM sync.contact_links l WHERE l.sf_id = r.record_id AND l.state <> 'active'))"
         " OR (r.object = 'campaign' AND r.reason_code = 'CAMPAIGN_DELETED_IN_SALESFORCE' AND EXISTS"
         "  (SELECT 1 FROM sync.action_links l WHERE l.sf_id = r.record_id AND l.state = 'active'))"
         # a duplicate merged away (or deleted) is no duplicate any more
