@@ -46,7 +46,8 @@ WAITING = {"DONOR_NOT_SYNCED": "sf_opportunities", "DONOR_NOT_SUBSCRIBED": "sf_o
 NOTES = frozenset({"LAST_NAME_REPAIRED", "VALUE_TRUNCATED", "CONTACT_MERGED", "CONTACT_REPLACED",
                    "SUBSCRIBERS_CAMPAIGN_DELETED"})
 # Rejects reported once, when a state begins: a later run that sees the record without them has
-# not fixed anything. They are resolved when the state ends (the pair or Campaign is active again).
+# not fixed anything. They are resolved when the state ends (the pair or Campaign is active again, or
+# the Contact is no one's any more: its activist syncs with one created in its place).
 STATES = {"EMAIL_CHANGED_IN_SALESFORCE": "contact", "CONTACT_DELETED_IN_SALESFORCE": "contact",
           "CONTACT_MERGED_INTO_SYNCED_CONTACT": "contact",
           "CAMPAIGN_DELETED_IN_SALESFORCE": "campaign", "DUPLICATE_EMAIL": None}
