@@ -67,6 +67,11 @@ CATALOG: dict[str, Reason] = {
                                  "Nothing.", NOTE),
     "CONTACT_MERGED": Reason("Contact was merged into another in Salesforce; its activist syncs with the one kept",
                              "Nothing.", NOTE),
+    "CONTACT_REPLACED": Reason("Activist whose Contact was deleted syncs with another Contact holding their email",
+                               "Nothing.", NOTE),
+    "SUBSCRIBERS_CAMPAIGN_DELETED": Reason(
+        "The Subscribers campaign was deleted in Salesforce; nobody was unsubscribed",
+        "Nothing: the next run creates it again and adds every subscribed Contact.", NOTE),
     # -- problems to fix ----------------------------------------------------------------------------
     "MISSING_EMAIL": Reason("Record has no email address", "Add an email address to sync it."),
     "MALFORMED_EMAIL": Reason("Email address is malformed", "Correct the email address to sync it."),
@@ -87,12 +92,14 @@ CATALOG: dict[str, Reason] = {
         "Change the email back in Salesforce, or change it in Action Network instead."),
     "SYNC_STOPPED": Reason("Change not sent: this pair's sync is stopped", "See the pair's earlier reject."),
     "CONTACT_DELETED_IN_SALESFORCE": Reason("Contact was deleted in Salesforce",
-                                            "Restore the Contact from the Recycle Bin to resume its sync."),
+                                            "Restore the Contact from the Recycle Bin (or create one with the "
+                                            "activist's email) to resume its sync."),
     "CONTACT_MERGED_INTO_SYNCED_CONTACT": Reason(
         "Contact was merged into a Contact synced with another activist, which stops its sync",
         "If they are one person, merge the two activists in Action Network."),
     "CAMPAIGN_DELETED_IN_SALESFORCE": Reason("Campaign was deleted in Salesforce",
-                                             "Restore the Campaign from the Recycle Bin to resume its sync."),
+                                             "Restore the Campaign from the Recycle Bin to resume its sync; the "
+                                             "takers meanwhile are added then."),
     "NO_PERSON": Reason("Action taken without an activist", "Nothing can be synced; check the action."),
     "PERSON_NOT_SYNCED": Reason("Activist is not synced with a Contact",
                                 "Fix the activist's own reject (often its email)."),
@@ -122,6 +129,7 @@ ACTIONNETWORK = Reason("Action Network refused the record", "Check the activist 
 
 OUT_OF_SCOPE = frozenset(code for code, reason in CATALOG.items() if reason.kind == NOT_IN_SCOPE)
 NOT_PROBLEMS = frozenset(code for code, reason in CATALOG.items() if reason.kind != PROBLEM)
+NOTES = frozenset(code for code, reason in CATALOG.items() if reason.kind == NOTE)
 
 
 def reason(code: str) -> Reason:

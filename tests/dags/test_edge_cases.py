@@ -617,3 +617,25 @@ def test_a_contact_created_in_place_of_a_deleted_one_syncs_with_its_activist(org
     assert (ada, "DUPLICATE_EMAIL") in org.rejects(org.run())
     assert org.link(ADA) == (new, "active") and org.writes(org.run()) == []
 
+
+def test_a_duplicate_takes_over_when_the_contact_it_lost_to_is_deleted(org):
+    org.run()
+    ada = org.link(ADA)[0]
+    dup = org.sf.Contact.create({"FirstName": "Ada", "LastName": "Lovelace", "Email": "Ada@example.org",
+                                 "MailingCity": "Leeds"})["id"]
+    assert (dup, "DUPLICATE_EMAIL") in org.rejects(org.run())
+    org.sf.Contact.delete(ada)  # the admin deletes the synced one instead of merging the two
+    org.run()
+    run = org.run()  # the duplicate, unchanged, holds the email alone now: it syncs with the activist
+    assert org.link(ADA) == (dup, "active") and (dup, "CONTACT_REPLACED") in org.rejects(run)
+    assert org.activist(ADA)["postal_addresses"][0]["locality"] == "Leeds"
+    with org.staging.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM sync.duplicates").fetchone()[0] == 0
+        assert set(conn.execute("SELECT reason_code, status FROM sync.rejects WHERE record_id IN (%s, %s)"
+                                " AND reason_code <> 'CONTACT_REPLACED'", (ada, dup)).fetchall()) == {
+            ("DUPLICATE_EMAIL", "resolved"), ("CONTACT_DELETED_IN_SALESFORCE", "resolved")}
+    org.put(ADA, {"given_name": "Augusta"})
+    org.run()
+    assert org.contact(dup)["FirstName"] == "Augusta"
+    assert org.writes(org.run()) == []
+

@@ -86,7 +86,7 @@ def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str, time
     masters = settings.masters(store)
     custom = settings.get(store, "custom_fields", {}) or {}
     with store.connect() as conn:
-        restaged = pending.restage(conn, run_id, backlog_batch)
+        restaged = pending.restage(conn, run_id, backlog_batch) + pending.restage_released(conn, run_id)
         inputs.fill_email_keys(conn, run_id)
         subscribers = masters.get("sf_subscribers_campaign")
         list_deleted = sf_subscribers.set_aside_deletion(conn, run_id, subscribers)

@@ -187,8 +187,14 @@ def other_emails(conn: psycopg.Connection, keys: Sequence[str]) -> pd.DataFrame:
     return frame(conn, f"SELECT an_id, email_key FROM sync.an_emails WHERE email_key IN {MANY}", (many(keys),))
 
 
+# Contacts reported as duplicates of a synced Contact since deleted: they hold their email alone now.
+RELEASED = ("SELECT d.sf_id FROM sync.duplicates d JOIN sync.contact_links l ON l.sf_id = d.winner_sf_id"
+            " AND l.state = 'sf_deleted'")
+
+
 def duplicate_losers(conn: psycopg.Connection) -> frozenset[str]:
-    return frozenset(frame(conn, "SELECT sf_id FROM sync.duplicates")["sf_id"])
+    """Contacts reported as duplicates of one that still holds their email."""
+    return frozenset(frame(conn, f"SELECT sf_id FROM sync.duplicates EXCEPT {RELEASED}")["sf_id"])
 
 
 def duplicate_candidates(conn: psycopg.Connection, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:

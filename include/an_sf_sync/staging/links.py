@@ -58,6 +58,8 @@ def link_contacts(conn: psycopg.Connection, rows: Iterable[tuple[str, str, str, 
             " VALUES (%s, %s, %s, 'active', %s, %s, %s) ON CONFLICT (an_id) DO UPDATE SET"
             " sf_id = EXCLUDED.sf_id, email_key = EXCLUDED.email_key, state = 'active',"
             " base = EXCLUDED.base, updated_run = EXCLUDED.updated_run, stopped_reason = NULL", list(rows))
+        # a duplicate of a Contact since deleted, synced now, is a duplicate no more
+        cur.executemany("DELETE FROM sync.duplicates WHERE sf_id = %s", [(row[1],) for row in rows])
 
 
 # -- the Subscribers campaign ---------------------------------------------------------------------

@@ -23,6 +23,7 @@ from psycopg import sql
 from psycopg.rows import namedtuple_row
 
 from an_sf_sync.plan import Direction, Obj, Step
+from an_sf_sync.staging import inputs
 from an_sf_sync.staging.store import scalar
 
 # staging table -> its id column: the records that can wait in the queue
@@ -42,9 +43,6 @@ DEPENDENCIES = frozenset({"DONOR_NOT_SYNCED", "DONOR_NOT_SUBSCRIBED", "PERSON_NO
 WAITING = {"DONOR_NOT_SYNCED": "sf_opportunities", "DONOR_NOT_SUBSCRIBED": "sf_opportunities",
            "EMAIL_HELD_BY_ANOTHER_CONTACT": "an_people", "SYNC_STOPPED": "an_people",
            "EMAIL_OF_SYNCED_ACTIVIST": "sf_contacts", "EMAIL_OF_SYNCED_CONTACT": "an_people"}
-# Rejects that report a repair, not a problem: resolved as they are written
-NOTES = frozenset({"LAST_NAME_REPAIRED", "VALUE_TRUNCATED", "CONTACT_MERGED", "CONTACT_REPLACED",
-                   "SUBSCRIBERS_CAMPAIGN_DELETED"})
 # Rejects reported once, when a state begins: a later run that sees the record without them has
 # not fixed anything. They are resolved when the state ends (the pair or Campaign is active again, or
 # the Contact is no one's any more: its activist syncs with one created in its place).
@@ -107,6 +105,21 @@ def restage(conn: psycopg.Connection, run_id: str, backlog_batch: int | None = N
         for name in (*KINDS, "sf_opportunity_contact_roles"):
             conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier("staging", name)))
     return count
+
+
+def restage_released(conn: psycopg.Connection, run_id: str) -> int:
+    """Put back into ``run_id``'s staging the last staged copy of each Contact reported as a duplicate
+    of a synced Contact since deleted (see ``inputs.RELEASED``): nothing changed it, but it may now
+    pair with that Contact's activist. Returns how many."""
+    released = [row[0] for row in conn.execute(inputs.RELEASED)]
+    if not released:
+        return 0
+    return conn.execute(
+        "INSERT INTO staging.sf_contacts SELECT r.* FROM (SELECT DISTINCT ON (sf_id) * FROM staging.sf_contacts"
+        "  WHERE sf_id = ANY(%(released)s) AND run_id <> %(run)s ORDER BY sf_id, system_modstamp DESC) latest,"
+        " LATERAL jsonb_populate_record(NULL::staging.sf_contacts, to_jsonb(latest) || jsonb_build_object('run_id',"
+        "  %(run)s::text)) r WHERE NOT latest.is_deleted AND NOT EXISTS (SELECT 1 FROM staging.sf_contacts s"
+        "  WHERE s.run_id = %(run)s AND s.sf_id = latest.sf_id)", {"released": released, "run": run_id}).rowcount
 
 
 def _hold(conn: psycopg.Connection, run_id: str, batch: int | None) -> None:
@@ -216,9 +229,10 @@ def settle(conn: psycopg.Connection, run_id: str) -> dict[str, int]:
         "  (SELECT 1 FROM sync.contact_links l WHERE l.sf_id = r.record_id AND l.state <> 'active'))"
         " OR (r.object = 'campaign' AND r.reason_code = 'CAMPAIGN_DELETED_IN_SALESFORCE' AND EXISTS"
         "  (SELECT 1 FROM sync.action_links l WHERE l.sf_id = r.record_id AND l.state = 'active'))"
-        # a duplicate merged away (or deleted) is no duplicate any more
-        " OR (r.reason_code = 'DUPLICATE_EMAIL' AND EXISTS (SELECT 1 FROM staging.sf_contacts s"
-        "  WHERE s.run_id = %(run)s AND s.sf_id = r.record_id AND s.is_deleted)))",
+        # a duplicate merged away (or deleted), or synced once the one it lost to was deleted, is no duplicate
+        " OR (r.reason_code = 'DUPLICATE_EMAIL' AND (EXISTS (SELECT 1 FROM staging.sf_contacts s"
+        "  WHERE s.run_id = %(run)s AND s.sf_id = r.record_id AND s.is_deleted) OR EXISTS (SELECT 1"
+        "  FROM sync.contact_links l WHERE l.sf_id = r.record_id AND l.state = 'active'))))",
         {"run": run_id, "contact": [c for c, o in STATES.items() if o == "contact"]}).rowcount
     conn.execute("DELETE FROM sync.duplicates d USING staging.sf_contacts s WHERE s.run_id = %s AND s.sf_id = d.sf_id"
                  " AND s.is_deleted", (run_id,))  # restored, it is a candidate again

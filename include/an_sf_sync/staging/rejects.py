@@ -11,6 +11,7 @@ import pandas as pd
 import psycopg
 
 from an_sf_sync.plan import Reject
+from an_sf_sync.reasons import NOTES
 from an_sf_sync.staging import pending
 from an_sf_sync.staging.store import copy_rows
 
@@ -36,7 +37,7 @@ def gather_rejects(conn: psycopg.Connection, rejects: Iterable[Reject]) -> int:
         key = (r["source"], r["object"], r["record_id"], r["reason_code"]) if r["record_id"] is not None else n
         rows[key] = (r["source"], r["object"], r["record_id"], r["reason_code"], r["message"],
                      json.dumps(r.get("payload")) if r.get("payload") is not None else None,
-                     "resolved" if r["reason_code"] in pending.NOTES else "open", kind, record)
+                     "resolved" if r["reason_code"] in NOTES else "open", kind, record)
     _gathered(conn)
     return copy_rows(conn, "pg_temp.new_rejects", REJECT_COLUMNS, rows.values())
 
