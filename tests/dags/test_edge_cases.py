@@ -19,6 +19,7 @@ from airflow.sdk.exceptions import AirflowSkipException
 from airflow.utils.state import DagRunState
 
 from an_sf_sync import tasks
+from an_sf_sync.staging import settings
 from an_sf_sync_dev.sandbox.http import Fault
 from tests.dags.conftest import states
 from tests.fixtures.salesforce import merge, undelete
@@ -579,6 +580,21 @@ def test_deleting_the_subscribers_campaign_unsubscribes_nobody_and_it_is_created
         f"SELECT Id FROM CampaignMember WHERE CampaignId = '{new}' AND ContactId = '{org.link(ADA)[0]}'")["records"][0]["Id"])
     org.run()
     assert org.activist(ADA)["email_addresses"][0]["status"] == "unsubscribed"
+
+
+def test_a_subscribers_campaign_deleted_just_before_the_daily_check_is_created_again_full(org):
+    org.run()
+    old = subscribers_campaign(org)
+    org.sf.Campaign.delete(old)
+    settings.put(org.staging, "setup_checked", None)  # the daily check of the master records falls in this run
+    run = org.run()
+    new = subscribers_campaign(org)
+    assert new != old and {m["ContactId"] for m in org.sf.query(
+        f"SELECT ContactId FROM CampaignMember WHERE CampaignId = '{new}'")["records"]} == {
+        org.link(p)[0] for p in (ADA, BOB, SOLO)}
+    assert [action for _, direction, action, *_ in org.writes(run) if direction == "to_actionnetwork"] == []
+    assert [org.activist(p)["email_addresses"][0]["status"] for p in (ADA, BOB, SOLO)] == ["subscribed"] * 3
+    assert org.writes(org.run()) == []
 
 
 @pytest.mark.parametrize("same_hour", [False, True], ids=["later", "same_hour"])
