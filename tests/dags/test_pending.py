@@ -127,3 +127,23 @@ def test_a_pair_stopped_by_an_email_change_in_salesforce_resumes_when_it_is_chan
     assert reject_status(org, ada, "EMAIL_CHANGED_IN_SALESFORCE") == ["resolved"]
     assert reject_status(org, ADA, "SYNC_STOPPED")[-1] == "resolved"
     assert [w for w in org.writes(org.run()) if ADA in (w[3], w[4].get("person_id"))] == []
+
+
+def test_a_pair_stopped_by_an_email_change_in_salesforce_resumes_when_action_network_takes_that_email(org):
+    org.run()
+    ada = org.link(ADA)[0]
+    org.sf.Contact.update(ada, {"Email": "ada@elsewhere.org", "MailingCity": "Leeds"})
+    org.run()
+    assert org.link(ADA) == (ada, "stopped")
+    org.put(ADA, {"postal_addresses": [{"postal_code": "CB2"}]})  # while stopped: held back
+    assert (ADA, "SYNC_STOPPED") in org.rejects(org.run())
+    # the reject's other remedy: the new email in Action Network; the Contact itself is not read again
+    org.put(ADA, {"email_addresses": [{"address": "ada@elsewhere.org", "primary": True}], "family_name": "Byron"})
+    org.run()
+    assert org.link(ADA) == (ada, "active")
+    contact, place = org.contact(ada), org.activist(ADA)["postal_addresses"][0]
+    assert (contact["Email"], contact["LastName"], contact["MailingPostalCode"]) == ("ada@elsewhere.org", "Byron", "CB2")
+    assert place["locality"] == "Leeds"  # changed in Salesforce with the email, while the pair was stopped
+    assert reject_status(org, ada, "EMAIL_CHANGED_IN_SALESFORCE") == ["resolved"]
+    assert reject_status(org, ADA, "SYNC_STOPPED")[-1] == "resolved"
+    assert [w for w in org.writes(org.run()) if ADA in (w[3], w[4].get("person_id"))] == []

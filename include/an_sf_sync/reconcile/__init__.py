@@ -86,8 +86,9 @@ def reconcile_run(store: StagingStore, run_id: str, *, duplicate_rule: str, time
     masters = settings.masters(store)
     custom = settings.get(store, "custom_fields", {}) or {}
     with store.connect() as conn:
-        restaged = pending.restage(conn, run_id, backlog_batch) + pending.restage_released(conn, run_id)
-        inputs.fill_email_keys(conn, run_id)
+        restaged = pending.restage(conn, run_id, backlog_batch)
+        inputs.fill_email_keys(conn, run_id)  # of records re-staged from a queue written before keys were staged
+        restaged += pending.restage_contacts(conn, run_id)
         subscribers = masters.get("sf_subscribers_campaign")
         list_deleted = sf_subscribers.set_aside_deletion(conn, run_id, subscribers)
         refresh_mirrors(conn, run_id, subscribers)

@@ -191,6 +191,12 @@ def other_emails(conn: psycopg.Connection, keys: Sequence[str]) -> pd.DataFrame:
 RELEASED = ("SELECT d.sf_id FROM sync.duplicates d JOIN sync.contact_links l ON l.sf_id = d.winner_sf_id"
             " AND l.state = 'sf_deleted'")
 
+# Contacts whose email change in Salesforce stopped their pair, when the activist staged in the run has
+# that email now: the pair may resume though the Contact did not change again.
+RESUMABLE = ("SELECT l.sf_id FROM sync.contact_links l JOIN staging.an_people a ON a.run_id = %(run)s"
+             " AND a.an_id = l.an_id JOIN sync.sf_contacts m ON m.sf_id = l.sf_id AND m.email_key = a.email_key"
+             " AND NOT m.is_deleted WHERE l.state = 'stopped'")
+
 
 def duplicate_losers(conn: psycopg.Connection) -> frozenset[str]:
     """Contacts reported as duplicates of one that still holds their email."""

@@ -107,19 +107,23 @@ def restage(conn: psycopg.Connection, run_id: str, backlog_batch: int | None = N
     return count
 
 
-def restage_released(conn: psycopg.Connection, run_id: str) -> int:
-    """Put back into ``run_id``'s staging the last staged copy of each Contact reported as a duplicate
-    of a synced Contact since deleted (see ``inputs.RELEASED``): nothing changed it, but it may now
-    pair with that Contact's activist. Returns how many."""
-    released = [row[0] for row in conn.execute(inputs.RELEASED)]
-    if not released:
+def restage_contacts(conn: psycopg.Connection, run_id: str) -> int:
+    """Put back into ``run_id``'s staging the last staged copy of each Contact that nothing changed but
+    that may sync again because of another record; returns how many. Those are a Contact reported as
+    a duplicate of a synced Contact since deleted (see ``inputs.RELEASED``), which may now pair with
+    that Contact's activist, and a Contact whose email change stopped its pair when its activist
+    (staged in this run) now has that email too (see ``inputs.RESUMABLE``): changed in Action Network
+    instead, as the stop's reject suggests. The pair then resumes with both sides' changes."""
+    contacts = [row[0] for row in conn.execute(inputs.RELEASED)]
+    contacts += [row[0] for row in conn.execute(inputs.RESUMABLE, {"run": run_id})]
+    if not contacts:
         return 0
     return conn.execute(
         "INSERT INTO staging.sf_contacts SELECT r.* FROM (SELECT DISTINCT ON (sf_id) * FROM staging.sf_contacts"
-        "  WHERE sf_id = ANY(%(released)s) AND run_id <> %(run)s ORDER BY sf_id, system_modstamp DESC) latest,"
+        "  WHERE sf_id = ANY(%(contacts)s) AND run_id <> %(run)s ORDER BY sf_id, system_modstamp DESC) latest,"
         " LATERAL jsonb_populate_record(NULL::staging.sf_contacts, to_jsonb(latest) || jsonb_build_object('run_id',"
         "  %(run)s::text)) r WHERE NOT latest.is_deleted AND NOT EXISTS (SELECT 1 FROM staging.sf_contacts s"
-        "  WHERE s.run_id = %(run)s AND s.sf_id = latest.sf_id)", {"released": released, "run": run_id}).rowcount
+        "  WHERE s.run_id = %(run)s AND s.sf_id = latest.sf_id)", {"contacts": contacts, "run": run_id}).rowcount
 
 
 def _hold(conn: psycopg.Connection, run_id: str, batch: int | None) -> None:
