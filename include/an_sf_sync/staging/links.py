@@ -52,14 +52,16 @@ def move_contacts(conn: psycopg.Connection, rows: Iterable[tuple[str | None, str
 
 def link_contacts(conn: psycopg.Connection, rows: Iterable[tuple[str, str, str, str, str, str]]) -> None:
     """(activist, Contact, email key, base values as JSON, linked run, updated run): link, or resume."""
+    rows = list(rows)
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO sync.contact_links (an_id, sf_id, email_key, state, base, linked_run, updated_run)"
             " VALUES (%s, %s, %s, 'active', %s, %s, %s) ON CONFLICT (an_id) DO UPDATE SET"
             " sf_id = EXCLUDED.sf_id, email_key = EXCLUDED.email_key, state = 'active',"
-            " base = EXCLUDED.base, updated_run = EXCLUDED.updated_run, stopped_reason = NULL", list(rows))
-        # a duplicate of a Contact since deleted, synced now, is a duplicate no more
-        cur.executemany("DELETE FROM sync.duplicates WHERE sf_id = %s", [(row[1],) for row in rows])
+            " base = EXCLUDED.base, updated_run = EXCLUDED.updated_run, stopped_reason = NULL", rows)
+    # a duplicate of a Contact since deleted, synced now, is a duplicate no more (one statement: a first
+    # sync links a million)
+    conn.execute("DELETE FROM sync.duplicates WHERE sf_id = ANY(%s)", ([row[1] for row in rows],))
 
 
 # -- the Subscribers campaign ---------------------------------------------------------------------
