@@ -27,7 +27,8 @@ finished (so its own writes are not re-read), and each run reads the window ``[w
   run carries on with the backlog, as a real hour would (the report splits its writes);
 - an hour of 1% churn: the backlog held back (its queued records are not due), another 1% edited,
   as an hour looks once the backlog is drained (draining it would take the hours the report gives);
-- a quiet hour: the backlog held back, nothing edited.
+- a quiet hour: the backlog held back, nothing edited;
+- weeks later: finalize's retention removes the staged copies and plans of the runs before it.
 
 Targets: first run's non-API work (staging in the extracts + duplicates + reconcile) < 60 s, one
 Action Network request per record written, every task < 1.5 GB peak RSS; the hour of 1% churn:
@@ -55,7 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from an_sf_sync.load.budget import NO_LIMIT
-from an_sf_sync.staging import settings
+from an_sf_sync.staging import retention, settings
 
 AN_KEY = "bench-key"
 SF_LOGIN = ("bench@example.org", "bench-password", "bench-token")
@@ -174,6 +175,13 @@ def _stage(name: str, cfg: dict[str, Any]) -> dict[str, Any]:
         load = getattr(importlib.import_module(f"an_sf_sync.load.{step}"), name)
         kwargs = {"custom": {}} if step == "contacts" else {}
         out["outcomes"] = load(store, run_id, an, sf, masters=settings.masters(store), **kwargs)
+    elif name == "prune":  # finalize's retention, once the runs before ``run_id`` are old enough
+        from an_sf_sync.staging import runs
+
+        runs.record_run(store, run_id, window.start, window.end, {}, dry_run=False)  # the later run that succeeded
+        started = time.perf_counter()
+        with store.connect() as conn:
+            out["pruned"] = retention.prune(conn, datetime.now(UTC))
     elif name == "finalize":  # the queue and the backlog; the caller commits the watermarks
         from an_sf_sync.load import budget
         from an_sf_sync.staging import pending
@@ -300,7 +308,8 @@ class Bench:
         out.update(wall=wall, an_served=self.an_app.stats.total - an_before,
                    an_writes=self.an_writes() - writes_before, sf_served=self.sf_app.api_calls - sf_before)
         self.results.setdefault(phase, {})[name] = out
-        extra = {k: out[k] for k in ("counts", "duplicates", "outcomes", "deferred", "defer_seconds", "pending", "backlog")
+        extra = {k: out[k] for k in ("counts", "duplicates", "outcomes", "deferred", "defer_seconds", "pending", "backlog",
+                                     "pruned")
                  if k in out}
         print(f"  {name:<20} {out['seconds']:7.1f} s  peak {out['peak_kib'] / 1024:6.0f} MiB  "
               f"AN {out['an_served']:>6} req  SF {out['sf_served']:>4} calls  {extra}", flush=True)
@@ -565,6 +574,10 @@ def bench_size(people: int, contacts: int, churn: float, write_budget: int, prof
         bench.sync("quiet", "bench-quiet", quiet_start, quiet_end, first=False)
         figures = report(bench, {"churn": (churn_start, churn_end), "quiet": (quiet_start, quiet_end)},
                          (len(an_ids), len(sf_ids), len(churned_an), len(churned_sf)), hourly_split, held)
+        bench.sql("UPDATE staging.extracts SET extracted_at = extracted_at - make_interval(days => %s)"
+                  " WHERE run_id <> 'bench-quiet'", retention.DEFAULT_DAYS + 1)  # the runs before it, weeks ago
+        print(f"\n== {retention.DEFAULT_DAYS + 1} days later: retention removes the staging of the runs above ==")
+        bench.run("later", "prune", "bench-quiet", quiet_start, quiet_end)
     finally:
         bench.stop()
         pg.cleanup()

@@ -15,7 +15,7 @@ Campaigns with their members, donations ⇄ Opportunities on the "Action Network
 5. **load_contacts**, **load_campaigns**, **load_opportunities** apply that plan. Each is safe to
    rerun on its own: it finishes what is left and duplicates nothing (an old run's step, cleared
    after a later run has written, is skipped: its plan would overwrite newer values).
-6. **finalize** advances the watermarks and records the run's summary.
+6. **finalize** advances the watermarks, records the run's summary and prunes old runs' staging.
 
 **Falling behind:** one run at a time (`max_active_runs=1`) and no catch-up runs. A run that
 outlasts its hour (a long first sync, an outage with retries) does not queue the hours it
@@ -36,7 +36,8 @@ Salesforce API allowance under a share of the org's limit (10%), a run still goi
 `an_sf_sync_duplicate_rule` (`oldest`, `newest` or `last_modified`), `an_sf_sync_write_budget`
 (Action Network writes per run, default 9,000; the rest waits for later runs, which the run summary's
 `backlog` and the load logs count down), `an_sf_sync_active_days` (7: actions whose takers are read
-every hour) and `an_sf_sync_sweep_hours` (24: how often the takers of dormant actions are swept).
+every hour), `an_sf_sync_sweep_hours` (24: how often the takers of dormant actions are swept) and
+`an_sf_sync_staging_days` (14: how long runs' staged copies and plans are kept; the summaries stay).
 """
 
 
@@ -165,7 +166,8 @@ def actionnetwork_salesforce_sync():
 
     @task(on_success_callback=run_finished)  # also alerts on too many new rejects or a low API allowance
     def finalize(**context) -> dict:
-        """Advance the watermarks once every step of the run succeeded, and record the run's summary."""
+        """Advance the watermarks once every step of the run succeeded, record the run's summary, and
+        remove the staged copies and plans of runs past ``an_sf_sync_staging_days``."""
         from an_sf_sync import tasks
 
         return tasks.finalize(context)

@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode
 
 from an_sf_sync.plan import Action, Direction
 from an_sf_sync.reasons import KIND_LABELS, reason
+from an_sf_sync.staging import retention
 from an_sf_sync.staging.report import (
     COLUMNS,
     HISTORY_DAYS,
@@ -295,7 +296,11 @@ def render_run(detail: RunDetail | None, run_id: str, rejects: RejectFilter = PR
         f'<p class="lead">Started {_when(run.started_at)}, finished {_when(run.finished_at)}.'
         f" {run.moved:,} records moved, {run.rejects:,} open rejects to fix, {run.not_in_scope:,} records"
         " not in scope.</p>"
-        f"<h2>Per object</h2>{_objects(detail.objects, run.dry_run)}"
+        + ("<p class=\"empty\">The records this run wrote are no longer kept: staged copies and plans are removed"
+           f" after the days of the variable <code>{retention.VARIABLE}</code> ({retention.DEFAULT_DAYS} by default)."
+           " Its counts read,"
+           " its rejects and its conflicts remain.</p>" if detail.pruned else "")
+        + f"<h2>Per object</h2>{_objects(detail.objects, run.dry_run)}"
         "<p>Not in scope: records the sync leaves out by design (a Contact outside the Subscribers campaign,"
         " an upload, a ticketed event…). Skipped: records a person has to fix before they can sync. Failed:"
         " writes the other system refused. Repaired: values the sync fixed or shortened itself.</p>"

@@ -263,14 +263,19 @@ def finalize(context: dict[str, Any]) -> dict[str, Any]:
             if (extract["counts"] or {}).get("dormant_sweep"):  # this run read the takers of every action
                 activity.commit_sweep(store, extract["window_end"])
     from an_sf_sync.load import budget
+    from an_sf_sync.staging import retention
 
+    pruned = {}
+    if not dry_run:
+        with store.connect() as conn:
+            pruned = retention.prune(conn, datetime.now(UTC), retention.days(_variable(retention.VARIABLE, "")))
     with store.connect() as conn:
         backlog = budget.backlog(conn, run_id, _write_budget())
     if backlog["writes_left"]:
         log.info("backlog: %(writes_left)d Action Network writes left for later runs (%(spent)d written this run,"
                  " budget %(budget_per_run)d a run): about %(eta_hours)s more hourly runs", backlog)
     summary = {**runs.summarize(store, run_id), "watermarks": committed, "dry_run": dry_run, "pending": queue,
-               "backlog": backlog,
+               "backlog": backlog, "pruned": pruned,
                "setup_warnings": settings.get(store, "setup_warnings", []) or [],
                "salesforce_api": settings.get(store, "salesforce_api_usage")}
     start = min((w["window_start"] for w in windows.values() if w["window_start"]), default=None)

@@ -119,6 +119,7 @@ class RunDetail:
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     preview: list[dict[str, Any]] = field(default_factory=list)  # dry run: object, direction, action, records, sample
     links: dict[str, str] = field(default_factory=dict)  # salesforce / actionnetwork record URL bases
+    pruned: bool = False  # retention removed its staged copies and plan: only the summary and rejects remain
 
 
 def connect() -> Connection:
@@ -189,10 +190,12 @@ def runs(conn: Connection, run_id: str | None = None, limit: int = LIST_LIMIT,
         conflicts = _per_run(conn, "SELECT run_id, count(*) AS n FROM sync.conflicts WHERE run_id = ANY(%(ids)s)"
                                    " GROUP BY run_id", ids)
     if "staging.plan" in tables:
-        moved = _per_run(conn, _MOVED, ids, local=Direction.LOCAL)
+        moved = _per_run(conn, MOVED, ids, local=Direction.LOCAL)
     return [RunSummary(row["run_id"], row["status"], row["started_at"], row["finished_at"], row["summary"] or {},
                        problems.get(row["run_id"], 0), conflicts.get(row["run_id"], 0),
-                       not_in_scope.get(row["run_id"], 0), moved.get(row["run_id"], 0), bool(row["dry_run"]))
+                       not_in_scope.get(row["run_id"], 0),
+                       # a run whose plan retention removed: the count its summary recorded
+                       moved.get(row["run_id"], (row["summary"] or {}).get("moved", 0)), bool(row["dry_run"]))
             for row in rows]
 
 
@@ -201,15 +204,15 @@ def history(conn: Connection, now: datetime, days: int = HISTORY_DAYS) -> list[R
     return list(reversed(runs(conn, since=now - timedelta(days=days), limit=24 * days * 2)))
 
 
+# Records written to either side, per run: a record created and subscribed is one record moved.
+MOVED = ("SELECT run_id, count(DISTINCT (object, direction, coalesce(an_id, ''), coalesce(sf_id, ''))) AS n"
+         " FROM staging.plan WHERE run_id = ANY(%(ids)s) AND status = 'done' AND direction <> %(local)s"
+         " GROUP BY run_id")
 # Plan rows per kind; a local "link" row is a new pair unless the pair was linked by an earlier run.
 _PLAN_COUNTS = (
     "SELECT object, direction, action, status, count(*) AS n, action = %(link)s AND (an_id IS NULL OR sf_id IS NULL"
     " OR NOT EXISTS (SELECT 1 FROM sync.contact_links l WHERE l.an_id = p.an_id AND l.linked_run <> p.run_id))"
     " AS new_pair FROM staging.plan p WHERE run_id = %(run)s GROUP BY 1, 2, 3, 4, 6")
-# Records written to either side: a record created and subscribed is one record moved.
-_MOVED = ("SELECT run_id, count(DISTINCT (object, direction, coalesce(an_id, ''), coalesce(sf_id, ''))) AS n"
-          " FROM staging.plan WHERE run_id = ANY(%(ids)s) AND status = 'done' AND direction <> %(local)s"
-          " GROUP BY run_id")
 
 
 def object_rows(conn: Connection, run: RunSummary, tables: set[str]) -> list[ObjectRow]:
@@ -282,7 +285,9 @@ def run_detail(conn: Connection, run_id: str, rejects: RejectFilter = PROBLEMS,
         return None
     tables = existing_tables(conn)
     run = found[0]
-    detail = RunDetail(run, objects=object_rows(conn, run, tables), links=record_links(conn, tables))
+    detail = RunDetail(run, objects=object_rows(conn, run, tables), links=record_links(conn, tables),
+                       pruned="staging.extracts" in tables and run.status != "incomplete" and not conn.execute(
+                           "SELECT 1 FROM staging.extracts WHERE run_id = %s", (run_id,)).fetchone())
     if "sync.rejects" in tables:
         is_open = "status = 'open'" if REJECT_STATUS in tables else "true"
         detail.reject_reasons.extend(conn.execute(

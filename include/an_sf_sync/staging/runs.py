@@ -9,7 +9,8 @@ from typing import Any
 
 from psycopg.rows import dict_row
 
-from an_sf_sync.plan import Step
+from an_sf_sync.plan import Direction, Step
+from an_sf_sync.staging.report import MOVED
 from an_sf_sync.staging.store import StagingStore, scalar
 
 
@@ -79,8 +80,10 @@ def any_linked(store: StagingStore) -> bool:
 
 
 def summarize(store: StagingStore, run_id: str) -> dict[str, Any]:
-    """Counts per object, direction and outcome; rejects per reason; conflicts."""
+    """Counts per object, direction and outcome; records moved (kept when retention removes the plan);
+    rejects per reason; conflicts."""
     with store.connect() as conn:
+        moved = conn.execute(MOVED, {"ids": [run_id], "local": Direction.LOCAL}).fetchone()
         plan = conn.execute("SELECT step, direction, action, status, count(*) FROM staging.plan WHERE run_id = %s"
                             " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4", (run_id,)).fetchall()
         rejects = conn.execute("SELECT source, object, reason_code, count(*) FROM sync.rejects WHERE run_id = %s"
@@ -90,6 +93,7 @@ def summarize(store: StagingStore, run_id: str) -> dict[str, Any]:
                                                      (run_id,)).fetchall())
     return {
         "extracted": extracts,
+        "moved": moved[1] if moved else 0,
         "writes": [{"step": s, "direction": d, "action": a, "status": st, "count": n} for s, d, a, st, n in plan],
         "rejects": [{"source": s, "object": o, "reason_code": r, "count": n} for s, o, r, n in rejects],
         "conflicts": conflicts,
