@@ -183,6 +183,8 @@ def check_staging(doc: Doctor) -> tuple[str, str, str]:
         store = StagingStore.from_connection()
         with store.connect() as conn:
             version = scalar(conn, "SELECT max(version) FROM sync.schema_migrations")
+            size = scalar(conn, "SELECT pg_size_pretty(pg_database_size(current_database()))")
+            oldest = scalar(conn, "SELECT min(extracted_at) FROM staging.extracts")
     except psycopg.Error as exc:
         return FAIL, f"cannot reach the staging database: {str(exc).strip().splitlines()[0]}", (
             f"Check the connection {STAGING_CONN_ID!r} (host, port, database, login, password, sslmode) "
@@ -194,7 +196,8 @@ def check_staging(doc: Doctor) -> tuple[str, str, str]:
             "Install the same an-sf-sync version on every worker and scheduler.")
     status = WARN if named is None else PASS
     fix = "Fine for one machine; for a deployment name a server. " + SERVER_ADVICE if named is None else ""
-    return status, f"{where} reachable, schema at version {version} (latest)", fix
+    kept = f"runs' staging kept since {oldest:%Y-%m-%d}" if oldest else "no run staged yet"
+    return status, f"{where} reachable, schema at version {version} (latest); {size}, {kept}", fix
 
 
 def check_pool(doc: Doctor) -> tuple[str, str, str]:
@@ -212,6 +215,7 @@ def check_pool(doc: Doctor) -> tuple[str, str, str]:
 
 def check_variables(doc: Doctor) -> tuple[str, str, str]:
     from an_sf_sync.reconcile.duplicates import RULES
+    from an_sf_sync.staging import report, retention
     from an_sf_sync.tasks import CUSTOM_FIELDS_VARIABLE, DUPLICATE_RULE_VARIABLE
 
     problems, notes = [], []
@@ -229,6 +233,12 @@ def check_variables(doc: Doctor) -> tuple[str, str, str]:
         problems.append(f"Set {DUPLICATE_RULE_VARIABLE} to one of {', '.join(RULES)}.")
     else:
         notes.append(f"{DUPLICATE_RULE_VARIABLE} = {rule}")
+    days = _variable(retention.VARIABLE)
+    if days is not None and str(retention.days(days)) != days.strip():
+        problems.append(f"Set {retention.VARIABLE} to a whole number of days, at least {report.HISTORY_DAYS} (the"
+                        f" report's history); until then {retention.days(days)} is used.")
+    elif days is not None:
+        notes.append(f"{retention.VARIABLE} = {days}")
     if problems:
         return FAIL, "; ".join(notes) or "invalid values", "\n".join(problems)
     return PASS, "; ".join(notes), ""

@@ -22,6 +22,7 @@ def test_a_fresh_install_is_diagnosed_with_a_fix_for_each_problem(dag, an_sandbo
     sf_sandbox.app.api_calls = 96_000  # 4,000 of 100,000 left
     monkeypatch.setenv("AIRFLOW_VAR_AN_SF_SYNC_DUPLICATE_RULE", "first")
     monkeypatch.setenv("AIRFLOW_VAR_AN_SF_SYNC_CUSTOM_FIELDS", "employer")  # not JSON
+    monkeypatch.setenv("AIRFLOW_VAR_AN_SF_SYNC_STAGING_DAYS", "3")  # fewer than the report's history
     results = by_check(doctor.diagnose())
     assert {name: r.status for name, r in results.items()} == {
         "Action Network API key": "PASS", "Salesforce login": "WARN", "Action Network group": "PASS",
@@ -34,7 +35,9 @@ def test_a_fresh_install_is_diagnosed_with_a_fix_for_each_problem(dag, an_sandbo
     assert 3_900 < left <= 4_000 and "of 100,000 API requests left" in results["Salesforce API allowance"].detail
     assert "3 slots" in results["Pool"].detail and "airflow pools set actionnetwork_api 1" in results["Pool"].fix
     assert "oldest, newest, last_modified" in results["Variables"].fix and '["employer"]' in results["Variables"].fix
+    assert "an_sf_sync_staging_days" in results["Variables"].fix and "7 is used" in results["Variables"].fix
     assert "schema at version" in results["Staging database"].detail
+    assert "no run staged yet" in results["Staging database"].detail
     assert "Salesforce" in results["Clock skew"].detail and "Action Network" in results["Clock skew"].detail
 
     # the command prints the table and fails

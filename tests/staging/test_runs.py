@@ -35,3 +35,11 @@ def test_a_run_is_superseded_only_by_a_later_run_that_wrote(staging):
     assert runs.superseded_by(staging, "next") is None and runs.superseded_by(staging, "dry") == "next"
     extract(staging, "old")  # the old run's extracts rerun: its copies are the newest again
     assert runs.superseded_by(staging, "old") is None
+
+
+def test_a_run_whose_staging_was_removed_is_superseded_by_any_later_run_that_wrote(staging):
+    plan(staging, "pruned", "failed")  # its extracts gone with its staging, after the days kept
+    assert runs.superseded_by(staging, "pruned") is None
+    extract(staging, "next")
+    plan(staging, "next", "done")
+    assert runs.superseded_by(staging, "pruned") == "next"

@@ -36,11 +36,12 @@ def extract_of(store: StagingStore, run_id: str, source: str) -> dict[str, Any] 
 
 def superseded_by(store: StagingStore, run_id: str) -> str | None:
     """A later run that has written to either side since ``run_id`` was extracted, if any: then
-    ``run_id``'s staged copies and plan are older than what that run wrote."""
+    ``run_id``'s staged copies and plan are older than what that run wrote. A run with no extract on
+    record (its staging removed by ``retention``) is older than any run that has one."""
     with store.connect() as conn:
         row = conn.execute(
-            "SELECT e.run_id FROM staging.extracts e WHERE e.run_id <> %(run)s"
-            " AND e.extracted_at > (SELECT max(extracted_at) FROM staging.extracts WHERE run_id = %(run)s)"
+            "SELECT e.run_id FROM staging.extracts e WHERE e.run_id <> %(run)s AND e.extracted_at >"
+            " coalesce((SELECT max(extracted_at) FROM staging.extracts WHERE run_id = %(run)s), '-infinity')"
             " AND EXISTS (SELECT 1 FROM staging.plan p WHERE p.run_id = e.run_id AND p.step = ANY(%(steps)s)"
             "  AND p.status = ANY(%(written)s))"
             " ORDER BY e.extracted_at DESC LIMIT 1",
