@@ -127,7 +127,8 @@ def restage_contacts(conn: psycopg.Connection, run_id: str) -> int:
 
 
 def _hold(conn: psycopg.Connection, run_id: str, batch: int | None) -> None:
-    """Fill the temp table ``held``: the queued records that stay queued this run although due.
+    """Fill the temp table ``held``: the queued records that stay queued this run although due (only
+    due records are looked at: the others stay queued anyway).
 
     A taker, member or donation waiting for a person who cannot sync (no email, say) stays queued
     until that person is synced or changes, instead of failing again every hour. Of the write
@@ -137,7 +138,7 @@ def _hold(conn: psycopg.Connection, run_id: str, batch: int | None) -> None:
     params = {"reason": BACKLOG, "contacts": list(PEOPLE), "run": run_id, "batch": batch, "unsynced": list(UNSYNCED)}
     # held while none of its people is synced or changed in this run (a record, a Subscribers membership)
     conn.execute("WITH waits AS (SELECT p.kind, p.record_id, p.people, u.id FROM sync.pending p, unnest(p.people) u (id)"
-                 "  WHERE p.reason_code = ANY(%(unsynced)s)),"
+                 "  WHERE p.reason_code = ANY(%(unsynced)s) AND p.next_attempt_at <= now()),"
                  " ready AS (SELECT id FROM waits WHERE id IN (SELECT an_id FROM sync.contact_links WHERE state = 'active')"
                  "  UNION SELECT id FROM waits WHERE id IN (SELECT sf_id FROM sync.contact_links WHERE state = 'active')"
                  "  UNION SELECT id FROM waits WHERE id IN (SELECT an_id FROM staging.an_people WHERE run_id = %(run)s)"
@@ -161,18 +162,21 @@ def _hold_backlog(conn: psycopg.Connection, params: dict[str, Any]) -> None:
     gigabyte for a few thousand writes. So a run takes the first ``batch`` activists and Contacts in
     queue order, completed to whole pairs (both sides of a pair come back together, and so does the
     partner of a person staged afresh); what the people it leaves queued did (participations,
-    CampaignMembers, donations) stays queued with them, and of the rest it takes the first ``batch``."""
+    CampaignMembers, donations) stays queued with them, and of the rest it takes the first ``batch``.
+    Backlog records are due as soon as they are queued (see ``settle``), so counting and ordering the
+    due ones only leaves out nothing but what a test or an operator held back."""
     conn.execute("CREATE TEMP TABLE held_people (id text PRIMARY KEY) ON COMMIT DROP")
-    if (scalar(conn, "SELECT count(*) FROM sync.pending WHERE reason_code = %(reason)s AND kind = ANY(%(contacts)s)",
-               params) or 0) > params["batch"]:
+    if (scalar(conn, "SELECT count(*) FROM sync.pending WHERE reason_code = %(reason)s AND kind = ANY(%(contacts)s)"
+               " AND next_attempt_at <= now()", params) or 0) > params["batch"]:
         conn.execute("CREATE TEMP TABLE batch_people (id text PRIMARY KEY) ON COMMIT DROP")
         conn.execute("INSERT INTO batch_people SELECT DISTINCT unnest(people) FROM (SELECT people FROM sync.pending"
-                     " WHERE reason_code = %(reason)s AND kind = ANY(%(contacts)s)"
+                     " WHERE reason_code = %(reason)s AND kind = ANY(%(contacts)s) AND next_attempt_at <= now()"
                      " ORDER BY queued_at, rank, kind, record_id LIMIT %(batch)s) first"
                      " UNION SELECT an_id FROM staging.an_people WHERE run_id = %(run)s"
                      " UNION SELECT sf_id FROM staging.sf_contacts WHERE run_id = %(run)s", params)
         conn.execute("WITH pairs AS (INSERT INTO held SELECT kind, record_id, people FROM sync.pending p"
                      " WHERE reason_code = %(reason)s AND kind = ANY(%(contacts)s) AND people IS NOT NULL"
+                     " AND next_attempt_at <= now()"
                      " AND NOT EXISTS (SELECT 1 FROM unnest(p.people) u (id) JOIN batch_people b ON b.id = u.id)"
                      " RETURNING people) INSERT INTO held_people SELECT DISTINCT unnest(people) FROM pairs", params)
         conn.execute("ANALYZE held_people")
@@ -180,7 +184,8 @@ def _hold_backlog(conn: psycopg.Connection, params: dict[str, Any]) -> None:
                  "  waits, row_number() OVER (PARTITION BY waits ORDER BY p.queued_at, p.rank, p.kind, p.record_id) AS n"
                  "  FROM sync.pending p, LATERAL (SELECT EXISTS (SELECT 1 FROM unnest(p.people) u (id)"
                  "   JOIN held_people h ON h.id = u.id) AS waits) w"
-                 "  WHERE p.reason_code = %(reason)s AND p.kind <> ALL(%(contacts)s)) q WHERE waits OR n > %(batch)s",
+                 "  WHERE p.reason_code = %(reason)s AND p.kind <> ALL(%(contacts)s) AND p.next_attempt_at <= now()) q"
+                 " WHERE waits OR n > %(batch)s",
                  params)
 
 
