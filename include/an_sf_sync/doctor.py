@@ -234,9 +234,9 @@ def check_variables(doc: Doctor) -> tuple[str, str, str]:
     else:
         notes.append(f"{DUPLICATE_RULE_VARIABLE} = {rule}")
     days = _variable(retention.VARIABLE)
-    if days is not None and str(retention.days(days)) != days.strip():
+    if days is not None and str(used := retention.days(days)) != days.strip():
         problems.append(f"Set {retention.VARIABLE} to a whole number of days, at least {report.HISTORY_DAYS} (the"
-                        f" report's history); until then {retention.days(days)} is used.")
+                        f" report's history); until then {used} is used.")
     elif days is not None:
         notes.append(f"{retention.VARIABLE} = {days}")
     if problems:

@@ -50,6 +50,7 @@ STATES = {"EMAIL_CHANGED_IN_SALESFORCE": "contact", "CONTACT_DELETED_IN_SALESFOR
           "CONTACT_MERGED_INTO_SYNCED_CONTACT": "contact",
           "CAMPAIGN_DELETED_IN_SALESFORCE": "campaign", "DUPLICATE_EMAIL": None}
 MAX_PAUSE_HOURS = 24
+DUE = "p.next_attempt_at <= now()"  # a queued record (``sync.pending p``) that a run may take back
 
 
 def taker_kind(action_type: str | None) -> str:
@@ -83,7 +84,7 @@ def restage(conn: psycopg.Connection, run_id: str, backlog_batch: int | None = N
     """Put the pending records that are due back into ``run_id``'s staging (unless it holds a newer
     copy); of the write budget's backlog, only the first ``backlog_batch`` records' pairs (see ``_hold``)."""
     _hold(conn, run_id, backlog_batch)
-    due = ("p.next_attempt_at <= now() AND NOT EXISTS (SELECT 1 FROM held h WHERE h.kind = p.kind"
+    due = (f"{DUE} AND NOT EXISTS (SELECT 1 FROM held h WHERE h.kind = p.kind"
            " AND h.record_id = p.record_id)")
     count = 0
     for kind, id_column in KINDS.items():
@@ -138,7 +139,7 @@ def _hold(conn: psycopg.Connection, run_id: str, batch: int | None) -> None:
     params = {"reason": BACKLOG, "contacts": list(PEOPLE), "run": run_id, "batch": batch, "unsynced": list(UNSYNCED)}
     # held while none of its people is synced or changed in this run (a record, a Subscribers membership)
     conn.execute("WITH waits AS (SELECT p.kind, p.record_id, p.people, u.id FROM sync.pending p, unnest(p.people) u (id)"
-                 "  WHERE p.reason_code = ANY(%(unsynced)s) AND p.next_attempt_at <= now()),"
+                 f"  WHERE p.reason_code = ANY(%(unsynced)s) AND {DUE}),"
                  " ready AS (SELECT id FROM waits WHERE id IN (SELECT an_id FROM sync.contact_links WHERE state = 'active')"
                  "  UNION SELECT id FROM waits WHERE id IN (SELECT sf_id FROM sync.contact_links WHERE state = 'active')"
                  "  UNION SELECT id FROM waits WHERE id IN (SELECT an_id FROM staging.an_people WHERE run_id = %(run)s)"
@@ -166,17 +167,17 @@ def _hold_backlog(conn: psycopg.Connection, params: dict[str, Any]) -> None:
     Backlog records are due as soon as they are queued (see ``settle``), so counting and ordering the
     due ones only leaves out nothing but what a test or an operator held back."""
     conn.execute("CREATE TEMP TABLE held_people (id text PRIMARY KEY) ON COMMIT DROP")
-    if (scalar(conn, "SELECT count(*) FROM sync.pending WHERE reason_code = %(reason)s AND kind = ANY(%(contacts)s)"
-               " AND next_attempt_at <= now()", params) or 0) > params["batch"]:
+    if (scalar(conn, "SELECT count(*) FROM sync.pending p WHERE reason_code = %(reason)s AND kind = ANY(%(contacts)s)"
+               f" AND {DUE}", params) or 0) > params["batch"]:
         conn.execute("CREATE TEMP TABLE batch_people (id text PRIMARY KEY) ON COMMIT DROP")
-        conn.execute("INSERT INTO batch_people SELECT DISTINCT unnest(people) FROM (SELECT people FROM sync.pending"
-                     " WHERE reason_code = %(reason)s AND kind = ANY(%(contacts)s) AND next_attempt_at <= now()"
+        conn.execute("INSERT INTO batch_people SELECT DISTINCT unnest(people) FROM (SELECT people FROM sync.pending p"
+                     f" WHERE reason_code = %(reason)s AND kind = ANY(%(contacts)s) AND {DUE}"
                      " ORDER BY queued_at, rank, kind, record_id LIMIT %(batch)s) first"
                      " UNION SELECT an_id FROM staging.an_people WHERE run_id = %(run)s"
                      " UNION SELECT sf_id FROM staging.sf_contacts WHERE run_id = %(run)s", params)
         conn.execute("WITH pairs AS (INSERT INTO held SELECT kind, record_id, people FROM sync.pending p"
                      " WHERE reason_code = %(reason)s AND kind = ANY(%(contacts)s) AND people IS NOT NULL"
-                     " AND next_attempt_at <= now()"
+                     f" AND {DUE}"
                      " AND NOT EXISTS (SELECT 1 FROM unnest(p.people) u (id) JOIN batch_people b ON b.id = u.id)"
                      " RETURNING people) INSERT INTO held_people SELECT DISTINCT unnest(people) FROM pairs", params)
         conn.execute("ANALYZE held_people")
@@ -184,7 +185,7 @@ def _hold_backlog(conn: psycopg.Connection, params: dict[str, Any]) -> None:
                  "  waits, row_number() OVER (PARTITION BY waits ORDER BY p.queued_at, p.rank, p.kind, p.record_id) AS n"
                  "  FROM sync.pending p, LATERAL (SELECT EXISTS (SELECT 1 FROM unnest(p.people) u (id)"
                  "   JOIN held_people h ON h.id = u.id) AS waits) w"
-                 "  WHERE p.reason_code = %(reason)s AND p.kind <> ALL(%(contacts)s) AND p.next_attempt_at <= now()) q"
+                 f"  WHERE p.reason_code = %(reason)s AND p.kind <> ALL(%(contacts)s) AND {DUE}) q"
                  " WHERE waits OR n > %(batch)s",
                  params)
 
