@@ -50,7 +50,13 @@ STATES = {"EMAIL_CHANGED_IN_SALESFORCE": "contact", "CONTACT_DELETED_IN_SALESFOR
           "CONTACT_MERGED_INTO_SYNCED_CONTACT": "contact",
           "CAMPAIGN_DELETED_IN_SALESFORCE": "campaign", "DUPLICATE_EMAIL": None}
 MAX_PAUSE_HOURS = 24
-DUE = "p.next_attempt_at <= now()"  # a queued record (``sync.pending p``) that a run may take back
+IN_BACKLOG = f"p.reason_code = '{BACKLOG}'"  # a record of the backlog (``sync.pending p``; as the indexes read it)
+RETRIED = f"p.reason_code <> '{BACKLOG}'"  # a record that waits for anything else
+
+
+def due(alias: str) -> str:
+    """The queued records (``sync.pending alias``) that a run may take back."""
+    return f"{alias}.next_attempt_at <= now()"
 
 
 def taker_kind(action_type: str | None) -> str:
@@ -82,24 +88,24 @@ def load_record(step: Step, op: Any) -> tuple[str, str] | None:
 
 def restage(conn: psycopg.Connection, run_id: str, backlog_batch: int | None = None) -> int:
     """Put the pending records that are due back into ``run_id``'s staging (unless it holds a newer
-    copy); of the write budget's backlog, only the first ``backlog_batch`` records' pairs (see ``_hold``)."""
-    _hold(conn, run_id, backlog_batch)
-    due = (f"{DUE} AND NOT EXISTS (SELECT 1 FROM held h WHERE h.kind = p.kind"
-           " AND h.record_id = p.record_id)")
+    copy); of the write budget's backlog, only the next ``backlog_batch`` records' pairs (see ``_take``)."""
+    _take(conn, run_id, backlog_batch)
     count = 0
     for kind, id_column in KINDS.items():
         table = sql.Identifier("staging", kind)
         # LATERAL, not "(jsonb_populate_record(...)).*", which Postgres evaluates once per column
         count += conn.execute(sql.SQL(
-            "INSERT INTO {table} SELECT r.* FROM sync.pending p, LATERAL jsonb_populate_record(NULL::{table},"
-            " p.row || jsonb_build_object('run_id', %(run)s::text)) r WHERE p.kind = %(kind)s AND {due}"
+            "INSERT INTO {table} SELECT r.* FROM taken t JOIN sync.pending p USING (kind, record_id),"
+            " LATERAL jsonb_populate_record(NULL::{table}, p.row || jsonb_build_object('run_id', %(run)s::text)) r"
+            " WHERE t.kind = %(kind)s"
             " AND NOT EXISTS (SELECT 1 FROM {table} s WHERE s.run_id = %(run)s AND s.{id} = p.record_id)"
-        ).format(table=table, id=sql.Identifier(id_column), due=sql.SQL(due)), {"run": run_id, "kind": kind}).rowcount
-    conn.execute(sql.SQL(
-        "INSERT INTO staging.sf_opportunity_contact_roles SELECT r.* FROM sync.pending p,"
-        " jsonb_array_elements(p.related) e, LATERAL jsonb_populate_record(NULL::staging.sf_opportunity_contact_roles,"
-        " e.value || jsonb_build_object('run_id', %(run)s::text)) r WHERE p.kind = 'sf_opportunities' AND {due}"
-        " ON CONFLICT DO NOTHING").format(due=sql.SQL(due)), {"run": run_id})
+        ).format(table=table, id=sql.Identifier(id_column)), {"run": run_id, "kind": kind}).rowcount
+    conn.execute(
+        "INSERT INTO staging.sf_opportunity_contact_roles SELECT r.* FROM taken t JOIN sync.pending p"
+        " USING (kind, record_id), jsonb_array_elements(p.related) e,"
+        " LATERAL jsonb_populate_record(NULL::staging.sf_opportunity_contact_roles,"
+        " e.value || jsonb_build_object('run_id', %(run)s::text)) r WHERE t.kind = 'sf_opportunities'"
+        " ON CONFLICT DO NOTHING", {"run": run_id})
     if count:
         # A big backlog re-staged is most of what reconcile reads: planned with the statistics of the
         # run's few fresh rows, a join of its Opportunities and Contact Roles ran for nine minutes.
@@ -127,36 +133,41 @@ def restage_contacts(conn: psycopg.Connection, run_id: str) -> int:
         "  WHERE s.run_id = %(run)s AND s.sf_id = latest.sf_id)", {"contacts": contacts, "run": run_id}).rowcount
 
 
-def _hold(conn: psycopg.Connection, run_id: str, batch: int | None) -> None:
-    """Fill the temp table ``held``: the queued records that stay queued this run although due (only
-    due records are looked at: the others stay queued anyway).
+def _take(conn: psycopg.Connection, run_id: str, batch: int | None) -> None:
+    """Fill the temp table ``taken``: the queued records this run re-stages. Only due records are
+    looked at (the others stay queued anyway), and of them not all.
 
     A taker, member or donation waiting for a person who cannot sync (no email, say) stays queued
     until that person is synced or changes, instead of failing again every hour. Of the write
-    budget's backlog, a run takes ``batch`` records only (``None``: all): see ``_hold_backlog``."""
-    conn.execute("DROP TABLE IF EXISTS pg_temp.held, pg_temp.batch_people, pg_temp.held_people")
-    conn.execute("CREATE TEMP TABLE held (kind text, record_id text, people text[]) ON COMMIT DROP")
+    budget's backlog, a run takes ``batch`` records only (``None``: all): see ``_take_backlog``."""
+    conn.execute("DROP TABLE IF EXISTS pg_temp.taken, pg_temp.held, pg_temp.batch_people")
+    conn.execute("CREATE TEMP TABLE taken (kind text, record_id text, PRIMARY KEY (kind, record_id)) ON COMMIT DROP")
+    conn.execute("CREATE TEMP TABLE held (kind text, record_id text) ON COMMIT DROP")
     params = {"reason": BACKLOG, "contacts": list(PEOPLE), "run": run_id, "batch": batch, "unsynced": list(UNSYNCED)}
     # held while none of its people is synced or changed in this run (a record, a Subscribers membership)
-    conn.execute("WITH waits AS (SELECT p.kind, p.record_id, p.people, u.id FROM sync.pending p, unnest(p.people) u (id)"
-                 f"  WHERE p.reason_code = ANY(%(unsynced)s) AND {DUE}),"
+    conn.execute(f"WITH waits AS (SELECT p.kind, p.record_id, u.id FROM sync.pending p, unnest(p.people) u (id)"
+                 f"  WHERE p.reason_code = ANY(%(unsynced)s) AND {due('p')}),"
                  " ready AS (SELECT id FROM waits WHERE id IN (SELECT an_id FROM sync.contact_links WHERE state = 'active')"
                  "  UNION SELECT id FROM waits WHERE id IN (SELECT sf_id FROM sync.contact_links WHERE state = 'active')"
                  "  UNION SELECT id FROM waits WHERE id IN (SELECT an_id FROM staging.an_people WHERE run_id = %(run)s)"
                  "  UNION SELECT id FROM waits WHERE id IN (SELECT sf_id FROM staging.sf_contacts WHERE run_id = %(run)s)"
                  "  UNION SELECT id FROM waits WHERE id IN (SELECT contact_id FROM staging.sf_campaign_members"
                  "   WHERE run_id = %(run)s))"
-                 " INSERT INTO held SELECT DISTINCT kind, record_id, people FROM waits w WHERE NOT EXISTS"
+                 " INSERT INTO held SELECT DISTINCT kind, record_id FROM waits w WHERE NOT EXISTS"
                  "  (SELECT 1 FROM waits r JOIN ready USING (id) WHERE r.kind = w.kind AND r.record_id = w.record_id)",
                  params)
-    if batch is not None:
-        _hold_backlog(conn, params)
-    conn.execute("CREATE INDEX ON held (kind, record_id)")
-    conn.execute("ANALYZE held")
+    conn.execute(f"INSERT INTO taken SELECT kind, record_id FROM sync.pending p WHERE {RETRIED} AND {due('p')}"
+                 " EXCEPT SELECT kind, record_id FROM held", params)
+    if batch is None:
+        conn.execute(f"INSERT INTO taken SELECT kind, record_id FROM sync.pending p WHERE {IN_BACKLOG} AND {due('p')}",
+                     params)
+    else:
+        _take_backlog(conn, params)
+    conn.execute("ANALYZE taken")
 
 
-def _hold_backlog(conn: psycopg.Connection, params: dict[str, Any]) -> None:
-    """Hold all of the write budget's backlog but the next batch.
+def _take_backlog(conn: psycopg.Connection, params: dict[str, Any]) -> None:
+    """Take the next batch of the write budget's backlog.
 
     A first sync of a million activists leaves a backlog of as many records, drained over days at
     the write budget's pace; re-planning all of it every hour would cost each run minutes and a
@@ -164,30 +175,30 @@ def _hold_backlog(conn: psycopg.Connection, params: dict[str, Any]) -> None:
     queue order, completed to whole pairs (both sides of a pair come back together, and so does the
     partner of a person staged afresh); what the people it leaves queued did (participations,
     CampaignMembers, donations) stays queued with them, and of the rest it takes the first ``batch``.
-    Backlog records are due as soon as they are queued (see ``settle``), so counting and ordering the
-    due ones only leaves out nothing but what a test or an operator held back."""
-    conn.execute("CREATE TEMP TABLE held_people (id text PRIMARY KEY) ON COMMIT DROP")
-    if (scalar(conn, "SELECT count(*) FROM sync.pending p WHERE reason_code = %(reason)s AND kind = ANY(%(contacts)s)"
-               f" AND {DUE}", params) or 0) > params["batch"]:
-        conn.execute("CREATE TEMP TABLE batch_people (id text PRIMARY KEY) ON COMMIT DROP")
-        conn.execute("INSERT INTO batch_people SELECT DISTINCT unnest(people) FROM (SELECT people FROM sync.pending p"
-                     f" WHERE reason_code = %(reason)s AND kind = ANY(%(contacts)s) AND {DUE}"
-                     " ORDER BY queued_at, rank, kind, record_id LIMIT %(batch)s) first"
-                     " UNION SELECT an_id FROM staging.an_people WHERE run_id = %(run)s"
-                     " UNION SELECT sf_id FROM staging.sf_contacts WHERE run_id = %(run)s", params)
-        conn.execute("WITH pairs AS (INSERT INTO held SELECT kind, record_id, people FROM sync.pending p"
-                     " WHERE reason_code = %(reason)s AND kind = ANY(%(contacts)s) AND people IS NOT NULL"
-                     f" AND {DUE}"
-                     " AND NOT EXISTS (SELECT 1 FROM unnest(p.people) u (id) JOIN batch_people b ON b.id = u.id)"
-                     " RETURNING people) INSERT INTO held_people SELECT DISTINCT unnest(people) FROM pairs", params)
-        conn.execute("ANALYZE held_people")
-    conn.execute("INSERT INTO held SELECT kind, record_id, people FROM (SELECT p.kind, p.record_id, p.people,"
-                 "  waits, row_number() OVER (PARTITION BY waits ORDER BY p.queued_at, p.rank, p.kind, p.record_id) AS n"
-                 "  FROM sync.pending p, LATERAL (SELECT EXISTS (SELECT 1 FROM unnest(p.people) u (id)"
-                 "   JOIN held_people h ON h.id = u.id) AS waits) w"
-                 f"  WHERE p.reason_code = %(reason)s AND p.kind <> ALL(%(contacts)s) AND {DUE}) q"
-                 " WHERE waits OR n > %(batch)s",
-                 params)
+    The batch is found by the queue's index, what waits by hash joins over the queued pairs' people:
+    the backlog is read a few times, never copied nor checked row by row."""
+    pairs = f"q.reason_code = '{BACKLOG}' AND q.kind = ANY(%(contacts)s) AND {due('q')}"
+    conn.execute("CREATE TEMP TABLE batch_people (id text PRIMARY KEY) ON COMMIT DROP")
+    conn.execute(f"INSERT INTO batch_people SELECT unnest(people) FROM (SELECT people FROM sync.pending q WHERE {pairs}"
+                 "  ORDER BY q.reason_code, q.queued_at, q.rank, q.kind, q.record_id LIMIT %(batch)s) first"
+                 " UNION SELECT an_id FROM staging.an_people WHERE run_id = %(run)s"
+                 " UNION SELECT sf_id FROM staging.sf_contacts WHERE run_id = %(run)s", params)
+    conn.execute("ANALYZE batch_people")
+    conn.execute(f"INSERT INTO taken SELECT q.kind, q.record_id FROM sync.pending q, unnest(q.people) u (id)"
+                 f" JOIN batch_people b ON b.id = u.id WHERE {pairs}"
+                 f" UNION SELECT q.kind, q.record_id FROM sync.pending q WHERE {pairs} AND q.people IS NULL", params)
+    conn.execute("ANALYZE taken")
+    # hash joins only: checked row by row against a million queued pairs, the walk took minutes
+    conn.execute(f"WITH held_people AS (SELECT u.id FROM sync.pending q, unnest(q.people) u (id)"
+                 f"  WHERE {pairs} AND NOT EXISTS (SELECT 1 FROM taken t WHERE t.kind = q.kind"
+                 "  AND t.record_id = q.record_id)),"
+                 f" rest AS (SELECT p.kind, p.record_id, p.people, p.queued_at, p.rank FROM sync.pending p WHERE {IN_BACKLOG}"
+                 f"  AND p.kind <> ALL(%(contacts)s) AND {due('p')}),"
+                 " waiting AS (SELECT DISTINCT r.kind, r.record_id FROM rest r, unnest(r.people) u (id)"
+                 "  WHERE u.id IN (SELECT id FROM held_people))"
+                 " INSERT INTO taken SELECT r.kind, r.record_id FROM rest r WHERE NOT EXISTS (SELECT 1 FROM waiting w"
+                 "  WHERE w.kind = r.kind AND w.record_id = r.record_id)"
+                 " ORDER BY r.queued_at, r.rank, r.kind, r.record_id LIMIT %(batch)s", params)
 
 
 def waiting_writes(conn: psycopg.Connection, run_id: str) -> int:
@@ -278,6 +289,9 @@ def settle(conn: psycopg.Connection, run_id: str) -> dict[str, int]:
             "   ELSE make_interval(hours => least(power(2, sync.pending.attempts)::int - 1, %(max)s)) END"
         ).format(id=sql.Identifier(id_column), table=sql.Identifier("staging", kind), related=sql.SQL(related)),
             {"kind": kind, "run": run_id, "dependencies": list(DEPENDENCIES), "max": MAX_PAUSE_HOURS}).rowcount
+    # Statistics, so the next run's restage takes its batch through the indexes: a first sync queues a
+    # million records at once, which statistics from before it would pass for none.
+    conn.execute("ANALYZE sync.pending")
     waiting = scalar(conn, "SELECT count(*) FROM sync.pending")
     return {"repeated": repeats, "resolved": resolved, "queued": queued, "pending": waiting}
 
