@@ -50,8 +50,12 @@ STATES = {"EMAIL_CHANGED_IN_SALESFORCE": "contact", "CONTACT_DELETED_IN_SALESFOR
           "CONTACT_MERGED_INTO_SYNCED_CONTACT": "contact",
           "CAMPAIGN_DELETED_IN_SALESFORCE": "campaign", "DUPLICATE_EMAIL": None}
 MAX_PAUSE_HOURS = 24
-IN_BACKLOG = f"p.reason_code = '{BACKLOG}'"  # a record of the backlog (``sync.pending p``; as the indexes read it)
-RETRIED = f"p.reason_code <> '{BACKLOG}'"  # a record that waits for anything else
+RETRIED = f"p.reason_code <> '{BACKLOG}'"  # a queued record (``sync.pending p``) not in the backlog, as indexed
+
+
+def in_backlog(alias: str) -> str:
+    """The queued records (``sync.pending alias``) of the write budget's backlog."""
+    return f"{alias}.reason_code = '{BACKLOG}'"
 
 
 def due(alias: str) -> str:
@@ -140,10 +144,9 @@ def _take(conn: psycopg.Connection, run_id: str, batch: int | None) -> None:
     A taker, member or donation waiting for a person who cannot sync (no email, say) stays queued
     until that person is synced or changes, instead of failing again every hour. Of the write
     budget's backlog, a run takes ``batch`` records only (``None``: all): see ``_take_backlog``."""
-    conn.execute("DROP TABLE IF EXISTS pg_temp.taken, pg_temp.held, pg_temp.batch_people")
+    conn.execute("DROP TABLE IF EXISTS pg_temp.taken, pg_temp.batch_people")
     conn.execute("CREATE TEMP TABLE taken (kind text, record_id text, PRIMARY KEY (kind, record_id)) ON COMMIT DROP")
-    conn.execute("CREATE TEMP TABLE held (kind text, record_id text) ON COMMIT DROP")
-    params = {"reason": BACKLOG, "contacts": list(PEOPLE), "run": run_id, "batch": batch, "unsynced": list(UNSYNCED)}
+    params = {"contacts": list(PEOPLE), "run": run_id, "batch": batch, "unsynced": list(UNSYNCED)}
     # held while none of its people is synced or changed in this run (a record, a Subscribers membership)
     conn.execute(f"WITH waits AS (SELECT p.kind, p.record_id, u.id FROM sync.pending p, unnest(p.people) u (id)"
                  f"  WHERE p.reason_code = ANY(%(unsynced)s) AND {due('p')}),"
@@ -152,15 +155,14 @@ def _take(conn: psycopg.Connection, run_id: str, batch: int | None) -> None:
                  "  UNION SELECT id FROM waits WHERE id IN (SELECT an_id FROM staging.an_people WHERE run_id = %(run)s)"
                  "  UNION SELECT id FROM waits WHERE id IN (SELECT sf_id FROM staging.sf_contacts WHERE run_id = %(run)s)"
                  "  UNION SELECT id FROM waits WHERE id IN (SELECT contact_id FROM staging.sf_campaign_members"
-                 "   WHERE run_id = %(run)s))"
-                 " INSERT INTO held SELECT DISTINCT kind, record_id FROM waits w WHERE NOT EXISTS"
-                 "  (SELECT 1 FROM waits r JOIN ready USING (id) WHERE r.kind = w.kind AND r.record_id = w.record_id)",
-                 params)
-    conn.execute(f"INSERT INTO taken SELECT kind, record_id FROM sync.pending p WHERE {RETRIED} AND {due('p')}"
+                 "   WHERE run_id = %(run)s)),"
+                 " held AS (SELECT kind, record_id FROM waits w WHERE NOT EXISTS"
+                 "  (SELECT 1 FROM waits r JOIN ready USING (id) WHERE r.kind = w.kind AND r.record_id = w.record_id))"
+                 f" INSERT INTO taken SELECT kind, record_id FROM sync.pending p WHERE {RETRIED} AND {due('p')}"
                  " EXCEPT SELECT kind, record_id FROM held", params)
     if batch is None:
-        conn.execute(f"INSERT INTO taken SELECT kind, record_id FROM sync.pending p WHERE {IN_BACKLOG} AND {due('p')}",
-                     params)
+        conn.execute(f"INSERT INTO taken SELECT kind, record_id FROM sync.pending p WHERE {in_backlog('p')}"
+                     f" AND {due('p')}", params)
     else:
         _take_backlog(conn, params)
     conn.execute("ANALYZE taken")
@@ -177,7 +179,7 @@ def _take_backlog(conn: psycopg.Connection, params: dict[str, Any]) -> None:
     CampaignMembers, donations) stays queued with them, and of the rest it takes the first ``batch``.
     The batch is found by the queue's index, what waits by hash joins over the queued pairs' people:
     the backlog is read a few times, never copied nor checked row by row."""
-    pairs = f"q.reason_code = '{BACKLOG}' AND q.kind = ANY(%(contacts)s) AND {due('q')}"
+    pairs = f"{in_backlog('q')} AND q.kind = ANY(%(contacts)s) AND {due('q')}"
     conn.execute("CREATE TEMP TABLE batch_people (id text PRIMARY KEY) ON COMMIT DROP")
     conn.execute(f"INSERT INTO batch_people SELECT unnest(people) FROM (SELECT people FROM sync.pending q WHERE {pairs}"
                  "  ORDER BY q.reason_code, q.queued_at, q.rank, q.kind, q.record_id LIMIT %(batch)s) first"
@@ -192,7 +194,7 @@ def _take_backlog(conn: psycopg.Connection, params: dict[str, Any]) -> None:
     conn.execute(f"WITH held_people AS (SELECT u.id FROM sync.pending q, unnest(q.people) u (id)"
                  f"  WHERE {pairs} AND NOT EXISTS (SELECT 1 FROM taken t WHERE t.kind = q.kind"
                  "  AND t.record_id = q.record_id)),"
-                 f" rest AS (SELECT p.kind, p.record_id, p.people, p.queued_at, p.rank FROM sync.pending p WHERE {IN_BACKLOG}"
+                 f" rest AS (SELECT p.kind, p.record_id, p.people, p.queued_at, p.rank FROM sync.pending p WHERE {in_backlog('p')}"
                  f"  AND p.kind <> ALL(%(contacts)s) AND {due('p')}),"
                  " waiting AS (SELECT DISTINCT r.kind, r.record_id FROM rest r, unnest(r.people) u (id)"
                  "  WHERE u.id IN (SELECT id FROM held_people))"
