@@ -180,6 +180,8 @@ def _take_backlog(conn: psycopg.Connection, params: dict[str, Any]) -> None:
     The batch is found by the queue's index, what waits by hash joins over the queued pairs' people:
     the backlog is read a few times, never copied nor checked row by row."""
     pairs = f"{in_backlog('q')} AND q.kind = ANY(%(contacts)s) AND {due('q')}"
+    if not scalar(conn, f"SELECT EXISTS (SELECT 1 FROM sync.pending q WHERE {in_backlog('q')} AND {due('q')})", params):
+        return  # nothing to take (a first sync): its million people staged afresh are not copied for nothing
     conn.execute("CREATE TEMP TABLE batch_people (id text PRIMARY KEY) ON COMMIT DROP")
     conn.execute(f"INSERT INTO batch_people SELECT unnest(people) FROM (SELECT people FROM sync.pending q WHERE {pairs}"
                  "  ORDER BY q.reason_code, q.queued_at, q.rank, q.kind, q.record_id LIMIT %(batch)s) first"
