@@ -25,9 +25,9 @@ finished (so its own writes are not re-read), and each run reads the window ``[w
 
 - the next hour, while the backlog remains: 1% of the linked activists and Contacts edited, and the
   run carries on with the backlog, as a real hour would (the report splits its writes);
-- an hour of 1% churn: the backlog held back (its queued records are not due), another 1% edited,
+- an hour of 1% churn: the backlog set aside (moved out of the queue), another 1% edited,
   as an hour looks once the backlog is drained (draining it would take the hours the report gives);
-- a quiet hour: the backlog held back, nothing edited;
+- a quiet hour: the backlog set aside, nothing edited;
 - weeks later: finalize's retention removes the staged copies and plans of the runs before it.
 
 Targets: first run's non-API work (staging in the extracts + duplicates + reconcile) < 60 s, one
@@ -353,15 +353,20 @@ class Bench:
             split["backlog" if pending.load_record(step, op) in backlog else "other"] += 1
         return split
 
-    def hold_backlog(self) -> int:
-        """Keep the backlog out of the next run (restage takes only due records); returns how many wait."""
+    def set_backlog_aside(self) -> int:
+        """Move the backlog out of the queue (into ``public.bench_backlog``), so the next run finds the
+        queue as the last of the first sync's hourly runs leaves it; returns how many records moved."""
         import psycopg
 
         from an_sf_sync.load import budget
 
         with psycopg.connect(self.staging) as conn:
-            return conn.execute("UPDATE sync.pending SET next_attempt_at = 'infinity' WHERE reason_code = %s",
-                                (budget.REASON,)).rowcount
+            conn.execute("CREATE TABLE IF NOT EXISTS public.bench_backlog (LIKE sync.pending)")
+            conn.execute("INSERT INTO public.bench_backlog SELECT * FROM sync.pending WHERE reason_code = %s",
+                         (budget.REASON,))
+            moved = conn.execute("DELETE FROM sync.pending WHERE reason_code = %s", (budget.REASON,)).rowcount
+            conn.execute("ANALYZE sync.pending")
+            return moved
 
     # churn
     def churn(self, share: float, seed: int = 7) -> tuple[list[str], list[str]]:
@@ -494,7 +499,7 @@ def report(bench: Bench, windows: dict[str, tuple[datetime, datetime]], churned:
     minimum = pages + an_writes
     ratio = an_total / max(minimum, 1)
     sf_total = sum(out["sf_served"] for out in churn.values())
-    print(f"\n== an hour of 1% churn: {churned[2]:,} activists and {churned[3]:,} Contacts edited (backlog held back) ==")
+    print(f"\n== an hour of 1% churn: {churned[2]:,} activists and {churned[3]:,} Contacts edited (backlog set aside) ==")
     print(f"wall time            {sum(o['seconds'] for o in churn.values()):6.1f} s "
           f"({_per_stage(churn, 'seconds', '.1f')})")
     print(f"AN requests          {an_total} = {an_total - an_writes} reads + {an_writes} writes; minimum {minimum} "
@@ -508,8 +513,9 @@ def report(bench: Bench, windows: dict[str, tuple[datetime, datetime]], churned:
     quiet_sf = sum(out["sf_served"] for out in quiet.values())
     print("\n== quiet hour: nothing changed ==")
     if held:
-        print(f"backlog held back    {held:,} queued records not due this hour, as if the backlog were drained; while"
-              f" one remains every hour also spends its write budget on it (see the hourly run)")
+        print(f"backlog set aside    {held:,} queued records moved out of the queue before the churn and quiet hours,"
+              f" as if the backlog were drained; while one remains every hour also spends its write budget on it"
+              f" (see the hourly run)")
     print(f"AN requests          {quiet_an}, target <= 5 + {active} actions taken in the last {ACTIVE_DAYS} days ="
           f" {allowance}: {_verdict(quiet_an <= allowance)}; per stage: {_per_stage(quiet, 'an_served')}")
     print(f"SF API calls         {quiet_sf}, target <= 3: {_verdict(quiet_sf <= 3)}  (per stage: "
@@ -563,13 +569,13 @@ def bench_size(people: int, contacts: int, churn: float, write_budget: int, prof
         hourly_split = bench.written("bench-hourly", backlog)
         churn_start = _second()
         _commit_watermarks(bench.staging, churn_start, "bench-hourly")
-        held = bench.hold_backlog()
+        held = bench.set_backlog_aside()
         churned_an, churned_sf = bench.churn(churn, seed=11)
         churn_end = _second()
         bench.sync("churn", "bench-churn", churn_start, churn_end, first=False)
         quiet_start = _second()
         _commit_watermarks(bench.staging, quiet_start, "bench-churn")
-        held = bench.hold_backlog()  # all of it, the churn hour's included
+        held += bench.set_backlog_aside()  # the churn hour's too
         quiet_end = _second()
         bench.sync("quiet", "bench-quiet", quiet_start, quiet_end, first=False)
         figures = report(bench, {"churn": (churn_start, churn_end), "quiet": (quiet_start, quiet_end)},
