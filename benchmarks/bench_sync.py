@@ -25,7 +25,7 @@ finished (so its own writes are not re-read), and each run reads the window ``[w
 
 - the next hour, while the backlog remains: 1% of the linked activists and Contacts edited, and the
   run carries on with the backlog, as a real hour would (the report splits its writes);
-- an hour of 1% churn: the backlog set aside (moved out of the queue), another 1% edited,
+- an hour of 1% churn: the backlog set aside (removed from the queue), another 1% edited,
   as an hour looks once the backlog is drained (draining it would take the hours the report gives);
 - a quiet hour: the backlog set aside, nothing edited;
 - weeks later: finalize's retention removes the staged copies and plans of the runs before it.
@@ -354,16 +354,13 @@ class Bench:
         return split
 
     def set_backlog_aside(self) -> int:
-        """Move the backlog out of the queue (into ``public.bench_backlog``), so the next run finds the
-        queue as the last of the first sync's hourly runs leaves it; returns how many records moved."""
+        """Remove the backlog from the queue, so the next run finds the queue as the last of the first
+        sync's hourly runs leaves it; returns how many records were removed."""
         import psycopg
 
         from an_sf_sync.load import budget
 
         with psycopg.connect(self.staging) as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS public.bench_backlog (LIKE sync.pending)")
-            conn.execute("INSERT INTO public.bench_backlog SELECT * FROM sync.pending WHERE reason_code = %s",
-                         (budget.REASON,))
             moved = conn.execute("DELETE FROM sync.pending WHERE reason_code = %s", (budget.REASON,)).rowcount
             conn.commit()
             conn.autocommit = True
@@ -515,7 +512,7 @@ def report(bench: Bench, windows: dict[str, tuple[datetime, datetime]], churned:
     quiet_sf = sum(out["sf_served"] for out in quiet.values())
     print("\n== quiet hour: nothing changed ==")
     if held:
-        print(f"backlog set aside    {held:,} queued records moved out of the queue before the churn and quiet hours,"
+        print(f"backlog set aside    {held:,} queued records removed from the queue before the churn and quiet hours,"
               f" as if the backlog were drained; while one remains every hour also spends its write budget on it"
               f" (see the hourly run)")
     print(f"AN requests          {quiet_an}, target <= 5 + {active} actions taken in the last {ACTIVE_DAYS} days ="

@@ -36,3 +36,19 @@ def test_duplicates_are_picked_among_keys_held_twice_staged_or_linked(staging):
     with staging.connect() as conn:
         losers = conn.execute("SELECT sf_id, winner_sf_id FROM sync.duplicates ORDER BY 1").fetchall()
     assert losers == [("003B", "003A"), ("003D", "003Z")]
+
+
+def test_partitioning_gives_the_planner_the_runs_staged_records_however_few(staging):
+    """A run of one partition must not look empty to the planner: taken for one row, its records were
+    joined to the partition table by a scan per record (quadratic in the hour's changes)."""
+    columns = ("an_id", "email", "email_key")
+    staging.replace_run_rows("an_people", "r0", columns, [[(f"a{n}", f"p{n}@example.org", f"p{n}@example.org")
+                                                          for n in range(3000)]])
+    with staging.connect() as conn:
+        conn.execute("ANALYZE staging.an_people")  # the first sync's statistics: run r1 is not in them
+    staging.replace_run_rows("an_people", "r1", columns, [[(f"b{n}", f"q{n}@example.org", f"q{n}@example.org")
+                                                          for n in range(300)]])
+    with staging.connect() as conn:
+        assert inputs.partition_contacts(conn, "r1", None, 100_000) == 1
+        plan = conn.execute("EXPLAIN (FORMAT JSON) SELECT * FROM staging.an_people WHERE run_id = 'r1'").fetchone()[0]
+    assert plan[0]["Plan"]["Plan Rows"] >= 100  # about the 300 staged, not the single row assumed before

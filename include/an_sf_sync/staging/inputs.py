@@ -96,7 +96,7 @@ def partition_contacts(conn: psycopg.Connection, run_id: str, subscribers: str |
     conn.execute("CREATE INDEX ON contact_parts (part) WHERE only_member")
     # Fresh statistics, however few the records: the run's rows were just staged and are unknown to
     # the planner, which then joins them to contact_parts by scanning it once per row (an hour of
-    # 10,000 changes at a million activists: 100 million comparisons, for each side).
+    # 10,000 changes a side at a million activists spent 20 s a side there).
     _analyze(conn, "contact_parts", "staging.an_people", "staging.sf_contacts", "staging.sf_campaign_members")
     flags = {"an": "", "sf": ", c.member AS subscription_changed, sub.contact_id IS NOT NULL AS subscribed"}
     subscribed = {"an": "", "sf": " LEFT JOIN sync.sf_subscribers sub ON sub.contact_id = c.id"}
