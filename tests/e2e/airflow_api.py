@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import requests
@@ -121,6 +122,20 @@ class AirflowAPI:
             return [r["dag_run_id"] for r in self.runs() if r["state"] not in FINISHED]
         wait_for(lambda: all(self._finished(run_id) for run_id in active()), timeout,
                  "the DAG to have no active run", lambda: "\n".join(self.describe(run_id) for run_id in active()))
+
+    def wait_clear_of_the_hour(self, margin: timedelta = timedelta(minutes=5)) -> None:
+        """Until the next scheduled run is ``margin`` away, then until no run is active.
+
+        The run the scheduler starts on the hour would read the changes a scenario just made, and
+        take the fault meant for the scenario's own run.
+        """
+        now = datetime.now(UTC)
+        hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        if hour - now < margin:
+            wait_for(lambda: any(r["run_type"] == "scheduled" and r["state"] in FINISHED
+                                 and datetime.fromisoformat(r["data_interval_end"]) >= hour for r in self.runs()),
+                     (margin + timedelta(minutes=5)).total_seconds(), f"the scheduled run ending {hour:%H:%M}")
+        self.wait_idle()
 
     def downstream(self, task_id: str) -> set[str]:
         """``task_id``'s downstream tasks, transitively, from the DAG's structure."""

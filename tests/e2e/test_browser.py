@@ -68,7 +68,7 @@ def browser() -> Iterator[object]:
 def failed_run(airflow: LocalAirflow) -> str:
     """A run whose FAILING_TASK failed, made through the REST API."""
     api = airflow.api
-    api.wait_idle()
+    api.wait_clear_of_the_hour()
     add_salesforce_donor(airflow, "browser")
     time.sleep(1)  # windows are whole seconds
     sandbox = getattr(airflow, FAULT_SANDBOX)
@@ -86,7 +86,7 @@ def run_with_rejects(airflow: LocalAirflow) -> str:
     """A run that rejected records: Contacts created in Salesforce without an email (a problem to fix) and
     outside the Subscribers campaign (not in scope)."""
     api = airflow.api
-    api.wait_idle()
+    api.wait_clear_of_the_hour()
     sf = salesforce(airflow)
     for i in range(3):
         sf.Contact.create({"LastName": f"No Email {i}"})
