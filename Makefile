@@ -50,8 +50,9 @@ bench: setup
 # The long chaos soak (tests/soak): 24 simulated hours by default; prints its figures.
 SOAK_HOURS ?= 24
 SOAK_SEED ?= 1
+SOAK_OVERLAP ?= 5
 soak: setup
-	AN_SF_SYNC_SOAK_HOURS=$(SOAK_HOURS) AN_SF_SYNC_SOAK_SEED=$(SOAK_SEED) $(BIN)/pytest tests/soak -k long -s -q
+	AN_SF_SYNC_SOAK_HOURS=$(SOAK_HOURS) AN_SF_SYNC_SOAK_SEED=$(SOAK_SEED) AN_SF_SYNC_SOAK_OVERLAP=$(SOAK_OVERLAP) $(BIN)/pytest tests/soak -k long -s -q
 
 constraints: setup
 	{ echo "# Every package of a working install, pinned (pip freeze). Regenerate with 'make constraints'."; \

@@ -35,7 +35,6 @@ from tests.soak.world import World
 
 HTML_502 = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
 LOAD_STEPS = ("contacts", "campaigns", "opportunities")
-PARAMS = {"dry_run": False, "full_refresh": False, "overlap_minutes": 5}
 # Runs the hour's DAG run in a child process (the parent kills it mid-load); the environment
 # (Airflow home, connections, variables) is inherited.
 CHILD = """
@@ -43,9 +42,10 @@ import sys
 from datetime import timedelta
 from airflow.dag_processing.dagbag import DagBag
 dag = DagBag(dag_folder=sys.argv[1]).dags["actionnetwork_salesforce_sync"]
+overlap = int(sys.argv[2])
 for task in dag.tasks:
     task.retries, task.retry_delay, task.retry_exponential_backoff = 3, timedelta(0), 0
-dag.test(logical_date=None, run_conf={"dry_run": False})
+dag.test(logical_date=None, run_conf={"dry_run": False, "overlap_minutes": overlap})
 """
 
 # fault kind -> (side, control-path fault); the soak picks kinds at random
@@ -83,6 +83,9 @@ class SoakConfig:
     edits_per_hour: int = 25
     faults_per_hour: int = 4
     kills: int = 1
+    # The DAG's re-read before each window. The soak's hours are seconds apart, so the default (5)
+    # re-reads every earlier hour; 0 reads each change in one window only, as hours an hour apart do.
+    overlap_minutes: int = 5
     # Edit kinds, each of which can be left out while a fix for it is pending. Same-field edits on both
     # sides within one window are off: the sync settles them by the records' modification times
     # (any field's edit moves them), which the soak's per-field model does not follow.
@@ -187,7 +190,7 @@ class Soak:
 
     def run_hour(self) -> bool:
         started = self._next_second()
-        run = self.dag.test(logical_date=None, run_conf={"dry_run": False})
+        run = self.dag.test(logical_date=None, run_conf={"dry_run": False, "overlap_minutes": self.config.overlap_minutes})
         ok = run.state == DagRunState.SUCCESS
         self._outcome = "ok" if ok else "failed: " + ", ".join(
             ti.task_id for ti in run.get_task_instances() if ti.state == "failed")
@@ -207,7 +210,7 @@ class Soak:
         from airflow import settings
 
         settings.Session.remove()  # no open SQLite transaction while the child writes
-        child = subprocess.Popen([sys.executable, "-c", CHILD, self.dag_file], env=os.environ.copy(),
+        child = subprocess.Popen([sys.executable, "-c", CHILD, self.dag_file, str(self.config.overlap_minutes)], env=os.environ.copy(),
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         run_id = None
         deadline = time.time() + 300
@@ -232,7 +235,8 @@ class Soak:
             self.figures.kills["missed"] += 1
             return
         self.figures.kills[step] += 1
-        context = {"run_id": run_id, "params": PARAMS}
+        context = {"run_id": run_id, "params": {"dry_run": False, "full_refresh": False,
+                                                "overlap_minutes": self.config.overlap_minutes}}
         for attempt in range(4):  # Airflow retries the killed task, then runs the downstream ones
             try:
                 for body in (tasks.load_contacts, tasks.load_campaigns, tasks.load_opportunities, tasks.finalize):

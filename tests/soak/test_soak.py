@@ -3,6 +3,7 @@
 The long soak is a command, not part of ``make test``; it prints its figures::
 
     make soak                                                  # 24 simulated hours, seed 1
+    make soak SOAK_OVERLAP=0                                   # no re-read: each change in one window only
     AN_SF_SYNC_SOAK_HOURS=48 AN_SF_SYNC_SOAK_SEED=7 .venv/bin/pytest tests/soak -k long -s
 """
 
@@ -36,9 +37,12 @@ def assert_clean(figures: Figures) -> None:
     assert not figures.rerun_changes, figures.report()
 
 
-def test_chaos_soak(soak):
+# The default re-read, which reads every earlier soak hour again (their changes must change nothing
+# twice), and none, which reads each change in one window only, as runs an hour apart do.
+@pytest.mark.parametrize("overlap_minutes", [5, 0])
+def test_chaos_soak(soak, overlap_minutes):
     figures = soak(SoakConfig(seed=int(os.environ.get("AN_SF_SYNC_SOAK_SEED", 1)), chaos_hours=8, clean_hours=2,
-                              edits_per_hour=30, faults_per_hour=5, kills=2))
+                              edits_per_hour=30, faults_per_hour=5, kills=2, overlap_minutes=overlap_minutes))
     print(figures.report())
     assert_clean(figures)
     assert figures.findings.pairs > 40 and figures.faults_fired > 10
@@ -49,6 +53,7 @@ def test_chaos_soak(soak):
 def test_long_chaos_soak(soak):
     hours = int(os.environ["AN_SF_SYNC_SOAK_HOURS"])
     figures = soak(SoakConfig(seed=int(os.environ.get("AN_SF_SYNC_SOAK_SEED", 1)), chaos_hours=hours - 4,
-                              clean_hours=3, edits_per_hour=40, faults_per_hour=8, kills=max(1, hours // 3)))
+                              clean_hours=3, edits_per_hour=40, faults_per_hour=8, kills=max(1, hours // 3),
+                              overlap_minutes=int(os.environ.get("AN_SF_SYNC_SOAK_OVERLAP", 5))))
     print(figures.report())
     assert_clean(figures)
