@@ -13,6 +13,7 @@ Every figure comes out in :class:`Figures`, which the tests assert on and the lo
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -35,17 +36,17 @@ from tests.soak.world import World
 
 HTML_502 = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
 LOAD_STEPS = ("contacts", "campaigns", "opportunities")
-# Runs the hour's DAG run in a child process (the parent kills it mid-load); the environment
-# (Airflow home, connections, variables) is inherited.
+# Runs the hour's DAG run in a child process (the parent kills it mid-load), given the DAG file and
+# the run's params as JSON; the environment (Airflow home, connections, variables) is inherited.
 CHILD = """
+import json
 import sys
 from datetime import timedelta
 from airflow.dag_processing.dagbag import DagBag
 dag = DagBag(dag_folder=sys.argv[1]).dags["actionnetwork_salesforce_sync"]
-overlap = int(sys.argv[2])
 for task in dag.tasks:
     task.retries, task.retry_delay, task.retry_exponential_backoff = 3, timedelta(0), 0
-dag.test(logical_date=None, run_conf={"dry_run": False, "overlap_minutes": overlap})
+dag.test(logical_date=None, run_conf=json.loads(sys.argv[2]))
 """
 
 # fault kind -> (side, control-path fault); the soak picks kinds at random
@@ -188,9 +189,14 @@ class Soak:
         time.sleep(1.01 - time.time() % 1)
         return time.time()
 
+    @property
+    def params(self) -> dict[str, Any]:
+        """Each run's params, as a manual run without a logical date gets them."""
+        return {"dry_run": False, "full_refresh": False, "overlap_minutes": self.config.overlap_minutes}
+
     def run_hour(self) -> bool:
         started = self._next_second()
-        run = self.dag.test(logical_date=None, run_conf={"dry_run": False, "overlap_minutes": self.config.overlap_minutes})
+        run = self.dag.test(logical_date=None, run_conf=self.params)
         ok = run.state == DagRunState.SUCCESS
         self._outcome = "ok" if ok else "failed: " + ", ".join(
             ti.task_id for ti in run.get_task_instances() if ti.state == "failed")
@@ -210,8 +216,8 @@ class Soak:
         from airflow import settings
 
         settings.Session.remove()  # no open SQLite transaction while the child writes
-        child = subprocess.Popen([sys.executable, "-c", CHILD, self.dag_file, str(self.config.overlap_minutes)], env=os.environ.copy(),
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        child = subprocess.Popen([sys.executable, "-c", CHILD, self.dag_file, json.dumps(self.params)],
+                                 env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         run_id = None
         deadline = time.time() + 300
         while child.poll() is None and time.time() < deadline:
@@ -235,8 +241,7 @@ class Soak:
             self.figures.kills["missed"] += 1
             return
         self.figures.kills[step] += 1
-        context = {"run_id": run_id, "params": {"dry_run": False, "full_refresh": False,
-                                                "overlap_minutes": self.config.overlap_minutes}}
+        context = {"run_id": run_id, "params": self.params}
         for attempt in range(4):  # Airflow retries the killed task, then runs the downstream ones
             try:
                 for body in (tasks.load_contacts, tasks.load_campaigns, tasks.load_opportunities, tasks.finalize):
