@@ -361,11 +361,11 @@ class Bench:
         from an_sf_sync.load import budget
 
         with psycopg.connect(self.staging) as conn:
-            moved = conn.execute("DELETE FROM sync.pending WHERE reason_code = %s", (budget.REASON,)).rowcount
+            removed = conn.execute("DELETE FROM sync.pending WHERE reason_code = %s", (budget.REASON,)).rowcount
             conn.commit()
             conn.autocommit = True
             conn.execute("VACUUM ANALYZE sync.pending")  # as autovacuum would over the hours of a real drain
-            return moved
+            return removed
 
     # churn
     def churn(self, share: float, seed: int = 7) -> tuple[list[str], list[str]]:
