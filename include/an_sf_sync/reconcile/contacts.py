@@ -337,6 +337,9 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
     an_known = an_staged | (~linked & link["base"].map(lambda b: isinstance(b, dict) and bool(b)).to_numpy(dtype=bool))
     sf_fields_known = (s["email"].notna() & ~s["member_only"].fillna(False).astype(bool)).to_numpy()
     an_later = a["modified"].fillna(_NEVER).to_numpy() >= s["modified"].fillna(_NEVER).to_numpy()
+    # plain lists for the per-conflict loops (a frame's cell costs microseconds, and there are many)
+    an_ids, sf_ids, an_modified, sf_modified = (column.tolist() for column in (
+        pairs["an_id"], pairs["sf_id"], a["modified"], s["modified"]))
 
     # A LastName holding an email of the pair while the activist has a family name was written by
     # an older release on an email change: it is repaired, never taken for a cleared name.
@@ -381,10 +384,10 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
         target[name] = t
         for c in np.flatnonzero(linked & an_ch & sf_ch & ~same(fitted(an_cur), sf_cur)):
             plan.conflicts.append({
-                "an_id": pairs.at[c, "an_id"], "sf_id": pairs.at[c, "sf_id"], "field": name,
+                "an_id": an_ids[c], "sf_id": sf_ids[c], "field": name,
                 "an_value": rules.text_value(an_cur.iat[c]), "sf_value": rules.text_value(sf_cur.iat[c]),
                 "winner": "actionnetwork" if an_later[c] else "salesforce",
-                "an_modified": a["modified"].iat[c], "sf_modified": s["modified"].iat[c]})
+                "an_modified": an_modified[c], "sf_modified": sf_modified[c]})
         sf_known_now = sf_fields_known | linked
         an_known_now = an_known | linked
         to_sf[name] = ~same(fitted(t), sf_held) & (sf_known_now | t.notna().to_numpy())
@@ -405,9 +408,9 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
     added_in_sf = sf_sub_known & sf_sub.to_numpy() & s["subscription_changed"].fillna(False).astype(bool).to_numpy()
     for kept in np.flatnonzero(~linked & added_in_sf & ~an_sub_cur):
         plan.conflicts.append({
-            "an_id": pairs.at[kept, "an_id"], "sf_id": pairs.at[kept, "sf_id"], "field": "subscribed",
+            "an_id": an_ids[kept], "sf_id": sf_ids[kept], "field": "subscribed",
             "an_value": "false", "sf_value": "true", "winner": "actionnetwork",
-            "an_modified": a["modified"].iat[kept], "sf_modified": s["modified"].iat[kept]})
+            "an_modified": an_modified[kept], "sf_modified": sf_modified[kept]})
     sub: np.ndarray = np.where(linked, merged_sub, an_sub_cur)
     spam = np.array([v in rules.SPAM_STATUSES for v in status_by_an.reindex(pairs["an_id"])], dtype=bool)
     blocked = sub & ~an_sub_cur & spam
@@ -418,15 +421,14 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
     holders_of = live_keys[live_keys["email_key"].isin(set(new_keys.values()))].groupby("email_key")["sf_id"].agg(set)
     free = _free_to_move(new_keys, holders_of)
     # Plain lists from here: the per-pair loop below runs a million times in a big org's first sync.
-    columns = {name: [_py(v) for v in target[name].tolist()] for name in names}
-    sf_writes, an_writes = ({name: flags[name].tolist() for name in names} for flags in (to_sf, to_an))
+    rows = zip(*([_py(v) for v in target[name].tolist()] for name in names), strict=True)
+    sf_writes, an_writes = _flagged(to_sf, names), _flagged(to_an, names)
     held_emails = held["email"].tolist()
     # reported only where a real last name was synced: an email standing in for none is no damage
     repaired = (damaged & to_sf["last_name"] & base["last_name"].notna().to_numpy()).tolist()
     sub_now, an_sub_was, sf_sub_was = sub.tolist(), an_sub_cur.tolist(), sf_sub_cur.tolist()
-    for i, (an_id, sf_id, spam_blocked) in enumerate(zip(pairs["an_id"].tolist(), pairs["sf_id"].tolist(),
-                                                          blocked.tolist(), strict=True)):
-        values = {name: columns[name][i] for name in names}
+    for i, (an_id, sf_id, spam_blocked, row) in enumerate(zip(an_ids, sf_ids, blocked.tolist(), rows, strict=True)):
+        values = dict(zip(names, row, strict=True))
         if repaired[i]:
             plan.reject(
                 "salesforce", "contact", sf_id, "LAST_NAME_REPAIRED",
@@ -437,7 +439,7 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
                 "salesforce", "subscription", sf_id, "SPAM_COMPLAINT",
                 f"Contact {sf_id} is in the {rules.SUBSCRIBERS_CAMPAIGN!r} campaign, but activist {an_id} "
                 "reported Action Network email as spam, so they were not re-subscribed automatically.")
-        sf_changes = {n: values[n] for n in names if sf_writes[n][i]}
+        sf_changes = {n: values[n] for n in sf_writes.get(i, ())}
         if lengths:
             _report_cuts(plan, an_id, sf_id, sf_changes, lengths)
         base_values = {**values, "subscribed": sub_now[i]}
@@ -458,7 +460,7 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
         if sf_changes:
             plan.add(Obj.CONTACT, Direction.TO_SALESFORCE, Action.UPDATE, an_id, sf_id, {
                 "fields": sf_changes, "email": values["email"], "last_name": values["last_name"]}, pair)
-        an_changes = {n: values[n] for n in names if an_writes[n][i]}
+        an_changes = {n: values[n] for n in an_writes.get(i, ())}
         if an_changes:
             plan.add(Obj.CONTACT, Direction.TO_ACTIONNETWORK, Action.UPDATE, an_id, sf_id, {"fields": an_changes},
                      pair)
@@ -468,6 +470,16 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
         if sub_now[i] != an_sub_was[i]:
             plan.add(Obj.CONTACT, Direction.TO_ACTIONNETWORK, subscription, an_id, sf_id, {"email": values["email"]},
                      pair)
+
+
+def _flagged(flags: dict[str, np.ndarray], names: list[str]) -> dict[int, list[str]]:
+    """Pair position -> the ``names`` flagged for it, in their order (built from the flags set
+    only: most pairs of a big run have none)."""
+    flagged: dict[int, list[str]] = {}
+    for name in names:
+        for i in np.flatnonzero(flags[name]).tolist():
+            flagged.setdefault(i, []).append(name)
+    return flagged
 
 
 def _free_to_move(new_keys: dict[str, str | None], holders_of: pd.Series) -> set[str]:
@@ -483,9 +495,10 @@ def _free_to_move(new_keys: dict[str, str | None], holders_of: pd.Series) -> set
 
 def _plan_creates(plan: ContactPlan, creates_sf: pd.DataFrame, creates_an: pd.DataFrame, names: list[str],
                   lengths: dict[str, int]) -> None:
-    for an_id, status, key, values in zip(_column(creates_sf, "an_id"), _column(creates_sf, "email_status"),
-                                          _column(creates_sf, "email_key"), _values(creates_sf, names), strict=True):
-        if lengths:
+    for an_id, status, key, values, long in zip(_column(creates_sf, "an_id"), _column(creates_sf, "email_status"),
+                                                _column(creates_sf, "email_key"), _values(creates_sf, names),
+                                                _long_values(creates_sf, lengths), strict=True):
+        if long:
             _report_cuts(plan, an_id, None, values, lengths)
         subscribed = rules.is_subscribed(status)
         pair = plan.pair()
@@ -513,6 +526,16 @@ def _column(frame: pd.DataFrame, name: str) -> list[Any]:
 def _values(frame: pd.DataFrame, names: list[str]) -> list[dict[str, Any]]:
     """Each row's ``names`` values, as a dict."""
     return [dict(zip(names, row, strict=True)) for row in zip(*(_column(frame, n) for n in names), strict=True)]
+
+
+def _long_values(frame: pd.DataFrame, lengths: dict[str, int]) -> list[bool]:
+    """Which rows hold a value that may not fit its Salesforce field (see ``_report_cuts``): few,
+    so the others skip the check."""
+    long = np.zeros(len(frame), dtype=bool)
+    for name, limit in lengths.items():
+        if name in frame:
+            long |= frame[name].astype(object).str.len().gt(limit // 2).to_numpy()
+    return long.tolist()
 
 
 def _report_cuts(plan: ContactPlan, an_id: str, sf_id: str | None, values: dict, lengths: dict[str, int]) -> None:
