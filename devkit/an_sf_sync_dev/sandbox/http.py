@@ -249,6 +249,12 @@ class _Server(ThreadingHTTPServer):
             sock = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
         return sock, addr
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (its read timed out, or it was stopped) is no server error: the
+        real APIs print nothing, so neither does the sandbox. Anything else is still printed."""
+        if not isinstance(sys.exc_info()[1], ConnectionError | ssl.SSLEOFError):
+            super().handle_error(request, client_address)
+
 
 class SandboxServer:
     """Serves an :class:`App` on loopback, over TLS when given an SSL context."""

@@ -128,3 +128,15 @@ def test_seeded_fixture_pages_through_generated_people(an_sandbox_seeded):
         seen += len(page["_embedded"]["osdi:people"])
         url = page["_links"]["next"]["href"]
     assert seen == 300
+
+
+def test_a_client_that_hangs_up_is_not_reported_as_a_server_error(an, capsys):
+    server = an.sandbox.server._httpd
+    for error in (BrokenPipeError(32, "Broken pipe"), ConnectionResetError(104, "reset by peer"), KeyError("a bug")):
+        try:
+            raise error
+        except Exception:
+            server.handle_error(None, ("127.0.0.1", 50000))
+    printed = capsys.readouterr().err
+    assert "KeyError: 'a bug'" in printed
+    assert "BrokenPipeError" not in printed and "ConnectionResetError" not in printed
