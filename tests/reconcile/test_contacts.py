@@ -38,13 +38,13 @@ def link(an_id: str, sf_id: str, email: str, state: str = "active", **base) -> d
     return {"an_id": an_id, "sf_id": sf_id, "email_key": email.lower(), "state": state, "base": values}
 
 
-def run(an_rows=(), sf_rows=(), links=(), an_index=(), sf_index=(), losers=frozenset(), rule="oldest"):
+def run(an_rows=(), sf_rows=(), links=(), an_index=(), sf_index=(), losers=frozenset(), rule="oldest", lengths=None):
     return reconcile_contacts(ContactInputs(
         an=an(*an_rows), sf=sf(*sf_rows),
         links=pd.DataFrame(list(links), columns=["an_id", "sf_id", "email_key", "state", "base"]),
         an_index=pd.DataFrame(list(an_index), columns=["an_id", "email_key", "email_status"]),
         sf_index=pd.DataFrame(list(sf_index), columns=["sf_id", "email_key", "created", "modified", "is_deleted"]),
-        losers=frozenset(losers), custom_fields=("employer",), duplicate_rule=rule))
+        losers=frozenset(losers), custom_fields=("employer",), duplicate_rule=rule, sf_lengths=lengths or {}))
 
 
 def ops(plan, direction=None, action=None):
@@ -242,3 +242,20 @@ def test_contact_deleted_in_salesforce_retires_the_link_without_recreating_it():
                links=[link("a1", "003A", "ada@example.org")])
     assert [o["action"] for o in plan.ops] == ["retire"]
     assert codes(plan) == ["CONTACT_DELETED_IN_SALESFORCE", "SYNC_STOPPED"]
+
+
+def test_values_longer_than_their_salesforce_field_are_sent_whole_and_noted_for_new_and_matched_contacts():
+    city, employer = "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch", "United Workers of the World"
+    plan = run(an_rows=[{"an_id": "a1", "email": "long@example.org", "city": city},
+                        {"an_id": "a2", "email": "short@example.org", "city": "Leeds", "cf:employer": "Union"},
+                        {"an_id": "a3", "email": "pair@example.org", "cf:employer": employer, "modified": T + timedelta(1)}],
+               sf_rows=[{"sf_id": "003C", "email": "pair@example.org", "last_name": "Pair"}],
+               sf_index=[{"sf_id": "003C", "email_key": "pair@example.org", "created": T, "modified": T,
+                          "is_deleted": False}],
+               lengths={"city": 40, "cf:employer": 20, "first_name": 40})
+    notes = {(r["record_id"], r["reason_code"]): r["message"] for r in plan.rejects}
+    assert set(notes) == {("a1", "VALUE_TRUNCATED"), ("a3", "VALUE_TRUNCATED")}
+    assert repr(city[:40]) in notes["a1", "VALUE_TRUNCATED"] and "(new)" in notes["a1", "VALUE_TRUNCATED"]
+    assert "employer" in notes["a3", "VALUE_TRUNCATED"] and "003C" in notes["a3", "VALUE_TRUNCATED"]
+    create = next(o for o in ops(plan, "to_salesforce", "create") if o["an_id"] == "a1")
+    assert create["payload"]["fields"]["city"] == city  # the full value: the load cuts it as it writes

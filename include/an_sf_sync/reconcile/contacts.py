@@ -534,7 +534,8 @@ def _long_values(frame: pd.DataFrame, lengths: dict[str, int]) -> list[bool]:
     long = np.zeros(len(frame), dtype=bool)
     for name, limit in lengths.items():
         if name in frame:
-            long |= frame[name].astype(object).str.len().gt(limit // 2).to_numpy()
+            half = limit // 2
+            long |= np.array([v.__class__ is str and len(v) > half for v in frame[name].tolist()], dtype=bool)
     return long.tolist()
 
 
