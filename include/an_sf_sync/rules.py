@@ -79,10 +79,16 @@ def text_value(value: Any) -> str | None:
     return text if text.strip() else None
 
 
+def may_not_fit(value: Any, length: int) -> bool:
+    """Whether ``value`` is text that may be longer than a Salesforce field of ``length`` UTF-16 code
+    units: text of at most half as many characters always fits, so most values skip ``fit``."""
+    return isinstance(value, str) and len(value) > length // 2
+
+
 def fit(value: Any, length: int | None) -> Any:
     """Text cut to a Salesforce field's ``length``, which counts UTF-16 code units (as Java does),
     on a character boundary: an emoji is never split in half. Other values pass through."""
-    if not isinstance(value, str) or not length or len(value) <= length // 2:
+    if not length or not may_not_fit(value, length):
         return value
     units = 0
     for i, char in enumerate(value):

@@ -361,7 +361,7 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
             """What Salesforce holds of ``values``: a longer value was cut to its field's length."""
             if not limit:
                 return values
-            long = values.astype(object).str.len().gt(limit // 2).to_numpy()  # the few that may not fit
+            long = values.astype(object).str.len().gt(limit // 2).to_numpy()  # rules.may_not_fit, column-wise
             if not long.any():
                 return values
             cut = values.astype(object).copy()
@@ -534,16 +534,14 @@ def _long_values(frame: pd.DataFrame, lengths: dict[str, int]) -> list[bool]:
     long = np.zeros(len(frame), dtype=bool)
     for name, limit in lengths.items():
         if name in frame:
-            half = limit // 2
-            long |= np.array([v.__class__ is str and len(v) > half for v in frame[name].tolist()], dtype=bool)
+            long |= np.array([rules.may_not_fit(v, limit) for v in frame[name].tolist()], dtype=bool)
     return long.tolist()
 
 
 def _report_cuts(plan: ContactPlan, an_id: str, sf_id: str | None, values: dict, lengths: dict[str, int]) -> None:
     """A note for each value longer than its Salesforce field: it is sent cut to fit, never refused."""
     for name, value in values.items():
-        limit = lengths.get(name)  # most values are far shorter than their field: they skip the call
-        if limit and value.__class__ is str and len(value) > limit // 2 and (cut := rules.fit(value, limit)) != value:
+        if (cut := rules.fit(value, lengths.get(name))) is not value:  # the same text when it fits
             plan.reject(
                 "actionnetwork", "person", an_id, "VALUE_TRUNCATED",
                 f"The {name.removeprefix('cf:').replace('_', ' ')} of activist {an_id} is longer than Salesforce's "
