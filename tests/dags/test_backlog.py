@@ -126,3 +126,39 @@ def test_what_people_in_the_backlog_did_waits_with_them_and_is_never_rejected(or
     for p in people:
         assert org.activist(p)["postal_addresses"][0]["locality"] == "Leeds"
         assert sum(s["action_network:person_id"] == p for s in takes["_embedded"]["osdi:submissions"]) == 1
+
+
+def test_writes_waiting_for_their_person_take_none_of_the_budget_and_never_hold_the_backlog_back(org):
+    """Donations whose donor Contact is not synced are refused before anything is sent, and tried
+    again every run in case the donor is synced meanwhile. They cost no request, so they take no room
+    in the budget: a budget's worth of them, planned first run after run, never holds back the
+    donations behind them."""
+    org.run()
+    with org.staging.connect() as conn:
+        account = conn.execute("SELECT record_id FROM sync.masters WHERE kind = 'sf_donations_account'").fetchone()[0]
+    stranger = org.sf.Contact.create({"LastName": "Stranger", "Email": "stranger@example.org"})["id"]  # never synced
+    ada = org.link(ADA)[0]
+
+    def gift(contact: str, amount: int) -> str:
+        made = org.sf.Opportunity.create({"Name": f"Gift {amount}", "AccountId": account, "StageName": "Closed Won",
+                                          "CloseDate": "2026-12-01", "Amount": amount})["id"]
+        org.sf.OpportunityContactRole.create({"OpportunityId": made, "ContactId": contact, "Role": "Donor",
+                                              "IsPrimary": True})
+        return made
+
+    waiting = [gift(stranger, 10 + i) for i in range(BUDGET)]  # made first: planned first
+    sent = [gift(ada, 50 + i) for i in range(BUDGET - 1)]
+    stats = org.an_sandbox.app.stats
+    posts = []
+    for _ in range(2):
+        stats.reset()
+        run = org.run()
+        posts.append(stats.count("POST"))
+    assert posts[0] == len(sent) and posts[1] == 0
+    recorded = {i.removeprefix("salesforce:") for d in org.an.get(f"{org.an_url}donations").json()
+                ["_embedded"]["osdi:donations"] for i in d["identifiers"]}
+    assert set(sent) <= recorded and not set(waiting) & recorded
+    assert backlog(org, run)["writes_left"] == 0 and backlog(org, run)["spent"] == 0
+    with org.staging.connect() as conn:
+        queued = {r[0] for r in conn.execute("SELECT record_id FROM sync.pending")}
+    assert queued == set(waiting)  # tried again next run

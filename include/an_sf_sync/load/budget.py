@@ -14,6 +14,9 @@ is the queued one) wait until the run's own changes are planned, and among them 
 first go first. A pair is deferred whole, its Salesforce writes and its link included, so it is
 never half-written. What concerns a person who waits in the backlog (their action's CampaignMember,
 their donation's Contact Role) waits with them, instead of failing for want of a synced Contact.
+A write its load will refuse before sending anything (its person is not synced at all) costs no
+request, so it takes no room in the budget: otherwise a few such writes, retried every run, would
+take all of a small budget and hold the backlog behind them back for good.
 """
 
 from __future__ import annotations
@@ -45,7 +48,8 @@ def defer_over_budget(conn: psycopg.Connection, run_id: str, step: Step, budget:
         plans.defer(conn, run_id, step, pairs, seqs, DEFERRED, REASON)
         waiting = plans.an_writes_with(conn, run_id, DEFERRED) - before
     left = budget - plans.an_writes_spent(conn, run_id)
-    writes = plans.an_writes_pending(conn, run_id, step)
+    unsendable = plans.an_writes_unsendable(conn, run_id, step)
+    writes = [op for op in plans.an_writes_pending(conn, run_id, step) if op.seq not in unsendable]
     if len(writes) <= left:
         return waiting
     queued = pending.restaged(conn, run_id, REASON)
