@@ -162,3 +162,28 @@ def test_writes_waiting_for_their_person_take_none_of_the_budget_and_never_hold_
     with org.staging.connect() as conn:
         queued = {r[0] for r in conn.execute("SELECT record_id FROM sync.pending")}
     assert queued == set(waiting)  # tried again next run
+
+
+def test_a_contact_removed_from_the_subscribers_campaign_waits_in_the_backlog_and_is_unsubscribed(org, monkeypatch):
+    """Removing Contacts from the Subscribers campaign changes the memberships, not the Contacts,
+    which are then not read: with a budget of one write a run, the unsubscribe that waits goes out in
+    the next run all the same (the deleted membership waits in the Contact's place)."""
+    monkeypatch.setenv("AIRFLOW_VAR_AN_SF_SYNC_WRITE_BUDGET", "1")
+    org.overlap = 0  # nothing read again: the Contacts are in no later window
+    org.run()
+    org.run()  # reads back the Contacts the first run made
+    contacts = [org.link(ADA)[0], org.link(BOB)[0]]
+    members = org.sf.query_all(f"SELECT Id FROM CampaignMember WHERE CampaignId = '{subscribers_campaign(org)}'"
+                               f" AND ContactId IN ('{contacts[0]}', '{contacts[1]}')")["records"]
+    for member in members:
+        org.sf.CampaignMember.delete(member["Id"])
+    stats = org.an_sandbox.app.stats
+    statuses = []
+    for _ in range(3):
+        stats.reset()
+        org.run()
+        statuses.append(sorted(org.activist(a)["email_addresses"][0]["status"] for a in (ADA, BOB)))
+        assert stats.count("PUT") <= 1
+    assert statuses == [["subscribed", "unsubscribed"], ["unsubscribed", "unsubscribed"], ["unsubscribed", "unsubscribed"]]
+    with org.staging.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM sync.pending").fetchone()[0] == 0

@@ -264,6 +264,17 @@ def settle(conn: psycopg.Connection, run_id: str) -> dict[str, int]:
     conn.execute("CREATE TEMP TABLE waiting_rows (kind text, id text, code text, person text, writes int,"
                  " rank bigint) ON COMMIT DROP")
     _copy_waiting(conn, run_id)
+    # A Contact staged only for its Subscribers membership (a membership deleted does not change the
+    # Contact, which is then not read) has no staged copy to queue: the deleted membership waits in its
+    # place, and brings the pair back into the run that re-stages it. (A deletion only ever removes
+    # that membership from the mirror, so a late copy of it undoes nothing newer.)
+    conn.execute(
+        "INSERT INTO waiting_rows SELECT 'sf_campaign_members', m.sf_id, w.code, w.person, w.writes, w.rank"
+        " FROM waiting_rows w JOIN staging.sf_campaign_members m ON m.run_id = %(run)s AND m.contact_id = w.id"
+        "  AND m.is_deleted AND m.campaign_id = (SELECT record_id FROM sync.masters"
+        "  WHERE kind = 'sf_subscribers_campaign')"
+        " WHERE w.kind = 'sf_contacts' AND NOT EXISTS (SELECT 1 FROM staging.sf_contacts s"
+        "  WHERE s.run_id = %(run)s AND s.sf_id = w.id)", {"run": run_id})
     conn.execute("CREATE TEMP TABLE waiting ON COMMIT DROP AS SELECT kind, id, min(code) AS code,"
                  " CASE WHEN bool_and(code = ANY(%s)) THEN array_agg(DISTINCT person) FILTER (WHERE person IS NOT NULL)"
                  " END AS people, sum(writes) AS writes,"
