@@ -51,8 +51,10 @@ bench: setup
 SOAK_HOURS ?= 24
 SOAK_SEED ?= 1
 SOAK_OVERLAP ?= 5
+SOAK_BUDGET ?= 0
 soak: setup
-	AN_SF_SYNC_SOAK_HOURS=$(SOAK_HOURS) AN_SF_SYNC_SOAK_SEED=$(SOAK_SEED) AN_SF_SYNC_SOAK_OVERLAP=$(SOAK_OVERLAP) $(BIN)/pytest tests/soak -k long -s -q
+	AN_SF_SYNC_SOAK_HOURS=$(SOAK_HOURS) AN_SF_SYNC_SOAK_SEED=$(SOAK_SEED) AN_SF_SYNC_SOAK_OVERLAP=$(SOAK_OVERLAP) \
+	AN_SF_SYNC_SOAK_BUDGET=$(SOAK_BUDGET) $(BIN)/pytest tests/soak -k long -s -q
 
 constraints: setup
 	{ echo "# Every package of a working install, pinned (pip freeze). Regenerate with 'make constraints'."; \

@@ -31,6 +31,7 @@ from airflow.utils.state import DagRunState
 from an_sf_sync import tasks
 from an_sf_sync.actionnetwork.client import ActionNetworkClient
 from an_sf_sync.staging import settings
+from an_sf_sync.staging.pending import BACKLOG, PEOPLE
 from tests.soak.verify import Findings, Verifier
 from tests.soak.world import World
 
@@ -87,12 +88,18 @@ class SoakConfig:
     # The DAG's re-read before each window. The soak's hours are seconds apart, so the default (5)
     # re-reads every earlier hour; 0 reads each change in one window only, as hours an hour apart do.
     overlap_minutes: int = 5
+    # Action Network writes a run may attempt (0: the DAG's default). A small one keeps a backlog of
+    # deferred writes through the chaos hours, as a big org's first days do; the soak then runs empty
+    # hours until it is drained (at most ``drain_runs``).
+    write_budget: int = 0
+    drain_runs: int = 40
     # Edit kinds, each of which can be left out while a fix for it is pending. Same-field edits on both
     # sides within one window are off: the sync settles them by the records' modification times
-    # (any field's edit moves them), which the soak's per-field model does not follow.
+    # (any field's edit moves them), which the soak's per-field model does not follow. ``hostile_values``:
+    # control characters, emoji and over-long values; ``email_changes``: addresses moved, added, retyped.
     switches: dict[str, bool] = field(default_factory=lambda: {
         "missing_last_names": True, "an_last_name_edits": True, "clear_fields": True,
-        "same_field_conflicts": False})
+        "same_field_conflicts": False, "hostile_values": True, "email_changes": True})
 
 
 @dataclass
@@ -104,6 +111,8 @@ class Figures:
     kills: Counter = field(default_factory=Counter)  # step killed in, or "missed"
     timeline: list[str] = field(default_factory=list)  # per hour: the faults queued and how the run went
     failed_runs: int = 0
+    backlog_peak: int = 0  # records waiting in the write budget's backlog after a run, at most
+    drain_runs: int = 0  # empty runs that drained the backlog at the end
     rerun_changes: list[str] = field(default_factory=list)  # reruns of finished loads that wrote something
     findings: Findings = field(default_factory=Findings)
     seconds: float = 0.0
@@ -116,6 +125,7 @@ class Figures:
                  f"{dict(sorted(self.faults.items()))}",
                  f"kills: {sum(n for k, n in self.kills.items() if k != 'missed')} {dict(self.kills)}",
                  f"failed runs (then caught up): {self.failed_runs}",
+                 f"backlog: at most {self.backlog_peak} records waiting, drained by {self.drain_runs} more runs",
                  f"linked pairs: {f.pairs}",
                  f"duplicates found: {len(f.duplicates)}", *[f"  {d}" for d in f.duplicates],
                  f"lost edits: {len(f.lost)}", *[f"  {d}" for d in f.lost[:50]],
@@ -263,6 +273,20 @@ class Soak:
         if after != before:
             self.figures.rerun_changes.append(f"{run_id}: {before} -> {after}")
 
+    def backlog(self) -> int:
+        """Records waiting in the write budget's backlog."""
+        with self.staging.connect() as conn:
+            waiting = conn.execute("SELECT count(*) FROM sync.pending WHERE reason_code = %s", (BACKLOG,)).fetchone()[0]
+        self.figures.backlog_peak = max(self.figures.backlog_peak, waiting)
+        return waiting
+
+    def waiting_people(self) -> set[str]:
+        """Ids of the activists and Contacts whose change waits in the queue (the backlog, a retry):
+        read by a run that succeeded, but not written yet."""
+        with self.staging.connect() as conn:
+            rows = conn.execute("SELECT record_id, people FROM sync.pending WHERE kind = ANY(%s)", (list(PEOPLE),))
+            return {i for record_id, people in rows for i in (record_id, *(people or ()))}
+
     def learn_links(self) -> None:
         with self.staging.connect() as conn:
             links = dict(conn.execute("SELECT an_id, sf_id FROM sync.contact_links WHERE state = 'active'"))
@@ -275,6 +299,7 @@ class Soak:
 
     def edit(self, hour: int) -> None:
         self.world.last_success = self.last_success
+        self.world.waiting = self.waiting_people()
         self.world.edit(hour, self.config.edits_per_hour)
 
     # -- the soak -----------------------------------------------------------------------------------
@@ -300,13 +325,18 @@ class Soak:
             self.edit(hour)
             self.inject_faults()
             self.run_killed_hour() if hour in kill_hours else self.run_hour()
-            self.figures.timeline.append(f"hour {hour}: {self._outcome}; faults {self._hour_faults}")
+            self.figures.timeline.append(f"hour {hour}: {self._outcome}; backlog {self.backlog()};"
+                                         f" faults {self._hour_faults}")
             self.clear_faults()
             self.learn_links()
         for hour in range(self.config.chaos_hours, self.config.chaos_hours + self.config.clean_hours):
             if hour < self.config.chaos_hours + self.config.clean_hours - 1:
                 self.edit(hour)
             assert self.run_hour(), f"clean hour {hour} failed"
+            self.learn_links()
+        while self.backlog() and self.figures.drain_runs < self.config.drain_runs:
+            assert self.run_hour(), "a run draining the backlog failed"
+            self.figures.drain_runs += 1
             self.learn_links()
         self.figures.hours = 1 + self.config.chaos_hours + self.config.clean_hours
         self.figures.edits = self.world.counts()

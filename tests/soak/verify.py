@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from an_sf_sync import rules
-from tests.soak.world import AN, FIELDS, World
+from tests.soak.world import AN, FIELDS, World, in_salesforce
 
 AN_FIELDS = {"first_name": "given_name", "last_name": "family_name", "street": "street", "city": "city",
              "state": "state", "postal_code": "postal_code"}
@@ -117,16 +117,27 @@ class Verifier:
         for person in self.world.people.values():
             if not person.synced:
                 continue
-            an_p, sf_c = people.get(person.email), contacts.get(person.email)
+            an_p = people.get(rules.email_key(person.address))
+            sf_c = contacts.get(rules.email_key(person.sf_moved or person.address))
+            if person.sf_moved and "EMAIL_CHANGED_IN_SALESFORCE" not in self.rejects.get(person.sf_id, ()):
+                self.findings.lost.append(f"the email of Contact {person.sf_id} ({person.email}) was changed in "
+                                          "Salesforce, and no run reported that its sync stopped")
+            active = self.links.get(person.an_id) == person.sf_id
+            if person.an_id and person.sf_id and bool(person.sf_moved) == active:
+                self.findings.diverged.append(
+                    f"{person.email} ({person.an_id} <-> {person.sf_id}): the pair is "
+                    + ("active, though its Contact's email was changed in Salesforce" if person.sf_moved
+                       else "not active, though its Contact's email is the activist's"))
             ids = (person.an_id, person.sf_id, an_p and an_p["an_id"], sf_c and sf_c.get("Id"))
             if an_p is None or sf_c is None:
-                self._missing(f"{person.origin} person {person.email} is missing on the "
+                self._missing(f"{person.origin} person {person.address} is missing on the "
                               f"{'Action Network' if an_p is None else 'Salesforce'} side", *ids)
                 continue
             for name, (_, sf_field) in FIELDS.items():
                 expected = person.expected(name)
-                sf_expected = rules.sf_last_name(expected, person.email) if name == "last_name" else expected
-                if not (_same(an_p[AN_FIELDS[name]], expected) and _same(sf_c.get(sf_field), sf_expected)):
+                sf_expected = rules.sf_last_name(expected, person.address) if name == "last_name" else expected
+                if not (_same(an_p[AN_FIELDS[name]], expected)
+                        and _same(sf_c.get(sf_field), in_salesforce(name, sf_expected))):
                     _, at, side = person.fields[name]
                     hour = next((e.hour for e in reversed(self.world.log) if e.key == person.email and e.at <= at),
                                 None)
@@ -187,8 +198,12 @@ class Verifier:
     def actions_members_donations(self) -> None:
         w = self.world
         by_external = {c.get(rules.EXTERNAL_ID_FIELD): c for c in self.campaigns}
-        contact_of = {rules.email_key(c.get("Email")): c.get("Id") for c in self.contacts}
-        person_of = {rules.email_key(p["email"]): p["an_id"] for p in self.people}
+        contact_by_key = {rules.email_key(c.get("Email")): c.get("Id") for c in self.contacts}
+        person_by_key = {rules.email_key(p["email"]): p["an_id"] for p in self.people}
+        # a person's records, by the address it was made with (it may have moved since)
+        contact_of = {email: contact_by_key.get(rules.email_key(p.sf_moved or p.address))
+                      for email, p in w.people.items()}
+        person_of = {email: person_by_key.get(rules.email_key(p.address)) for email, p in w.people.items()}
         for action in w.actions.values():
             if action.origin == AN:
                 campaign = by_external.get(action.an_id)
@@ -233,8 +248,8 @@ class Verifier:
                 self.findings.diverged.append(f"link {an_id} <-> {sf_id}: a side is gone")
                 continue
             diffs = [name for name, (_, sf_field) in FIELDS.items()
-                     if not _same(rules.sf_last_name(an_p["family_name"], an_p["email"]) if name == "last_name"
-                                  else an_p[AN_FIELDS[name]], sf_c.get(sf_field))]
+                     if not _same(in_salesforce(name, rules.sf_last_name(an_p["family_name"], an_p["email"])
+                                                if name == "last_name" else an_p[AN_FIELDS[name]]), sf_c.get(sf_field))]
             if rules.email_key(an_p["email"]) != rules.email_key(sf_c.get("Email")):
                 diffs.append("email")
             if (an_p["email_status"] == "subscribed") != (sf_id in self.subscribers):

@@ -5,10 +5,17 @@ simple-salesforce client: the same calls an organizer's tools or a CRM admin's i
 Every edit is logged (:class:`Edit`) and folded into the expected end state (:class:`Person` and
 friends) that :mod:`tests.soak.verify` compares both sides with.
 
-Identity is the email: every person the soak makes gets a fresh address, never reused or changed,
-so "the same person" on both sides is unambiguous. The expected value of a field is its latest
-edit on either side: the sync's rule (the later change wins) once edits are seconds apart, which
-:meth:`World._spaced` guarantees for the same field of the same person.
+Identity is the email: every person the soak makes gets a fresh address, never reused, so "the
+same person" on both sides is unambiguous. An activist may move to another fresh address in Action
+Network (the Contact's email follows) or add another one (which does not sync); a Contact's email
+may be retyped in another letter case in Salesforce (the same address: nothing stops), or changed
+to another address, which stops its pair until it is set back. A person is known by the address it
+was made with (:attr:`Person.email`) and found by the one it has now (:attr:`Person.address`; its
+Contact by :attr:`Person.sf_moved` while that is changed). The expected value of a field is its
+latest edit on either side: the sync's rule (the later change wins) once edits are seconds apart,
+which :meth:`World._spaced` guarantees for the same field of the same person. Action Network edits
+may carry what real records do: control characters (NUL included), emoji, values too long for the
+Salesforce field (which gets them cleaned and cut to fit: :func:`in_salesforce`).
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ import requests
 from simple_salesforce import format_soql
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
+from an_sf_sync import rules, synced, text
+
 AN, SF = "actionnetwork", "salesforce"
 # our field -> (Action Network PUT body for a value, Salesforce Contact field)
 FIELDS: dict[str, tuple[Any, str]] = {
@@ -37,6 +46,25 @@ FIELDS: dict[str, tuple[Any, str]] = {
 WORDS = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia", "Tim")
 CITIES = ("Boston", "Oslo", "Lagos", "Lima", "Pune", "Perth", "Quito", "Turin")
 SPACING = 1.2  # seconds between edits of one field on both sides: modification times are whole seconds
+LENGTHS = {f.name: f.sf_length for f in synced.person_fields()}
+
+
+def in_salesforce(name: str, value: str | None) -> str | None:
+    """What Salesforce holds of a value edited in Action Network: cleaned of what no database
+    stores, and cut to the field's length (Action Network keeps it whole)."""
+    return rules.fit(text.clean(value), LENGTHS[name]) if isinstance(value, str) else value
+
+
+def hostile(rng: random.Random, name: str, value: str) -> str:
+    """``value`` as real records carry it now and then: with a control character, an emoji, or too
+    long for its Salesforce field (emoji count two UTF-16 units there)."""
+    kind = rng.choice(("control", "emoji", "long", "long_emoji"))
+    if kind == "control":
+        return value[:1] + rng.choice(("\x00", "\x07", "\x1b", "\x7f")) + value[1:]
+    if kind == "emoji":
+        return value + " \U0001f600"
+    filler, units = ("\U0001f30d", 2) if kind == "long_emoji" else ("x", 1)
+    return value + " " + filler * (LENGTHS[name] // units + 5)
 
 
 @dataclass
@@ -51,7 +79,7 @@ class Edit:
 
 @dataclass
 class Person:
-    email: str
+    email: str  # the address it was made with: its key in the soak's records
     origin: str
     an_id: str | None = None
     sf_id: str | None = None
@@ -59,6 +87,14 @@ class Person:
     subscribed: tuple[bool, float, str] = (True, 0.0, AN)
     synced: bool = False  # whether both sides must hold it (Salesforce Contacts: once subscribers)
     sub_hour: int = -1  # the hour its subscription last changed (one side per hour: no conflicts)
+    moved_to: str | None = None  # the address it moved to in Action Network, if it did
+    sf_moved: str | None = None  # another address its Contact was given in Salesforce: the pair stops
+    stopped_hour: int = -1  # the hour its Contact's email was last changed in Salesforce
+
+    @property
+    def address(self) -> str:
+        """The email it has now."""
+        return self.moved_to or self.email
 
     def expected(self, name: str) -> str | None:
         return self.fields.get(name, (None, 0.0, ""))[0]
@@ -100,7 +136,8 @@ class World:
         self.donations: dict[str, Donation] = {}
         self.log: list[Edit] = []
         self.hour = 0
-        self.last_success = 0.0  # when the last successful run started: edits before it are synced
+        self.last_success = 0.0  # when the last successful run started: edits before it are read
+        self.waiting: set[str] = set()  # ids of the records whose change was read but waits to be written
         self._serial = 0
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -139,10 +176,14 @@ class World:
         if last_side != side:
             time.sleep(max(0.0, at + SPACING - time.time()))
 
+    def _waits(self, person: Person) -> bool:
+        """Whether a change of ``person`` was read but waits to be written (the backlog, a retry)."""
+        return person.an_id in self.waiting or person.sf_id in self.waiting
+
     def _unsynced_side(self, person: Person, name: str) -> str | None:
-        """The side whose edit of ``name`` no successful run has read yet, if any."""
+        """The side whose edit of ``name`` is not synced yet (not read, or waiting), if any."""
         _, at, side = person.fields.get(name, (None, 0.0, ""))
-        return side if at >= self.last_success else None
+        return side if at >= self.last_success or self._waits(person) else None
 
     def link_ids(self, links: dict[str, str], back: dict[str, str]) -> None:
         """Learn each person's other-side id from the sync's active links (an_id -> sf_id and back)."""
@@ -195,7 +236,7 @@ class World:
                                     subscribed=(subscribed, at, SF), synced=subscribed, sub_hour=self.hour)
 
     def _synced_people(self) -> list[Person]:
-        return [p for p in self.people.values() if p.synced and p.an_id and p.sf_id]
+        return [p for p in self.people.values() if p.synced and p.an_id and p.sf_id and not p.sf_moved]
 
     def edit_field(self, side: str) -> None:
         people = self._synced_people()
@@ -214,6 +255,9 @@ class World:
                              "state": f"ST{n}", "postal_code": f"{n:05d}"}[name]
         if self.switches["clear_fields"] and name in ("street", "city", "first_name") and self.rng.random() < 0.25:
             value = None
+        elif side == AN and self.switches["hostile_values"] and self.rng.random() < 0.3:
+            value = hostile(self.rng, name, value)
+            self._record(AN, "hostile_value", person.email, field=name)
         self._spaced(person, name, side)
         if side == AN:
             body = FIELDS[name][0](value)
@@ -225,14 +269,14 @@ class World:
     def edit_subscription(self, side: str) -> None:
         """Never both sides within one sync window (unsubscribing would win that conflict, not the later edit)."""
         people = [p for p in self._synced_people() if p.sub_hour < self.hour
-                  and (p.subscribed[2] == side or p.subscribed[1] < self.last_success)]
+                  and (p.subscribed[2] == side or (p.subscribed[1] < self.last_success and not self._waits(p)))]
         if not people:
             return
         person = self.rng.choice(people)
         subscribe = not person.subscribed[0]
         if side == AN:
             self._an("PUT", f"people/{person.an_id}", {"email_addresses": [
-                {"address": person.email, "status": "subscribed" if subscribe else "unsubscribed"}]})
+                {"address": person.address, "status": "subscribed" if subscribe else "unsubscribed"}]})
         elif subscribe:
             if not self._add_member(self.masters["sf_subscribers_campaign"], person.sf_id):
                 return
@@ -246,6 +290,70 @@ class World:
         at = self._record(side, "subscribe" if subscribe else "unsubscribe", person.email,
                           members=[m["Id"] for m in found] if side == SF and not subscribe else None)
         person.subscribed, person.sub_hour = (subscribe, at, side), self.hour
+
+    def move_an_email(self) -> None:
+        """An activist changes their primary email in Action Network: their Contact's email follows."""
+        people = self._synced_people()
+        if not people:
+            return
+        person = self.rng.choice(people)
+        address = f"moved{self._next()}.{self.rng.randrange(10**6)}@soak.example.org"
+        self._an("PUT", f"people/{person.an_id}", {"email_addresses": [{"address": address, "primary": True}]})
+        person.moved_to = address
+        self._record(AN, "move_email", person.email, address=address)
+
+    def add_an_address(self) -> None:
+        """An activist adds another (not primary) address in Action Network: only the primary one
+        syncs, so nothing changes."""
+        people = self._synced_people()
+        if not people:
+            return
+        person = self.rng.choice(people)
+        address = f"other{self._next()}.{self.rng.randrange(10**6)}@soak.example.org"
+        self._an("PUT", f"people/{person.an_id}", {"email_addresses": [{"address": address}]})
+        self._record(AN, "add_address", person.email, address=address)
+
+    def recase_sf_email(self) -> None:
+        """A Contact's email is retyped in Salesforce in other letters' case: the same address, so
+        nothing stops and nothing is written."""
+        people = self._synced_people()
+        if not people:
+            return
+        person = self.rng.choice(people)
+        email = self.sf.Contact.get(person.sf_id)["Email"]
+        retyped = email.swapcase() if self.rng.random() < 0.5 else email.upper()
+        if retyped == email:
+            return
+        self.sf.Contact.update(person.sf_id, {"Email": retyped})
+        self._record(SF, "recase_email", person.email, address=retyped)
+
+    def _settled(self, person: Person) -> bool:
+        """Whether no edit of or by ``person`` waits for a run (a change that stops its pair would
+        hold it back: reported, but not what the soak checks)."""
+        return not self._waits(person) and not any(
+            e.at >= self.last_success and person.email in (e.key, e.detail.get("email")) for e in self.log)
+
+    def move_sf_email(self) -> None:
+        """A Contact's email is changed in Salesforce: as in Action Network's own sync, its pair stops
+        (reported) until the email is set back; nobody edits the person meanwhile."""
+        people = [p for p in self._synced_people() if self._settled(p)]
+        if not people:
+            return
+        person = self.rng.choice(people)
+        person.sf_moved = f"elsewhere{self._next()}.{self.rng.randrange(10**6)}@soak.example.org"
+        self.sf.Contact.update(person.sf_id, {"Email": person.sf_moved})
+        person.stopped_hour = self.hour
+        self._record(SF, "move_email", person.email, address=person.sf_moved)
+
+    def restore_sf_email(self) -> None:
+        """A Contact's changed email is set back in Salesforce, hours later: its pair resumes."""
+        people = [p for p in self.people.values() if p.sf_moved and p.stopped_hour < self.hour]
+        if not people:
+            return
+        person = self.rng.choice(people)
+        self.sf.Contact.update(person.sf_id, {"Email": person.address})
+        person.sf_moved = None
+        self._record(SF, "restore_email", person.email, address=person.address)
 
     def subscribe_sf_only(self) -> None:
         """A Salesforce Contact that was never synced is added to the Subscribers campaign: it crosses now."""
@@ -326,6 +434,9 @@ class World:
                  (lambda: self.edit_subscription(SF), 2), (self.subscribe_sf_only, 1), (self.create_an_action, 1),
                  (self.create_sf_campaign, 1), (lambda: self.take_action(AN), 3), (lambda: self.take_action(SF), 3),
                  (lambda: self.donate(AN), 2), (lambda: self.donate(SF), 2)]
+        if self.switches["email_changes"]:
+            kinds += [(self.move_an_email, 1), (self.add_an_address, 1), (self.recase_sf_email, 1),
+                      (self.move_sf_email, 1), (self.restore_sf_email, 1)]
         makers, weights = zip(*kinds, strict=True)
         for maker in self.rng.choices(makers, weights, k=count):
             maker()
