@@ -281,11 +281,12 @@ class Soak:
         return waiting
 
     def waiting_people(self) -> set[str]:
-        """Ids of the activists and Contacts whose change waits in the queue (the backlog, a retry):
-        read by a run that succeeded, but not written yet."""
+        """Ids of the activists and Contacts whose change, or whose action or donation, waits in the
+        queue (the backlog, a retry): read by a run that succeeded, but not written yet."""
         with self.staging.connect() as conn:
-            rows = conn.execute("SELECT record_id, people FROM sync.pending WHERE kind = ANY(%s)", (list(PEOPLE),))
-            return {i for record_id, people in rows for i in (record_id, *(people or ()))}
+            rows = conn.execute("SELECT kind, record_id, people FROM sync.pending").fetchall()
+        return {i for kind, record_id, people in rows
+                for i in ((record_id,) if kind in PEOPLE else ()) + tuple(people or ())}
 
     def learn_links(self) -> None:
         with self.staging.connect() as conn:
