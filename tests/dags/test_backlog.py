@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from simple_salesforce import format_soql
 
 from an_sf_sync.load.budget import BATCH
 from an_sf_sync.plan import Direction, Step
@@ -173,8 +174,8 @@ def test_a_contact_removed_from_the_subscribers_campaign_waits_in_the_backlog_an
     org.run()
     org.run()  # reads back the Contacts the first run made
     contacts = [org.link(ADA)[0], org.link(BOB)[0]]
-    members = org.sf.query_all(f"SELECT Id FROM CampaignMember WHERE CampaignId = '{subscribers_campaign(org)}'"
-                               f" AND ContactId IN ('{contacts[0]}', '{contacts[1]}')")["records"]
+    members = org.sf.query_all(format_soql("SELECT Id FROM CampaignMember WHERE CampaignId = {} AND ContactId IN {}",
+                                           subscribers_campaign(org), contacts))["records"]
     for member in members:
         org.sf.CampaignMember.delete(member["Id"])
     stats = org.an_sandbox.app.stats
@@ -184,6 +185,6 @@ def test_a_contact_removed_from_the_subscribers_campaign_waits_in_the_backlog_an
         org.run()
         statuses.append(sorted(org.activist(a)["email_addresses"][0]["status"] for a in (ADA, BOB)))
         assert stats.count("PUT") <= 1
-    assert statuses == [["subscribed", "unsubscribed"], ["unsubscribed", "unsubscribed"], ["unsubscribed", "unsubscribed"]]
+    assert statuses == [["subscribed", "unsubscribed"]] + [["unsubscribed", "unsubscribed"]] * 2
     with org.staging.connect() as conn:
         assert conn.execute("SELECT count(*) FROM sync.pending").fetchone()[0] == 0
