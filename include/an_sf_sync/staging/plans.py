@@ -144,8 +144,8 @@ def an_writes_spent(conn: psycopg.Connection, run_id: str) -> int:
 def an_writes_unsendable(conn: psycopg.Connection, run_id: str, step: Step) -> set[int]:
     """The step's pending Action Network writes that its load will refuse before sending anything,
     as it checks them (see ``load.opportunities.pick_donor`` and ``load.campaigns``): donations none
-    of whose Contacts is synced and subscribed, and takers whose Contact is not synced (or not
-    subscribed, for a Campaign's member). They wait for their person, not for the budget: left out
+    of whose Contacts is synced and subscribed, and takers of a synced Campaign whose Contact is not
+    synced (or not subscribed, for a Campaign's member). They wait for their person, not for the budget: left out
     of it, a few of them retried run after run can never hold the writes behind them back."""
     return {row[0] for row in conn.execute(
         "SELECT p.seq FROM staging.plan p WHERE p.run_id = %(run)s AND p.step = %(step)s AND p.status = 'pending'"
@@ -154,10 +154,12 @@ def an_writes_unsendable(conn: psycopg.Connection, run_id: str, step: Step) -> s
         "   SELECT 1 FROM jsonb_array_elements_text(p.payload->'contacts') c (id)"
         "   JOIN sync.contact_links l ON l.sf_id = c.id AND l.state = 'active'"
         "   JOIN sync.sf_subscribers s ON s.contact_id = c.id)"
-        "  WHEN p.object = %(member)s AND p.payload ? 'contact_id' THEN NOT EXISTS ("
+        # (a member of a Campaign whose form is not made yet waits for it first: in the budget, as before)
+        "  WHEN p.object = %(member)s AND p.payload ? 'contact_id' THEN EXISTS (SELECT 1 FROM sync.action_links a"
+        "   WHERE a.sf_id = p.payload->>'campaign_id' AND a.state = 'active') AND (NOT EXISTS ("
         "   SELECT 1 FROM sync.contact_links l WHERE l.sf_id = p.payload->>'contact_id' AND l.state = 'active')"
         "   OR coalesce((p.payload->>'subscribers_only')::boolean, false) AND NOT EXISTS ("
-        "   SELECT 1 FROM sync.sf_subscribers s WHERE s.contact_id = p.payload->>'contact_id')"
+        "   SELECT 1 FROM sync.sf_subscribers s WHERE s.contact_id = p.payload->>'contact_id'))"
         "  ELSE false END",
         {"run": run_id, "step": step, "to_an": Direction.TO_ACTIONNETWORK, "donation": Obj.DONATION,
          "member": Obj.MEMBER})}
