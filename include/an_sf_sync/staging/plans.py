@@ -127,25 +127,22 @@ def step_counts(conn: psycopg.Connection, run_id: str, step: Step) -> dict[str, 
 
 # -- the write budget (see load.budget) -------------------------------------------------------------
 
-# Failures a load finds before it sends anything: the person a write needs is not synced (or not
-# subscribed), or its action cannot be written. They cost no request, so none of the write budget.
-UNSENT = ("DONOR_NOT_SYNCED", "DONOR_NOT_SUBSCRIBED", "CONTACT_NOT_SYNCED", "NOT_IN_SUBSCRIBERS_CAMPAIGN", "BLOCKED",
-          "CAMPAIGN_DELETED_IN_SALESFORCE")
-
-
 def an_writes_spent(conn: psycopg.Connection, run_id: str) -> int:
-    """Action Network writes this run has attempted so far, in every load step."""
+    """Action Network writes this run has attempted so far, in every load step. A write that failed
+    waiting on another record (its person not synced, its action not made) was refused before it was
+    sent: it cost no request."""
     return int(scalar(conn, "SELECT count(*) FROM staging.plan WHERE run_id = %s AND direction = %s"
                             " AND (status IN ('attempting', 'done') OR status = 'failed'"
                             " AND coalesce(error_code, '') <> ALL(%s))",
-                      (run_id, Direction.TO_ACTIONNETWORK, list(UNSENT))))
+                      (run_id, Direction.TO_ACTIONNETWORK, sorted(pending.DEPENDENCIES))))
 
 
 def an_writes_unsendable(conn: psycopg.Connection, run_id: str, step: Step) -> set[int]:
     """The step's pending Action Network writes that its load will refuse before sending anything,
     as it checks them (see ``load.opportunities.pick_donor`` and ``load.campaigns``): donations none
     of whose Contacts is synced and subscribed, and takers of a synced Campaign whose Contact is not
-    synced (or not subscribed, for a Campaign's member). They wait for their person, not for the budget: left out
+    synced (or not subscribed, for a Campaign's member; a taker of a Campaign whose form is not made
+    yet waits for the form, in the budget). They wait for their person, not for the budget: left out
     of it, a few of them retried run after run can never hold the writes behind them back."""
     return {row[0] for row in conn.execute(
         "SELECT p.seq FROM staging.plan p WHERE p.run_id = %(run)s AND p.step = %(step)s AND p.status = 'pending'"
@@ -154,7 +151,6 @@ def an_writes_unsendable(conn: psycopg.Connection, run_id: str, step: Step) -> s
         "   SELECT 1 FROM jsonb_array_elements_text(p.payload->'contacts') c (id)"
         "   JOIN sync.contact_links l ON l.sf_id = c.id AND l.state = 'active'"
         "   JOIN sync.sf_subscribers s ON s.contact_id = c.id)"
-        # (a member of a Campaign whose form is not made yet waits for it first: in the budget, as before)
         "  WHEN p.object = %(member)s AND p.payload ? 'contact_id' THEN EXISTS (SELECT 1 FROM sync.action_links a"
         "   WHERE a.sf_id = p.payload->>'campaign_id' AND a.state = 'active') AND (NOT EXISTS ("
         "   SELECT 1 FROM sync.contact_links l WHERE l.sf_id = p.payload->>'contact_id' AND l.state = 'active')"
