@@ -96,10 +96,11 @@ class SoakConfig:
     # Edit kinds, each of which can be left out while a fix for it is pending. Same-field edits on both
     # sides within one window are off: the sync settles them by the records' modification times
     # (any field's edit moves them), which the soak's per-field model does not follow. ``hostile_values``:
-    # control characters, emoji and over-long values; ``email_changes``: addresses moved, added, retyped.
+    # control characters, emoji and over-long values; ``email_changes``: addresses moved, added, retyped;
+    # ``sf_cleanup``: Contacts deleted and restored, entered twice, and the duplicates deleted or merged.
     switches: dict[str, bool] = field(default_factory=lambda: {
         "missing_last_names": True, "an_last_name_edits": True, "clear_fields": True,
-        "same_field_conflicts": False, "hostile_values": True, "email_changes": True})
+        "same_field_conflicts": False, "hostile_values": True, "email_changes": True, "sf_cleanup": True})
 
 
 @dataclass

@@ -56,6 +56,7 @@ class Verifier:
             self.rejects: dict[str, set[str]] = {}
             for record_id, code in conn.execute("SELECT record_id, reason_code FROM sync.rejects"):
                 self.rejects.setdefault(record_id, set()).add(code)
+        self.contacts_by_id = {c.get("Id"): c for c in self.contacts}
         self.subscribers = {m.get("ContactId") for m in self.members
                             if m.get("CampaignId") == world.masters["sf_subscribers_campaign"]}
         self.findings = Findings(pairs=len(self.links))
@@ -82,7 +83,9 @@ class Verifier:
     def duplicates(self) -> None:
         f, w = self.findings, self.world
         f.duplicates += _dupes("activists with email", [rules.email_key(p["email"]) for p in self.people])
-        f.duplicates += _dupes("Contacts with email", [rules.email_key(c.get("Email")) for c in self.contacts])
+        entered_twice = {p.duplicate for p in w.people.values() if p.duplicate}  # by the soak, on purpose
+        f.duplicates += _dupes("Contacts with email", [rules.email_key(c.get("Email")) for c in self.contacts
+                                                       if c.get("Id") not in entered_twice])
         f.duplicates += _dupes("Campaigns for action", [c.get(rules.EXTERNAL_ID_FIELD) for c in self.campaigns])
         f.duplicates += _dupes("Campaigns named", [c.get("Name") for c in self.campaigns
                                                    if c.get("Name") == rules.SUBSCRIBERS_CAMPAIGN])
@@ -111,6 +114,11 @@ class Verifier:
         f.duplicates += _dupes("donations of the Salesforce Donations page", [
             p["an_id"] for p in self.an.participations("fundraising_page", w.masters["an_donations_page"])])
 
+    def _contact(self, person: Any, contacts: dict[str | None, dict[str, Any]]) -> dict[str, Any] | None:
+        """A person's live Contact: by its Id once known (a duplicate holds the same email), else by email."""
+        by_id = self.contacts_by_id.get(person.sf_id) if person.sf_id else None
+        return by_id or contacts.get(rules.email_key(person.sf_moved or person.address))
+
     def people_and_fields(self) -> None:
         people = {rules.email_key(p["email"]): p for p in self.people}
         contacts = {rules.email_key(c.get("Email")): c for c in self.contacts}
@@ -118,17 +126,31 @@ class Verifier:
             if not person.synced:
                 continue
             an_p = people.get(rules.email_key(person.address))
-            sf_c = contacts.get(rules.email_key(person.sf_moved or person.address))
-            if person.sf_moved and "EMAIL_CHANGED_IN_SALESFORCE" not in self.rejects.get(person.sf_id, ()):
-                self.findings.lost.append(f"the email of Contact {person.sf_id} ({person.email}) was changed in "
-                                          "Salesforce, and no run reported that its sync stopped")
+            sf_c = None if person.sf_deleted else self._contact(person, contacts)
+            for stop, code in ((person.sf_moved, "EMAIL_CHANGED_IN_SALESFORCE"),
+                               (person.sf_deleted, "CONTACT_DELETED_IN_SALESFORCE")):
+                if stop and code not in self.rejects.get(person.sf_id, ()):
+                    self.findings.lost.append(f"Contact {person.sf_id} ({person.email}) was changed in Salesforce "
+                                              f"so that its sync stops, and no run reported {code}")
+            if person.duplicate and ("DUPLICATE_EMAIL" not in self.rejects.get(person.duplicate, ())
+                                     or person.duplicate in self.links.values()):
+                self.findings.diverged.append(f"Contact {person.duplicate}, entered again for {person.email}, is not "
+                                              "reported as a duplicate, or is synced")
+            stopped = bool(person.sf_moved or person.sf_deleted)
             active = self.links.get(person.an_id) == person.sf_id
-            if person.an_id and person.sf_id and bool(person.sf_moved) == active:
+            if person.an_id and person.sf_id and stopped == active:
                 self.findings.diverged.append(
                     f"{person.email} ({person.an_id} <-> {person.sf_id}): the pair is "
-                    + ("active, though its Contact's email was changed in Salesforce" if person.sf_moved
+                    + ("active, though its Contact's email was changed, or it was deleted, in Salesforce" if stopped
                        else "not active, though its Contact's email is the activist's"))
             ids = (person.an_id, person.sf_id, an_p and an_p["an_id"], sf_c and sf_c.get("Id"))
+            if an_p is not None and person.sf_deleted:  # the activist stays as it was, alone
+                changed = [name for name in FIELDS if not _same(an_p[AN_FIELDS[name]], person.expected(name))]
+                changed += ["subscription"] * ((an_p["email_status"] == "subscribed") != person.subscribed[0])
+                if changed:
+                    self._missing(f"{person.email}: its Contact was deleted in Salesforce, and the activist's "
+                                  f"{', '.join(changed)} changed", *ids)
+                continue
             if an_p is None or sf_c is None:
                 self._missing(f"{person.origin} person {person.address} is missing on the "
                               f"{'Action Network' if an_p is None else 'Salesforce'} side", *ids)
@@ -201,8 +223,12 @@ class Verifier:
         contact_by_key = {rules.email_key(c.get("Email")): c.get("Id") for c in self.contacts}
         person_by_key = {rules.email_key(p["email"]): p["an_id"] for p in self.people}
         # a person's records, by the address it was made with (it may have moved since)
-        contact_of = {email: contact_by_key.get(rules.email_key(p.sf_moved or p.address))
+        contact_of = {email: (p.sf_id if p.sf_id in self.contacts_by_id else
+                              contact_by_key.get(rules.email_key(p.sf_moved or p.address)))
                       for email, p in w.people.items()}
+        # Contacts deleted in Salesforce took their memberships and Contact Roles along: only the
+        # Action Network side of what their people did is checked
+        deleted = {email for email, p in w.people.items() if p.sf_deleted}
         person_of = {email: person_by_key.get(rules.email_key(p.address)) for email, p in w.people.items()}
         for action in w.actions.values():
             if action.origin == AN:
@@ -219,7 +245,7 @@ class Verifier:
             if action.an_id not in takers and action.an_id:
                 takers[action.an_id] = {t["person_id"] for t in self.an.participations(action.action_type,
                                                                                         action.an_id)}
-            in_sf = (action.sf_id, contact_of.get(email)) in pairs
+            in_sf = email in deleted or (action.sf_id, contact_of.get(email)) in pairs
             in_an = person_of.get(email) in takers.get(action.an_id or "", set())
             if not (in_sf and in_an):
                 self._missing(f"{email} took {key} in {side}: Salesforce member {in_sf}, Action Network taker "
@@ -230,7 +256,7 @@ class Verifier:
             if d.origin == AN:
                 opp = opportunities.get(d.an_id)
                 ok = (opp is not None and float(opp.get("Amount") or 0) == float(d.amount)
-                      and (opp.get("Id"), contact_of.get(d.donor)) in roles)
+                      and (d.donor in deleted or (opp.get("Id"), contact_of.get(d.donor)) in roles))
             else:
                 found = self.an.find_donation(f"salesforce:{d.sf_id}")
                 ok = found is not None and found["person_id"] == person_of.get(d.donor) and \

@@ -32,6 +32,7 @@ from simple_salesforce import format_soql
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
 from an_sf_sync import rules, synced, text
+from tests.fixtures.salesforce import merge, undelete
 
 AN, SF = "actionnetwork", "salesforce"
 # our field -> (Action Network PUT body for a value, Salesforce Contact field)
@@ -89,7 +90,10 @@ class Person:
     sub_hour: int = -1  # the hour its subscription last changed (one side per hour: no conflicts)
     moved_to: str | None = None  # the address it moved to in Action Network, if it did
     sf_moved: str | None = None  # another address its Contact was given in Salesforce: the pair stops
-    stopped_hour: int = -1  # the hour its Contact's email was last changed in Salesforce
+    stopped_hour: int = -1  # the hour its Contact's email was last changed, or it was deleted, in Salesforce
+    sf_deleted: bool = False  # its Contact is in Salesforce's recycle bin: the pair stops until it is restored
+    duplicate: str | None = None  # a second Contact entered with its email (never synced: it lost to the first)
+    duplicate_hour: int = -1
 
     @property
     def address(self) -> str:
@@ -236,7 +240,8 @@ class World:
                                     subscribed=(subscribed, at, SF), synced=subscribed, sub_hour=self.hour)
 
     def _synced_people(self) -> list[Person]:
-        return [p for p in self.people.values() if p.synced and p.an_id and p.sf_id and not p.sf_moved]
+        return [p for p in self.people.values() if p.synced and p.an_id and p.sf_id and not p.sf_moved
+                and not p.sf_deleted]
 
     def edit_field(self, side: str) -> None:
         people = self._synced_people()
@@ -293,7 +298,7 @@ class World:
 
     def move_an_email(self) -> None:
         """An activist changes their primary email in Action Network: their Contact's email follows."""
-        people = self._synced_people()
+        people = [p for p in self._synced_people() if not p.duplicate]
         if not people:
             return
         person = self.rng.choice(people)
@@ -336,7 +341,7 @@ class World:
     def move_sf_email(self) -> None:
         """A Contact's email is changed in Salesforce: as in Action Network's own sync, its pair stops
         (reported) until the email is set back; nobody edits the person meanwhile."""
-        people = [p for p in self._synced_people() if self._settled(p)]
+        people = [p for p in self._synced_people() if self._settled(p) and not p.duplicate]
         if not people:
             return
         person = self.rng.choice(people)
@@ -354,6 +359,68 @@ class World:
         self.sf.Contact.update(person.sf_id, {"Email": person.address})
         person.sf_moved = None
         self._record(SF, "restore_email", person.email, address=person.address)
+
+    def delete_sf_contact(self) -> None:
+        """A synced Contact is deleted in Salesforce (its memberships and Contact Roles go with it):
+        the pair stops (reported) and the activist stays as they are; nobody edits them meanwhile."""
+        people = [p for p in self._synced_people() if self._settled(p) and not p.duplicate]
+        if not people:
+            return
+        person = self.rng.choice(people)
+        self.sf.Contact.delete(person.sf_id)
+        person.sf_deleted, person.stopped_hour = True, self.hour
+        self._record(SF, "delete_contact", person.email, sf_id=person.sf_id)
+
+    def undelete_sf_contact(self) -> None:
+        """A deleted Contact is restored from the Recycle Bin, hours later, with what its delete took
+        along: the pair resumes, and nothing changed on either side."""
+        people = [p for p in self.people.values() if p.sf_deleted and p.stopped_hour < self.hour]
+        if not people:
+            return
+        person = self.rng.choice(people)
+        answer = undelete(self.sf, person.sf_id)
+        assert "<success>true</success>" in answer, answer
+        person.sf_deleted = False
+        self._record(SF, "undelete_contact", person.email, sf_id=person.sf_id)
+
+    def duplicate_sf_contact(self) -> None:
+        """Someone enters a synced person in Salesforce again: a second Contact with their email (typed
+        in other letters' case) and another first name. The first Contact keeps syncing; the new one
+        is reported as a duplicate and never synced."""
+        people = [p for p in self._synced_people() if self._settled(p) and not p.duplicate]
+        if not people:
+            return
+        person = self.rng.choice(people)
+        n = self._next()
+        person.duplicate = self.sf.Contact.create({"Email": person.address.upper(), "FirstName": f"Twin{n}",
+                                                   "LastName": f"Soak{n}"})["id"]
+        person.duplicate_hour = self.hour
+        self._record(SF, "duplicate_contact", person.email, sf_id=person.duplicate)
+
+    def resolve_duplicate(self) -> None:
+        """An admin cleans a duplicate up, hours later: deletes it, merges it into the synced Contact,
+        or merges the synced Contact into it keeping the synced one's values (the pair moves to it,
+        with the memberships and Contact Roles). Nothing else changes."""
+        people = [p for p in self._synced_people() if p.duplicate and p.duplicate_hour < self.hour and self._settled(p)]
+        if not people:
+            return
+        person = self.rng.choice(people)
+        values = {sf_field: in_salesforce(name, rules.sf_last_name(person.expected(name), person.address)
+                                          if name == "last_name" else person.expected(name))
+                  for name, (_, sf_field) in FIELDS.items()}
+        how = self.rng.choice(("delete", "merge_into_synced", "merge_into_duplicate"))
+        if how == "merge_into_duplicate" and None in values.values():
+            how = "merge_into_synced"  # a merge's values cannot clear a field
+        if how == "delete":
+            self.sf.Contact.delete(person.duplicate)
+        elif how == "merge_into_synced":
+            answer = merge(self.sf, "Contact", person.sf_id, [person.duplicate])
+        else:
+            answer = merge(self.sf, "Contact", person.duplicate, [person.sf_id], values)  # type: ignore[arg-type]
+            person.sf_id = person.duplicate
+        assert how == "delete" or "<success>true</success>" in answer, answer
+        self._record(SF, f"duplicate_{how}", person.email, sf_id=person.duplicate)
+        person.duplicate = None
 
     def subscribe_sf_only(self) -> None:
         """A Salesforce Contact that was never synced is added to the Subscribers campaign: it crosses now."""
@@ -437,6 +504,9 @@ class World:
         if self.switches["email_changes"]:
             kinds += [(self.move_an_email, 1), (self.add_an_address, 1), (self.recase_sf_email, 1),
                       (self.move_sf_email, 1), (self.restore_sf_email, 1)]
+        if self.switches["sf_cleanup"]:
+            kinds += [(self.delete_sf_contact, 1), (self.undelete_sf_contact, 1), (self.duplicate_sf_contact, 1),
+                      (self.resolve_duplicate, 1)]
         makers, weights = zip(*kinds, strict=True)
         for maker in self.rng.choices(makers, weights, k=count):
             maker()
