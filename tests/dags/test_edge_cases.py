@@ -17,6 +17,7 @@ import pytest
 import requests
 from airflow.sdk.exceptions import AirflowSkipException
 from airflow.utils.state import DagRunState
+from simple_salesforce import format_soql
 
 from an_sf_sync import tasks
 from an_sf_sync.staging import settings
@@ -197,6 +198,33 @@ def test_a_load_stopped_after_writing_salesforce_does_not_stop_the_pair(org):
     assert org.link(ADA) == (ada, "active") and org.link(BOB) == (bob, "active")
     assert not {code for _, code in org.rejects(run)} & {"EMAIL_CHANGED_IN_SALESFORCE", "SYNC_STOPPED"}
     assert org.activist(BOB)["postal_addresses"][0]["locality"] == "Leeds"
+    assert org.writes(org.run()) == []
+
+
+def test_what_a_stopped_load_wrote_is_never_taken_for_a_newer_edit(org):
+    org.run()
+    ada = org.link(ADA)[0]
+    org.sf.Contact.update(ada, {"MailingCity": "Leeds"})
+    members = org.sf.query(format_soql("SELECT Id FROM CampaignMember WHERE CampaignId = {} AND ContactId = {}",
+                                       subscribers_campaign(org), ada))["records"]
+    org.sf.CampaignMember.delete(members[0]["Id"])
+    # Action Network gets Leeds; then it refuses the key as Ada is unsubscribed, and the load stops
+    # before the pair's link is committed
+    org.an_sandbox.app.knobs.add_fault(Fault(status=403, body='{"error": "API Key invalid or not present"}',
+                                             path=f"/people/{ADA}$", method="PUT", sent="unsubscribed"))
+    org.run(expect=DagRunState.FAILED)
+    assert org.activist(ADA)["postal_addresses"][0]["locality"] == "Leeds"
+
+    # A real edit in Salesforce since, then one of another field in Action Network: the activist's
+    # record is now the later one, but its Leeds is the sync's own write, not an edit
+    org.sf.Contact.update(ada, {"MailingCity": "York"})
+    time.sleep(1.2)
+    org.put(ADA, {"given_name": "Augusta"})
+    org.run()
+    assert org.contact(ada)["MailingCity"] == "York"
+    assert org.activist(ADA)["postal_addresses"][0]["locality"] == "York"
+    assert org.contact(ada)["FirstName"] == "Augusta"
+    assert org.activist(ADA)["email_addresses"][0]["status"] == "unsubscribed"
     assert org.writes(org.run()) == []
 
 

@@ -14,10 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from an_sf_sync import rules
+from an_sf_sync.reasons import NOTES
 from tests.soak.world import AN, FIELDS, World, in_salesforce
 
 AN_FIELDS = {"first_name": "given_name", "last_name": "family_name", "street": "street", "city": "city",
              "state": "state", "postal_code": "postal_code"}
+UNSUBSCRIBED = ("NOT_IN_SUBSCRIBERS_CAMPAIGN", "DONOR_NOT_SUBSCRIBED")  # rejects of what a non-subscriber did
 SF_STAGED = {"first_name": "first_name", "last_name": "last_name", "street": "mailing_street",
              "city": "mailing_city", "state": "mailing_state", "postal_code": "mailing_postal_code"}
 
@@ -73,8 +75,11 @@ class Verifier:
         self.convergence()
         return self.findings
 
-    def _missing(self, text: str, *ids: str | None) -> None:
-        codes = sorted({code for i in ids if i for code in self.rejects.get(i, ())})
+    def _missing(self, text: str, *ids: str | None, unsubscribed: bool = True) -> None:
+        """A missing effect, explained by a reject of one of ``ids`` (a note, such as a value cut to
+        fit, explains nothing; nor does "not subscribed" unless the person was ``unsubscribed``)."""
+        codes = sorted({code for i in ids if i for code in self.rejects.get(i, ()) if code not in NOTES
+                        and (unsubscribed or code not in UNSUBSCRIBED)})
         if codes:
             self.findings.explained.append(f"{text} (rejected: {', '.join(codes)})")
         else:
@@ -248,8 +253,10 @@ class Verifier:
             in_sf = email in deleted or (action.sf_id, contact_of.get(email)) in pairs
             in_an = person_of.get(email) in takers.get(action.an_id or "", set())
             if not (in_sf and in_an):
+                taken = next(e.at for e in w.log if e.kind == "take_action" and e.detail.get("id") == made)
                 self._missing(f"{email} took {key} in {side}: Salesforce member {in_sf}, Action Network taker "
-                              f"{in_an}", made, action.an_id, action.sf_id, contact_of.get(email), person_of.get(email))
+                              f"{in_an}", made, action.an_id, action.sf_id, contact_of.get(email), person_of.get(email),
+                              unsubscribed=self._unsubscribed(email, taken))
         opportunities = {o.get(rules.EXTERNAL_ID_FIELD): o for o in self.opportunities}
         roles = {(r.get("OpportunityId"), r.get("ContactId")) for r in self.roles}
         for d in w.donations.values():
@@ -262,8 +269,14 @@ class Verifier:
                 ok = found is not None and found["person_id"] == person_of.get(d.donor) and \
                     float(found["amount"]) == float(d.amount)
             if not ok:
+                given = next(e.at for e in w.log if e.kind == "donate" and e.key == d.key)
                 self._missing(f"donation {d.key} of {d.donor} ({d.amount}) did not reach the other side",
-                              d.an_id, d.sf_id, contact_of.get(d.donor), person_of.get(d.donor))
+                              d.an_id, d.sf_id, contact_of.get(d.donor), person_of.get(d.donor),
+                              unsubscribed=self._unsubscribed(d.donor, given))
+
+    def _unsubscribed(self, email: str, since: float) -> bool:
+        """Whether the person was unsubscribed, on either side, after ``since``."""
+        return any(e.kind == "unsubscribe" and e.key == email and e.at >= since for e in self.world.log)
 
     def convergence(self) -> None:
         people = {p["an_id"]: p for p in self.people}

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from an_sf_sync.plan import Action, Direction, Reject, Source, Step, reject
-from an_sf_sync.staging import pending, plans
+from an_sf_sync.staging import links, pending, plans
 from an_sf_sync.staging.rejects import add_rejects
 
 if TYPE_CHECKING:
@@ -62,10 +62,16 @@ class Outcomes:
         self.store, self.run_id, self.step = store, run_id, step
         self._marks: list[tuple] = []
         self._rejects: list[Reject] = []
+        self._synced: dict[tuple[str, str], dict[str, Any]] = {}
 
     def record(self, seq: int, status: str, result_id: str | None = None, code: str | None = None,
                error: str | None = None) -> None:
         self._marks.append((int(seq), status, result_id, code, error))
+
+    def synced(self, an_id: str, sf_id: str, values: dict[str, Any]) -> None:
+        """A write of a linked pair went through: both sides hold ``values`` now. They become the
+        link's base with the write's outcome (see ``links.note_synced``)."""
+        self._synced.setdefault((an_id, sf_id), {}).update(values)
 
     def fail(self, op: Any, obj: str, system: str, code: str, message: str) -> None:
         what = _WHAT.get((op.direction, op.action), "{obj}").format(obj=obj)
@@ -78,21 +84,30 @@ class Outcomes:
                                     pending=pending.load_record(self.step, op)))
 
     def salesforce(self, todo: pd.DataFrame, results: Sequence[Any], obj: str, ids: dict,
-                   done_codes: Iterable[str] = ()) -> None:
+                   done_codes: Iterable[str] = (), synced: Callable[[Any], dict[str, Any] | None] | None = None) -> None:
+        """Record each Salesforce result; ``synced`` gives what a write that went through leaves both
+        sides of its pair holding (see ``synced``)."""
         done_codes = set(done_codes)
         for op, result in zip(todo.itertuples(), results, strict=True):
             if result.success or (result.codes and set(result.codes) <= done_codes):
                 ids[op.seq] = result.id
                 self.record(op.seq, "done", result.id)
+                self.note(op, synced)
             else:
                 code, message = sf_error(result)
                 self.fail(op, obj, "salesforce", code, message)
         self.flush()
 
-    def done(self, todo: pd.DataFrame) -> None:
-        for seq in todo["seq"]:
-            self.record(seq, "done")
+    def done(self, todo: pd.DataFrame, synced: Callable[[Any], dict[str, Any] | None] | None = None) -> None:
+        for op in todo.itertuples():
+            self.record(op.seq, "done")
+            self.note(op, synced)
         self.flush()
+
+    def note(self, op: Any, synced: Callable[[Any], dict[str, Any] | None] | None) -> None:
+        """Note what the write ``op`` that went through leaves both sides of its pair holding, if anything."""
+        if synced is not None and (values := synced(op)):
+            self.synced(op.an_id, op.sf_id, values)
 
     def blocked(self, todo: pd.DataFrame, why: str) -> None:
         for op in todo.itertuples():
@@ -105,7 +120,8 @@ class Outcomes:
         with self.store.connect() as conn:
             plans.mark(conn, self.run_id, self.step, self._marks)
             add_rejects(conn, self.run_id, self._rejects)
-        self._marks, self._rejects = [], []
+            links.note_synced(conn, self._synced)
+        self._marks, self._rejects, self._synced = [], [], {}
 
     @staticmethod
     def counts(ops: pd.DataFrame) -> dict[str, int]:

@@ -4,10 +4,13 @@ caller's connection: what a load commits goes in one transaction."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import psycopg
 
+from an_sf_sync import rules
 from an_sf_sync.plan import Action, Direction, Obj, Step
 from an_sf_sync.staging.store import MANY, many
 
@@ -62,6 +65,21 @@ def link_contacts(conn: psycopg.Connection, rows: Iterable[tuple[str, str, str, 
     # a duplicate of a Contact since deleted, synced now, is a duplicate no more (one statement: a first
     # sync links a million)
     conn.execute("DELETE FROM sync.duplicates WHERE sf_id = ANY(%s)", ([row[1] for row in rows],))
+
+
+def note_synced(conn: psycopg.Connection, pairs: dict[tuple[str, str], dict[str, Any]]) -> None:
+    """(activist, Contact) -> values both sides of an active pair hold since a write went through:
+    they are its base at once, in the transaction that records the write. The pair's link is
+    committed only once all of its writes succeeded; a base left behind meanwhile would take the
+    sync's own write, read back, for a newer edit, and let it win a conflict against a real one."""
+    if not pairs:
+        return
+    conn.execute(
+        "UPDATE sync.contact_links l SET base = l.base || v.values, email_key = coalesce(v.email_key, l.email_key)"
+        " FROM (SELECT * FROM unnest(%s::text[], %s::text[], %s::jsonb[], %s::text[])) v (an_id, sf_id, values,"
+        " email_key) WHERE l.an_id = v.an_id AND l.sf_id = v.sf_id AND l.state = 'active'",
+        ([a for a, _ in pairs], [s for _, s in pairs], [json.dumps(v) for v in pairs.values()],
+         [rules.email_key(v["email"]) if "email" in v else None for v in pairs.values()]))
 
 
 # -- the Subscribers campaign ---------------------------------------------------------------------
