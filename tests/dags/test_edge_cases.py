@@ -228,6 +228,27 @@ def test_what_a_stopped_load_wrote_is_never_taken_for_a_newer_edit(org):
     assert org.writes(org.run()) == []
 
 
+def test_a_value_both_sides_hold_alike_is_never_taken_for_a_newer_edit_while_the_pair_waits(org):
+    org.run()
+    ada = org.link(ADA)[0]
+    org.put(ADA, {"postal_addresses": [{"locality": "Leeds"}]})  # the same edit on both sides
+    org.sf.Contact.update(ada, {"MailingCity": "Leeds", "FirstName": "Augusta"})
+    # Action Network refuses Ada's first name: the pair waits, its link not committed
+    org.an_sandbox.app.knobs.add_fault(Fault(status=400, body='{"error": "Bad request"}', path=f"/people/{ADA}$",
+                                             method="PUT"))
+    run = org.run()
+    assert (ada, "ACTIONNETWORK_400") in org.rejects(run) and org.activist(ADA)["given_name"] == "Ada"
+
+    org.sf.Contact.update(ada, {"MailingCity": "York"})  # a real edit since
+    time.sleep(1.2)
+    org.put(ADA, {"family_name": "King"})  # the activist's record is the later one now
+    org.run()
+    assert org.contact(ada)["MailingCity"] == "York"
+    assert org.activist(ADA)["postal_addresses"][0]["locality"] == "York"
+    assert (org.activist(ADA)["given_name"], org.contact(ada)["LastName"]) == ("Augusta", "King")
+    assert org.writes(org.run()) == []
+
+
 def test_an_old_runs_step_rerun_after_a_later_run_wrote_is_skipped_and_overwrites_nothing(org):
     org.run()
     bob = org.link(BOB)[0]

@@ -12,7 +12,8 @@ and the watermarks advance as usual: the queue, not the window, carries the back
 Fresh edits go first: writes for records that only came back from the backlog (their staged copy
 is the queued one) wait until the run's own changes are planned, and among them the pairs planned
 first go first. A pair is deferred whole, its Salesforce writes and its link included, so it is
-never half-written. What concerns a person who waits in the backlog (their action's CampaignMember,
+never half-written (what both sides hold alike already is its base all the same:
+``links.note_agreed``). What concerns a person who waits in the backlog (their action's CampaignMember,
 their donation's Contact Role) waits with them, instead of failing for want of a synced Contact.
 A write its load will refuse before sending anything (its person is not synced at all) costs no
 request, so it takes no room in the budget: otherwise a few such writes, retried every run, would
@@ -27,7 +28,7 @@ from typing import Any
 import psycopg
 
 from an_sf_sync.plan import Step
-from an_sf_sync.staging import pending, plans
+from an_sf_sync.staging import links, pending, plans
 
 VARIABLE = "an_sf_sync_write_budget"
 NO_LIMIT = 2**62  # a budget of 0 or less: every write in one run
@@ -68,6 +69,8 @@ def defer_over_budget(conn: psycopg.Connection, run_id: str, step: Step, budget:
         else:
             left -= len(ops)
     plans.defer(conn, run_id, step, deferred_pairs, deferred_seqs, DEFERRED, REASON)
+    if step == Step.CONTACTS:
+        links.note_agreed(conn, run_id, DEFERRED)
     return waiting + deferred
 
 

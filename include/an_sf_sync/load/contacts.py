@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 STEP = Step.CONTACTS
 PAIRS_PER_CHUNK = 20_000  # a chunk's plan rows and payloads are what the load holds in memory
+FLUSH_EVERY = 500  # Action Network writes recorded at once (about two minutes of them at 4 requests/s)
 
 
 def sf_contact(fields: dict[str, Any], payload: dict[str, Any], custom: dict[str, str],
@@ -80,6 +81,7 @@ def load_contacts(store: StagingStore, run_id: str, an: ActionNetworkClient, sf:
         for start in range(first, last + 1, PAIRS_PER_CHUNK):
             _load_chunk(store, run_id, an, sf, masters, custom, lengths, (start, start + PAIRS_PER_CHUNK))
     with store.connect() as conn:
+        links.note_agreed(conn, run_id, "failed")  # the pairs whose link waits for a write that failed
         return plans.step_counts(conn, run_id, STEP)
 
 
@@ -206,7 +208,8 @@ def _sf(out: Outcomes, todo: pd.DataFrame, obj: str, results: dict, write: Calla
 def _each(out: Outcomes, todo: pd.DataFrame, write: Callable[[Any], str], an: ActionNetworkClient, obj: str,
           results: dict, synced: Callable[[Any], dict[str, Any] | None] | None = None) -> None:
     """Apply one Action Network write per plan row; record each outcome."""
-    for op, result_id, exc in each_write(an, list(todo.itertuples()), write, f"Action Network {obj} writes"):
+    for n, (op, result_id, exc) in enumerate(each_write(an, list(todo.itertuples()), write,
+                                                        f"Action Network {obj} writes"), start=1):
         if exc is None:
             results[op.seq] = result_id
             out.record(op.seq, "done", result_id)
@@ -214,6 +217,8 @@ def _each(out: Outcomes, todo: pd.DataFrame, write: Callable[[Any], str], an: Ac
         else:
             code, message = an_error(exc)
             out.fail(op, obj, "actionnetwork", code, message)
+        if n % FLUSH_EVERY == 0:  # a load stopped mid-way keeps what it recorded (a run's budget is thousands)
+            out.flush()
     out.flush()
 
 

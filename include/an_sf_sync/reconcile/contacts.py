@@ -349,7 +349,7 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
     damaged &= (a["last_name"].where(an_staged, base["last_name"]).notna()).to_numpy()
     s.loc[damaged, "last_name"] = None
 
-    target, to_sf, to_an, held = {}, {}, {}, {}
+    target, to_sf, to_an, held, agreed = {}, {}, {}, {}, {}
     match_keys = {f.name for f in synced.person_fields() if f.match_key}
     for name in names:
         an_v = a[name] if name in a else pd.Series([None] * len(pairs))
@@ -375,7 +375,10 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
             sf_cur = sf_cur.where(~damaged, fitted(b))
         an_ch, sf_ch = ~same(an_cur, b), ~same(sf_cur, fitted(b))
         later = np.where(an_later, an_cur, sf_cur)
-        settled = np.where(same(fitted(an_cur), sf_cur), an_cur, later)
+        alike = same(fitted(an_cur), sf_cur)
+        settled = np.where(alike, an_cur, later)
+        if name not in match_keys:  # an email changed on both sides is the link's key: the link settles it
+            agreed[name] = linked & an_ch & alike
         merged = np.where(an_ch & ~sf_ch, an_cur, np.where(sf_ch & ~an_ch, sf_cur, np.where(an_ch & sf_ch, settled, b)))
         # first match: an empty value takes the other side's; otherwise the later record wins
         first = np.where(~an_known, sf_cur, np.where(~sf_fields_known, an_cur,
@@ -411,6 +414,7 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
             "an_id": an_ids[kept], "sf_id": sf_ids[kept], "field": "subscribed",
             "an_value": "false", "sf_value": "true", "winner": "actionnetwork",
             "an_modified": an_modified[kept], "sf_modified": sf_modified[kept]})
+    agreed["subscribed"] = linked & an_sch & (an_sub_cur == sf_sub_cur)
     sub: np.ndarray = np.where(linked, merged_sub, an_sub_cur)
     spam = np.array([v in rules.SPAM_STATUSES for v in status_by_an.reindex(pairs["an_id"])], dtype=bool)
     blocked = sub & ~an_sub_cur & spam
@@ -422,7 +426,7 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
     free = _free_to_move(new_keys, holders_of)
     # Plain lists from here: the per-pair loop below runs a million times in a big org's first sync.
     rows = zip(*([_py(v) for v in target[name].tolist()] for name in names), strict=True)
-    sf_writes, an_writes = _flagged(to_sf, names), _flagged(to_an, names)
+    sf_writes, an_writes, alike_now = _flagged(to_sf, names), _flagged(to_an, names), _flagged(agreed, list(agreed))
     held_emails = held["email"].tolist()
     # reported only where a real last name was synced: an email standing in for none is no damage
     repaired = (damaged & to_sf["last_name"] & base["last_name"].notna().to_numpy()).tolist()
@@ -455,8 +459,10 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
                 f"{sorted(holders)[0]} already has; Contact {sf_id} keeps its email until the two Contacts "
                 "are merged in Salesforce (the next run then sends it).")
         pair = plan.pair()
-        plan.add(Obj.CONTACT, Direction.LOCAL, Action.LINK, an_id, sf_id, {
-            "base": base_values, "email_key": rules.email_key(base_values["email"])}, pair)
+        link = {"base": base_values, "email_key": rules.email_key(base_values["email"])}
+        if i in alike_now:  # what both sides hold alike already: the base even if the pair waits (links.note_agreed)
+            link["agreed"] = {n: base_values[n] for n in alike_now[i]}
+        plan.add(Obj.CONTACT, Direction.LOCAL, Action.LINK, an_id, sf_id, link, pair)
         if sf_changes:
             plan.add(Obj.CONTACT, Direction.TO_SALESFORCE, Action.UPDATE, an_id, sf_id, {
                 "fields": sf_changes, "email": values["email"], "last_name": values["last_name"]}, pair)

@@ -82,6 +82,19 @@ def note_synced(conn: psycopg.Connection, pairs: dict[tuple[str, str], dict[str,
          [rules.email_key(v["email"]) if "email" in v else None for v in pairs.values()]))
 
 
+def note_agreed(conn: psycopg.Connection, run_id: str, status: str) -> int:
+    """Make what both sides of a pair held alike when the run read them (``agreed`` in its plan's link
+    row, see ``reconcile.contacts``) its base, for the pairs whose link rows have ``status``: deferred
+    by the write budget, or failed. Such a value is no change of either side any more (a write of the
+    sync's that went through before its outcome was recorded, or the same edit made on both sides);
+    a base left behind would take it for one, newer than a real edit made meanwhile. Returns how many."""
+    return conn.execute(
+        "UPDATE sync.contact_links l SET base = l.base || (p.payload->'agreed') FROM staging.plan p"
+        " WHERE p.run_id = %s AND p.step = %s AND p.action = %s AND p.status = %s AND p.payload ? 'agreed'"
+        " AND l.an_id = p.an_id AND l.sf_id = p.sf_id AND l.state = 'active'",
+        (run_id, Step.CONTACTS, Action.LINK, status)).rowcount
+
+
 # -- the Subscribers campaign ---------------------------------------------------------------------
 
 def subscribed(conn: psycopg.Connection, contact_ids: Sequence[str]) -> set[str]:
