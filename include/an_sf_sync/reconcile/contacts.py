@@ -459,10 +459,10 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
                 f"{sorted(holders)[0]} already has; Contact {sf_id} keeps its email until the two Contacts "
                 "are merged in Salesforce (the next run then sends it).")
         pair = plan.pair()
-        link = {"base": base_values, "email_key": rules.email_key(base_values["email"])}
+        linking: dict[str, Any] = {"base": base_values, "email_key": rules.email_key(base_values["email"])}
         if i in alike_now:  # what both sides hold alike already: the base even if the pair waits (links.note_agreed)
-            link["agreed"] = {n: base_values[n] for n in alike_now[i]}
-        plan.add(Obj.CONTACT, Direction.LOCAL, Action.LINK, an_id, sf_id, link, pair)
+            linking["agreed"] = {n: base_values[n] for n in alike_now[i]}
+        plan.add(Obj.CONTACT, Direction.LOCAL, Action.LINK, an_id, sf_id, linking, pair)
         if sf_changes:
             plan.add(Obj.CONTACT, Direction.TO_SALESFORCE, Action.UPDATE, an_id, sf_id, {
                 "fields": sf_changes, "email": values["email"], "last_name": values["last_name"]}, pair)
