@@ -55,7 +55,8 @@ def test_chaos_soak(soak, overlap_minutes, write_budget):
                               write_budget=write_budget))
     print(figures.report())
     assert_clean(figures)
-    assert figures.findings.pairs > 40 and figures.faults_fired > 10
+    # active pairs at the end: Contacts deleted, or whose email was changed, in Salesforce stop theirs
+    assert figures.findings.pairs > 25 and figures.faults_fired > 10
     assert bool(figures.backlog_peak) == bool(write_budget)
     assert sum(n for step, n in figures.kills.items() if step != "missed") >= 1
 
