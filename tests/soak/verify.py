@@ -59,6 +59,7 @@ class Verifier:
             for record_id, code in conn.execute("SELECT record_id, reason_code FROM sync.rejects"):
                 self.rejects.setdefault(record_id, set()).add(code)
         self.contacts_by_id = {c.get("Id"): c for c in self.contacts}
+        self.contacts_by_key = {rules.email_key(c.get("Email")): c for c in self.contacts}
         self.subscribers = {m.get("ContactId") for m in self.members
                             if m.get("CampaignId") == world.masters["sf_subscribers_campaign"]}
         self.findings = Findings(pairs=len(self.links))
@@ -119,19 +120,18 @@ class Verifier:
         f.duplicates += _dupes("donations of the Salesforce Donations page", [
             p["an_id"] for p in self.an.participations("fundraising_page", w.masters["an_donations_page"])])
 
-    def _contact(self, person: Any, contacts: dict[str | None, dict[str, Any]]) -> dict[str, Any] | None:
+    def _contact(self, person: Any) -> dict[str, Any] | None:
         """A person's live Contact: by its Id once known (a duplicate holds the same email), else by email."""
         by_id = self.contacts_by_id.get(person.sf_id) if person.sf_id else None
-        return by_id or contacts.get(rules.email_key(person.sf_moved or person.address))
+        return by_id or self.contacts_by_key.get(rules.email_key(person.sf_moved or person.address))
 
     def people_and_fields(self) -> None:
         people = {rules.email_key(p["email"]): p for p in self.people}
-        contacts = {rules.email_key(c.get("Email")): c for c in self.contacts}
         for person in self.world.people.values():
             if not person.synced:
                 continue
             an_p = people.get(rules.email_key(person.address))
-            sf_c = None if person.sf_deleted else self._contact(person, contacts)
+            sf_c = None if person.sf_deleted else self._contact(person)
             for stop, code in ((person.sf_moved, "EMAIL_CHANGED_IN_SALESFORCE"),
                                (person.sf_deleted, "CONTACT_DELETED_IN_SALESFORCE")):
                 if stop and code not in self.rejects.get(person.sf_id, ()):
@@ -225,12 +225,9 @@ class Verifier:
     def actions_members_donations(self) -> None:
         w = self.world
         by_external = {c.get(rules.EXTERNAL_ID_FIELD): c for c in self.campaigns}
-        contact_by_key = {rules.email_key(c.get("Email")): c.get("Id") for c in self.contacts}
         person_by_key = {rules.email_key(p["email"]): p["an_id"] for p in self.people}
         # a person's records, by the address it was made with (it may have moved since)
-        contact_of = {email: (p.sf_id if p.sf_id in self.contacts_by_id else
-                              contact_by_key.get(rules.email_key(p.sf_moved or p.address)))
-                      for email, p in w.people.items()}
+        contact_of = {email: contact.get("Id") for email, p in w.people.items() if (contact := self._contact(p))}
         # Contacts deleted in Salesforce took their memberships and Contact Roles along: only the
         # Action Network side of what their people did is checked
         deleted = {email for email, p in w.people.items() if p.sf_deleted}

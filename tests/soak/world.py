@@ -405,20 +405,21 @@ class World:
         if not people:
             return
         person = self.rng.choice(people)
-        values = {sf_field: in_salesforce(name, rules.sf_last_name(person.expected(name), person.address)
-                                          if name == "last_name" else person.expected(name))
-                  for name, (_, sf_field) in FIELDS.items()}
+        held = {sf_field: in_salesforce(name, rules.sf_last_name(person.expected(name), person.address)
+                                        if name == "last_name" else person.expected(name))
+                for name, (_, sf_field) in FIELDS.items()}
+        values = {sf_field: value for sf_field, value in held.items() if value is not None}
         how = self.rng.choice(("delete", "merge_into_synced", "merge_into_duplicate"))
-        if how == "merge_into_duplicate" and None in values.values():
+        if how == "merge_into_duplicate" and len(values) < len(held):
             how = "merge_into_synced"  # a merge's values cannot clear a field
         if how == "delete":
             self.sf.Contact.delete(person.duplicate)
-        elif how == "merge_into_synced":
-            answer = merge(self.sf, "Contact", person.sf_id, [person.duplicate])
         else:
-            answer = merge(self.sf, "Contact", person.duplicate, [person.sf_id], values)  # type: ignore[arg-type]
-            person.sf_id = person.duplicate
-        assert how == "delete" or "<success>true</success>" in answer, answer
+            master, merged = ((person.sf_id, person.duplicate) if how == "merge_into_synced"
+                              else (person.duplicate, person.sf_id))
+            answer = merge(self.sf, "Contact", master, [merged], values if master == person.duplicate else None)
+            assert "<success>true</success>" in answer, answer
+            person.sf_id = master
         self._record(SF, f"duplicate_{how}", person.email, sf_id=person.duplicate)
         person.duplicate = None
 

@@ -92,7 +92,7 @@ def _load_chunk(store: StagingStore, run_id: str, an: ActionNetworkClient, sf: S
     todo = ops[ops["status"].isin(["pending", "attempting"])]
     if todo.empty:
         return
-    out = Outcomes(store, run_id, STEP)
+    out = Outcomes(store, run_id, STEP, synced=_synced)
     results = dict(zip(ops["seq"], ops["result_id"], strict=True))
 
     def rows(direction: Direction, *actions: Action) -> pd.DataFrame:
@@ -107,7 +107,7 @@ def _load_chunk(store: StagingStore, run_id: str, an: ActionNetworkClient, sf: S
     updates = rows(Direction.TO_SALESFORCE, Action.UPDATE)
     _sf(out, updates, "contact", results, lambda: sf.write("Contact", [
         {"Id": s, **sf_contact(p["fields"], p, custom, create=False, lengths=lengths)}
-        for p, s in zip(updates["payload"], updates["sf_id"], strict=True)], operation="update"), synced=_synced)
+        for p, s in zip(updates["payload"], updates["sf_id"], strict=True)], operation="update"))
 
     # 2. Action Network people, one request each, side by side under the client's rate limit.
     users_form = masters["an_users_form"]
@@ -123,7 +123,7 @@ def _load_chunk(store: StagingStore, run_id: str, an: ActionNetworkClient, sf: S
         return an.update_person(op.an_id, an_person(op.payload["fields"]))["an_id"]
 
     _each(out, rows(Direction.TO_ACTIONNETWORK, Action.CREATE), create_person, an, "person", results)
-    _each(out, rows(Direction.TO_ACTIONNETWORK, Action.UPDATE), update_person, an, "person", results, _synced)
+    _each(out, rows(Direction.TO_ACTIONNETWORK, Action.UPDATE), update_person, an, "person", results)
 
     # 3. Subscriptions, now that new records have ids.
     pair_sf = _pair_ids(ops, results, Direction.TO_SALESFORCE, "sf_id")
@@ -135,15 +135,15 @@ def _load_chunk(store: StagingStore, run_id: str, an: ActionNetworkClient, sf: S
     ready = subscribe[contact_of.notna()]
     _sf(out, ready, "subscription", results, lambda: add_members(sf, [
         {"CampaignId": masters["sf_subscribers_campaign"], "ContactId": c} for c in contact_of.dropna()]),
-        done_codes={ALREADY_A_MEMBER}, synced=_synced)
+        done_codes={ALREADY_A_MEMBER})
     unsubscribe = rows(Direction.TO_SALESFORCE, Action.UNSUBSCRIBE)
     with store.connect() as conn:
         member_of = links.subscriber_members(conn, list(unsubscribe["sf_id"]))
     known = unsubscribe[unsubscribe["sf_id"].isin(member_of)]
-    out.done(unsubscribe[~unsubscribe["sf_id"].isin(member_of)], _synced)  # not a member any more
+    out.done(unsubscribe[~unsubscribe["sf_id"].isin(member_of)])  # not a member any more
     _sf(out, known, "subscription", results,
         lambda: sf.delete("CampaignMember", [member_of[s] for s in known["sf_id"]]),
-        done_codes={"ENTITY_IS_DELETED", "NOT_FOUND", "INVALID_CROSS_REFERENCE_KEY"}, synced=_synced)
+        done_codes={"ENTITY_IS_DELETED", "NOT_FOUND", "INVALID_CROSS_REFERENCE_KEY"})
 
     def subscribe_person(op: Any) -> str:
         # Re-subscribing is taking the Salesforce Users action again, one request. The helper
@@ -163,9 +163,9 @@ def _load_chunk(store: StagingStore, run_id: str, an: ActionNetworkClient, sf: S
                   if not results.get(op.seq)}
     stuck = an_subscribes["pair_id"].isin(an_failed)
     out.blocked(an_subscribes[stuck], "the activist's update did not go through")
-    _each(out, an_subscribes[~stuck], subscribe_person, an, "subscription", results, _synced)
+    _each(out, an_subscribes[~stuck], subscribe_person, an, "subscription", results)
     _each(out, rows(Direction.TO_ACTIONNETWORK, Action.UNSUBSCRIBE), lambda op: an.unsubscribe(op.an_id)["an_id"], an,
-          "subscription", results, _synced)
+          "subscription", results)
 
     # 4. Links and base values, for pairs whose every write succeeded. The writes' payloads are no
     # longer needed: only ids and outcomes are read back (and the links' own payloads).
@@ -188,7 +188,7 @@ def _load_chunk(store: StagingStore, run_id: str, an: ActionNetworkClient, sf: S
 
 def _synced(op: Any) -> dict[str, Any] | None:
     """What a write that went through leaves both sides of an already linked pair holding (see
-    ``Outcomes.synced``): the fields it wrote, or the subscription it set."""
+    ``Outcomes``): the fields it wrote, or the subscription it set."""
     if not (isinstance(op.an_id, str) and isinstance(op.sf_id, str)):
         return None  # a record being created: its link comes with it
     if op.action == Action.UPDATE:
@@ -199,21 +199,20 @@ def _synced(op: Any) -> dict[str, Any] | None:
 
 
 def _sf(out: Outcomes, todo: pd.DataFrame, obj: str, results: dict, write: Callable[[], list],
-        done_codes: tuple | set = (), synced: Callable[[Any], dict[str, Any] | None] | None = None) -> None:
+        done_codes: tuple | set = ()) -> None:
     """Run one Salesforce write for the plan rows in ``todo`` (if any) and record each row's outcome."""
     if not todo.empty:
-        out.salesforce(todo, write(), obj, results, done_codes, synced)
+        out.salesforce(todo, write(), obj, results, done_codes)
 
 
 def _each(out: Outcomes, todo: pd.DataFrame, write: Callable[[Any], str], an: ActionNetworkClient, obj: str,
-          results: dict, synced: Callable[[Any], dict[str, Any] | None] | None = None) -> None:
+          results: dict) -> None:
     """Apply one Action Network write per plan row; record each outcome."""
     for n, (op, result_id, exc) in enumerate(each_write(an, list(todo.itertuples()), write,
                                                         f"Action Network {obj} writes"), start=1):
         if exc is None:
             results[op.seq] = result_id
-            out.record(op.seq, "done", result_id)
-            out.note(op, synced)
+            out.went_through(op, result_id)
         else:
             code, message = an_error(exc)
             out.fail(op, obj, "actionnetwork", code, message)

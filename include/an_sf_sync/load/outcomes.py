@@ -56,10 +56,14 @@ _WHAT = {
 
 
 class Outcomes:
-    """Buffers outcomes and rejects of one load step; ``flush`` writes them in one transaction."""
+    """Buffers outcomes and rejects of one load step; ``flush`` writes them in one transaction.
 
-    def __init__(self, store: StagingStore, run_id: str, step: Step) -> None:
-        self.store, self.run_id, self.step = store, run_id, step
+    ``synced`` gives what a write that went through leaves both sides of a linked pair holding (or
+    None): that becomes the pair's base with the write's outcome (see ``links.note_synced``)."""
+
+    def __init__(self, store: StagingStore, run_id: str, step: Step,
+                 synced: Callable[[Any], dict[str, Any] | None] | None = None) -> None:
+        self.store, self.run_id, self.step, self._synced_by = store, run_id, step, synced
         self._marks: list[tuple] = []
         self._rejects: list[Reject] = []
         self._synced: dict[tuple[str, str], dict[str, Any]] = {}
@@ -67,11 +71,6 @@ class Outcomes:
     def record(self, seq: int, status: str, result_id: str | None = None, code: str | None = None,
                error: str | None = None) -> None:
         self._marks.append((int(seq), status, result_id, code, error))
-
-    def synced(self, an_id: str, sf_id: str, values: dict[str, Any]) -> None:
-        """A write of a linked pair went through: both sides hold ``values`` now. They become the
-        link's base with the write's outcome (see ``links.note_synced``)."""
-        self._synced.setdefault((an_id, sf_id), {}).update(values)
 
     def fail(self, op: Any, obj: str, system: str, code: str, message: str) -> None:
         what = _WHAT.get((op.direction, op.action), "{obj}").format(obj=obj)
@@ -84,30 +83,27 @@ class Outcomes:
                                     pending=pending.load_record(self.step, op)))
 
     def salesforce(self, todo: pd.DataFrame, results: Sequence[Any], obj: str, ids: dict,
-                   done_codes: Iterable[str] = (), synced: Callable[[Any], dict[str, Any] | None] | None = None) -> None:
-        """Record each Salesforce result; ``synced`` gives what a write that went through leaves both
-        sides of its pair holding (see ``synced``)."""
+                   done_codes: Iterable[str] = ()) -> None:
         done_codes = set(done_codes)
         for op, result in zip(todo.itertuples(), results, strict=True):
             if result.success or (result.codes and set(result.codes) <= done_codes):
                 ids[op.seq] = result.id
-                self.record(op.seq, "done", result.id)
-                self.note(op, synced)
+                self.went_through(op, result.id)
             else:
                 code, message = sf_error(result)
                 self.fail(op, obj, "salesforce", code, message)
         self.flush()
 
-    def done(self, todo: pd.DataFrame, synced: Callable[[Any], dict[str, Any] | None] | None = None) -> None:
+    def done(self, todo: pd.DataFrame) -> None:
         for op in todo.itertuples():
-            self.record(op.seq, "done")
-            self.note(op, synced)
+            self.went_through(op)
         self.flush()
 
-    def note(self, op: Any, synced: Callable[[Any], dict[str, Any] | None] | None) -> None:
-        """Note what the write ``op`` that went through leaves both sides of its pair holding, if anything."""
-        if synced is not None and (values := synced(op)):
-            self.synced(op.an_id, op.sf_id, values)
+    def went_through(self, op: Any, result_id: str | None = None) -> None:
+        """The plan row ``op`` is done; what it leaves its pair holding is noted for its base."""
+        self.record(op.seq, "done", result_id)
+        if self._synced_by is not None and (values := self._synced_by(op)):
+            self._synced.setdefault((op.an_id, op.sf_id), {}).update(values)
 
     def blocked(self, todo: pd.DataFrame, why: str) -> None:
         for op in todo.itertuples():
