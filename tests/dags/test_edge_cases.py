@@ -270,6 +270,23 @@ def test_an_old_runs_step_rerun_after_a_later_run_wrote_is_skipped_and_overwrite
     assert org.writes(org.run()) == []
 
 
+def test_a_custom_field_holding_a_number_or_a_boolean_syncs_as_text_and_never_echoes(org):
+    # real Action Network data holds numbers and booleans in custom fields, not only text
+    org.put(BOB, {"custom_fields": {"employer": 42}})
+    org.put(ADA, {"custom_fields": {"employer": True}})
+    org.run()
+    bob, ada = org.link(BOB)[0], org.link(ADA)[0]
+    assert (org.contact(bob)["Employer__c"], org.contact(ada)["Employer__c"]) == ("42", "true")
+    for _ in range(2):  # the number and the text it became are the same value: nothing to write back
+        assert org.writes(org.run()) == []
+    assert org.activist(BOB)["custom_fields"]["employer"] == 42
+
+    org.sf.Contact.update(bob, {"Employer__c": "43"})
+    org.run()
+    assert org.activist(BOB)["custom_fields"]["employer"] == "43"
+    assert org.writes(org.run()) == []
+
+
 def test_clearing_a_value_on_either_side_clears_it_on_the_other_for_good(org):
     org.put(BOB, {"postal_addresses": [{"address_lines": ["1 Main St"], "locality": "Leeds", "region": "YK",
                                         "postal_code": "LS1"}], "custom_fields": {"employer": "Acme"}})

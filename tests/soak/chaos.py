@@ -3,9 +3,10 @@
 Each simulated hour: random edits on both sides (:mod:`tests.soak.world`), a handful of faults queued
 through the emulators' control paths, then one run of the DAG through Airflow (``dag.test``, with
 Airflow's task retries). In a *kill* hour the run happens in a child process that is sent SIGKILL
-as soon as the chosen load step has written something; the killed run's loads and finalize are
-then run again for the same run id (what Airflow does with a task whose worker died), and once
-more to check that rerunning a finished load changes nothing. Then clean hours: no faults, the
+as soon as the chosen load step has written something, or at a random moment (any task, or between
+two); the tasks Airflow had not recorded as done are then run again for the same run id (what
+Airflow does with a task whose worker died, and the tasks after it), and the loads once more to
+check that rerunning a finished load changes nothing. Then clean hours: no faults, the
 last ones without edits, and the verdict (:mod:`tests.soak.verify`).
 
 Every figure comes out in :class:`Figures`, which the tests assert on and the long soak prints.
@@ -23,6 +24,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import requests
@@ -37,6 +39,8 @@ from tests.soak.world import World
 
 HTML_502 = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
 LOAD_STEPS = ("contacts", "campaigns", "opportunities")
+TASKS = ("setup", "extract_an", "extract_sf", "resolve_duplicates", "reconcile", "load_contacts", "load_campaigns",
+         "load_opportunities", "finalize")  # the DAG's task bodies (first_run is a branch), in the order they run
 # Runs the hour's DAG run in a child process (the parent kills it mid-load), given the DAG file and
 # the run's params as JSON; the environment (Airflow home, connections, variables) is inherited.
 CHILD = """
@@ -97,10 +101,12 @@ class SoakConfig:
     # sides within one window are off: the sync settles them by the records' modification times
     # (any field's edit moves them), which the soak's per-field model does not follow. ``hostile_values``:
     # control characters, emoji and over-long values; ``email_changes``: addresses moved, added, retyped;
-    # ``sf_cleanup``: Contacts deleted and restored, entered twice, and the duplicates deleted or merged.
+    # ``sf_cleanup``: Contacts deleted and restored, entered twice, and the duplicates deleted or merged;
+    # ``sf_history_edits``: synced Opportunities edited or deleted, and action Campaigns' members removed.
     switches: dict[str, bool] = field(default_factory=lambda: {
         "missing_last_names": True, "an_last_name_edits": True, "clear_fields": True,
-        "same_field_conflicts": False, "hostile_values": True, "email_changes": True, "sf_cleanup": True})
+        "same_field_conflicts": False, "hostile_values": True, "email_changes": True, "sf_cleanup": True,
+        "sf_history_edits": True})
 
 
 @dataclass
@@ -218,45 +224,58 @@ class Soak:
         return ok
 
     def run_killed_hour(self) -> None:
-        """Run the hour in a child process, SIGKILL it inside a load step, then rerun that run's loads."""
-        step = self.rng.choice(LOAD_STEPS)
+        """Run the hour in a child process and SIGKILL it: inside a load step once it has written
+        something, or at a random moment (in any task, between tasks, or not at all). Then run the
+        killed run's tasks that had not finished, as Airflow retries the killed one and runs the rest."""
+        step = self.rng.choice((*LOAD_STEPS, "any"))
         started = self._next_second()
         with self.staging.connect() as conn:
             known = [r[0] for r in conn.execute("SELECT DISTINCT run_id FROM staging.plan")]
+        last_run = self._last_dag_run()
         self._control("an", "POST", "knobs", {"latency": 0.05})  # loads take long enough to be caught
         from airflow import settings
 
         settings.Session.remove()  # no open SQLite transaction while the child writes
         child = subprocess.Popen([sys.executable, "-c", CHILD, self.dag_file, json.dumps(self.params)],
                                  env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        run_id = None
+        killed = False
+        at = started + self.rng.uniform(4, 14)  # "any": the child's run begins after ~4 s and ends after 15-25
         deadline = time.time() + 300
         while child.poll() is None and time.time() < deadline:
-            with self.staging.connect() as conn:
-                steps = {row[1]: row for row in conn.execute(
-                    "SELECT run_id, step, count(*) FILTER (WHERE status <> 'pending') FROM staging.plan"
-                    " WHERE run_id <> ALL(%s) GROUP BY 1, 2", (known,))}
-            if steps and step not in steps:
-                step = "contacts"  # nothing to load in the chosen step this hour: the first step always has work
-            if steps.get(step, (None, None, 0))[2]:
-                time.sleep(self.rng.uniform(0, 0.3))
+            if step == "any":
+                killed = time.time() >= at
+            else:
+                with self.staging.connect() as conn:
+                    steps = {row[0]: row[1] for row in conn.execute(
+                        "SELECT step, count(*) FILTER (WHERE status <> 'pending') FROM staging.plan"
+                        " WHERE run_id <> ALL(%s) GROUP BY 1", (known,))}
+                if steps and step not in steps:
+                    step = "contacts"  # nothing to load in the chosen step this hour: the first step always has work
+                if steps.get(step):
+                    time.sleep(self.rng.uniform(0, 0.3))
+                    killed = True
+            if killed:
                 child.send_signal(signal.SIGKILL)
-                run_id = steps[step][0]
                 break
             time.sleep(0.02)
         child.wait()
         self._control("an", "POST", "knobs", {"latency": 0.0})
-        self._outcome = (f"killed in load_{step} after {time.time() - started:.0f} s" if run_id
+        run = self._last_dag_run()
+        left = self._unfinished(run) if killed and run and run != last_run else []  # none: it had not begun
+        self._outcome = (f"killed in {left[0]} after {time.time() - started:.0f} s" if left
                          else f"kill missed (the run ended after {time.time() - started:.0f} s)")
-        if run_id is None:
+        if not left:
             self.figures.kills["missed"] += 1
             return
-        self.figures.kills[step] += 1
-        context = {"run_id": run_id, "params": self.params}
+        self.figures.kills[left[0]] += 1
+        run_id, run_after = run
+        context = {"run_id": run_id, "params": self.params, "dag_run": SimpleNamespace(run_after=run_after)}
         for attempt in range(4):  # Airflow retries the killed task, then runs the downstream ones
             try:
-                for body in (tasks.load_contacts, tasks.load_campaigns, tasks.load_opportunities, tasks.finalize):
-                    body(context)
+                while left:
+                    if left[0] != "resolve_duplicates" or tasks.first_run(context) == left[0]:
+                        getattr(tasks, left[0])(context)
+                    left = left[1:]
                 break
             except Exception:  # noqa: BLE001 - any failure is retried, as Airflow would
                 if attempt == 3:
@@ -265,6 +284,27 @@ class Soak:
                     return
         self.last_success = started
         self.check_rerun_changes_nothing(run_id, context)
+
+    def _last_dag_run(self) -> tuple[str, Any] | None:
+        """The newest run of the DAG in Airflow's database: its id and when it was to run."""
+        from airflow.models import DagRun
+        from airflow.utils.session import create_session
+
+        with create_session() as session:
+            run = (session.query(DagRun).filter(DagRun.dag_id == self.dag.dag_id)
+                   .order_by(DagRun.id.desc()).first())
+            return (run.run_id, run.run_after) if run else None
+
+    def _unfinished(self, run: tuple[str, Any]) -> list[str]:
+        """The run's tasks, in order, that Airflow has not recorded as done."""
+        from airflow.models import TaskInstance
+        from airflow.utils.session import create_session
+
+        with create_session() as session:
+            done = {ti.task_id for ti in session.query(TaskInstance).filter(
+                TaskInstance.dag_id == self.dag.dag_id, TaskInstance.run_id == run[0],
+                TaskInstance.state.in_(("success", "skipped")))}
+        return [name for name in TASKS if name not in done]
 
     def check_rerun_changes_nothing(self, run_id: str, context: dict[str, Any]) -> None:
         before = self.an_sandbox.app.store.counts(), self.sf_sandbox.app.store.counts()

@@ -18,10 +18,11 @@ from an_sf_sync.reasons import NOTES
 from tests.soak.world import AN, FIELDS, World, in_salesforce
 
 AN_FIELDS = {"first_name": "given_name", "last_name": "family_name", "street": "street", "city": "city",
-             "state": "state", "postal_code": "postal_code"}
+             "state": "state", "postal_code": "postal_code", "employer": "custom_fields->>'employer'"}
 UNSUBSCRIBED = ("NOT_IN_SUBSCRIBERS_CAMPAIGN", "DONOR_NOT_SUBSCRIBED")  # rejects of what a non-subscriber did
 SF_STAGED = {"first_name": "first_name", "last_name": "last_name", "street": "mailing_street",
-             "city": "mailing_city", "state": "mailing_state", "postal_code": "mailing_postal_code"}
+             "city": "mailing_city", "state": "mailing_state", "postal_code": "mailing_postal_code",
+             "employer": "custom_fields->>'Employer__c'"}
 
 
 @dataclass
@@ -32,6 +33,12 @@ class Findings:
     diverged: list[str] = field(default_factory=list)
     traces: list[str] = field(default_factory=list)  # what the sync saw of each lost edit, for its report
     pairs: int = 0
+
+
+def an_value(person: dict[str, Any], name: str) -> Any:
+    """An activist's value of one of the soak's fields (a custom field's from its custom fields)."""
+    column = AN_FIELDS[name]
+    return person[column] if column in person else (person.get("custom_fields") or {}).get(name)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -150,7 +157,7 @@ class Verifier:
                        else "not active, though its Contact's email is the activist's"))
             ids = (person.an_id, person.sf_id, an_p and an_p["an_id"], sf_c and sf_c.get("Id"))
             if an_p is not None and person.sf_deleted:  # the activist stays as it was, alone
-                changed = [name for name in FIELDS if not _same(an_p[AN_FIELDS[name]], person.expected(name))]
+                changed = [name for name in FIELDS if not _same(an_value(an_p, name), person.expected(name))]
                 changed += ["subscription"] * ((an_p["email_status"] == "subscribed") != person.subscribed[0])
                 if changed:
                     self._missing(f"{person.email}: its Contact was deleted in Salesforce, and the activist's "
@@ -163,14 +170,14 @@ class Verifier:
             for name, (_, sf_field) in FIELDS.items():
                 expected = person.expected(name)
                 sf_expected = rules.sf_last_name(expected, person.address) if name == "last_name" else expected
-                if not (_same(an_p[AN_FIELDS[name]], expected)
+                if not (_same(an_value(an_p, name), expected)
                         and _same(sf_c.get(sf_field), in_salesforce(name, sf_expected))):
                     _, at, side = person.fields[name]
                     hour = next((e.hour for e in reversed(self.world.log) if e.key == person.email and e.at <= at),
                                 None)
                     self.trace(person.email, an_p["an_id"], sf_c.get("Id"), name)
                     self._missing(f"{person.email} {name}: expected {expected!r} (edited in {side}, hour {hour}), Action "
-                                  f"Network has {an_p[AN_FIELDS[name]]!r}, Salesforce {sf_c.get(sf_field)!r}", *ids)
+                                  f"Network has {an_value(an_p, name)!r}, Salesforce {sf_c.get(sf_field)!r}", *ids)
             subscribed, at, side = person.subscribed
             hour = next((e.hour for e in reversed(self.world.log) if e.key == person.email and e.at <= at), None)
             if (an_p["email_status"] == "subscribed", sf_c.get("Id") in self.subscribers) != (subscribed, subscribed):
@@ -247,8 +254,12 @@ class Verifier:
             if action.an_id not in takers and action.an_id:
                 takers[action.an_id] = {t["person_id"] for t in self.an.participations(action.action_type,
                                                                                         action.an_id)}
-            in_sf = email in deleted or (action.sf_id, contact_of.get(email)) in pairs
+            member = (action.sf_id, contact_of.get(email)) in pairs
+            in_sf = email in deleted or (key, email) in w.removed or member
             in_an = person_of.get(email) in takers.get(action.an_id or "", set())
+            if (key, email) in w.removed and member and not self._taken_again(key, email):
+                self.findings.diverged.append(f"{email} was removed from Campaign {action.sf_id} ({key}) in "
+                                              "Salesforce after it synced, and the sync added them back")
             if not (in_sf and in_an):
                 taken = next(e.at for e in w.log if e.kind == "take_action" and e.detail.get("id") == made)
                 self._missing(f"{email} took {key} in {side}: Salesforce member {in_sf}, Action Network taker "
@@ -256,6 +267,7 @@ class Verifier:
                               unsubscribed=self._unsubscribed(email, taken))
         opportunities = {o.get(rules.EXTERNAL_ID_FIELD): o for o in self.opportunities}
         roles = {(r.get("OpportunityId"), r.get("ContactId")) for r in self.roles}
+        opportunity_ids = {o.get("Id"): o for o in self.opportunities}
         for d in w.donations.values():
             if d.origin == AN:
                 opp = opportunities.get(d.an_id)
@@ -265,11 +277,29 @@ class Verifier:
                 found = self.an.find_donation(f"salesforce:{d.sf_id}")
                 ok = found is not None and found["person_id"] == person_of.get(d.donor) and \
                     float(found["amount"]) == float(d.amount)
+            if d.sf_changed:  # the Opportunity edited or deleted after it synced: Action Network keeps the donation
+                opp = opportunities.get(d.an_id) if d.origin == AN else opportunity_ids.get(d.sf_id)
+                kept = d.origin == AN or ok
+                undone = opp is not None if d.sf_changed == "deleted" else (
+                    opp is None or float(opp.get("Amount") or 0) != float(d.sf_amount or 0))
+                if not kept or undone:
+                    self.findings.diverged.append(
+                        f"donation {d.key} of {d.donor} ({d.amount}): its Opportunity was {d.sf_changed} in Salesforce"
+                        f" after it synced; the Action Network donation {'stayed' if kept else 'did not stay'}, and "
+                        f"the sync {'undid' if undone else 'kept'} the edit (Opportunity now {opp and opp.get('Amount')})")
+                continue
             if not ok:
                 given = next(e.at for e in w.log if e.kind == "donate" and e.key == d.key)
                 self._missing(f"donation {d.key} of {d.donor} ({d.amount}) did not reach the other side",
                               d.an_id, d.sf_id, contact_of.get(d.donor), person_of.get(d.donor),
                               unsubscribed=self._unsubscribed(d.donor, given))
+
+    def _taken_again(self, key: str, email: str) -> bool:
+        """Whether ``email`` took action ``key`` again after being removed from its Campaign."""
+        removed = max(e.at for e in self.world.log if e.kind == "remove_member" and e.key == key
+                      and e.detail.get("email") == email)
+        return any(e.kind == "take_action" and e.key == key and e.detail.get("email") == email and e.at > removed
+                   for e in self.world.log)
 
     def _unsubscribed(self, email: str, since: float) -> bool:
         """Whether the person was unsubscribed, on either side, after ``since``."""
@@ -285,12 +315,13 @@ class Verifier:
                 continue
             diffs = [name for name, (_, sf_field) in FIELDS.items()
                      if not _same(in_salesforce(name, rules.sf_last_name(an_p["family_name"], an_p["email"])
-                                                if name == "last_name" else an_p[AN_FIELDS[name]]), sf_c.get(sf_field))]
+                                                if name == "last_name" else an_value(an_p, name)), sf_c.get(sf_field))]
             if rules.email_key(an_p["email"]) != rules.email_key(sf_c.get("Email")):
                 diffs.append("email")
             if (an_p["email_status"] == "subscribed") != (sf_id in self.subscribers):
                 diffs.append("subscription")
             if diffs:
+                sides = {d: (an_value(an_p, d), sf_c.get(FIELDS[d][1])) if d in FIELDS else (an_p.get(d), "-")
+                         for d in diffs}
                 self.findings.diverged.append(f"{an_p['email']} ({an_id} <-> {sf_id}): " + ", ".join(
-                    f"{d}: {an_p.get(AN_FIELDS.get(d, d))!r} vs {sf_c.get(FIELDS[d][1]) if d in FIELDS else '-'!r}"
-                    for d in diffs))
+                    f"{d}: {a!r} vs {s!r}" for d, (a, s) in sides.items()))

@@ -43,14 +43,17 @@ FIELDS: dict[str, tuple[Any, str]] = {
     "city": (lambda v: {"postal_addresses": [{"locality": v}]}, "MailingCity"),
     "state": (lambda v: {"postal_addresses": [{"region": v}]}, "MailingState"),
     "postal_code": (lambda v: {"postal_addresses": [{"postal_code": v}]}, "MailingPostalCode"),
+    "employer": (lambda v: {"custom_fields": {"employer": v}}, "Employer__c"),  # a custom field (Text Area (Long))
 }
 WORDS = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia", "Tim")
 CITIES = ("Boston", "Oslo", "Lagos", "Lima", "Pune", "Perth", "Quito", "Turin")
 SPACING = 1.2  # seconds between edits of one field on both sides: modification times are whole seconds
-LENGTHS = {f.name: f.sf_length for f in synced.person_fields()}
+LENGTHS = {f.name: f.sf_length for f in synced.person_fields()} | {"employer": 131072}
+Value = str | int | bool | None  # a custom field's value in Action Network may be a number or a boolean
+EMPLOYERS = ("Acme", "Globex", "Initech", "Umbrella", "Hooli")
 
 
-def in_salesforce(name: str, value: str | None) -> str | None:
+def in_salesforce(name: str, value: Value) -> Value:
     """What Salesforce holds of a value edited in Action Network: cleaned of what no database
     stores, and cut to the field's length (Action Network keeps it whole)."""
     return rules.fit(text.clean(value), LENGTHS[name]) if isinstance(value, str) else value
@@ -84,7 +87,7 @@ class Person:
     origin: str
     an_id: str | None = None
     sf_id: str | None = None
-    fields: dict[str, tuple[str | None, float, str]] = field(default_factory=dict)  # value, when, side
+    fields: dict[str, tuple[Value, float, str]] = field(default_factory=dict)  # value, when, side
     subscribed: tuple[bool, float, str] = (True, 0.0, AN)
     synced: bool = False  # whether both sides must hold it (Salesforce Contacts: once subscribers)
     sub_hour: int = -1  # the hour its subscription last changed (one side per hour: no conflicts)
@@ -100,7 +103,7 @@ class Person:
         """The email it has now."""
         return self.moved_to or self.email
 
-    def expected(self, name: str) -> str | None:
+    def expected(self, name: str) -> Value:
         return self.fields.get(name, (None, 0.0, ""))[0]
 
 
@@ -122,6 +125,8 @@ class Donation:
     amount: str
     an_id: str | None = None
     sf_id: str | None = None
+    sf_changed: str | None = None  # "amount" or "deleted": its Opportunity edited in Salesforce after it synced
+    sf_amount: str | None = None  # the Opportunity's amount after that edit
 
 
 class World:
@@ -138,6 +143,7 @@ class World:
         self.actions: dict[str, Action] = {}
         self.members: list[tuple[str, str, str, str | None]] = []  # (side, action key, email, taker/member id)
         self.donations: dict[str, Donation] = {}
+        self.removed: set[tuple[str, str]] = set()  # (action key, email): Campaign members removed after they synced
         self.log: list[Edit] = []
         self.hour = 0
         self.last_success = 0.0  # when the last successful run started: edits before it are read
@@ -206,7 +212,8 @@ class World:
         n = self._next()
         values = {"first_name": self.rng.choice(WORDS), "last_name": f"Soak{n}",
                   "street": f"{n} Main St", "city": self.rng.choice(CITIES), "state": "MA",
-                  "postal_code": f"{self.rng.randrange(10000, 99999)}"}
+                  "postal_code": f"{self.rng.randrange(10000, 99999)}",
+                  "employer": self.rng.choice(EMPLOYERS) if self.rng.random() < 0.7 else None}
         if self.switches["missing_last_names"] and self.rng.random() < 0.2:
             values["last_name"] = None
         return values
@@ -222,6 +229,8 @@ class World:
                                                  "region": values["state"], "postal_code": values["postal_code"]}]}}
         if values["last_name"] is None:
             del body["person"]["family_name"]
+        if values["employer"] is not None:
+            body["person"]["custom_fields"] = {"employer": values["employer"]}
         an_id = self._an_create("people", body)
         at = self._record(AN, "create_person", email, an_id=an_id)
         self.people[email] = Person(email, AN, an_id=an_id, fields={k: (v, at, AN) for k, v in values.items()},
@@ -255,13 +264,18 @@ class World:
         name = self.rng.choice(names)
         n = self._next()
         # every value new: an edit that writes the value already there is no change to sync
-        value: str | None = {"first_name": f"{self.rng.choice(WORDS)}{n}", "last_name": f"Soak{n}",
-                             "street": f"{n} Elm St", "city": self.rng.choice(CITIES) + str(n),
-                             "state": f"ST{n}", "postal_code": f"{n:05d}"}[name]
-        if self.switches["clear_fields"] and name in ("street", "city", "first_name") and self.rng.random() < 0.25:
+        text = {"first_name": f"{self.rng.choice(WORDS)}{n}", "last_name": f"Soak{n}", "street": f"{n} Elm St",
+                "city": self.rng.choice(CITIES) + str(n), "state": f"ST{n}", "postal_code": f"{n:05d}",
+                "employer": f"{self.rng.choice(EMPLOYERS)} {n}"}[name]
+        value: Value = text
+        clearable = ("street", "city", "first_name", "employer")
+        if self.switches["clear_fields"] and name in clearable and self.rng.random() < 0.25:
             value = None
+        elif side == AN and name == "employer" and self.switches["hostile_values"] and self.rng.random() < 0.2:
+            value = self.rng.choice((n, n % 2 == 0))  # custom field values in real data: numbers and booleans too
+            self._record(AN, "typed_value", person.email, field=name)
         elif side == AN and self.switches["hostile_values"] and self.rng.random() < 0.3:
-            value = hostile(self.rng, name, value)
+            value = hostile(self.rng, name, text)
             self._record(AN, "hostile_value", person.email, field=name)
         self._spaced(person, name, side)
         if side == AN:
@@ -492,6 +506,59 @@ class World:
         self.donations[key] = donation
         person.sub_hour = self.hour
 
+    # -- history edited in Salesforce after it synced -------------------------------------------------
+
+    def _opportunity(self, donation: Donation) -> str | None:
+        """The Id of a donation's Opportunity, once it has synced both ways."""
+        if donation.origin == AN:
+            found = self.sf.query(format_soql("SELECT Id FROM Opportunity WHERE {:literal} = {}",
+                                              rules.EXTERNAL_ID_FIELD, donation.an_id))["records"]
+            return found[0]["Id"] if found else None
+        response = self.an.get(self.an_url + "donations", timeout=30,
+                               params={"filter": f"identifier eq 'salesforce:{donation.sf_id}'"})
+        response.raise_for_status()
+        return donation.sf_id if (response.json().get("_embedded") or {}).get("osdi:donations") else None
+
+    def edit_sf_donation(self) -> None:
+        """A synced donation's Opportunity is edited or deleted in Salesforce: as the spec says, the
+        Action Network donation stays as it was, and the sync neither writes it again nor undoes the edit."""
+        given = {e.key: e.at for e in self.log if e.kind == "donate"}
+        donations = [d for d in self.donations.values() if not d.sf_changed and given[d.key] < self.last_success
+                     and not self._waits(self.people[d.donor])]
+        if not donations:
+            return
+        donation = self.rng.choice(donations)
+        opportunity = self._opportunity(donation)
+        if opportunity is None:
+            return  # not synced (its donor unsubscribed, or it waits): nothing to edit yet
+        if self.rng.random() < 0.5:
+            donation.sf_changed, donation.sf_amount = "amount", f"{float(donation.amount) + 1:.2f}"
+            self.sf.Opportunity.update(opportunity, {"Amount": float(donation.sf_amount)})
+        else:
+            donation.sf_changed = "deleted"
+            self.sf.Opportunity.delete(opportunity)
+        self._record(SF, f"opportunity_{donation.sf_changed}", donation.key, sf_id=opportunity)
+
+    def remove_sf_member(self) -> None:
+        """A Contact that took a synced action is removed from its Campaign in Salesforce: the Action
+        Network taker stays (the spec), and the sync does not add the member back."""
+        taken = [(key, email) for side, key, email, made in self.members if (key, email) not in self.removed
+                 and next(e.at for e in self.log if e.kind == "take_action" and e.detail.get("id") == made)
+                 < self.last_success and not self._waits(self.people[email])]
+        if not taken:
+            return
+        key, email = self.rng.choice(taken)
+        action, person = self.actions[key], self.people[email]
+        if not person.sf_id or person.sf_deleted:
+            return
+        found = self.sf.query(format_soql("SELECT Id FROM CampaignMember WHERE CampaignId = {} AND ContactId = {}",
+                                          action.sf_id, person.sf_id))["records"]
+        if not found:
+            return  # not synced yet
+        self.sf.CampaignMember.delete(found[0]["Id"])
+        self.removed.add((key, email))
+        self._record(SF, "remove_member", key, email=email, id=found[0]["Id"])
+
     # -- one hour of edits --------------------------------------------------------------------------
 
     def edit(self, hour: int, count: int) -> None:
@@ -508,6 +575,8 @@ class World:
         if self.switches["sf_cleanup"]:
             kinds += [(self.delete_sf_contact, 1), (self.undelete_sf_contact, 1), (self.duplicate_sf_contact, 1),
                       (self.resolve_duplicate, 1)]
+        if self.switches["sf_history_edits"]:
+            kinds += [(self.edit_sf_donation, 1), (self.remove_sf_member, 1)]
         makers, weights = zip(*kinds, strict=True)
         for maker in self.rng.choices(makers, weights, k=count):
             maker()
