@@ -15,7 +15,10 @@ Contact by :attr:`Person.sf_moved` while that is changed). The expected value of
 latest edit on either side: the sync's rule (the later change wins) once edits are seconds apart,
 which :meth:`World._spaced` guarantees for the same field of the same person. Action Network edits
 may carry what real records do: control characters (NUL included), emoji, values too long for the
-Salesforce field (which gets them cleaned and cut to fit: :func:`in_salesforce`).
+Salesforce field (which gets them cleaned and cut to fit: :func:`in_salesforce`); its custom field
+may hold a number or a boolean. Some Salesforce edits must change nothing on either side: a synced
+Opportunity edited or deleted, a member removed from an action's Campaign (the spec: synced history
+is neither removed from Action Network nor written again).
 """
 
 from __future__ import annotations
