@@ -6,6 +6,7 @@ written twice or lost. Action Network is at its real 4 requests/s.
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from simple_salesforce import format_soql
@@ -188,3 +189,57 @@ def test_a_contact_removed_from_the_subscribers_campaign_waits_in_the_backlog_an
     assert statuses == [["subscribed", "unsubscribed"]] + [["unsubscribed", "unsubscribed"]] * 2
     with org.staging.connect() as conn:
         assert conn.execute("SELECT count(*) FROM sync.pending").fetchone()[0] == 0
+
+
+def deferred_first_match(org, monkeypatch, overlap: int) -> tuple[str, str]:
+    """Ada and Bob, in Action Network, entered as Contacts a second later with other values (which
+    win their first match); a budget of one write a run defers one of the two pairs: its ids."""
+    monkeypatch.setenv("AIRFLOW_VAR_AN_SF_SYNC_WRITE_BUDGET", "1")
+    org.overlap = overlap
+    time.sleep(1.1)
+    contacts = {an_id: org.sf.Contact.create({"Email": email, "FirstName": first, "LastName": last,
+                                              "MailingCity": "Lyon", "MailingState": "RH"})["id"]
+                for an_id, email, first, last in ((ADA, "ada@example.org", "Ada", "Lovelace"),
+                                                  (BOB, "bob@example.org", "Bob", "Builder"))}
+    org.run()
+    with org.staging.connect() as conn:
+        waiting = {r[0] for r in conn.execute("SELECT an_id FROM staging.plan WHERE step = %s AND status = 'deferred'"
+                                              " AND direction = %s", (Step.CONTACTS, Direction.TO_ACTIONNETWORK))}
+    assert len(waiting) == 1  # one of the two pairs waits for the next run's budget
+    (an_id,) = waiting
+    return an_id, contacts[an_id]
+
+
+@pytest.mark.parametrize("overlap", [5, 0])
+def test_a_first_match_the_budget_defers_keeps_the_edits_both_sides_make_while_it_waits(org, monkeypatch, overlap):
+    """People already on both sides, matched by the first sync but deferred by the budget: what each
+    side edits while they wait is kept, however the two edits are ordered. Before, the pair was matched
+    afresh when its turn came: the later record won every field, and an activist's edit was lost to
+    the Contact's older value as soon as anything else of the Contact changed later."""
+    an_id, sf_id = deferred_first_match(org, monkeypatch, overlap)
+    org.put(an_id, {"given_name": "Edited in Action Network"})
+    time.sleep(1.1)
+    org.sf.Contact.update(sf_id, {"MailingState": "IDF"})  # the Contact is the later record now
+    org.run()
+    org.run()
+    activist, contact = org.activist(an_id), org.contact(sf_id)
+    address = activist["postal_addresses"][0]
+    assert (activist["given_name"], address["locality"], address["region"]) == (
+        "Edited in Action Network", "Lyon", "IDF")
+    assert (contact["FirstName"], contact["MailingCity"], contact["MailingState"]) == (
+        "Edited in Action Network", "Lyon", "IDF")
+    assert org.writes(org.run()) == []
+
+
+def test_a_first_match_the_budget_defers_follows_the_activist_to_a_new_email(org, monkeypatch):
+    """An activist whose first match waits moves to a new address: their Contact takes it (and the
+    match's values), instead of a second Contact entering them twice."""
+    an_id, sf_id = deferred_first_match(org, monkeypatch, 0)
+    org.put(an_id, {"email_addresses": [{"address": "moved@example.org", "primary": True}]})
+    org.run()
+    org.run()
+    found = org.sf.query(format_soql("SELECT Id FROM Contact WHERE Email = {} OR Id = {}", "moved@example.org", sf_id))
+    assert [r["Id"] for r in found["records"]] == [sf_id]
+    assert org.contact(sf_id)["Email"] == "moved@example.org" and org.link(an_id) == (sf_id, "active")
+    assert org.activist(an_id)["postal_addresses"][0]["locality"] == "Lyon"
+    assert org.writes(org.run()) == []

@@ -38,13 +38,15 @@ def link(an_id: str, sf_id: str, email: str, state: str = "active", **base) -> d
     return {"an_id": an_id, "sf_id": sf_id, "email_key": email.lower(), "state": state, "base": values}
 
 
-def run(an_rows=(), sf_rows=(), links=(), an_index=(), sf_index=(), losers=frozenset(), rule="oldest", lengths=None):
+def run(an_rows=(), sf_rows=(), links=(), an_index=(), sf_index=(), losers=frozenset(), rule="oldest", lengths=None,
+        first_matches=()):
     return reconcile_contacts(ContactInputs(
         an=an(*an_rows), sf=sf(*sf_rows),
         links=pd.DataFrame(list(links), columns=["an_id", "sf_id", "email_key", "state", "base"]),
         an_index=pd.DataFrame(list(an_index), columns=["an_id", "email_key", "email_status"]),
         sf_index=pd.DataFrame(list(sf_index), columns=["sf_id", "email_key", "created", "modified", "is_deleted"]),
-        losers=frozenset(losers), custom_fields=("employer",), duplicate_rule=rule, sf_lengths=lengths or {}))
+        losers=frozenset(losers), custom_fields=("employer",), duplicate_rule=rule, sf_lengths=lengths or {},
+        first_matches=pd.DataFrame(list(first_matches), columns=["an_id", "sf_id", "decided", "held"])))
 
 
 def ops(plan, direction=None, action=None):
@@ -159,6 +161,84 @@ def test_first_match_keeps_an_unsubscribe_even_if_the_contact_was_added_to_the_c
     assert [o["action"] for o in ops(plan, "to_salesforce")] == ["unsubscribe"]
     assert not ops(plan, "to_actionnetwork", "subscribe")
     assert [(c["field"], c["winner"]) for c in plan.conflicts] == [("subscribed", "actionnetwork")]
+
+
+def test_a_first_match_records_what_each_side_holds_where_it_is_to_change():
+    plan = run(an_rows=[{"an_id": "a1", "email": "ada@example.org", "first_name": "Ada", "city": "Paris",
+                         "modified": T - timedelta(hours=1)}],
+               sf_rows=[{"sf_id": "003A", "email": "ada@example.org", "first_name": "Adelaide", "last_name": "L",
+                         "city": "Lyon", "modified": T}],
+               sf_index=[("003A", "ada@example.org", T - timedelta(days=9), T, False)])
+    link_op, = ops(plan, "local", "link")
+    assert link_op["payload"]["held"] == {"actionnetwork": {"first_name": "Ada", "last_name": None, "city": "Paris"},
+                                          "salesforce": {}}
+    assert link_op["payload"]["base"]["first_name"] == "Adelaide"  # the Contact is the later record
+
+
+WAITING = {"an_id": "a1", "sf_id": "003A", "decided": {f: None for f in FIELDS} | {
+    "first_name": "Adelaide", "last_name": "L", "email": "ada@example.org", "city": "Lyon", "state": "RH",
+    "cf:employer": None, "subscribed": True}, "held": {"actionnetwork": {"first_name": "Ada", "last_name": None,
+                                                                          "city": "Paris", "state": None},
+                                                        "salesforce": {}}}
+
+
+def waiting_match(an_row: dict, sf_row: dict):
+    """A first match the write budget deferred (WAITING), planned again with both sides as given."""
+    an_values = {"first_name": "Ada", "city": "Paris", "modified": T} | an_row
+    sf_values = {"first_name": "Adelaide", "last_name": "L", "city": "Lyon", "state": "RH", "modified": T} | sf_row
+    return run(an_rows=[{"an_id": "a1", "email": "ada@example.org"} | an_values],
+               sf_rows=[{"sf_id": "003A", "email": "ada@example.org"} | sf_values],
+               sf_index=[("003A", rules.email_key(sf_values.get("email", "ada@example.org")), T - timedelta(days=9), T,
+                          False)], first_matches=[WAITING])
+
+
+def test_a_first_match_that_waited_keeps_what_each_side_edited_meanwhile_whichever_is_later():
+    # the activist edited their first name, then the Contact's state changed: both edits stay, and the
+    # match's own decisions (city, last name) are still written
+    plan = waiting_match({"first_name": "Ada edited", "modified": T + timedelta(hours=1)},
+                         {"state": "IDF", "modified": T + timedelta(hours=2)})
+    to_an, = ops(plan, "to_actionnetwork", "update")
+    assert to_an["payload"]["fields"] == {"last_name": "L", "city": "Lyon", "state": "IDF"}
+    to_sf, = ops(plan, "to_salesforce", "update")
+    assert to_sf["payload"]["fields"] == {"first_name": "Ada edited"}
+    assert plan.conflicts == []
+    # nothing edited meanwhile: the match's decisions, as they were
+    plan = waiting_match({}, {})
+    assert ops(plan, "to_actionnetwork", "update")[0]["payload"]["fields"] == {
+        "first_name": "Adelaide", "last_name": "L", "city": "Lyon", "state": "RH"}
+    assert not ops(plan, "to_salesforce", "update")
+
+
+def test_a_first_match_that_waited_settles_a_field_both_sides_edited_by_the_later_one():
+    plan = waiting_match({"city": "Nice", "modified": T + timedelta(hours=2)},
+                         {"city": "Lille", "modified": T + timedelta(hours=1)})
+    assert ops(plan, "to_salesforce", "update")[0]["payload"]["fields"] == {"city": "Nice"}
+    assert [(c["field"], c["winner"]) for c in plan.conflicts] == [("city", "actionnetwork")]
+
+
+def test_a_first_match_that_waited_follows_the_activist_to_a_new_email_instead_of_entering_them_twice():
+    plan = waiting_match({"email": "ada.new@example.org", "modified": T + timedelta(hours=1)}, {})
+    assert not ops(plan, "to_salesforce", "create")
+    to_sf, = ops(plan, "to_salesforce", "update")
+    assert to_sf["sf_id"] == "003A" and to_sf["payload"]["fields"] == {"email": "ada.new@example.org"}
+    # deferred again, the match decided the new address, which the Contact does not have yet
+    moved = {**WAITING, "decided": WAITING["decided"] | {"email": "ada.new@example.org"},
+             "held": {"actionnetwork": WAITING["held"]["actionnetwork"], "salesforce": {"email": "ada@example.org"}}}
+    plan = run(an_rows=[{"an_id": "a1", "email": "ada.new@example.org", "first_name": "Ada", "modified": T}],
+               sf_rows=[{"sf_id": "003A", "email": "ada@example.org", "first_name": "Adelaide", "last_name": "L",
+                         "modified": T}],
+               sf_index=[("003A", "ada@example.org", T - timedelta(days=9), T, False)], first_matches=[moved])
+    assert not ops(plan, "to_salesforce", "create")
+    assert ops(plan, "to_salesforce", "update")[0]["payload"]["fields"]["email"] == "ada.new@example.org"
+    # a Contact whose email was changed in Salesforce is not followed (as for a synced pair)
+    plan = waiting_match({}, {"email": "elsewhere@example.org"})
+    assert not [o for o in plan.ops if o["an_id"] == "a1" and o["sf_id"] == "003A"]
+
+
+def test_a_first_match_that_waited_takes_an_unsubscribe_made_meanwhile_in_salesforce():
+    plan = waiting_match({}, {"subscribed": False, "subscription_changed": True})
+    assert [o["action"] for o in ops(plan, "to_actionnetwork") if o["action"] != "update"] == ["unsubscribe"]
+    assert not [o for o in ops(plan, "to_salesforce") if o["action"] in ("subscribe", "unsubscribe")]
 
 
 def test_contact_added_to_the_campaign_subscribes_its_linked_activist():

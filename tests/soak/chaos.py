@@ -1,5 +1,8 @@
 """The chaos soak: hours of random edits on both sides, faults, tasks killed mid-load, then clean hours.
 
+The org has people before its first sync, on one side or both (:meth:`World.seed`); with a small write
+budget their first sync waits in the backlog while the hours' edits land.
+
 Each simulated hour: random edits on both sides (:mod:`tests.soak.world`), a handful of faults queued
 through the emulators' control paths, then one run of the DAG through Airflow (``dag.test``, with
 Airflow's task retries). In a *kill* hour the run happens in a child process that is sent SIGKILL
@@ -97,6 +100,7 @@ class SoakConfig:
     # hours until it is drained (at most ``drain_runs``).
     write_budget: int = 0
     drain_runs: int = 40
+    org_people: int = 30  # people in the org before its first sync, on one side or both (see World.seed)
     # Edit kinds, each of which can be left out while a fix for it is pending. Same-field edits on both
     # sides within one window are off: the sync settles them by the records' modification times
     # (any field's edit moves them), which the soak's per-field model does not follow. ``hostile_values``:
@@ -349,18 +353,21 @@ class Soak:
     def run(self) -> Figures:
         started = time.time()
         self._control("sf", "POST", "limits", {"daily_api_limit": 10_000_000})
+        self.world = World(self.rng, self.an_sandbox.url, self.an_sandbox.api_key, self.sf_sandbox.client(),
+                           {}, "", switches=self.config.switches)
+        self.world.seed(self.config.org_people)
         self.lose_master_answers()
         self.figures.timeline.append(f"first run: {'ok' if self.run_hour() else 'failed'} (master answers lost)")
         self.clear_faults()
         if len(settings.masters(self.staging)) < 4:  # a failed first run: the next one finishes setup
             assert self.run_hour(), "setup must succeed once its faults are gone"
-        masters = settings.masters(self.staging)
+        self.world.masters = settings.masters(self.staging)
         page = requests.post(f"{self.an_sandbox.url}fundraising_pages", headers=self.an_sandbox.headers,
                              json={"title": "Soak appeal", "origin_system": "Soak"}, timeout=30)
         page.raise_for_status()
-        page_id = next(i for i in page.json()["identifiers"] if i.startswith("action_network:")).split(":", 1)[1]
-        self.world = World(self.rng, self.an_sandbox.url, self.an_sandbox.api_key, self.sf_sandbox.client(),
-                           masters, page_id, switches=self.config.switches)
+        self.world.page_id = next(i for i in page.json()["identifiers"]
+                                  if i.startswith("action_network:")).split(":", 1)[1]
+        self.learn_links()
         kill_hours = set(self.rng.sample(range(self.config.chaos_hours), min(self.config.kills,
                                                                               self.config.chaos_hours)))
         for hour in range(self.config.chaos_hours):

@@ -151,6 +151,9 @@ class World:
         self.hour = 0
         self.last_success = 0.0  # when the last successful run started: edits before it are read
         self.waiting: set[str] = set()  # ids of the records whose change was read but waits to be written
+        # activists whose pair is linked: a first match that waits is not yet (its Contact's email
+        # changed, deleted or entered twice in Salesforce meanwhile, the match is not kept)
+        self.linked: set[str] = set()
         self._serial = 0
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -200,6 +203,7 @@ class World:
 
     def link_ids(self, links: dict[str, str], back: dict[str, str]) -> None:
         """Learn each person's other-side id from the sync's active links (an_id -> sf_id and back)."""
+        self.linked = set(links)
         for person in self.people.values():
             if person.an_id and not person.sf_id:
                 person.sf_id = links.get(person.an_id)
@@ -225,6 +229,12 @@ class World:
         email = f"an{self._next()}.{self.rng.randrange(10**6)}@soak.example.org"
         values = self._new_values()
         subscribed = self.rng.random() < 0.9
+        an_id = self._an_person(email, values, subscribed)
+        at = self._record(AN, "create_person", email, an_id=an_id)
+        self.people[email] = Person(email, AN, an_id=an_id, fields={k: (v, at, AN) for k, v in values.items()},
+                                    subscribed=(subscribed, at, AN), synced=True, sub_hour=self.hour)
+
+    def _an_person(self, email: str, values: dict[str, Value], subscribed: bool) -> str:
         body = {"person": {"given_name": values["first_name"], "family_name": values["last_name"],
                            "email_addresses": [{"address": email,
                                                 "status": "subscribed" if subscribed else "unsubscribed"}],
@@ -234,10 +244,7 @@ class World:
             del body["person"]["family_name"]
         if values["employer"] is not None:
             body["person"]["custom_fields"] = {"employer": values["employer"]}
-        an_id = self._an_create("people", body)
-        at = self._record(AN, "create_person", email, an_id=an_id)
-        self.people[email] = Person(email, AN, an_id=an_id, fields={k: (v, at, AN) for k, v in values.items()},
-                                    subscribed=(subscribed, at, AN), synced=True, sub_hour=self.hour)
+        return self._an_create("people", body)
 
     def create_sf_contact(self) -> None:
         email = f"sf{self._next()}.{self.rng.randrange(10**6)}@soak.example.org"
@@ -250,6 +257,46 @@ class World:
         at = self._record(SF, "create_contact", email, sf_id=sf_id, subscribed=subscribed)
         self.people[email] = Person(email, SF, sf_id=sf_id, fields={k: (v, at, SF) for k, v in values.items()},
                                     subscribed=(subscribed, at, SF), synced=subscribed, sub_hour=self.hour)
+
+    def seed(self, count: int) -> None:
+        """The org before its first sync: ``count`` people on both sides (matched by email, with other
+        values on each side here and there, a few entered twice in Salesforce), only in Action Network,
+        or only in Salesforce (not subscribers: they stay there). Contacts are entered a second before
+        or after their activists: the first match takes an empty value from the other side, and
+        otherwise the later record's (a first sync of a big org waits in the backlog, edited meanwhile)."""
+        people = []
+        for _ in range(count):
+            kind = self.rng.choice(("both", "both", "both", "an", "sf"))
+            email = f"seed{self._next()}.{self.rng.randrange(10**6)}@soak.example.org"
+            an_values = None if kind == "sf" else self._new_values()
+            sf_values = None if kind == "an" else self._new_values()
+            if an_values and sf_values:
+                sf_values |= {k: v for k, v in an_values.items() if self.rng.random() < 0.4}
+            if sf_values:
+                sf_values["last_name"] = sf_values["last_name"] or f"Soak{self._next()}"  # Salesforce requires one
+            people.append((email, an_values, sf_values, self.rng.random() < 0.9, self.rng.random() < 0.5))
+        made: dict[str, dict[str, tuple[str, float]]] = {}
+        for wave in ("contacts first", "activists", "contacts after"):  # a second apart: whole-second times
+            for email, an_values, sf_values, subscribed, contact_first in people:
+                if wave == "activists" and an_values:
+                    made.setdefault(email, {})[AN] = (self._an_person(email, an_values, subscribed), time.time())
+                elif wave != "activists" and sf_values and contact_first == (wave == "contacts first"):
+                    made.setdefault(email, {})[SF] = (self.sf.Contact.create(
+                        {"Email": email.upper() if self.rng.random() < 0.2 else email,
+                         **{FIELDS[k][1]: v for k, v in sf_values.items()}})["id"], time.time())
+            time.sleep(1.1)
+        for email, an_values, sf_values, subscribed, _ in people:
+            (an_id, an_at), (sf_id, sf_at) = made[email].get(AN, (None, 0.0)), made[email].get(SF, (None, 0.0))
+            later = AN if an_at > sf_at else SF
+            fields = {name: ((sf_values or {}).get(name), sf_at, SF) if not an_values or an_values[name] is None
+                      else (an_values[name], an_at, AN) if not sf_values or sf_values[name] is None or later == AN
+                      else (sf_values[name], sf_at, SF) for name in FIELDS}
+            person = self.people[email] = Person(email, AN if an_values else SF, an_id=an_id, sf_id=sf_id,
+                                                 fields=fields, synced=bool(an_values),
+                                                 subscribed=(subscribed, an_at, AN) if an_values else (False, sf_at, SF))
+            if an_values and sf_values and self.rng.random() < 0.15:  # entered twice: the later Contact loses
+                person.duplicate = self.sf.Contact.create({"Email": email.upper(), "LastName": f"Twin{self._next()}"})["id"]
+            self._record(AN if an_values else SF, "seed", email, an_id=an_id, sf_id=sf_id, duplicate=person.duplicate)
 
     def _synced_people(self) -> list[Person]:
         return [p for p in self.people.values() if p.synced and p.an_id and p.sf_id and not p.sf_moved
@@ -358,7 +405,7 @@ class World:
     def move_sf_email(self) -> None:
         """A Contact's email is changed in Salesforce: as in Action Network's own sync, its pair stops
         (reported) until the email is set back; nobody edits the person meanwhile."""
-        people = [p for p in self._synced_people() if self._settled(p) and not p.duplicate]
+        people = [p for p in self._synced_people() if self._settled(p) and not p.duplicate and p.an_id in self.linked]
         if not people:
             return
         person = self.rng.choice(people)
@@ -380,7 +427,7 @@ class World:
     def delete_sf_contact(self) -> None:
         """A synced Contact is deleted in Salesforce (its memberships and Contact Roles go with it):
         the pair stops (reported) and the activist stays as they are; nobody edits them meanwhile."""
-        people = [p for p in self._synced_people() if self._settled(p) and not p.duplicate]
+        people = [p for p in self._synced_people() if self._settled(p) and not p.duplicate and p.an_id in self.linked]
         if not people:
             return
         person = self.rng.choice(people)
@@ -404,7 +451,7 @@ class World:
         """Someone enters a synced person in Salesforce again: a second Contact with their email (typed
         in other letters' case) and another first name. The first Contact keeps syncing; the new one
         is reported as a duplicate and never synced."""
-        people = [p for p in self._synced_people() if self._settled(p) and not p.duplicate]
+        people = [p for p in self._synced_people() if self._settled(p) and not p.duplicate and p.an_id in self.linked]
         if not people:
             return
         person = self.rng.choice(people)
@@ -418,7 +465,8 @@ class World:
         """An admin cleans a duplicate up, hours later: deletes it, merges it into the synced Contact,
         or merges the synced Contact into it keeping the synced one's values (the pair moves to it,
         with the memberships and Contact Roles). Nothing else changes."""
-        people = [p for p in self._synced_people() if p.duplicate and p.duplicate_hour < self.hour and self._settled(p)]
+        people = [p for p in self._synced_people() if p.duplicate and p.duplicate_hour < self.hour and self._settled(p)
+                  and p.an_id in self.linked]
         if not people:
             return
         person = self.rng.choice(people)

@@ -13,7 +13,8 @@ Fresh edits go first: writes for records that only came back from the backlog (t
 is the queued one) wait until the run's own changes are planned, and among them the pairs planned
 first go first. A pair is deferred whole, its Salesforce writes and its link included, so it is
 never half-written (what both sides hold alike already is its base all the same:
-``links.note_agreed``). What concerns a person who waits in the backlog (their action's CampaignMember,
+``links.note_agreed``; a pair matched for the first time keeps what the match decided:
+``links.note_first_matches``). What concerns a person who waits in the backlog (their action's CampaignMember,
 their donation's Contact Role) waits with them, instead of failing for want of a synced Contact.
 A write its load will refuse before sending anything (its person is not synced at all) costs no
 request, so it takes no room in the budget: otherwise a few such writes, retried every run, would
@@ -71,6 +72,7 @@ def defer_over_budget(conn: psycopg.Connection, run_id: str, step: Step, budget:
     plans.defer(conn, run_id, step, deferred_pairs, deferred_seqs, DEFERRED, REASON)
     if step == Step.CONTACTS:
         links.note_agreed(conn, run_id, DEFERRED)
+        links.note_first_matches(conn, run_id)
     return waiting + deferred
 
 

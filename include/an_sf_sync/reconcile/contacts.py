@@ -10,7 +10,10 @@ Merging, field by field, against the last synced value (``base``): only one side
 wins; both changed to different values -> the later modified record wins and the conflict is
 logged. Our own writes come back as "changed" records whose values equal the base, so they never
 echo. A pair matched for the first time has no base: an empty value takes the other side's,
-otherwise the later modified record wins.
+otherwise the later modified record wins. A first match the write budget deferred resumes from
+what it decided (``sync.first_matches``): each side against what it held then, so an edit made
+meanwhile on either side wins over the match's own decisions, and an activist who moved to a new
+address keeps their Contact.
 
 Subscription follows the same rule, except that unsubscribing wins a conflict and an address with
 a spam complaint is never re-subscribed automatically. When a pair is first matched, Action
@@ -34,6 +37,7 @@ from an_sf_sync.plan import Action, Direction, Obj, Plan, Reject, reject
 from an_sf_sync.reconcile.duplicates import duplicate_reject, pick_winners
 
 _MISSING = "\x00"  # stands for None in comparisons
+AN_SIDE, SF_SIDE = "actionnetwork", "salesforce"
 _NEVER = pd.Timestamp("1900-01-01", tz="UTC")  # before any record's modification: for one not read
 
 
@@ -50,6 +54,8 @@ class ContactInputs:
     other_emails: pd.DataFrame = field(  # activists' other (not primary) addresses: an_id, email_key
         default_factory=lambda: pd.DataFrame(columns=["an_id", "email_key"]))
     losers: frozenset[str] = frozenset()  # contacts already reported as duplicates
+    first_matches: pd.DataFrame = field(  # first matches waiting for the write budget: an_id, sf_id, decided, held
+        default_factory=lambda: pd.DataFrame(columns=["an_id", "sf_id", "decided", "held"]))
     custom_fields: tuple[str, ...] = ()  # Action Network custom field names
     sf_lengths: dict[str, int] = field(default_factory=dict)  # field -> Salesforce length (values are cut to it)
     duplicate_rule: str = "oldest"
@@ -188,6 +194,10 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
     pairs += [(a, link_by_an.loc[a, "sf_id"], "linked") for a in an_linked["an_id"] if a not in inactive_an]
     pairs += [(link_by_sf.loc[s, "an_id"], s, "linked") for s in linked_sf["sf_id"] if s not in inactive]
     matched_sf = an_unlinked["email_key"].map(winners)
+    # A first match waiting for the write budget holds when the activist's email changed meanwhile:
+    # the two were matched, and a Contact created for the new address would enter the person twice.
+    waiting = _waiting_contacts(inputs.first_matches, unlinked_sf, losers)
+    matched_sf = matched_sf.where(matched_sf.notna(), an_unlinked["an_id"].map(waiting))
     pairs += [(a, s, "new") for a, s in zip(an_unlinked["an_id"], matched_sf, strict=True) if isinstance(s, str)]
     an_gone = an_linked[an_linked["an_id"].isin(gone_an)]
     pairs += [(a, s, "new") for a, s in zip(an_gone["an_id"], an_gone["email_key"].map(winners), strict=True)
@@ -248,7 +258,7 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
     status_by_an = status_by_an[~status_by_an.index.duplicated(keep="last")]
     live_keys = index.loc[~index["is_deleted"], ["sf_id", "email_key"]]
     _plan_pairs(plan, pd.DataFrame(pairs, columns=["an_id", "sf_id", "kind"]).drop_duplicates(["an_id"]),
-                an, sf, links, status_by_an, names, live_keys, inputs.sf_lengths)
+                an, sf, links, status_by_an, names, live_keys, inputs.sf_lengths, inputs.first_matches)
     _plan_creates(plan, creates_sf, creates_an, names, inputs.sf_lengths)
     return plan
 
@@ -322,7 +332,7 @@ def _unsynced_change(people: pd.DataFrame, bases: pd.Series, names: list[str]) -
 
 def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd.DataFrame,
                 links: pd.DataFrame, status_by_an: pd.Series, names: list[str], live_keys: pd.DataFrame,
-                lengths: dict[str, int]) -> None:
+                lengths: dict[str, int], first_matches: pd.DataFrame) -> None:
     if pairs.empty:
         return
     pairs = pairs.drop_duplicates(["sf_id"]).reset_index(drop=True)
@@ -331,6 +341,7 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
     link = links.set_index("an_id").reindex(pairs["an_id"]).reset_index(drop=True)
     base = pd.DataFrame([b if isinstance(b, dict) else {} for b in link["base"]], columns=[*names, "subscribed"])
     linked = (pairs["kind"] == "linked").to_numpy()
+    was, waited = _waiting_matches(pairs, first_matches, linked)
     an_staged = a["email"].notna().to_numpy()
     # An activist pairing with a Contact created in place of a deleted one is known by what was last
     # synced (a change since then is staged, held back while the pair was stopped).
@@ -349,7 +360,7 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
     damaged &= (a["last_name"].where(an_staged, base["last_name"]).notna()).to_numpy()
     s.loc[damaged, "last_name"] = None
 
-    target, to_sf, to_an, held, agreed = {}, {}, {}, {}, {}
+    target, to_sf, to_an, held, agreed, now_an = {}, {}, {}, {}, {}, {}
     match_keys = {f.name for f in synced.person_fields() if f.match_key}
     for name in names:
         an_v = a[name] if name in a else pd.Series([None] * len(pairs))
@@ -368,24 +379,28 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
             cut[long] = [rules.fit(v, limit) for v in cut[long]]
             return cut
 
-        an_cur = an_v.where(an_staged, b).astype(object)
-        sf_cur = sf_v.where(sf_fields_known, fitted(b)).astype(object)
+        # each side against what it last held alike: the link's base, or what a waiting first match held
+        an_was, sf_was, decided = was(AN_SIDE, name, b), was(SF_SIDE, name, b), was(None, name, b)
+        an_cur = an_v.where(an_staged, an_was).astype(object)
+        sf_cur = sf_v.where(sf_fields_known, fitted(sf_was)).astype(object)
         sf_held = held[name] = sf_cur  # what Salesforce holds, against which a write is decided
+        now_an[name] = an_cur
         if name == "last_name":
             sf_cur = sf_cur.where(~damaged, fitted(b))
-        an_ch, sf_ch = ~same(an_cur, b), ~same(sf_cur, fitted(b))
+        an_ch, sf_ch = ~same(an_cur, an_was), ~same(sf_cur, fitted(sf_was))
         later = np.where(an_later, an_cur, sf_cur)
         alike = same(fitted(an_cur), sf_cur)
         settled = np.where(alike, an_cur, later)
         if name not in match_keys:  # an email changed on both sides is the link's key: the link settles it
             agreed[name] = linked & an_ch & alike
-        merged = np.where(an_ch & ~sf_ch, an_cur, np.where(sf_ch & ~an_ch, sf_cur, np.where(an_ch & sf_ch, settled, b)))
+        merged = np.where(an_ch & ~sf_ch, an_cur, np.where(sf_ch & ~an_ch, sf_cur,
+                                                            np.where(an_ch & sf_ch, settled, decided)))
         # first match: an empty value takes the other side's; otherwise the later record wins
         first = np.where(~an_known, sf_cur, np.where(~sf_fields_known, an_cur,
                          np.where(an_cur.isna(), sf_cur, np.where(sf_cur.isna(), an_cur, settled))))
-        t = pd.Series(np.where(linked, merged, first), dtype=object)
+        t = pd.Series(np.where(linked | waited, merged, first), dtype=object)
         target[name] = t
-        for c in np.flatnonzero(linked & an_ch & sf_ch & ~same(fitted(an_cur), sf_cur)):
+        for c in np.flatnonzero((linked | waited) & an_ch & sf_ch & ~same(fitted(an_cur), sf_cur)):
             plan.conflicts.append({
                 "an_id": an_ids[c], "sf_id": sf_ids[c], "field": name,
                 "an_value": rules.text_value(an_cur.iat[c]), "sf_value": rules.text_value(sf_cur.iat[c]),
@@ -400,22 +415,24 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
     an_sub = pd.Series([rules.is_subscribed(v) for v in status_by_an.reindex(pairs["an_id"])], dtype=bool)
     sf_sub = s["subscribed"].fillna(False).astype(bool)
     sf_sub_known = s["subscribed"].notna().to_numpy()
-    base_sub = base["subscribed"].astype(object).fillna(False).astype(bool).to_numpy()
-    an_sub_cur = np.where(an_known | ~linked, an_sub, base_sub)
-    sf_sub_cur = np.where(sf_sub_known, sf_sub, base_sub)
-    an_sch, sf_sch = an_sub_cur != base_sub, sf_sub_cur != base_sub
+    base_sub = base["subscribed"].astype(object).fillna(False).astype(bool)
+    an_sub_base, sf_sub_base, decided_sub = (was(side, "subscribed", base_sub).astype(bool).to_numpy()
+                                             for side in (AN_SIDE, SF_SIDE, None))
+    an_sub_cur = np.where(an_known | ~linked, an_sub, an_sub_base)
+    sf_sub_cur = np.where(sf_sub_known, sf_sub, sf_sub_base)
+    an_sch, sf_sch = an_sub_cur != an_sub_base, sf_sub_cur != sf_sub_base
     merged_sub = np.where(an_sch & ~sf_sch, an_sub_cur, np.where(sf_sch & ~an_sch, sf_sub_cur,
-                          np.where(an_sch & sf_sch, an_sub_cur & sf_sub_cur, base_sub)))
+                          np.where(an_sch & sf_sch, an_sub_cur & sf_sub_cur, decided_sub)))
     # A pair matched for the first time keeps Action Network's status: a Contact added to the
     # Subscribers campaign does not override an unsubscribe there (logged as a conflict).
     added_in_sf = sf_sub_known & sf_sub.to_numpy() & s["subscription_changed"].fillna(False).astype(bool).to_numpy()
-    for kept in np.flatnonzero(~linked & added_in_sf & ~an_sub_cur):
+    for kept in np.flatnonzero(~linked & ~waited & added_in_sf & ~an_sub_cur):
         plan.conflicts.append({
             "an_id": an_ids[kept], "sf_id": sf_ids[kept], "field": "subscribed",
             "an_value": "false", "sf_value": "true", "winner": "actionnetwork",
             "an_modified": an_modified[kept], "sf_modified": sf_modified[kept]})
     agreed["subscribed"] = linked & an_sch & (an_sub_cur == sf_sub_cur)
-    sub: np.ndarray = np.where(linked, merged_sub, an_sub_cur)
+    sub: np.ndarray = np.where(linked | waited, merged_sub, an_sub_cur)
     spam = np.array([v in rules.SPAM_STATUSES for v in status_by_an.reindex(pairs["an_id"])], dtype=bool)
     blocked = sub & ~an_sub_cur & spam
     sub = sub & ~blocked
@@ -431,6 +448,8 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
     # reported only where a real last name was synced: an email standing in for none is no damage
     repaired = (damaged & to_sf["last_name"] & base["last_name"].notna().to_numpy()).tolist()
     sub_now, an_sub_was, sf_sub_was = sub.tolist(), an_sub_cur.tolist(), sf_sub_cur.tolist()
+    linked_now = linked.tolist()
+    an_now, sf_now = ({n: v.tolist() for n, v in side.items()} for side in (now_an, held))
     for i, (an_id, sf_id, spam_blocked, row) in enumerate(zip(an_ids, sf_ids, blocked.tolist(), rows, strict=True)):
         values = dict(zip(names, row, strict=True))
         if repaired[i]:
@@ -462,11 +481,20 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
         linking: dict[str, Any] = {"base": base_values, "email_key": rules.email_key(base_values["email"])}
         if i in alike_now:  # what both sides hold alike already: the base even if the pair waits (links.note_agreed)
             linking["agreed"] = {n: base_values[n] for n in alike_now[i]}
+        an_changes = {n: values[n] for n in an_writes.get(i, ())}
+        if not linked_now[i] and (an_changes or sub_now[i] != an_sub_was[i]):
+            # a first match the write budget may defer: what each side holds where it is to change
+            # (links.note_first_matches), so that its edits meanwhile are known as edits
+            an_held = {n: _py(an_now[n][i]) for n in an_changes}
+            sf_held = {n: _py(sf_now[n][i]) for n in sf_changes}
+            for side_held, was_subscribed in ((an_held, an_sub_was[i]), (sf_held, sf_sub_was[i])):
+                if was_subscribed != sub_now[i]:
+                    side_held["subscribed"] = was_subscribed
+            linking["held"] = {AN_SIDE: an_held, SF_SIDE: sf_held}
         plan.add(Obj.CONTACT, Direction.LOCAL, Action.LINK, an_id, sf_id, linking, pair)
         if sf_changes:
             plan.add(Obj.CONTACT, Direction.TO_SALESFORCE, Action.UPDATE, an_id, sf_id, {
                 "fields": sf_changes, "email": values["email"], "last_name": values["last_name"]}, pair)
-        an_changes = {n: values[n] for n in an_writes.get(i, ())}
         if an_changes:
             plan.add(Obj.CONTACT, Direction.TO_ACTIONNETWORK, Action.UPDATE, an_id, sf_id, {"fields": an_changes},
                      pair)
@@ -476,6 +504,43 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
         if sub_now[i] != an_sub_was[i]:
             plan.add(Obj.CONTACT, Direction.TO_ACTIONNETWORK, subscription, an_id, sf_id, {"email": values["email"]},
                      pair)
+
+
+def _waiting_contacts(first_matches: pd.DataFrame, unlinked_sf: pd.DataFrame, losers: set[str]) -> pd.Series:
+    """Activist -> the Contact of its waiting first match, where that Contact is staged, unlinked, no
+    duplicate, and still has the email it was matched by (a Contact whose email was changed in
+    Salesforce is not followed, as for a synced pair)."""
+    if first_matches.empty:
+        return pd.Series(dtype=object)
+    keys = unlinked_sf.dropna(subset=["email_key"]).drop_duplicates("sf_id").set_index("sf_id")["email_key"]
+    held = [rules.email_key(((h or {}).get(SF_SIDE) or {}).get("email", (d or {}).get("email")))
+            for d, h in zip(first_matches["decided"], first_matches["held"], strict=True)]
+    kept = [isinstance(s, str) and s not in losers and keys.get(s) == key
+            for s, key in zip(first_matches["sf_id"], held, strict=True)]
+    return first_matches[kept].drop_duplicates("an_id").set_index("an_id")["sf_id"]
+
+
+def _waiting_matches(pairs: pd.DataFrame, first_matches: pd.DataFrame, linked: np.ndarray
+                     ) -> tuple[Callable[[str | None, str, pd.Series], pd.Series], np.ndarray]:
+    """The pairs that are first matches the write budget deferred (``sync.first_matches``), and what
+    each side of them held (or, side None, what the match decided) of a field: ``was(side, name,
+    base)``, the pair's link base elsewhere."""
+    waits = first_matches.drop_duplicates("an_id").set_index("an_id").reindex(pairs["an_id"]).reset_index(drop=True)
+    waited = ~linked & (waits["sf_id"].to_numpy(dtype=object) == pairs["sf_id"].to_numpy(dtype=object))
+    at = np.flatnonzero(waited).tolist()
+    decided = {i: waits["decided"].iat[i] for i in at}
+    sides = {side: {i: (waits["held"].iat[i] or {}).get(side) or {} for i in at} for side in (AN_SIDE, SF_SIDE)}
+
+    def was(side: str | None, name: str, base: pd.Series) -> pd.Series:
+        if not at:
+            return base
+        values = base.astype(object).copy()
+        for i in at:
+            chosen = decided[i] if side is None else sides[side][i]
+            values.iat[i] = chosen.get(name, decided[i].get(name))
+        return values
+
+    return was, waited
 
 
 def _flagged(flags: dict[str, np.ndarray], names: list[str]) -> dict[int, list[str]]:

@@ -176,6 +176,12 @@ def contact_links(conn: psycopg.Connection, an_ids: Sequence[str], sf_ids: Seque
                        f" WHERE an_id IN {MANY} OR sf_id IN {MANY}", (many(an_ids), many(sf_ids)))
 
 
+def first_matches(conn: psycopg.Connection, an_ids: Sequence[str]) -> pd.DataFrame:
+    """The waiting first matches of these activists (see ``links.note_first_matches``)."""
+    return frame(conn, f"SELECT an_id, sf_id, decided, held FROM sync.first_matches WHERE an_id IN {MANY}",
+                 (many(an_ids),))
+
+
 def people_by_key(conn: psycopg.Connection, keys: Sequence[str], an_ids: Sequence[str]) -> pd.DataFrame:
     """Activists holding these email keys, and these activists (their status guards re-subscribing)."""
     return frame(conn, "SELECT an_id, email_key, email_status FROM sync.an_people"

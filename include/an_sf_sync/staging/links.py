@@ -63,8 +63,9 @@ def link_contacts(conn: psycopg.Connection, rows: Iterable[tuple[str, str, str, 
             " sf_id = EXCLUDED.sf_id, email_key = EXCLUDED.email_key, state = 'active',"
             " base = EXCLUDED.base, updated_run = EXCLUDED.updated_run, stopped_reason = NULL", rows)
     # a duplicate of a Contact since deleted, synced now, is a duplicate no more (one statement: a first
-    # sync links a million)
+    # sync links a million); a first match that waited is a link now
     conn.execute("DELETE FROM sync.duplicates WHERE sf_id = ANY(%s)", ([row[1] for row in rows],))
+    conn.execute("DELETE FROM sync.first_matches WHERE an_id = ANY(%s)", ([row[0] for row in rows],))
 
 
 def note_synced(conn: psycopg.Connection, pairs: dict[tuple[str, str], dict[str, Any]]) -> None:
@@ -93,6 +94,20 @@ def note_agreed(conn: psycopg.Connection, run_id: str, status: str) -> int:
         " WHERE p.run_id = %s AND p.step = %s AND p.action = %s AND p.status = %s AND p.payload ? 'agreed'"
         " AND l.an_id = p.an_id AND l.sf_id = p.sf_id AND l.state = 'active'",
         (run_id, Step.CONTACTS, Action.LINK, status)).rowcount
+
+
+def note_first_matches(conn: psycopg.Connection, run_id: str) -> int:
+    """Keep what the run decided for the pairs it matched by email for the first time and the write
+    budget deferred (``held`` in their plan's link row, see ``reconcile.contacts``). The later run that
+    syncs such a pair then tells what either side edited meanwhile from what the match waited to
+    write; matched afresh, the later record would win every field, an edit of the other side lost
+    to a value it had replaced. Returns how many."""
+    return conn.execute(
+        "INSERT INTO sync.first_matches (an_id, sf_id, decided, held, run_id)"
+        " SELECT an_id, sf_id, payload->'base', payload->'held', run_id FROM staging.plan"
+        " WHERE run_id = %s AND step = %s AND action = %s AND status = 'deferred' AND payload ? 'held'"
+        " ON CONFLICT (an_id) DO UPDATE SET sf_id = EXCLUDED.sf_id, decided = EXCLUDED.decided,"
+        " held = EXCLUDED.held, run_id = EXCLUDED.run_id", (run_id, Step.CONTACTS, Action.LINK)).rowcount
 
 
 # -- the Subscribers campaign ---------------------------------------------------------------------
