@@ -287,10 +287,11 @@ class World:
             time.sleep(1.1)
         for email, an_values, sf_values, subscribed, _ in people:
             (an_id, an_at), (sf_id, sf_at) = made[email].get(AN, (None, 0.0)), made[email].get(SF, (None, 0.0))
-            later = AN if an_at > sf_at else SF
-            fields = {name: ((sf_values or {}).get(name), sf_at, SF) if not an_values or an_values[name] is None
-                      else (an_values[name], an_at, AN) if not sf_values or sf_values[name] is None or later == AN
-                      else (sf_values[name], sf_at, SF) for name in FIELDS}
+            fields = {}
+            for name in FIELDS:  # the first match: an empty value takes the other side's, else the later record's
+                an_value, sf_value = (an_values or {}).get(name), (sf_values or {}).get(name)
+                take_sf = an_value is None or (sf_value is not None and sf_at > an_at)
+                fields[name] = (sf_value, sf_at, SF) if take_sf else (an_value, an_at, AN)
             person = self.people[email] = Person(email, AN if an_values else SF, an_id=an_id, sf_id=sf_id,
                                                  fields=fields, synced=bool(an_values),
                                                  subscribed=(subscribed, an_at, AN) if an_values else (False, sf_at, SF))
