@@ -209,6 +209,21 @@ def test_a_first_match_that_waited_keeps_what_each_side_edited_meanwhile_whichev
     assert not ops(plan, "to_salesforce", "update")
 
 
+def test_a_first_match_that_waited_clears_a_value_on_the_side_not_read_again():
+    # the match gave the activist the Contact's employer; the Contact's was cleared meanwhile, and only
+    # the Contact came back: the activist is known by what it held
+    waiting = {**WAITING, "decided": WAITING["decided"] | {"cf:employer": "Initech"},
+               "held": {"actionnetwork": WAITING["held"]["actionnetwork"] | {"cf:employer": "Union"},
+                        "salesforce": {}}}
+    plan = run(sf_rows=[{"sf_id": "003A", "email": "ada@example.org", "first_name": "Adelaide", "last_name": "L",
+                         "city": "Lyon", "state": "RH", "cf:employer": None, "modified": T + timedelta(hours=1)}],
+               an_index=[("a1", "ada@example.org", "subscribed")],
+               sf_index=[("003A", "ada@example.org", T - timedelta(days=9), T, False)], first_matches=[waiting])
+    to_an, = ops(plan, "to_actionnetwork", "update")
+    assert to_an["payload"]["fields"] == {"first_name": "Adelaide", "last_name": "L", "city": "Lyon", "state": "RH",
+                                          "cf:employer": None}
+
+
 def test_a_first_match_that_waited_settles_a_field_both_sides_edited_by_the_later_one():
     plan = waiting_match({"city": "Nice", "modified": T + timedelta(hours=2)},
                          {"city": "Lille", "modified": T + timedelta(hours=1)})

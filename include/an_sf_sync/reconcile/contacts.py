@@ -406,8 +406,9 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
                 "an_value": rules.text_value(an_cur.iat[c]), "sf_value": rules.text_value(sf_cur.iat[c]),
                 "winner": "actionnetwork" if an_later[c] else "salesforce",
                 "an_modified": an_modified[c], "sf_modified": sf_modified[c]})
-        sf_known_now = sf_fields_known | linked
-        an_known_now = an_known | linked
+        # what a side holds is known when it was read, or last synced, or held when a first match waited
+        sf_known_now = sf_fields_known | linked | waited
+        an_known_now = an_known | linked | waited
         to_sf[name] = ~same(fitted(t), sf_held) & (sf_known_now | t.notna().to_numpy())
         to_an[name] = ~same(t, an_cur) & (an_known_now | t.notna().to_numpy())
 
