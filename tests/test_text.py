@@ -22,6 +22,13 @@ def test_clean_rows_reports_changed_rows_and_cleans_json_text():
     assert json.loads(rows[2][2]) == {"note": "a \\u0000 as text"}  # text, not a control character
 
 
+def test_clean_rows_cleans_del_and_c1_controls_that_json_text_keeps_raw():
+    # as extract writes JSON columns: ensure_ascii=False leaves DEL and the C1 controls unescaped
+    rows = [["a", json.dumps({"employer": "U\x7fmbrella\x85"}, ensure_ascii=False)]]
+    assert text.clean_rows(rows, ["id", "custom"], json_columns=("custom",)) == [0]
+    assert json.loads(rows[0][1]) == {"employer": "Umbrella"}
+
+
 def test_clean_rows_leaves_clean_rows_alone():
     rows = [["a", "Zoë 🌍\n"]]
     assert text.clean_rows(rows, ["id", "name"]) == [] and rows[0][1] == "Zoë 🌍\n"

@@ -36,8 +36,10 @@ def clean_value(value: Any, *, mark: bool = False) -> Any:
     return value
 
 
-# JSON text (json.dumps escapes control characters; surrogates stay raw with ensure_ascii=False)
-_UNSTORABLE_JSON = re.compile(r"\\u00(?:0[0-8bcef]|1[0-9a-f]|7f|[89][0-9a-f])|[\ud800-\udfff]", re.IGNORECASE)
+# JSON text: json.dumps escapes the C0 controls; with ensure_ascii=False, DEL, the C1 controls and
+# lone surrogates stay raw
+_UNSTORABLE_JSON = re.compile(r"\\u00(?:0[0-8bcef]|1[0-9a-f]|7f|[89][0-9a-f])|[\x7f-\x9f\ud800-\udfff]",
+                              re.IGNORECASE)
 
 
 def clean_rows(rows: list[list[Any]], columns: Sequence[str], json_columns: Collection[str] = (),
