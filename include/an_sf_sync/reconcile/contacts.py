@@ -514,7 +514,7 @@ def _waiting_contacts(first_matches: pd.DataFrame, unlinked_sf: pd.DataFrame, lo
     if first_matches.empty:
         return pd.Series(dtype=object)
     keys = unlinked_sf.dropna(subset=["email_key"]).drop_duplicates("sf_id").set_index("sf_id")["email_key"]
-    held = [rules.email_key(((h or {}).get(SF_SIDE) or {}).get("email", (d or {}).get("email")))
+    held = [rules.email_key(_held(d, h, SF_SIDE, "email"))
             for d, h in zip(first_matches["decided"], first_matches["held"], strict=True)]
     kept = [isinstance(s, str) and s not in losers and keys.get(s) == key
             for s, key in zip(first_matches["sf_id"], held, strict=True)]
@@ -529,19 +529,23 @@ def _waiting_matches(pairs: pd.DataFrame, first_matches: pd.DataFrame, linked: n
     waits = first_matches.drop_duplicates("an_id").set_index("an_id").reindex(pairs["an_id"]).reset_index(drop=True)
     waited = ~linked & (waits["sf_id"].to_numpy(dtype=object) == pairs["sf_id"].to_numpy(dtype=object))
     at = np.flatnonzero(waited).tolist()
-    decided = {i: waits["decided"].iat[i] for i in at}
-    sides = {side: {i: (waits["held"].iat[i] or {}).get(side) or {} for i in at} for side in (AN_SIDE, SF_SIDE)}
 
     def was(side: str | None, name: str, base: pd.Series) -> pd.Series:
         if not at:
             return base
         values = base.astype(object).copy()
         for i in at:
-            chosen = decided[i] if side is None else sides[side][i]
-            values.iat[i] = chosen.get(name, decided[i].get(name))
+            values.iat[i] = _held(waits["decided"].iat[i], waits["held"].iat[i], side, name)
         return values
 
     return was, waited
+
+
+def _held(decided: dict | None, held: dict | None, side: str | None, name: str) -> Any:
+    """What ``side`` of a waiting first match held of ``name`` (side None: what the match decided):
+    a side's own value where it was to change, else the decision."""
+    own = ((held or {}).get(side) or {}) if side is not None else {}
+    return own.get(name, (decided or {}).get(name))
 
 
 def _flagged(flags: dict[str, np.ndarray], names: list[str]) -> dict[int, list[str]]:
