@@ -243,3 +243,34 @@ def test_a_first_match_the_budget_defers_follows_the_activist_to_a_new_email(org
     assert org.contact(sf_id)["Email"] == "moved@example.org" and org.link(an_id) == (sf_id, "active")
     assert org.activist(an_id)["postal_addresses"][0]["locality"] == "Lyon"
     assert org.writes(org.run()) == []
+
+
+def test_a_first_match_the_budget_defers_stops_when_its_contact_gets_another_email_and_resumes_when_changed_back(
+        org, monkeypatch):
+    """A Contact whose first match waits is given another email in Salesforce (and joins the
+    Subscribers campaign): as for a synced pair, the two stop syncing and are reported, and neither is
+    entered in the other a second time. Before, the activist got a second Contact, and the Contact a
+    second activist. Given its address back, the Contact resumes the match."""
+    an_id, sf_id = deferred_first_match(org, monkeypatch, 0)
+    email = org.contact(sf_id)["Email"]
+    org.sf.Contact.update(sf_id, {"Email": "elsewhere@example.org"})
+    org.sf.CampaignMember.create({"CampaignId": subscribers_campaign(org), "ContactId": sf_id})
+    org.run()
+    org.run()
+    found = org.sf.query(format_soql("SELECT Id FROM Contact WHERE Email = {}", email))["records"]
+    assert found == [] and org.link(an_id) is None
+    signups = org.an.get(f"{org.an_url}people", params={"filter": "email_address eq 'elsewhere@example.org'"}).json()
+    assert signups["_embedded"]["osdi:people"] == []
+    with org.staging.connect() as conn:
+        open_rejects = set(conn.execute("SELECT record_id, reason_code FROM sync.rejects WHERE status = 'open'"))
+    assert {(an_id, "SYNC_STOPPED"), (sf_id, "EMAIL_CHANGED_IN_SALESFORCE")} <= open_rejects
+    time.sleep(1.1)
+    org.sf.Contact.update(sf_id, {"Email": email})
+    org.run()
+    org.run()
+    assert org.link(an_id) == (sf_id, "active")
+    assert org.activist(an_id)["postal_addresses"][0]["locality"] == "Lyon"
+    with org.staging.connect() as conn:
+        assert conn.execute("SELECT record_id FROM sync.rejects WHERE status = 'open' AND record_id = ANY(%s)",
+                            ([an_id, sf_id],)).fetchall() == []
+    assert org.writes(org.run()) == []

@@ -46,7 +46,17 @@ def run(an_rows=(), sf_rows=(), links=(), an_index=(), sf_index=(), losers=froze
         an_index=pd.DataFrame(list(an_index), columns=["an_id", "email_key", "email_status"]),
         sf_index=pd.DataFrame(list(sf_index), columns=["sf_id", "email_key", "created", "modified", "is_deleted"]),
         losers=frozenset(losers), custom_fields=("employer",), duplicate_rule=rule, sf_lengths=lengths or {},
-        first_matches=pd.DataFrame(list(first_matches), columns=["an_id", "sf_id", "decided", "held"])))
+        first_matches=pd.DataFrame([_now(m, an_rows, sf_rows, an_index, sf_index) for m in first_matches],
+                                   columns=["an_id", "sf_id", "decided", "held", "an_key", "sf_key", "sf_deleted"])))
+
+
+def _now(match: dict, an_rows, sf_rows, an_index, sf_index) -> dict:
+    """A waiting first match with what each side holds now, as the mirrors give it: from the rows given."""
+    an_keys = {a: k for a, k, _ in an_index} | {p["an_id"]: rules.email_key(p["email"]) for p in an_rows}
+    sf_now = {s: (k, d) for s, k, _, _, d in sf_index} | {
+        c["sf_id"]: (rules.email_key(c.get("email")), bool(c.get("is_deleted"))) for c in sf_rows}
+    sf_key, sf_deleted = sf_now.get(match["sf_id"], (None, False))
+    return {"an_key": an_keys.get(match["an_id"]), "sf_key": sf_key, "sf_deleted": sf_deleted, **match}
 
 
 def ops(plan, direction=None, action=None):
@@ -245,9 +255,40 @@ def test_a_first_match_that_waited_follows_the_activist_to_a_new_email_instead_o
                sf_index=[("003A", "ada@example.org", T - timedelta(days=9), T, False)], first_matches=[moved])
     assert not ops(plan, "to_salesforce", "create")
     assert ops(plan, "to_salesforce", "update")[0]["payload"]["fields"]["email"] == "ada.new@example.org"
-    # a Contact whose email was changed in Salesforce is not followed (as for a synced pair)
+
+
+def test_a_first_match_that_waited_stops_when_its_contact_gets_another_email_in_salesforce():
+    # as for a synced pair: neither side is entered in the other, both are reported
     plan = waiting_match({}, {"email": "elsewhere@example.org"})
-    assert not [o for o in plan.ops if o["an_id"] == "a1" and o["sf_id"] == "003A"]
+    assert plan.ops == []
+    assert codes(plan) == ["EMAIL_CHANGED_IN_SALESFORCE", "SYNC_STOPPED"]
+    # each side alone (another partition, or only one read again) stops as well
+    assert run(an_rows=[{"an_id": "a1", "email": "ada@example.org", "first_name": "Ada"}],
+               sf_index=[("003A", "elsewhere@example.org", T - timedelta(days=9), T, False)],
+               first_matches=[WAITING]).ops == []
+    plan = run(sf_rows=[{"sf_id": "003A", "email": "elsewhere@example.org", "last_name": "L"}],
+               an_index=[("a1", "ada@example.org", "subscribed")], first_matches=[WAITING])
+    assert (plan.ops, codes(plan)) == ([], ["EMAIL_CHANGED_IN_SALESFORCE"])
+    # the activist moved to the address the Contact was given: the two still pair
+    plan = waiting_match({"email": "elsewhere@example.org", "modified": T + timedelta(hours=1)},
+                         {"email": "elsewhere@example.org"})
+    assert [o["action"] for o in plan.ops if o["sf_id"] == "003A"][0] == "link" and codes(plan) == []
+    # given its address back, the Contact resumes the match
+    plan = waiting_match({}, {})
+    assert ops(plan, "local", "link") and codes(plan) == []
+
+
+def test_a_first_match_that_waited_stops_when_its_contact_is_deleted_but_pairs_with_one_in_its_place():
+    plan = run(an_rows=[{"an_id": "a1", "email": "ada@example.org", "first_name": "Ada"}],
+               sf_rows=[{"sf_id": "003A", "email": "ada@example.org", "is_deleted": True}],
+               first_matches=[WAITING])
+    assert plan.ops == []
+    assert codes(plan) == ["CONTACT_DELETED_IN_SALESFORCE", "SYNC_STOPPED"]
+    plan = run(an_rows=[{"an_id": "a1", "email": "ada@example.org", "first_name": "Ada"}],
+               sf_index=[("003A", "ada@example.org", T - timedelta(days=9), T, True),
+                         ("003B", "ada@example.org", T, T, False)], first_matches=[WAITING])
+    link_op, = ops(plan, "local", "link")
+    assert link_op["sf_id"] == "003B" and not ops(plan, "to_salesforce", "create") and codes(plan) == []
 
 
 def test_a_first_match_that_waited_takes_an_unsubscribe_made_meanwhile_in_salesforce():

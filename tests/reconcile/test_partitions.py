@@ -14,10 +14,12 @@ import pytest
 import an_sf_sync.reconcile as reconcile
 from an_sf_sync.actionnetwork.client import ActionNetworkClient
 from an_sf_sync.extract import extract_actionnetwork, extract_salesforce
+from an_sf_sync.load import budget
 from an_sf_sync.load.contacts import load_contacts
+from an_sf_sync.plan import Step
 from an_sf_sync.reconcile import reconcile_run
 from an_sf_sync.setup import ensure_masters
-from an_sf_sync.staging import store
+from an_sf_sync.staging import pending, store
 from an_sf_sync.window import Window
 from tests.load.test_contacts import sf_client
 
@@ -67,13 +69,13 @@ def seed(an_sandbox, sf_sandbox, masters: dict) -> None:
                                                                "ContactId": contact})
 
 
-@pytest.mark.slow
-def test_partitions_plan_what_one_pass_plans(staging, an_sandbox, sf_sandbox, monkeypatch):
+def seeded_org(staging, an_sandbox, sf_sandbox, monkeypatch):
+    """The seeded org's clients, masters, and ``run(run_id, since)``: extract a window and reconcile
+    it both ways (see ``both_ways``); returns the window's end."""
     an = ActionNetworkClient(an_sandbox.url, an_sandbox.api_key, requests_per_second=500)
     sf = sf_client(sf_sandbox)
     masters = ensure_masters(staging, an, sf)
     seed(an_sandbox, sf_sandbox, masters)
-    store = sf_sandbox.app.store
 
     def run(run_id: str, since: datetime | None) -> datetime:
         time.sleep(1)
@@ -83,6 +85,13 @@ def test_partitions_plan_what_one_pass_plans(staging, an_sandbox, sf_sandbox, mo
         both_ways(staging, run_id, monkeypatch)
         return window.end
 
+    return an, sf, masters, run
+
+
+@pytest.mark.slow
+def test_partitions_plan_what_one_pass_plans(staging, an_sandbox, sf_sandbox, monkeypatch):
+    an, sf, masters, run = seeded_org(staging, an_sandbox, sf_sandbox, monkeypatch)
+    store = sf_sandbox.app.store
     since = run("first", None)
     load_contacts(staging, "first", an, sf, masters=masters, custom={})
     with staging.connect() as conn:
@@ -107,6 +116,40 @@ def test_partitions_plan_what_one_pass_plans(staging, an_sandbox, sf_sandbox, mo
                             ).fetchone()[0] == 6
         assert conn.execute("SELECT count(*) FROM sync.rejects WHERE run_id = 'hourly'"
                             " AND reason_code = 'CONTACT_MERGED_INTO_SYNCED_CONTACT'").fetchone()[0] == 1
+
+
+@pytest.mark.slow
+def test_partitions_plan_what_one_pass_plans_for_first_matches_whose_sides_moved_apart_while_they_waited(
+        staging, an_sandbox, sf_sandbox, monkeypatch):
+    """First matches the write budget deferred, then an activist moved to a new address (their
+    Contact follows) or a Contact was given another email (the match stops): each side's key is now
+    another partition's, and the two are still planned together."""
+    an, sf, masters, run = seeded_org(staging, an_sandbox, sf_sandbox, monkeypatch)
+    since = run("first", None)
+    with staging.connect() as conn:
+        budget.defer_over_budget(conn, "first", Step.CONTACTS, 5)
+    load_contacts(staging, "first", an, sf, masters=masters, custom={})
+    with staging.connect() as conn:
+        pending.settle(conn, "first")
+        waiting = conn.execute("SELECT an_id, sf_id FROM sync.first_matches ORDER BY 1").fetchall()
+    assert len(waiting) >= 12
+    for i, (an_id, sf_id) in enumerate(waiting[:12]):
+        if i % 2:
+            an_sandbox.app.store.update_person(an_id, {"email_addresses": [{"address": f"moved{i}@example.org",
+                                                                            "primary": True}]})
+        else:
+            sf_sandbox.app.store.update("Contact", sf_id, {"Email": f"changed{i}@example.org"})
+    run("hourly", since)
+    with staging.connect() as conn:
+        followed = conn.execute("SELECT an_id, sf_id FROM staging.plan WHERE run_id = 'hourly' AND action = 'link'"
+                                " AND an_id = ANY(%s)", ([a for a, _ in waiting[1:12:2]],)).fetchall()
+        stopped = conn.execute("SELECT record_id FROM sync.rejects WHERE run_id = 'hourly'"
+                               " AND reason_code = 'EMAIL_CHANGED_IN_SALESFORCE'").fetchall()
+        assert conn.execute("SELECT count(*) FROM staging.plan WHERE run_id = 'hourly' AND action = 'create'"
+                            " AND (an_id = ANY(%(ids)s) OR sf_id = ANY(%(ids)s))",
+                            {"ids": [i for pair in waiting[:12] for i in pair]}).fetchone()[0] == 0
+    assert sorted(followed) == sorted(waiting[1:12:2])
+    assert sorted(r[0] for r in stopped) == sorted(s for _, s in waiting[0:12:2])
 
 
 def test_a_partition_that_cannot_be_saved_stops_reconcile_and_nothing_is_saved(staging, an_sandbox, sf_sandbox,

@@ -74,7 +74,7 @@ def contact_inputs(conn: psycopg.Connection, custom: dict[str, str], duplicate_r
                        ignore_index=True).drop_duplicates(["an_id", "sf_id"])
     other_emails = inputs.other_emails(conn, keys)
     losers = inputs.duplicate_losers(conn)
-    waiting = inputs.first_matches(conn, _texts(an["an_id"]) + _texts(an_index["an_id"]))
+    waiting = inputs.first_matches(conn, _texts(an["an_id"]) + _texts(an_index["an_id"]), _texts(sf["sf_id"]))
     return ContactInputs(an=an, sf=sf, links=linked, an_index=an_index, sf_index=sf_index,
                          other_emails=other_emails, losers=losers, first_matches=waiting, custom_fields=tuple(custom),
                          duplicate_rule=duplicate_rule, sf_lengths=dict(lengths or {}))

@@ -13,7 +13,8 @@ echo. A pair matched for the first time has no base: an empty value takes the ot
 otherwise the later modified record wins. A first match the write budget deferred resumes from
 what it decided (``sync.first_matches``): each side against what it held then, so an edit made
 meanwhile on either side wins over the match's own decisions, and an activist who moved to a new
-address keeps their Contact.
+address keeps their Contact. A Contact given another email in Salesforce meanwhile, or deleted,
+stops the match as it stops a synced pair.
 
 Subscription follows the same rule, except that unsubscribing wins a conflict and an address with
 a spam complaint is never re-subscribed automatically. When a pair is first matched, Action
@@ -54,8 +55,10 @@ class ContactInputs:
     other_emails: pd.DataFrame = field(  # activists' other (not primary) addresses: an_id, email_key
         default_factory=lambda: pd.DataFrame(columns=["an_id", "email_key"]))
     losers: frozenset[str] = frozenset()  # contacts already reported as duplicates
-    first_matches: pd.DataFrame = field(  # first matches waiting for the write budget: an_id, sf_id, decided, held
-        default_factory=lambda: pd.DataFrame(columns=["an_id", "sf_id", "decided", "held"]))
+    first_matches: pd.DataFrame = field(  # first matches waiting for the write budget: an_id, sf_id, decided, held,
+        #                                  and the key each side has now (an_key, sf_key), sf_deleted
+        default_factory=lambda: pd.DataFrame(columns=["an_id", "sf_id", "decided", "held", "an_key", "sf_key",
+                                                      "sf_deleted"]))
     custom_fields: tuple[str, ...] = ()  # Action Network custom field names
     sf_lengths: dict[str, int] = field(default_factory=dict)  # field -> Salesforce length (values are cut to it)
     duplicate_rule: str = "oldest"
@@ -189,6 +192,20 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
             f"Activist {row.an_id} has the email {row.email_key!r}, already synced with activist "
             f"{key_holder[row.email_key]}; Action Network should not hold two activists with one email.")
     an_unlinked = an_unlinked[~an_unlinked["email_key"].isin(key_holder.index)]
+    # A first match waiting for the write budget whose Contact was given another email in Salesforce,
+    # or deleted, stops as a synced pair would: neither side is entered in the other (the person would
+    # be there twice) until the Contact has its address back, or is restored.
+    stops = _stopped_waits(inputs.first_matches, link_by_an.index)
+    moved_away = stops[~stops["sf_deleted"]].set_index("an_id")
+    for row in an_unlinked[an_unlinked["an_id"].isin(moved_away.index)].itertuples():
+        contact = moved_away.loc[row.an_id]
+        plan.reject(
+            "actionnetwork", "person", row.an_id, "SYNC_STOPPED",
+            f"Activist {row.an_id} was matched by email with Contact {contact['sf_id']}, and their first sync waits "
+            f"for the Action Network write budget; meanwhile the Contact's email was changed in Salesforce (now "
+            f"{contact['sf_key']!r}), which stops its sync as for a synced Contact. No second Contact was created. "
+            "Change the Contact's email back to resume, or change the email in Action Network instead.")
+    an_unlinked = an_unlinked[~an_unlinked["an_id"].isin(moved_away.index)]
 
     pairs = []  # (an_id, sf_id, kind)
     pairs += [(a, link_by_an.loc[a, "sf_id"], "linked") for a in an_linked["an_id"] if a not in inactive_an]
@@ -203,6 +220,15 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
     pairs += [(a, s, "new") for a, s in zip(an_gone["an_id"], an_gone["email_key"].map(winners), strict=True)
               if isinstance(s, str)]
     creates_sf = an_unlinked[matched_sf.isna().to_numpy()]
+    gone_away = stops[stops["sf_deleted"]].set_index("an_id")["sf_id"]
+    for row in creates_sf[creates_sf["an_id"].isin(gone_away.index)].itertuples():
+        plan.reject(
+            "actionnetwork", "person", row.an_id, "SYNC_STOPPED",
+            f"Activist {row.an_id} was matched by email with Contact {gone_away[row.an_id]}, and their first sync "
+            "waits for the Action Network write budget; meanwhile the Contact was deleted in Salesforce, which stops "
+            "its sync as for a synced Contact. No other Contact was created. Restore the Contact from the Recycle "
+            "Bin to resume.")
+    creates_sf = creates_sf[~creates_sf["an_id"].isin(gone_away.index)]
     # A synced Contact whose email was changed in Salesforce to this activist's: a second Contact with
     # one email is never created; the activist waits until that Contact's email is settled.
     creates_sf = _set_aside(plan, creates_sf, _held_by(index[~index["is_deleted"]], "sf_id", link_by_sf.index),
@@ -214,6 +240,23 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
     paired_sf = {s for _, s, _ in pairs}
     open_sf = unlinked_sf[unlinked_sf["email_key"].notna() & ~unlinked_sf["sf_id"].isin(losers)
                           & ~unlinked_sf["sf_id"].isin(paired_sf)]
+    moved_by_sf = moved_away.reset_index().set_index("sf_id")
+    for row in open_sf[open_sf["sf_id"].isin(moved_by_sf.index)].itertuples():
+        plan.reject(
+            "salesforce", "contact", row.sf_id, "EMAIL_CHANGED_IN_SALESFORCE",
+            f"The email of Contact {row.sf_id} was changed in Salesforce (now {row.email!r}) while its first sync "
+            f"with activist {moved_by_sf.loc[row.sf_id, 'an_id']} waited for the Action Network write budget; as in "
+            "Action Network's own sync this stops syncing the Contact, and it was not sent as a new activist. "
+            "Change it back to resume, or change the email in Action Network instead.")
+    open_sf = open_sf[~open_sf["sf_id"].isin(moved_by_sf.index)]
+    gone_by_sf = stops[stops["sf_deleted"]].set_index("sf_id")["an_id"]
+    for row in sf[sf["is_deleted"] & sf["sf_id"].isin(gone_by_sf.index) & ~sf["sf_id"].isin(link_by_sf.index)
+                  ].itertuples():
+        plan.reject(
+            "salesforce", "contact", row.sf_id, "CONTACT_DELETED_IN_SALESFORCE",
+            f"Contact {row.sf_id} was deleted in Salesforce while its first sync with activist "
+            f"{gone_by_sf[row.sf_id]} waited for the Action Network write budget; the activist stays in Action "
+            "Network and is not synced. Restore the Contact from the Recycle Bin to resume.")
     an_by_key = inputs.an_index.dropna(subset=["email_key"]).drop_duplicates("email_key").set_index("email_key")
     an_by_key = an_by_key[~an_by_key["an_id"].isin(link_by_an.index) | an_by_key["an_id"].isin(gone_an)]
     matched_an = open_sf["email_key"].map(an_by_key["an_id"])
@@ -519,6 +562,18 @@ def _waiting_contacts(first_matches: pd.DataFrame, unlinked_sf: pd.DataFrame, lo
     kept = [isinstance(s, str) and s not in losers and keys.get(s) == key
             for s, key in zip(first_matches["sf_id"], held, strict=True)]
     return first_matches[kept].drop_duplicates("an_id").set_index("an_id")["sf_id"]
+
+
+def _stopped_waits(first_matches: pd.DataFrame, linked_an: pd.Index) -> pd.DataFrame:
+    """The waiting first matches (of activists not linked since) whose Contact is deleted, or holds
+    neither the address it was matched by nor the activist's own."""
+    waits = first_matches[~first_matches["an_id"].isin(linked_an)].copy()
+    waits["sf_deleted"] = waits["sf_deleted"].astype(object).fillna(False).astype(bool)
+    matched_by = np.array([rules.email_key(_held(d, h, SF_SIDE, "email"))
+                           for d, h in zip(waits["decided"], waits["held"], strict=True)], dtype=object)
+    now = waits["sf_key"].astype(object)
+    moved = now.notna().to_numpy() & ~_same(now, pd.Series(matched_by, index=waits.index)) & ~_same(now, waits["an_key"])
+    return waits[waits["sf_deleted"].to_numpy() | moved]
 
 
 def _waiting_matches(pairs: pd.DataFrame, first_matches: pd.DataFrame, linked: np.ndarray

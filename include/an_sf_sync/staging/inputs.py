@@ -50,7 +50,8 @@ def partition_contacts(conn: psycopg.Connection, run_id: str, subscribers: str |
     Records that can concern each other share an email key, or a link: a linked record goes by its
     link's key, an unlinked one by its own. A linked record whose email is no longer its link's
     (an email change) joins partition 0 together with every record holding either key; hashing the
-    key places everything else. Lookups by key (who else holds an email) span the whole org anyway.
+    key places everything else. So does a waiting first match whose sides hold different addresses
+    now. Lookups by key (who else holds an email) span the whole org anyway.
 
     The temp table ``contact_parts`` places every record, marking the Contacts whose Subscribers
     membership was staged (``member``) and those staged only for it (``only_member``). The staged
@@ -89,6 +90,14 @@ def partition_contacts(conn: psycopg.Connection, run_id: str, subscribers: str |
         conn.execute("INSERT INTO cross_keys SELECT k FROM contact_parts c, LATERAL (VALUES (link_key), (cur_key)) v (k)"
                      " WHERE c.side = 'sf' AND k IS NOT NULL AND c.id IN (SELECT unnest(ARRAY[sf_id, master_record_id])"
                      " FROM staging.sf_contacts WHERE run_id = %s AND master_record_id IS NOT NULL)", (run_id,))
+        # A waiting first match whose sides hold different addresses now (one moved while it waited).
+        for side, column in (("an", "an_id"), ("sf", "sf_id")):
+            conn.execute(sql.SQL(
+                "INSERT INTO cross_keys SELECT k FROM contact_parts c JOIN sync.first_matches f ON f.{} = c.id"
+                " JOIN sync.an_people a ON a.an_id = f.an_id JOIN sync.sf_contacts m ON m.sf_id = f.sf_id,"
+                " LATERAL (VALUES (a.email_key), (m.email_key)) v (k) WHERE c.side = %s"
+                " AND a.email_key IS DISTINCT FROM m.email_key AND k IS NOT NULL").format(sql.Identifier(column)),
+                (side,))
         conn.execute("UPDATE contact_parts SET part = 0 WHERE part <> 0 AND ((link_key IS NOT NULL AND"
                      " cur_key IS DISTINCT FROM link_key) OR link_key IN (SELECT k FROM cross_keys)"
                      " OR cur_key IN (SELECT k FROM cross_keys))")
@@ -176,10 +185,14 @@ def contact_links(conn: psycopg.Connection, an_ids: Sequence[str], sf_ids: Seque
                        f" WHERE an_id IN {MANY} OR sf_id IN {MANY}", (many(an_ids), many(sf_ids)))
 
 
-def first_matches(conn: psycopg.Connection, an_ids: Sequence[str]) -> pd.DataFrame:
-    """The waiting first matches of these activists (see ``links.note_first_matches``)."""
-    return frame(conn, f"SELECT an_id, sf_id, decided, held FROM sync.first_matches WHERE an_id IN {MANY}",
-                 (many(an_ids),))
+def first_matches(conn: psycopg.Connection, an_ids: Sequence[str], sf_ids: Sequence[str]) -> pd.DataFrame:
+    """The waiting first matches of these activists and Contacts (see ``links.note_first_matches``),
+    with the email key each side has now and whether the Contact is deleted."""
+    match = ("SELECT f.an_id, f.sf_id, f.decided, f.held, a.email_key AS an_key, m.email_key AS sf_key,"
+             " coalesce(m.is_deleted, false) AS sf_deleted FROM sync.first_matches f"
+             " LEFT JOIN sync.an_people a ON a.an_id = f.an_id LEFT JOIN sync.sf_contacts m ON m.sf_id = f.sf_id")
+    return frame(conn, f"{match} WHERE f.an_id IN {MANY} UNION ALL {match} WHERE f.sf_id IN {MANY}",
+                 (many(an_ids), many(sf_ids))).drop_duplicates("an_id", ignore_index=True)
 
 
 def people_by_key(conn: psycopg.Connection, keys: Sequence[str], an_ids: Sequence[str]) -> pd.DataFrame:

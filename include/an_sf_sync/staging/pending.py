@@ -45,7 +45,8 @@ WAITING = {"DONOR_NOT_SYNCED": "sf_opportunities", "DONOR_NOT_SUBSCRIBED": "sf_o
            "EMAIL_OF_SYNCED_ACTIVIST": "sf_contacts", "EMAIL_OF_SYNCED_CONTACT": "an_people"}
 # Rejects reported once, when a state begins: a later run that sees the record without them has
 # not fixed anything. They are resolved when the state ends (the pair or Campaign is active again, or
-# the Contact is no one's any more: its activist syncs with one created in its place).
+# the Contact is no one's any more: its activist syncs with one created in its place; a Contact of a
+# waiting first match is its activist's until the pair is linked).
 STATES = {"EMAIL_CHANGED_IN_SALESFORCE": "contact", "CONTACT_DELETED_IN_SALESFORCE": "contact",
           "CONTACT_MERGED_INTO_SYNCED_CONTACT": "contact",
           "CAMPAIGN_DELETED_IN_SALESFORCE": "campaign", "DUPLICATE_EMAIL": None}
@@ -251,7 +252,8 @@ def settle(conn: psycopg.Connection, run_id: str) -> dict[str, int]:
     resolved += conn.execute(
         "UPDATE sync.rejects r SET status = 'resolved', resolved_run = %(run)s, resolved_at = now()"
         " WHERE r.status = 'open' AND ((r.object = 'contact' AND r.reason_code = ANY(%(contact)s) AND NOT EXISTS"
-        "  (SELECT 1 FROM sync.contact_links l WHERE l.sf_id = r.record_id AND l.state <> 'active'))"
+        "  (SELECT 1 FROM sync.contact_links l WHERE l.sf_id = r.record_id AND l.state <> 'active')"
+        "  AND NOT EXISTS (SELECT 1 FROM sync.first_matches f WHERE f.sf_id = r.record_id))"  # a stopped first match
         " OR (r.object = 'campaign' AND r.reason_code = 'CAMPAIGN_DELETED_IN_SALESFORCE' AND EXISTS"
         "  (SELECT 1 FROM sync.action_links l WHERE l.sf_id = r.record_id AND l.state = 'active'))"
         # a duplicate merged away (or deleted), or synced once the one it lost to was deleted, is no duplicate
