@@ -249,6 +249,28 @@ def test_a_value_both_sides_hold_alike_is_never_taken_for_a_newer_edit_while_the
     assert org.writes(org.run()) == []
 
 
+def test_a_first_match_whose_write_failed_keeps_what_it_decided_when_the_activist_edits_before_the_retry(org):
+    """Ada is entered in Salesforce a second later, with another first name, which wins their first
+    match; Action Network refuses the update. Ada then edits their last name: the retry keeps the
+    match's first name. Matched afresh, the activist, the later record now, won every field, and
+    the Contact's first name was overwritten with the one it had replaced."""
+    time.sleep(1.1)
+    ada = org.sf.Contact.create({"Email": "ada@example.org", "FirstName": "Adelaide", "LastName": "Lovelace",
+                                 "MailingCity": "Lyon"})["id"]
+    org.an_sandbox.app.knobs.add_fault(Fault(status=400, body='{"error": "Bad request"}', path=f"/people/{ADA}$",
+                                             method="PUT"))
+    run = org.run()
+    assert (ada, "ACTIONNETWORK_400") in org.rejects(run) and org.link(ADA) is None
+    time.sleep(1.1)
+    org.put(ADA, {"family_name": "King"})
+    org.run()
+    activist, contact = org.activist(ADA), org.contact(ada)
+    assert (activist["given_name"], activist["family_name"], activist["postal_addresses"][0]["locality"]) == (
+        "Adelaide", "King", "Lyon")
+    assert (contact["FirstName"], contact["LastName"], org.link(ADA)) == ("Adelaide", "King", (ada, "active"))
+    assert org.writes(org.run()) == []
+
+
 def test_an_old_runs_step_rerun_after_a_later_run_wrote_is_skipped_and_overwrites_nothing(org):
     org.run()
     bob = org.link(BOB)[0]

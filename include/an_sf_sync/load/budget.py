@@ -72,7 +72,7 @@ def defer_over_budget(conn: psycopg.Connection, run_id: str, step: Step, budget:
     plans.defer(conn, run_id, step, deferred_pairs, deferred_seqs, DEFERRED, REASON)
     if step == Step.CONTACTS:
         links.note_agreed(conn, run_id, DEFERRED)
-        links.note_first_matches(conn, run_id)
+        links.note_first_matches(conn, run_id, DEFERRED)
     return waiting + deferred
 
 

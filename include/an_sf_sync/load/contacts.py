@@ -82,6 +82,7 @@ def load_contacts(store: StagingStore, run_id: str, an: ActionNetworkClient, sf:
             _load_chunk(store, run_id, an, sf, masters, custom, lengths, (start, start + PAIRS_PER_CHUNK))
     with store.connect() as conn:
         links.note_agreed(conn, run_id, "failed")  # the pairs whose link waits for a write that failed
+        links.note_first_matches(conn, run_id, "failed")
         return plans.step_counts(conn, run_id, STEP)
 
 

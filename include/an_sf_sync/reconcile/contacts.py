@@ -10,11 +10,11 @@ Merging, field by field, against the last synced value (``base``): only one side
 wins; both changed to different values -> the later modified record wins and the conflict is
 logged. Our own writes come back as "changed" records whose values equal the base, so they never
 echo. A pair matched for the first time has no base: an empty value takes the other side's,
-otherwise the later modified record wins. A first match the write budget deferred resumes from
-what it decided (``sync.first_matches``): each side against what it held then, so an edit made
-meanwhile on either side wins over the match's own decisions, and an activist who moved to a new
-address keeps their Contact. A Contact given another email in Salesforce meanwhile, or deleted,
-stops the match as it stops a synced pair.
+otherwise the later modified record wins. A first match the write budget deferred (or whose write
+failed) resumes from what it decided (``sync.first_matches``): each side against what it held
+then, so an edit made meanwhile on either side wins over the match's own decisions, and an
+activist who moved to a new address keeps their Contact. A Contact given another email in
+Salesforce meanwhile, or deleted, stops the match as it stops a synced pair.
 
 Subscription follows the same rule, except that unsubscribing wins a conflict and an address with
 a spam complaint is never re-subscribed automatically. When a pair is first matched, Action

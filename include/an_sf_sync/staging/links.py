@@ -96,18 +96,20 @@ def note_agreed(conn: psycopg.Connection, run_id: str, status: str) -> int:
         (run_id, Step.CONTACTS, Action.LINK, status)).rowcount
 
 
-def note_first_matches(conn: psycopg.Connection, run_id: str) -> int:
-    """Keep what the run decided for the pairs it matched by email for the first time and the write
-    budget deferred (``held`` in their plan's link row, see ``reconcile.contacts``). The later run that
-    syncs such a pair then tells what either side edited meanwhile from what the match waited to
-    write; matched afresh, the later record would win every field, an edit of the other side lost
-    to a value it had replaced. Returns how many."""
+def note_first_matches(conn: psycopg.Connection, run_id: str, status: str) -> int:
+    """Keep what the run decided for the pairs it matched by email for the first time whose link rows
+    have ``status``: deferred by the write budget, or failed (``held`` in the link row, see
+    ``reconcile.contacts``). The later run that syncs such a pair then tells what either side edited
+    meanwhile from what the match waited to write; matched afresh, the later record would win every
+    field, an edit of the other side lost to a value it had replaced. A side a failed pair did write
+    holds the match's values, which differ from what it held: taken for its edit, each is the match's
+    own value anyway. Returns how many."""
     return conn.execute(
         "INSERT INTO sync.first_matches (an_id, sf_id, decided, held, run_id)"
         " SELECT an_id, sf_id, payload->'base', payload->'held', run_id FROM staging.plan"
-        " WHERE run_id = %s AND step = %s AND action = %s AND status = 'deferred' AND payload ? 'held'"
+        " WHERE run_id = %s AND step = %s AND action = %s AND status = %s AND payload ? 'held'"
         " ON CONFLICT (an_id) DO UPDATE SET sf_id = EXCLUDED.sf_id, decided = EXCLUDED.decided,"
-        " held = EXCLUDED.held, run_id = EXCLUDED.run_id", (run_id, Step.CONTACTS, Action.LINK)).rowcount
+        " held = EXCLUDED.held, run_id = EXCLUDED.run_id", (run_id, Step.CONTACTS, Action.LINK, status)).rowcount
 
 
 # -- the Subscribers campaign ---------------------------------------------------------------------
