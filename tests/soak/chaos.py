@@ -124,6 +124,7 @@ class Figures:
     failed_runs: int = 0
     backlog_peak: int = 0  # records waiting in the write budget's backlog after a run, at most
     drain_runs: int = 0  # empty runs that drained the backlog at the end
+    backlog_left: int = 0  # records still waiting once the drain runs were spent (the budget too small)
     rerun_changes: list[str] = field(default_factory=list)  # reruns of finished loads that wrote something
     findings: Findings = field(default_factory=Findings)
     seconds: float = 0.0
@@ -136,7 +137,8 @@ class Figures:
                  f"{dict(sorted(self.faults.items()))}",
                  f"kills: {sum(n for k, n in self.kills.items() if k != 'missed')} {dict(self.kills)}",
                  f"failed runs (then caught up): {self.failed_runs}",
-                 f"backlog: at most {self.backlog_peak} records waiting, drained by {self.drain_runs} more runs",
+                 f"backlog: at most {self.backlog_peak} records waiting, drained by {self.drain_runs} more runs"
+                 + (f", NOT drained: {self.backlog_left} records left" if self.backlog_left else ""),
                  f"linked pairs: {f.pairs}",
                  f"duplicates found: {len(f.duplicates)}", *[f"  {d}" for d in f.duplicates],
                  f"lost edits: {len(f.lost)}", *[f"  {d}" for d in f.lost[:50]],
@@ -337,6 +339,7 @@ class Soak:
         with self.staging.connect() as conn:
             links = dict(conn.execute("SELECT an_id, sf_id FROM sync.contact_links WHERE state = 'active'"))
             actions = conn.execute("SELECT an_id, sf_id FROM sync.action_links WHERE state = 'active'").fetchall()
+            self.world.first_matches = dict(conn.execute("SELECT an_id, sf_id FROM sync.first_matches"))
         self.world.link_ids(links, {sf: an for an, sf in links.items()})
         by_an, by_sf = dict(actions), {sf: an for an, sf in actions}
         for action in self.world.actions.values():
@@ -387,6 +390,7 @@ class Soak:
             assert self.run_hour(), "a run draining the backlog failed"
             self.figures.drain_runs += 1
             self.learn_links()
+        self.figures.backlog_left = self.backlog()
         self.figures.hours = 1 + self.config.chaos_hours + self.config.clean_hours
         self.figures.edits = self.world.counts()
         with ActionNetworkClient(self.an_sandbox.url, self.an_sandbox.api_key, requests_per_second=200) as an:

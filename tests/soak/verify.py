@@ -155,6 +155,8 @@ class Verifier:
                     f"{person.email} ({person.an_id} <-> {person.sf_id}): the pair is "
                     + ("active, though its Contact's email was changed, or it was deleted, in Salesforce" if stopped
                        else "not active, though its Contact's email is the activist's"))
+            if person.stopped_waiting:
+                continue  # neither side was written the match's values: each holds its own
             ids = (person.an_id, person.sf_id, an_p and an_p["an_id"], sf_c and sf_c.get("Id"))
             if an_p is not None and person.sf_deleted:  # the activist stays as it was, alone
                 changed = [name for name in FIELDS if not _same(an_value(an_p, name), person.expected(name))]

@@ -98,6 +98,7 @@ class Person:
     sf_moved: str | None = None  # another address its Contact was given in Salesforce: the pair stops
     stopped_hour: int = -1  # the hour its Contact's email was last changed, or it was deleted, in Salesforce
     sf_deleted: bool = False  # its Contact is in Salesforce's recycle bin: the pair stops until it is restored
+    stopped_waiting: bool = False  # stopped so while its first match waited: neither side holds the match's values
     duplicate: str | None = None  # a second Contact entered with its email (never synced: it lost to the first)
     duplicate_hour: int = -1
 
@@ -151,9 +152,8 @@ class World:
         self.hour = 0
         self.last_success = 0.0  # when the last successful run started: edits before it are read
         self.waiting: set[str] = set()  # ids of the records whose change was read but waits to be written
-        # activists whose pair is linked: a first match that waits is not yet (its Contact's email
-        # changed, deleted or entered twice in Salesforce meanwhile, the match is not kept)
-        self.linked: set[str] = set()
+        self.linked: set[str] = set()  # activists whose pair is linked
+        self.first_matches: dict[str, str] = {}  # activist -> Contact: first matches waiting for the budget
         self._serial = 0
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -403,17 +403,28 @@ class World:
         return not self._waits(person) and not any(
             e.at >= self.last_success and person.email in (e.key, e.detail.get("email")) for e in self.log)
 
+    def _stoppable(self) -> list[Person]:
+        """The people whose pair an edit in Salesforce may stop: synced and settled, or a first match
+        that waits for the write budget."""
+        return [p for p in self._synced_people() if not p.duplicate and (
+            (p.an_id in self.linked and self._settled(p)) or self.first_matches.get(p.an_id or "") == p.sf_id)]
+
+    def _stop(self, person: Person, kind: str) -> None:
+        person.stopped_hour, person.stopped_waiting = self.hour, person.an_id not in self.linked
+        self._record(SF, f"{kind}_of_waiting_match" if person.stopped_waiting else kind, person.email,
+                     sf_id=person.sf_id, address=person.sf_moved)
+
     def move_sf_email(self) -> None:
         """A Contact's email is changed in Salesforce: as in Action Network's own sync, its pair stops
-        (reported) until the email is set back; nobody edits the person meanwhile."""
-        people = [p for p in self._synced_people() if self._settled(p) and not p.duplicate and p.an_id in self.linked]
+        (reported) until the email is set back, also a first match that waits; nobody edits the
+        person meanwhile."""
+        people = self._stoppable()
         if not people:
             return
         person = self.rng.choice(people)
         person.sf_moved = f"elsewhere{self._next()}.{self.rng.randrange(10**6)}@soak.example.org"
         self.sf.Contact.update(person.sf_id, {"Email": person.sf_moved})
-        person.stopped_hour = self.hour
-        self._record(SF, "move_email", person.email, address=person.sf_moved)
+        self._stop(person, "move_email")
 
     def restore_sf_email(self) -> None:
         """A Contact's changed email is set back in Salesforce, hours later: its pair resumes."""
@@ -422,19 +433,20 @@ class World:
             return
         person = self.rng.choice(people)
         self.sf.Contact.update(person.sf_id, {"Email": person.address})
-        person.sf_moved = None
+        person.sf_moved, person.stopped_waiting = None, False
         self._record(SF, "restore_email", person.email, address=person.address)
 
     def delete_sf_contact(self) -> None:
-        """A synced Contact is deleted in Salesforce (its memberships and Contact Roles go with it):
-        the pair stops (reported) and the activist stays as they are; nobody edits them meanwhile."""
-        people = [p for p in self._synced_people() if self._settled(p) and not p.duplicate and p.an_id in self.linked]
+        """A synced Contact, or one whose first match waits, is deleted in Salesforce (its memberships
+        and Contact Roles go with it): the pair stops (reported) and the activist stays as they are;
+        nobody edits them meanwhile."""
+        people = self._stoppable()
         if not people:
             return
         person = self.rng.choice(people)
         self.sf.Contact.delete(person.sf_id)
-        person.sf_deleted, person.stopped_hour = True, self.hour
-        self._record(SF, "delete_contact", person.email, sf_id=person.sf_id)
+        person.sf_deleted = True
+        self._stop(person, "delete_contact")
 
     def undelete_sf_contact(self) -> None:
         """A deleted Contact is restored from the Recycle Bin, hours later, with what its delete took
@@ -445,7 +457,7 @@ class World:
         person = self.rng.choice(people)
         answer = undelete(self.sf, person.sf_id)
         assert "<success>true</success>" in answer, answer
-        person.sf_deleted = False
+        person.sf_deleted, person.stopped_waiting = False, False
         self._record(SF, "undelete_contact", person.email, sf_id=person.sf_id)
 
     def duplicate_sf_contact(self) -> None:
