@@ -55,7 +55,7 @@ class ContactInputs:
     other_emails: pd.DataFrame = field(  # activists' other (not primary) addresses: an_id, email_key
         default_factory=lambda: pd.DataFrame(columns=["an_id", "email_key"]))
     losers: frozenset[str] = frozenset()  # contacts already reported as duplicates
-    first_matches: pd.DataFrame = field(  # first matches waiting for the write budget: an_id, sf_id, decided, held,
+    first_matches: pd.DataFrame = field(  # first matches not written yet: an_id, sf_id, decided, held,
         #                                  and the key each side has now (an_key, sf_key), sf_deleted
         default_factory=lambda: pd.DataFrame(columns=["an_id", "sf_id", "decided", "held", "an_key", "sf_key",
                                                       "sf_deleted"]))
@@ -192,26 +192,28 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
             f"Activist {row.an_id} has the email {row.email_key!r}, already synced with activist "
             f"{key_holder[row.email_key]}; Action Network should not hold two activists with one email.")
     an_unlinked = an_unlinked[~an_unlinked["email_key"].isin(key_holder.index)]
-    # A first match waiting for the write budget whose Contact was given another email in Salesforce,
-    # or deleted, stops as a synced pair would: neither side is entered in the other (the person would
-    # be there twice) until the Contact has its address back, or is restored.
+    # A first match not written yet (the write budget deferred it, or a write failed) whose Contact was
+    # given another email in Salesforce, or deleted, stops as a synced pair would: neither side is
+    # entered in the other (the person would be there twice) until the Contact has its address back,
+    # or is restored.
     stops = _stopped_waits(inputs.first_matches, link_by_an.index)
     moved_away = stops[~stops["sf_deleted"]].set_index("an_id")
     for row in an_unlinked[an_unlinked["an_id"].isin(moved_away.index)].itertuples():
         contact = moved_away.loc[row.an_id]
         plan.reject(
             "actionnetwork", "person", row.an_id, "SYNC_STOPPED",
-            f"Activist {row.an_id} was matched by email with Contact {contact['sf_id']}, and their first sync waits "
-            f"for the Action Network write budget; meanwhile the Contact's email was changed in Salesforce (now "
-            f"{contact['sf_key']!r}), which stops its sync as for a synced Contact. No second Contact was created. "
-            "Change the Contact's email back to resume, or change the email in Action Network instead.")
+            f"Activist {row.an_id} was matched by email with Contact {contact['sf_id']}, and their first sync "
+            "waits to be written (the write budget, or a retry); meanwhile the Contact's email was changed in "
+            f"Salesforce (now {contact['sf_key']!r}), which stops its sync as for a synced Contact. No second "
+            "Contact was created. Change the Contact's email back to resume, or change the email in Action "
+            "Network instead.")
     an_unlinked = an_unlinked[~an_unlinked["an_id"].isin(moved_away.index)]
 
     pairs = []  # (an_id, sf_id, kind)
     pairs += [(a, link_by_an.loc[a, "sf_id"], "linked") for a in an_linked["an_id"] if a not in inactive_an]
     pairs += [(link_by_sf.loc[s, "an_id"], s, "linked") for s in linked_sf["sf_id"] if s not in inactive]
     matched_sf = an_unlinked["email_key"].map(winners)
-    # A first match waiting for the write budget holds when the activist's email changed meanwhile:
+    # A first match not written yet holds when the activist's email changed meanwhile:
     # the two were matched, and a Contact created for the new address would enter the person twice.
     waiting = _waiting_contacts(inputs.first_matches, unlinked_sf, losers)
     matched_sf = matched_sf.where(matched_sf.notna(), an_unlinked["an_id"].map(waiting))
@@ -225,9 +227,9 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
         plan.reject(
             "actionnetwork", "person", row.an_id, "SYNC_STOPPED",
             f"Activist {row.an_id} was matched by email with Contact {gone_away[row.an_id]}, and their first sync "
-            "waits for the Action Network write budget; meanwhile the Contact was deleted in Salesforce, which stops "
-            "its sync as for a synced Contact. No other Contact was created. Restore the Contact from the Recycle "
-            "Bin to resume.")
+            "waits to be written (the write budget, or a retry); meanwhile the Contact was deleted in Salesforce, "
+            "which stops its sync as for a synced Contact. No other Contact was created. Restore the Contact from "
+            "the Recycle Bin to resume.")
     creates_sf = creates_sf[~creates_sf["an_id"].isin(gone_away.index)]
     # A synced Contact whose email was changed in Salesforce to this activist's: a second Contact with
     # one email is never created; the activist waits until that Contact's email is settled.
@@ -245,9 +247,9 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
         plan.reject(
             "salesforce", "contact", row.sf_id, "EMAIL_CHANGED_IN_SALESFORCE",
             f"The email of Contact {row.sf_id} was changed in Salesforce (now {row.email!r}) while its first sync "
-            f"with activist {moved_by_sf.loc[row.sf_id, 'an_id']} waited for the Action Network write budget; as in "
-            "Action Network's own sync this stops syncing the Contact, and it was not sent as a new activist. "
-            "Change it back to resume, or change the email in Action Network instead.")
+            f"with activist {moved_by_sf.loc[row.sf_id, 'an_id']} waited to be written (the write budget, or a "
+            "retry); as in Action Network's own sync this stops syncing the Contact, and it was not sent as a new "
+            "activist. Change it back to resume, or change the email in Action Network instead.")
     open_sf = open_sf[~open_sf["sf_id"].isin(moved_by_sf.index)]
     gone_by_sf = stops[stops["sf_deleted"]].set_index("sf_id")["an_id"]
     for row in sf[sf["is_deleted"] & sf["sf_id"].isin(gone_by_sf.index) & ~sf["sf_id"].isin(link_by_sf.index)
@@ -255,8 +257,8 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
         plan.reject(
             "salesforce", "contact", row.sf_id, "CONTACT_DELETED_IN_SALESFORCE",
             f"Contact {row.sf_id} was deleted in Salesforce while its first sync with activist "
-            f"{gone_by_sf[row.sf_id]} waited for the Action Network write budget; the activist stays in Action "
-            "Network and is not synced. Restore the Contact from the Recycle Bin to resume.")
+            f"{gone_by_sf[row.sf_id]} waited to be written (the write budget, or a retry); the activist stays in "
+            "Action Network and is not synced. Restore the Contact from the Recycle Bin to resume.")
     an_by_key = inputs.an_index.dropna(subset=["email_key"]).drop_duplicates("email_key").set_index("email_key")
     an_by_key = an_by_key[~an_by_key["an_id"].isin(link_by_an.index) | an_by_key["an_id"].isin(gone_an)]
     matched_an = open_sf["email_key"].map(an_by_key["an_id"])
@@ -527,8 +529,8 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
             linking["agreed"] = {n: base_values[n] for n in alike_now[i]}
         an_changes = {n: values[n] for n in an_writes.get(i, ())}
         if not linked_now[i] and (an_changes or sub_now[i] != an_sub_was[i]):
-            # a first match the write budget may defer: what each side holds where it is to change
-            # (links.note_first_matches), so that its edits meanwhile are known as edits
+            # a first match the write budget may defer (or a write fail): what each side holds where it is
+            # to change (links.note_first_matches), so that its edits meanwhile are known as edits
             an_held = {n: _py(an_now[n][i]) for n in an_changes}
             sf_held = {n: _py(sf_now[n][i]) for n in sf_changes}
             for side_held, was_subscribed in ((an_held, an_sub_was[i]), (sf_held, sf_sub_was[i])):
@@ -578,7 +580,7 @@ def _stopped_waits(first_matches: pd.DataFrame, linked_an: pd.Index) -> pd.DataF
 
 def _waiting_matches(pairs: pd.DataFrame, first_matches: pd.DataFrame, linked: np.ndarray
                      ) -> tuple[Callable[[str | None, str, pd.Series], pd.Series], np.ndarray]:
-    """The pairs that are first matches the write budget deferred (``sync.first_matches``), and what
+    """The pairs that are first matches not written yet (``sync.first_matches``), and what
     each side of them held (or, side None, what the match decided) of a field: ``was(side, name,
     base)``, the pair's link base elsewhere."""
     waits = first_matches.drop_duplicates("an_id").set_index("an_id").reindex(pairs["an_id"]).reset_index(drop=True)
