@@ -153,7 +153,7 @@ class World:
         self.last_success = 0.0  # when the last successful run started: edits before it are read
         self.waiting: set[str] = set()  # ids of the records whose change was read but waits to be written
         self.linked: set[str] = set()  # activists whose pair is linked
-        self.first_matches: dict[str, str] = {}  # activist -> Contact: first matches waiting for the budget
+        self.first_matches: dict[str, str] = {}  # activist -> Contact: first matches not written yet
         self._serial = 0
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -405,7 +405,7 @@ class World:
 
     def _stoppable(self) -> list[Person]:
         """The people whose pair an edit in Salesforce may stop: synced and settled, or a first match
-        that waits for the write budget."""
+        not written yet."""
         return [p for p in self._synced_people() if not p.duplicate and (
             (p.an_id in self.linked and self._settled(p)) or self.first_matches.get(p.an_id or "") == p.sf_id)]
 
