@@ -196,7 +196,10 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
     # given another email in Salesforce, or deleted, stops as a synced pair would: neither side is
     # entered in the other (the person would be there twice) until the Contact has its address back,
     # or is restored.
-    stops = _stopped_waits(inputs.first_matches, link_by_an.index)
+    waits = inputs.first_matches.assign(matched_by=[  # the address its Contact held when matched
+        rules.email_key(_held(d, h, SF_SIDE, "email"))
+        for d, h in zip(inputs.first_matches["decided"], inputs.first_matches["held"], strict=True)])
+    stops = _stopped_waits(waits, link_by_an.index)
     moved_away = stops[~stops["sf_deleted"]].set_index("an_id")
     for row in an_unlinked[an_unlinked["an_id"].isin(moved_away.index)].itertuples():
         contact = moved_away.loc[row.an_id]
@@ -215,7 +218,7 @@ def reconcile_contacts(inputs: ContactInputs, pairs_before: int = 0) -> ContactP
     matched_sf = an_unlinked["email_key"].map(winners)
     # A first match not written yet holds when the activist's email changed meanwhile:
     # the two were matched, and a Contact created for the new address would enter the person twice.
-    waiting = _waiting_contacts(inputs.first_matches, unlinked_sf, losers)
+    waiting = _waiting_contacts(waits, unlinked_sf, losers)
     matched_sf = matched_sf.where(matched_sf.notna(), an_unlinked["an_id"].map(waiting))
     pairs += [(a, s, "new") for a, s in zip(an_unlinked["an_id"], matched_sf, strict=True) if isinstance(s, str)]
     an_gone = an_linked[an_linked["an_id"].isin(gone_an)]
@@ -552,29 +555,24 @@ def _plan_pairs(plan: ContactPlan, pairs: pd.DataFrame, an: pd.DataFrame, sf: pd
                      pair)
 
 
-def _waiting_contacts(first_matches: pd.DataFrame, unlinked_sf: pd.DataFrame, losers: set[str]) -> pd.Series:
+def _waiting_contacts(waits: pd.DataFrame, unlinked_sf: pd.DataFrame, losers: set[str]) -> pd.Series:
     """Activist -> the Contact of its waiting first match, where that Contact is staged, unlinked, no
     duplicate, and still has the email it was matched by (a Contact whose email was changed in
     Salesforce is not followed, as for a synced pair)."""
-    if first_matches.empty:
+    if waits.empty:
         return pd.Series(dtype=object)
     keys = unlinked_sf.dropna(subset=["email_key"]).drop_duplicates("sf_id").set_index("sf_id")["email_key"]
-    held = [rules.email_key(_held(d, h, SF_SIDE, "email"))
-            for d, h in zip(first_matches["decided"], first_matches["held"], strict=True)]
     kept = [isinstance(s, str) and s not in losers and keys.get(s) == key
-            for s, key in zip(first_matches["sf_id"], held, strict=True)]
-    return first_matches[kept].drop_duplicates("an_id").set_index("an_id")["sf_id"]
+            for s, key in zip(waits["sf_id"], waits["matched_by"], strict=True)]
+    return waits[kept].drop_duplicates("an_id").set_index("an_id")["sf_id"]
 
 
-def _stopped_waits(first_matches: pd.DataFrame, linked_an: pd.Index) -> pd.DataFrame:
+def _stopped_waits(waits: pd.DataFrame, linked_an: pd.Index) -> pd.DataFrame:
     """The waiting first matches (of activists not linked since) whose Contact is deleted, or holds
     neither the address it was matched by nor the activist's own."""
-    waits = first_matches[~first_matches["an_id"].isin(linked_an)].copy()
-    waits["sf_deleted"] = waits["sf_deleted"].astype(object).fillna(False).astype(bool)
-    matched_by = np.array([rules.email_key(_held(d, h, SF_SIDE, "email"))
-                           for d, h in zip(waits["decided"], waits["held"], strict=True)], dtype=object)
-    now = waits["sf_key"].astype(object)
-    moved = now.notna().to_numpy() & ~_same(now, pd.Series(matched_by, index=waits.index)) & ~_same(now, waits["an_key"])
+    waits = waits[~waits["an_id"].isin(linked_an)].astype({"sf_deleted": bool})
+    now = waits["sf_key"]
+    moved = now.notna().to_numpy() & ~_same(now, waits["matched_by"]) & ~_same(now, waits["an_key"])
     return waits[waits["sf_deleted"].to_numpy() | moved]
 
 
